@@ -1,0 +1,42 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { AppConfig, ConfigModule } from '@app/config';
+import { CryptoModule } from '@app/crypto';
+import { HealthModule } from '@app/health';
+import { ApiKeyGuard, ApiKeyMatcher, effectiveApiKeys, HttpExceptionFilter, StrictValidationPipe } from '@app/http';
+import { LoggingModule } from '@app/logging';
+import { MailboxesModule } from '@app/mailboxes';
+import { MetricsModule } from '@app/metrics';
+import { PersistenceModule } from '@app/persistence';
+import { ProvidersModule } from '@app/providers';
+import { RedisModule } from '@app/redis';
+import { MailboxesController } from './controllers/mailboxes.controller';
+import { ProvidersController } from './controllers/providers.controller';
+
+/** HTTP API: wires the domain modules to controllers; no logic of its own. */
+@Module({})
+export class ApiModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config, 'mail-listener-api'),
+        PersistenceModule,
+        RedisModule,
+        CryptoModule,
+        MetricsModule.forRoot('api'),
+        HealthModule,
+        ProvidersModule,
+        MailboxesModule,
+      ],
+      controllers: [ProvidersController, MailboxesController],
+      providers: [
+        { provide: ApiKeyMatcher, useFactory: () => new ApiKeyMatcher(effectiveApiKeys(config)) },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_PIPE, useClass: StrictValidationPipe },
+        { provide: APP_FILTER, useClass: HttpExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,60 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import {
+  CreateMailboxDto,
+  MailboxesService,
+  MailboxListQueryDto,
+  MailboxListResponse,
+  MailboxResponse,
+  MailboxStatusResponse,
+  MailboxStatusService,
+  UpdateMailboxDto,
+} from '@app/mailboxes';
+
+@ApiTags('mailboxes')
+@ApiBearerAuth()
+@Controller('v1/mailboxes')
+export class MailboxesController {
+  constructor(
+    private readonly mailboxes: MailboxesService,
+    private readonly statuses: MailboxStatusService,
+  ) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: MailboxResponse })
+  @ApiConflictResponse({ description: 'A mailbox with this email already exists' })
+  create(@Body() dto: CreateMailboxDto): Promise<MailboxResponse> {
+    return this.mailboxes.create(dto);
+  }
+
+  @Get()
+  @ApiOkResponse({ type: MailboxListResponse })
+  list(@Query() query: MailboxListQueryDto): Promise<MailboxListResponse> {
+    return this.mailboxes.list(query);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: MailboxResponse })
+  get(@Param('id', new ParseUUIDPipe()) id: string): Promise<MailboxResponse> {
+    return this.mailboxes.get(id);
+  }
+
+  @Get(':id/status')
+  @ApiOkResponse({ type: MailboxStatusResponse })
+  status(@Param('id', new ParseUUIDPipe()) id: string): Promise<MailboxStatusResponse> {
+    return this.statuses.status(id);
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: MailboxResponse })
+  update(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: UpdateMailboxDto): Promise<MailboxResponse> {
+    return this.mailboxes.update(id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse()
+  remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    return this.mailboxes.remove(id);
+  }
+}

@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '@app/config';
+import { createApiApp } from './api.app';
+
+async function main(): Promise<void> {
+  process.title = 'mail-listener-api';
+  const config = loadConfigOrExit();
+  const app = await createApiApp(config);
+  await app.listen(config.api.port, config.api.host);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`API failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

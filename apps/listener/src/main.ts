@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '@app/config';
+import { createListenerApp } from './listener.app';
+
+async function main(): Promise<void> {
+  process.title = 'mail-listener-listener';
+  const config = loadConfigOrExit();
+  const app = await createListenerApp(config);
+  await app.listen(config.listener.port, config.api.host);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Listener failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

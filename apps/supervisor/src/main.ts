@@ -1,0 +1,73 @@
+import { join, resolve } from 'node:path';
+import { loadConfigOrExit } from '@app/config';
+import { DataSource } from 'typeorm';
+import { keyRingFromConfig } from '@app/crypto';
+import { dataSourceOptions, EmbeddedPostgres, runMigrations, startEmbeddedPostgres } from '@app/persistence';
+import { effectiveApiKeys } from '@app/http';
+import { ManagedChild, startChild, stopChild } from './child-process';
+
+/**
+ * `npm start`: runs the API and the listener as two processes. Without DATABASE_URL it first starts the
+ * embedded Postgres (PGlite under DATA_DIR/pglite) and hands its address to both. If either app dies,
+ * everything stops with its exit code, so a process manager sees the failure.
+ */
+async function main(): Promise<void> {
+  process.title = 'mail-listener';
+  const config = loadConfigOrExit();
+  let embedded: EmbeddedPostgres | undefined;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (!config.database.url) {
+    const dir = resolve(join(config.dataDir, 'pglite'));
+    log(`DATABASE_URL is not set: starting the embedded database in ${dir}`);
+    embedded = await startEmbeddedPostgres(dir);
+    env.DATABASE_URL = embedded.url;
+    env.DATABASE_POOL_SIZE = env.DATABASE_POOL_SIZE ?? '4';
+    // PGlite is one shared session, so the advisory lock cannot serialize two apps: migrate here, once.
+    await migrateEmbedded(embedded.url);
+  }
+  // Created before the apps start so both read the same development keys.
+  if (!config.encryption.key) keyRingFromConfig(config);
+  if (config.api.keys.length === 0) effectiveApiKeys(config);
+
+  const apps = join(__dirname, '..', '..');
+  const children: ManagedChild[] = [
+    startChild('api', join(apps, 'api', 'src', 'main.js'), env),
+    startChild('listener', join(apps, 'listener', 'src', 'main.js'), env),
+  ];
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    await Promise.all(children.map((child) => stopChild(child, 10_000)));
+    await embedded?.stop();
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGINT', () => void stop(0));
+  for (const child of children) {
+    void child.exited.then((code) => {
+      if (!stopping) log(`${child.name} exited with code ${code}; stopping`);
+      void stop(code === 0 ? 1 : code);
+    });
+  }
+}
+
+async function migrateEmbedded(url: string): Promise<void> {
+  const dataSource = await new DataSource(dataSourceOptions(url, 1, 'mail-listener-supervisor')).initialize();
+  try {
+    const applied = await runMigrations(dataSource);
+    if (applied.length) log(`Applied migrations: ${applied.join(', ')}`);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+function log(message: string): void {
+  process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), name: 'mail-listener-supervisor', msg: message })}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+/** Typed, validated configuration shared by every app. Built once at start by loadConfig. */
+export interface AppConfig {
+  env: 'development' | 'production' | 'test';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  database: {
+    /** Connection string; in embedded mode the supervisor sets it to its PGlite socket. */
+    url: string | undefined;
+    poolSize: number;
+  };
+  dataDir: string;
+  redisUrl: string;
+  api: { host: string; port: number; keys: string[]; bodyLimit: string };
+  listener: { port: number };
+  encryption: {
+    /** Base64 of 32 bytes; undefined only in development (a local key file is used then). */
+    key: string | undefined;
+    oldKeys: string[];
+  };
+  publicBaseUrl: string | undefined;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

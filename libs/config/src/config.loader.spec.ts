@@ -1,0 +1,72 @@
+import { ConfigError } from './config.error';
+import { loadConfig } from './config.loader';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected loadConfig to fail');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config.api.port).toBe(3000);
+    expect(config.listener.port).toBe(3001);
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.database.url).toBeUndefined();
+    expect(config.env).toBe('development');
+    expect(config.api.keys).toEqual([]);
+  });
+
+  it('parses lists and trims the public base URL', () => {
+    const config = loadConfig({
+      API_KEYS: ' key-aaaaaaaaaaaaaaaa , key-bbbbbbbbbbbbbbbb ',
+      ENCRYPTION_KEY: KEY,
+      ENCRYPTION_OLD_KEYS: `${Buffer.alloc(32, 1).toString('base64')}`,
+      PUBLIC_BASE_URL: 'https://listener.example.com/',
+    });
+    expect(config.api.keys).toEqual(['key-aaaaaaaaaaaaaaaa', 'key-bbbbbbbbbbbbbbbb']);
+    expect(config.encryption.oldKeys).toHaveLength(1);
+    expect(config.publicBaseUrl).toBe('https://listener.example.com');
+  });
+
+  it('reports every problem at once, one line each, with the variable name and an example', () => {
+    const problems = problemsOf({
+      API_PORT: '70000',
+      LISTENER_PORT: 'abc',
+      DATABASE_URL: 'mysql://x',
+      REDIS_URL: 'nope',
+    });
+    expect(problems).toHaveLength(4);
+    expect(problems.find((p) => p.startsWith('API_PORT:'))).toMatch(/between 1 and 65535.*example: API_PORT=3000/);
+    expect(problems.find((p) => p.startsWith('LISTENER_PORT:'))).toMatch(/number/);
+    expect(problems.find((p) => p.startsWith('DATABASE_URL:'))).toMatch(/postgres:\/\//);
+    expect(problems.find((p) => p.startsWith('REDIS_URL:'))).toMatch(/redis:\/\//);
+  });
+
+  it('rejects keys that are not 32 bytes of base64', () => {
+    expect(problemsOf({ ENCRYPTION_KEY: 'c2hvcnQ=' })).toEqual([expect.stringMatching(/^ENCRYPTION_KEY: must be base64 of exactly 32 bytes/)]);
+    expect(problemsOf({ ENCRYPTION_KEY: KEY, ENCRYPTION_OLD_KEYS: `${KEY},bad` })).toEqual([
+      expect.stringMatching(/^ENCRYPTION_OLD_KEYS: entry 2 must be base64/),
+    ]);
+  });
+
+  it('requires an encryption key and API keys in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^ENCRYPTION_KEY: is required when NODE_ENV=production/),
+      expect.stringMatching(/^API_KEYS: is required when NODE_ENV=production/),
+    ]);
+  });
+
+  it('rejects short API keys and equal ports', () => {
+    expect(problemsOf({ API_KEYS: 'short' })).toEqual([expect.stringMatching(/^API_KEYS: every key must be at least 16/)]);
+    expect(problemsOf({ API_PORT: '4000', LISTENER_PORT: '4000' })).toEqual([expect.stringMatching(/^LISTENER_PORT: must differ/)]);
+  });
+});

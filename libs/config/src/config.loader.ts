@@ -1,0 +1,84 @@
+import { AppConfig } from './app-config';
+import { ConfigError } from './config.error';
+import { environmentSchema } from './config.schema';
+
+const EXAMPLES: Record<string, string> = {
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'info',
+  DATABASE_URL: 'postgres://mail:secret@db:5432/mail_listener',
+  DATABASE_POOL_SIZE: '10',
+  DATA_DIR: './data',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  API_HOST: '0.0.0.0',
+  API_PORT: '3000',
+  LISTENER_PORT: '3001',
+  API_KEYS: 'a-long-random-key-1,a-long-random-key-2',
+  ENCRYPTION_KEY: 'output of `openssl rand -base64 32`',
+  ENCRYPTION_OLD_KEYS: 'previous base64 key(s), comma-separated',
+  PUBLIC_BASE_URL: 'https://mail-listener.example.com',
+  HTTP_BODY_LIMIT: '256kb',
+};
+
+function problem(name: string, what: string): string {
+  const example = EXAMPLES[name];
+  return example ? `${name}: ${what} (example: ${name}=${example})` : `${name}: ${what}`;
+}
+
+function isBase64Key(value: string): boolean {
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32;
+}
+
+/**
+ * Validates the environment and returns the typed configuration. Collects every problem before failing,
+ * so an operator fixes them in one go rather than one restart per variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = environmentSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(problem(String(issue.path[0]), issue.message.toLowerCase() === 'required' ? 'is required' : issue.message));
+    }
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  if (e.ENCRYPTION_KEY !== undefined && e.ENCRYPTION_KEY !== '' && !isBase64Key(e.ENCRYPTION_KEY)) {
+    problems.push(problem('ENCRYPTION_KEY', 'must be base64 of exactly 32 bytes'));
+  }
+  e.ENCRYPTION_OLD_KEYS.forEach((key, index) => {
+    if (!isBase64Key(key)) problems.push(problem('ENCRYPTION_OLD_KEYS', `entry ${index + 1} must be base64 of exactly 32 bytes`));
+  });
+  if (e.NODE_ENV === 'production') {
+    if (!e.ENCRYPTION_KEY) problems.push(problem('ENCRYPTION_KEY', 'is required when NODE_ENV=production'));
+    if (e.API_KEYS.length === 0) problems.push(problem('API_KEYS', 'is required when NODE_ENV=production'));
+  }
+  if (e.API_PORT === e.LISTENER_PORT) {
+    problems.push(problem('LISTENER_PORT', `must differ from API_PORT (both are ${e.API_PORT})`));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    api: { host: e.API_HOST, port: e.API_PORT, keys: e.API_KEYS, bodyLimit: e.HTTP_BODY_LIMIT.toLowerCase() },
+    listener: { port: e.LISTENER_PORT },
+    encryption: { key: e.ENCRYPTION_KEY || undefined, oldKeys: e.ENCRYPTION_OLD_KEYS },
+    publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+  };
+}
+
+/** For main.ts files: print each problem on its own line and exit, instead of a stack trace. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}

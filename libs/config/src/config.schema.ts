@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ invalid_type_error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be between 1 and 65535')
+    .max(65535, 'must be between 1 and 65535')
+    .default(fallback);
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === '' ? undefined : value))
+    .refine((value) => value === undefined || hasProtocol(value, protocols), {
+      message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+    });
+
+function hasProtocol(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+const commaList = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+/**
+ * The environment as the service reads it. Every variable is documented in the README's configuration
+ * table; a value that fails here stops the process with one line per problem (see loadConfig).
+ */
+export const environmentSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(10),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  REDIS_URL: optionalUrl(['redis:', 'rediss:']).transform((value) => value ?? 'redis://127.0.0.1:6379'),
+  API_HOST: z.string().trim().min(1).default('0.0.0.0'),
+  API_PORT: port(3000),
+  LISTENER_PORT: port(3001),
+  API_KEYS: commaList.refine((keys) => keys.every((key) => key.length >= 16), {
+    message: 'every key must be at least 16 characters long',
+  }),
+  ENCRYPTION_KEY: z.string().trim().optional(),
+  ENCRYPTION_OLD_KEYS: commaList,
+  PUBLIC_BASE_URL: optionalUrl(['http:', 'https:']),
+  HTTP_BODY_LIMIT: z
+    .string()
+    .trim()
+    .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as 100kb or 1mb')
+    .default('256kb'),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;

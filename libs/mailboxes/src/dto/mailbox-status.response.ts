@@ -1,0 +1,50 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { CONNECTION_STATES, ConnectionState, TOKEN_STATES, TokenState } from '@app/persistence';
+
+export class StatusErrorResponse {
+  @ApiProperty() code: string;
+  @ApiProperty() message: string;
+  @ApiProperty() at: string;
+}
+
+export class ConnectionStatusResponse {
+  @ApiProperty({ enum: CONNECTION_STATES }) state: ConnectionState;
+  @ApiProperty() since: string;
+  @ApiPropertyOptional({ type: StatusErrorResponse, nullable: true }) lastError: StatusErrorResponse | null;
+}
+
+export class PendingAuthorizationResponse {
+  @ApiPropertyOptional() userCode?: string;
+  @ApiPropertyOptional() verificationUri?: string;
+  @ApiPropertyOptional() expiresAt?: string;
+}
+
+export class TokenStatusResponse {
+  @ApiProperty({ enum: TOKEN_STATES }) state: TokenState;
+  @ApiProperty({ nullable: true, type: String }) expiresAt: string | null;
+  @ApiProperty({ nullable: true, type: String }) lastRefreshAt: string | null;
+  @ApiPropertyOptional({ type: StatusErrorResponse, nullable: true }) lastError: StatusErrorResponse | null;
+  @ApiPropertyOptional({ type: PendingAuthorizationResponse, nullable: true }) pendingAuthorization: PendingAuthorizationResponse | null;
+}
+
+export class FolderSyncResponse {
+  @ApiProperty() name: string;
+  @ApiProperty({ nullable: true, type: Number }) uidValidity: number | null;
+  @ApiProperty({ nullable: true, type: Number }) lastUid: number | null;
+  @ApiProperty({ nullable: true, type: String }) lastSyncedAt: string | null;
+}
+
+export class SyncStatusResponse {
+  @ApiProperty({ nullable: true, type: String }) lastEventAt: string | null;
+  @ApiProperty({ nullable: true, type: Number }) lagSeconds: number | null;
+  @ApiProperty({ type: [FolderSyncResponse] }) folders: FolderSyncResponse[];
+}
+
+export class MailboxStatusResponse {
+  @ApiProperty({ format: 'uuid' }) mailboxId: string;
+  @ApiProperty({ type: ConnectionStatusResponse }) connection: ConnectionStatusResponse;
+  @ApiPropertyOptional({ type: TokenStatusResponse, nullable: true, description: 'null for password mailboxes' }) token: TokenStatusResponse | null;
+  @ApiProperty({ type: SyncStatusResponse }) sync: SyncStatusResponse;
+  @ApiProperty({ nullable: true, type: String, description: 'Listener replica holding the mailbox' }) owner: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'What a human should do, if anything' }) recommendedAction: string | null;
+}

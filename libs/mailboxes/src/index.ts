@@ -1,0 +1,7 @@
+export * from './dto/mailbox-status.response';
+export * from './dto/mailbox.dto';
+export * from './login-format';
+export * from './mailbox-status.service';
+export * from './mailboxes.module';
+export * from './mailboxes.service';
+export * from './recommended-action';

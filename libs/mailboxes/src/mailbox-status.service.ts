@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { MailboxFolderEntity, MailboxStatusEntity, OAuthTokenEntity, ProviderEntity, SyncCursorEntity } from '@app/persistence';
+import { MailboxStatusResponse, StatusErrorResponse } from './dto/mailbox-status.response';
+import { MailboxesService } from './mailboxes.service';
+import { recommendedAction } from './recommended-action';
+
+function errorOf(code: string | null, message: string | null, at: Date | null): StatusErrorResponse | null {
+  return code && at ? { code, message: message ?? code, at: at.toISOString() } : null;
+}
+
+/** Assembles `GET /v1/mailboxes/:id/status` from what the listener and the token service recorded. */
+@Injectable()
+export class MailboxStatusService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly mailboxes: MailboxesService,
+  ) {}
+
+  async status(mailboxId: string): Promise<MailboxStatusResponse> {
+    const mailbox = await this.mailboxes.load(mailboxId);
+    const [provider, status, token, cursors] = await Promise.all([
+      this.dataSource.getRepository(ProviderEntity).findOneByOrFail({ id: mailbox.providerId }),
+      this.dataSource.getRepository(MailboxStatusEntity).findOneBy({ mailboxId }),
+      this.dataSource.getRepository(OAuthTokenEntity).findOneBy({ mailboxId }),
+      this.dataSource.getRepository(SyncCursorEntity).findBy({ mailboxId }),
+    ]);
+    const connectionState = !mailbox.enabled ? 'disabled' : (status?.connectionState ?? 'pending');
+    const connectionError = status ? errorOf(status.lastErrorCode, status.lastErrorMessage, status.lastErrorAt) : null;
+    const tokenError = token ? errorOf(token.lastErrorCode, token.lastErrorMessage, token.lastErrorAt) : null;
+    const pending = token?.state === 'waiting_for_authorization' ? pendingOf(token) : null;
+
+    const folders = [...mailbox.folders].sort((a: MailboxFolderEntity, b: MailboxFolderEntity) => a.position - b.position);
+    return {
+      mailboxId,
+      connection: { state: connectionState, since: (status?.stateSince ?? mailbox.createdAt).toISOString(), lastError: connectionError },
+      token:
+        provider.authMethod === 'oauth2'
+          ? {
+              state: token?.state ?? 'not_obtained',
+              expiresAt: token?.expiresAt?.toISOString() ?? null,
+              lastRefreshAt: token?.lastRefreshAt?.toISOString() ?? null,
+              lastError: tokenError,
+              pendingAuthorization: pending,
+            }
+          : null,
+      sync: {
+        lastEventAt: status?.lastEventAt?.toISOString() ?? null,
+        lagSeconds: status?.lastLagSeconds ?? null,
+        folders: folders.map((folder) => {
+          const cursor = cursors.find((c) => c.folderId === folder.id);
+          return {
+            name: folder.path,
+            uidValidity: cursor?.uidValidity ? Number(cursor.uidValidity) : null,
+            lastUid: cursor?.lastUid ? Number(cursor.lastUid) : null,
+            lastSyncedAt: cursor?.lastSyncedAt?.toISOString() ?? null,
+          };
+        }),
+      },
+      owner: status?.ownerId ?? null,
+      recommendedAction: recommendedAction({
+        enabled: mailbox.enabled,
+        connectionState,
+        connectionError,
+        authMethod: provider.authMethod,
+        tokenState: provider.authMethod === 'oauth2' ? (token?.state ?? 'not_obtained') : null,
+        tokenError,
+        pendingAuthorization: pending,
+      }),
+    };
+  }
+}
+
+function pendingOf(token: OAuthTokenEntity): { userCode?: string; verificationUri?: string; expiresAt?: string } {
+  const auth = token.authorization ?? {};
+  const pick = (key: string) => (typeof auth[key] === 'string' ? (auth[key] as string) : undefined);
+  return { userCode: pick('userCode'), verificationUri: pick('verificationUri'), expiresAt: pick('expiresAt') };
+}

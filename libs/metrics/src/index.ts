@@ -1,0 +1,3 @@
+export * from './metrics.module';
+export * from './metrics.registry';
+export * from './metrics.tokens';

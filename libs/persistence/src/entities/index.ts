@@ -1,0 +1,31 @@
+import { MailboxCredentialEntity } from './mailbox-credential.entity';
+import { MailboxFolderEntity } from './mailbox-folder.entity';
+import { MailboxStatusEntity } from './mailbox-status.entity';
+import { MailboxEntity } from './mailbox.entity';
+import { OAuthTokenEntity } from './oauth-token.entity';
+import { ProviderDomainEntity } from './provider-domain.entity';
+import { ProviderEntity } from './provider.entity';
+import { SyncCursorEntity } from './sync-cursor.entity';
+
+export * from './enums';
+export {
+  MailboxCredentialEntity,
+  MailboxEntity,
+  MailboxFolderEntity,
+  MailboxStatusEntity,
+  OAuthTokenEntity,
+  ProviderDomainEntity,
+  ProviderEntity,
+  SyncCursorEntity,
+};
+
+export const ENTITIES = [
+  ProviderEntity,
+  ProviderDomainEntity,
+  MailboxEntity,
+  MailboxFolderEntity,
+  MailboxCredentialEntity,
+  OAuthTokenEntity,
+  SyncCursorEntity,
+  MailboxStatusEntity,
+];

@@ -1,0 +1,29 @@
+import { Column, CreateDateColumn, Entity, OneToMany, PrimaryGeneratedColumn, UpdateDateColumn, Relation } from 'typeorm';
+import { AuthMethod, LoginFormat, ProviderType } from './enums';
+import { ProviderDomainEntity } from './provider-domain.entity';
+
+/** A mail service: where mailboxes connect and how they authenticate. */
+@Entity('providers')
+export class ProviderEntity {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column({ type: 'text' }) name: string;
+  @Column({ type: 'enum', enumName: 'provider_type', enum: ['imap', 'microsoft-graph'] }) type: ProviderType;
+  @Column({ type: 'text', nullable: true }) host: string | null;
+  @Column({ type: 'integer', nullable: true }) port: number | null;
+  @Column({ type: 'boolean' }) secure: boolean;
+  @Column({ name: 'verify_certificate', type: 'boolean' }) verifyCertificate: boolean;
+  @Column({ name: 'load_emails', type: 'boolean' }) loadEmails: boolean;
+  @Column({ name: 'send_emails', type: 'boolean' }) sendEmails: boolean;
+  @Column({ name: 'login_format', type: 'enum', enumName: 'login_format', enum: ['email', 'local-part', 'manual'] }) loginFormat: LoginFormat;
+  @Column({ name: 'auth_method', type: 'enum', enumName: 'auth_method', enum: ['basic', 'oauth2'] }) authMethod: AuthMethod;
+  @Column({ name: 'oauth_client_id', type: 'text', nullable: true }) oauthClientId: string | null;
+  /** SecretBox ciphertext, context `provider:<id>:client-secret`. */
+  @Column({ name: 'oauth_client_secret_encrypted', type: 'text', nullable: true }) oauthClientSecretEncrypted: string | null;
+  @Column({ name: 'oauth_tenant', type: 'text', nullable: true }) oauthTenant: string | null;
+  @Column({ name: 'oauth_authority_host', type: 'text', nullable: true }) oauthAuthorityHost: string | null;
+  @Column({ name: 'oauth_scopes', type: 'text', array: true, default: () => "'{}'" }) oauthScopes: string[];
+  @Column({ name: 'graph_base_url', type: 'text', nullable: true }) graphBaseUrl: string | null;
+  @OneToMany(() => ProviderDomainEntity, (domain) => domain.provider, { cascade: true }) domains: Relation<ProviderDomainEntity[]>;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

@@ -1,0 +1,19 @@
+import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+
+/**
+ * Where the listener stands in one folder. IMAP: uidValidity + lastUid (+ highestModseq where offered).
+ * Graph: the delta link. `fenceEpoch` is the lease epoch of the last writer: a write carrying an older
+ * epoch is refused, so a paused replica cannot move a cursor backwards after another one took over.
+ */
+@Entity('sync_cursors')
+export class SyncCursorEntity {
+  @PrimaryColumn({ name: 'folder_id', type: 'uuid' }) folderId: string;
+  @Column({ name: 'mailbox_id', type: 'uuid' }) mailboxId: string;
+  @Column({ name: 'uid_validity', type: 'bigint', nullable: true }) uidValidity: string | null;
+  @Column({ name: 'last_uid', type: 'bigint', nullable: true }) lastUid: string | null;
+  @Column({ name: 'highest_modseq', type: 'numeric', nullable: true }) highestModseq: string | null;
+  @Column({ name: 'delta_link', type: 'text', nullable: true }) deltaLink: string | null;
+  @Column({ name: 'fence_epoch', type: 'bigint', default: 0 }) fenceEpoch: string;
+  @Column({ name: 'last_synced_at', type: 'timestamptz', nullable: true }) lastSyncedAt: Date | null;
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
+}

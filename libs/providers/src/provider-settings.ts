@@ -1,0 +1,96 @@
+import { BadRequestException } from '@nestjs/common';
+import { AuthMethod, LoginFormat, ProviderType } from '@app/persistence';
+
+export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+export const DEFAULT_GRAPH_BASE_URL = 'https://graph.microsoft.com/v1.0';
+export const DEFAULT_TENANT = 'common';
+
+/** A provider's settings after defaults, as stored (secret excluded). */
+export interface ResolvedProviderSettings {
+  name: string;
+  type: ProviderType;
+  host: string | null;
+  port: number | null;
+  secure: boolean;
+  verifyCertificate: boolean;
+  loadEmails: boolean;
+  sendEmails: boolean;
+  loginFormat: LoginFormat;
+  authMethod: AuthMethod;
+  oauth: { clientId: string | null; tenant: string; authorityHost: string; scopes: string[] } | null;
+  graphBaseUrl: string | null;
+  domains: string[];
+}
+
+export type ProviderSettingsInput = Partial<Omit<ResolvedProviderSettings, 'oauth'>> & {
+  oauth?: Partial<{ clientId: string; tenant: string; authorityHost: string; scopes: string[] }>;
+};
+
+function isGoogle(authorityHost: string): boolean {
+  return /(^|\.)google\.com$|(^|\.)googleapis\.com$/.test(new URL(authorityHost).hostname);
+}
+
+/** Scopes a provider needs when the operator does not list them. */
+export function defaultScopes(type: ProviderType, authorityHost: string): string[] {
+  if (isGoogle(authorityHost)) return ['https://mail.google.com/'];
+  if (type === 'microsoft-graph') return ['offline_access', 'https://graph.microsoft.com/Mail.Read'];
+  return ['offline_access', 'https://outlook.office.com/IMAP.AccessAsUser.All'];
+}
+
+/**
+ * Applies defaults on top of `base` (the stored provider, or nothing on create) and checks the rules that
+ * span fields. Throws a 400 listing every broken rule with the field it concerns.
+ */
+export function resolveProviderSettings(input: ProviderSettingsInput, base?: ResolvedProviderSettings): ResolvedProviderSettings {
+  const type = input.type ?? base?.type ?? 'imap';
+  const typeChanged = base !== undefined && input.type !== undefined && input.type !== base.type;
+  const authMethod = input.authMethod ?? (typeChanged ? undefined : base?.authMethod) ?? (type === 'microsoft-graph' ? 'oauth2' : 'basic');
+  const secure = input.secure ?? base?.secure ?? true;
+  const problems: string[] = [];
+
+  let port = input.port ?? base?.port ?? null;
+  if (type === 'imap' && port === null) port = secure ? 993 : 143;
+  if (input.secure !== undefined && input.port === undefined && base && (base.port === 993 || base.port === 143)) port = secure ? 993 : 143;
+
+  let oauth: ResolvedProviderSettings['oauth'] = null;
+  if (authMethod === 'oauth2') {
+    const previous = base?.oauth;
+    const authorityHost = (input.oauth?.authorityHost ?? previous?.authorityHost ?? DEFAULT_AUTHORITY_HOST).replace(/\/+$/, '');
+    oauth = {
+      clientId: input.oauth?.clientId ?? previous?.clientId ?? null,
+      tenant: input.oauth?.tenant ?? previous?.tenant ?? DEFAULT_TENANT,
+      authorityHost,
+      scopes: input.oauth?.scopes ?? previous?.scopes ?? defaultScopes(type, authorityHost),
+    };
+    if (!oauth.clientId) problems.push('oauth.clientId: is required when authMethod is oauth2');
+  } else if (input.oauth !== undefined) {
+    problems.push('oauth: only accepted when authMethod is oauth2');
+  }
+
+  const resolved: ResolvedProviderSettings = {
+    name: input.name ?? base?.name ?? '',
+    type,
+    host: input.host?.toLowerCase() ?? base?.host ?? null,
+    port,
+    secure,
+    verifyCertificate: input.verifyCertificate ?? base?.verifyCertificate ?? true,
+    loadEmails: input.loadEmails ?? base?.loadEmails ?? true,
+    sendEmails: input.sendEmails ?? base?.sendEmails ?? false,
+    loginFormat: input.loginFormat ?? base?.loginFormat ?? 'email',
+    authMethod,
+    oauth,
+    graphBaseUrl:
+      type === 'microsoft-graph' ? (input.graphBaseUrl ?? base?.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '') : (input.graphBaseUrl ?? null),
+    domains: normalizeDomains(input.domains ?? base?.domains ?? []),
+  };
+
+  if (!resolved.loadEmails && !resolved.sendEmails) problems.push('loadEmails: at least one of loadEmails and sendEmails must be true');
+  if (type === 'imap' && !resolved.host) problems.push('host: is required for imap providers (example: outlook.office365.com)');
+  if (type === 'microsoft-graph' && authMethod !== 'oauth2') problems.push('authMethod: microsoft-graph providers need oauth2');
+  if (problems.length > 0) throw new BadRequestException(problems.join('; '));
+  return resolved;
+}
+
+export function normalizeDomains(domains: string[]): string[] {
+  return [...new Set(domains.map((domain) => domain.trim().toLowerCase()))].sort();
+}

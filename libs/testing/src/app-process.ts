@@ -1,0 +1,60 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+export interface AppProcess {
+  child: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code (signal deaths count as 128+). */
+  exited: Promise<number>;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** Runs a built entry point (`dist/...`) as a real process, capturing its output for assertions. */
+export function startAppProcess(entry: string, env: NodeJS.ProcessEnv): AppProcess {
+  const script = join(ROOT, entry);
+  const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 1))));
+  return {
+    child,
+    output: () => output,
+    exited,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Polls `url` until it answers 200 or the process exits or the time runs out. */
+export async function waitForHttpOk(url: string, app: AppProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exitCode: number | undefined;
+  void app.exited.then((code) => (exitCode = code));
+  while (Date.now() < deadline) {
+    if (exitCode !== undefined) throw new Error(`process exited with ${exitCode} before ${url} was ready:\n${app.output()}`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} not ready after ${timeoutMs} ms:\n${app.output()}`);
+}
+
+export const ENTRY_POINTS = {
+  api: 'dist/apps/api/src/main.js',
+  listener: 'dist/apps/listener/src/main.js',
+  supervisor: 'dist/apps/supervisor/src/main.js',
+  migrate: 'dist/libs/persistence/src/migrate.cli.js',
+  reencrypt: 'dist/libs/persistence/src/secrets-reencrypt.cli.js',
+};

@@ -1,0 +1,5 @@
+export * from './api-harness';
+export * from './app-process';
+export * from './free-port';
+export * from './test-config';
+export * from './test-database';
