@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@app/config';
+import { closeOnSignals } from '@app/lifecycle';
 import { createApiApp } from './api.app';
 
 async function main(): Promise<void> {
   process.title = 'mail-listener-api';
   const config = loadConfigOrExit();
   const app = await createApiApp(config);
+  closeOnSignals(app);
   await app.listen(config.api.port, config.api.host);
 }
 

@@ -7,7 +7,5 @@ import { ListenerModule } from './listener.module';
 export async function createListenerApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create(ListenerModule.forRoot(config), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
-  // SIGTERM/SIGINT close sessions, the pool and Redis before exit (later: release leases first).
-  app.enableShutdownHooks();
   return app;
 }

@@ -68,12 +68,21 @@ export function toErrorBody(error: unknown): ErrorBody | undefined {
   return undefined;
 }
 
+function isHealthReport(response: unknown): boolean {
+  return typeof response === 'object' && response !== null && 'details' in response && 'status' in response;
+}
+
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
   catch(error: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    if (error instanceof HttpException && isHealthReport(error.getResponse())) {
+      // Terminus' readiness report says which dependency is down: keep it whole.
+      response.status(error.getStatus()).json(error.getResponse());
+      return;
+    }
     let body = toErrorBody(error);
     if (!body) {
       // Only the error's class and message are logged: request bodies (which may hold secrets) never are.

@@ -1,8 +1,22 @@
-import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
 
 export const REDIS = Symbol('REDIS');
+
+/** One warning per outage (ioredis retries on its own), not one per reconnect attempt. */
+function reportConnectionErrors(redis: Redis, logger = new Logger('Redis')): void {
+  let reported = false;
+  redis.on('error', (error: Error) => {
+    if (reported) return;
+    reported = true;
+    logger.warn(`Redis connection failed (${error.message}); retrying`);
+  });
+  redis.on('ready', () => {
+    if (reported) logger.log('Redis connection restored');
+    reported = false;
+  });
+}
 
 /**
  * The shared Redis connection (BullMQ queues and short-lived locks only: Postgres is the source of truth).
@@ -14,8 +28,11 @@ export const REDIS = Symbol('REDIS');
     {
       provide: REDIS,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) =>
-        new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: true, lazyConnect: false, connectionName: 'mail-listener' }),
+      useFactory: (config: AppConfig) => {
+        const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: true, connectionName: 'mail-listener' });
+        reportConnectionErrors(redis);
+        return redis;
+      },
     },
   ],
   exports: [REDIS],

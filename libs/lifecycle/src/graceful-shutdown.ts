@@ -1,0 +1,31 @@
+import { INestApplication, Logger } from '@nestjs/common';
+
+/**
+ * Closes the app on SIGTERM/SIGINT (running every shutdown hook: sessions, leases, pools) and exits 0,
+ * so orchestrators see a clean stop. A second signal, or a close that hangs past `graceMs`, exits at once.
+ */
+export function closeOnSignals(app: INestApplication, graceMs = 25_000, logger = new Logger('Shutdown')): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      logger.warn(`${signal} again: exiting immediately`);
+      process.exit(1);
+    }
+    closing = true;
+    logger.log(`${signal} received: shutting down`);
+    const timer = setTimeout(() => {
+      logger.error(`Shutdown took longer than ${graceMs} ms: exiting`);
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    app
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

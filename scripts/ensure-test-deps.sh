@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Run by `npm test` before the suites: makes sure the real servers and tools the tests use are here.
+# - Postgres on 127.0.0.1:5432 (or DATABASE_URL) and Redis on 127.0.0.1:6379 (or REDIS_URL): if neither
+#   answers on a Debian machine where we may install packages, they are installed and started.
+# - promtool (Debian package `prometheus`) to lint /metrics and the alert rules.
+# Anything it cannot provide is reported in one line each, and the run stops before Jest starts.
+set -uo pipefail
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; else SUDO="none"; fi
+fi
+can_install() { [ "$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; }
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then $SUDO apt-get update -qq >/dev/null; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+say() { printf '[test deps] %s\n' "$*"; }
+missing=()
+
+db_url="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+db_hostport=$(node -e 'const u=new URL(process.argv[1]);console.log(`${u.hostname} ${u.port||5432}`)' "$db_url")
+read -r db_host db_port <<<"$db_hostport"
+redis_hostport=$(node -e 'const u=new URL(process.argv[1]);console.log(`${u.hostname} ${u.port||6379}`)' "${REDIS_URL:-redis://127.0.0.1:6379}")
+read -r redis_host redis_port <<<"$redis_hostport"
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+if ! command -v promtool >/dev/null 2>&1; then
+  if can_install; then
+    say "installing promtool (Debian package prometheus)"
+    apt_install prometheus
+    ($SUDO systemctl stop prometheus 2>/dev/null || $SUDO pkill -x prometheus 2>/dev/null || true)
+  fi
+  command -v promtool >/dev/null 2>&1 || missing+=("promtool: install the Debian package 'prometheus' (apt-get install prometheus)")
+fi
+
+if ! port_open "$db_host" "$db_port"; then
+  if [ "$db_host" = 127.0.0.1 ] && can_install; then
+    say "no Postgres on $db_host:$db_port: installing and starting one"
+    command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
+    version=$(ls /etc/postgresql | head -n1)
+    $SUDO sed -i "s/^\(host\s\+all\s\+all\s\+127.0.0.1\/32\s\+\)\S\+$/\1trust/" "/etc/postgresql/$version/main/pg_hba.conf"
+    $SUDO pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || $SUDO pg_ctlcluster "$version" main start
+    for _ in $(seq 1 30); do port_open "$db_host" "$db_port" && break; sleep 1; done
+    db_name=$(node -e 'console.log(new URL(process.argv[1]).pathname.slice(1)||"postgres")' "$db_url")
+    psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1 || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE \"$db_name\""
+  fi
+  port_open "$db_host" "$db_port" || missing+=("Postgres: nothing answers at $db_host:$db_port (set DATABASE_URL to a server whose user may CREATE DATABASE)")
+fi
+
+if ! port_open "$redis_host" "$redis_port"; then
+  if [ "$redis_host" = 127.0.0.1 ] && can_install; then
+    say "no Redis on $redis_host:$redis_port: installing and starting one"
+    command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+    redis-server --daemonize yes --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no >/dev/null
+    for _ in $(seq 1 30); do port_open "$redis_host" "$redis_port" && break; sleep 1; done
+  fi
+  port_open "$redis_host" "$redis_port" || missing+=("Redis: nothing answers at $redis_host:$redis_port (set REDIS_URL)")
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  for line in "${missing[@]}"; do say "missing $line"; done
+  exit 1
+fi
+say "Postgres $db_host:$db_port, Redis $redis_host:$redis_port, $(promtool --version 2>&1 | head -n1)"

@@ -1,0 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+describe('deploy/ files', () => {
+  it('the Prometheus alert rules and scrape config pass promtool', () => {
+    const root = join(__dirname, '..');
+    const rules = execFileSync('promtool', ['check', 'rules', join(root, 'deploy/prometheus/alerts.yml')], { encoding: 'utf8' });
+    expect(rules).toMatch(/SUCCESS: \d+ rules found/);
+    execFileSync('promtool', ['check', 'config', join(root, 'deploy/prometheus/prometheus.yml')], { encoding: 'utf8' });
+  });
+});

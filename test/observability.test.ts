@@ -1,0 +1,53 @@
+import { execFileSync } from 'node:child_process';
+import { createTestDatabase, RunningApi, startApi, TestDatabase, testConfig } from '@app/testing';
+
+describe('health, metrics and OpenAPI of the API app', () => {
+  let db: TestDatabase;
+  let api: RunningApi;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    api = await startApi(testConfig(db.url));
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await db?.drop();
+  });
+
+  it('is live and ready (database migrated, Redis up)', async () => {
+    await api.http.get('/health/live').expect(200, { status: 'ok' });
+    const ready = await api.http.get('/health/ready').expect(200);
+    expect(ready.body.details).toEqual({ database: { status: 'up' }, redis: { status: 'up' } });
+  });
+
+  it('serves Prometheus metrics that promtool accepts', async () => {
+    const res = await api.http.get('/metrics').expect(200);
+    expect(res.text).toMatch(/^mail_listener_process_cpu_user_seconds_total\{app="api"\} /m);
+    expect(res.text).toMatch(/^mail_listener_nodejs_eventloop_lag_p99_seconds\{app="api"\} /m);
+    // promtool exits non-zero on any problem (and prints nothing when all is well).
+    const lint = execFileSync('promtool', ['check', 'metrics'], { input: res.text, encoding: 'utf8' });
+    expect(lint.trim()).toBe('');
+  });
+
+  it('publishes an OpenAPI document generated from the code, with bearer auth', async () => {
+    const res = await api.http.get('/docs/openapi.json').expect(200);
+    const paths = Object.keys(res.body.paths).sort();
+    expect(paths).toEqual([
+      '/v1/mailboxes',
+      '/v1/mailboxes/{id}',
+      '/v1/mailboxes/{id}/status',
+      '/v1/providers',
+      '/v1/providers/resolve',
+      '/v1/providers/{id}',
+    ]);
+    expect(res.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    const createProvider = res.body.components.schemas.CreateProviderDto;
+    expect(Object.keys(createProvider.properties)).toEqual(
+      expect.arrayContaining(['name', 'type', 'host', 'port', 'secure', 'verifyCertificate', 'loadEmails', 'sendEmails', 'loginFormat', 'authMethod', 'oauth', 'graphBaseUrl', 'domains']),
+    );
+    expect(JSON.stringify(res.body.components.schemas.ProviderResponse)).not.toContain('clientSecret');
+    expect(JSON.stringify(res.body.components.schemas.MailboxResponse)).not.toContain('"password"');
+    await api.http.get('/docs').expect(200);
+  });
+});
