@@ -2,15 +2,13 @@ import { INestApplication, Logger } from '@nestjs/common';
 
 /**
  * Closes the app on SIGTERM/SIGINT (running every shutdown hook: sessions, leases, pools) and exits 0,
- * so orchestrators see a clean stop. A second signal, or a close that hangs past `graceMs`, exits at once.
+ * so orchestrators see a clean stop. Further signals are ignored (Ctrl-C reaches both the supervisor and
+ * its children, and the supervisor forwards SIGTERM too); a close that hangs past `graceMs` exits 1.
  */
 export function closeOnSignals(app: INestApplication, graceMs = 25_000, logger = new Logger('Shutdown')): void {
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (closing) {
-      logger.warn(`${signal} again: exiting immediately`);
-      process.exit(1);
-    }
+    if (closing) return;
     closing = true;
     logger.log(`${signal} received: shutting down`);
     const timer = setTimeout(() => {
