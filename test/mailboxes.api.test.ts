@@ -1,6 +1,7 @@
-import { createTestDatabase, queryDatabase, RunningApi, startApi, TestDatabase, testConfig } from '@app/testing';
+import { queryDatabase, RunningApi, TestDatabase, useApiSuite } from '@app/testing';
 
 describe('mailboxes API (real app, real Postgres and Redis)', () => {
+  const suite = useApiSuite();
   let db: TestDatabase;
   let api: RunningApi;
   let basicProvider: { id: string };
@@ -9,18 +10,12 @@ describe('mailboxes API (real app, real Postgres and Redis)', () => {
   let localPartProvider: { id: string };
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    api = await startApi(testConfig(db.url));
+    ({ db, api } = suite);
     const create = async (body: object) => (await api.http.post('/v1/providers').set(api.auth).send(body).expect(201)).body;
     basicProvider = await create({ name: 'Dovecot', type: 'imap', host: 'imap.contoso.com', domains: ['contoso.com'] });
     oauthProvider = await create({ name: 'M365', type: 'imap', host: 'outlook.office365.com', authMethod: 'oauth2', oauth: { clientId: 'c' }, domains: ['fabrikam.com'] });
     manualProvider = await create({ name: 'Manual', type: 'imap', host: 'mail.manual.test', loginFormat: 'manual', domains: ['manual.test'] });
     localPartProvider = await create({ name: 'Local', type: 'imap', host: 'mail.local.test', loginFormat: 'local-part', domains: ['local.test'] });
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await db?.drop();
   });
 
   const post = (body: object) => api.http.post('/v1/mailboxes').set(api.auth).send(body);

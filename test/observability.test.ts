@@ -1,18 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { createTestDatabase, RunningApi, startApi, TestDatabase, testConfig } from '@app/testing';
+import { RunningApi, useApiSuite } from '@app/testing';
 
 describe('health, metrics and OpenAPI of the API app', () => {
-  let db: TestDatabase;
+  const suite = useApiSuite();
+
   let api: RunningApi;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    api = await startApi(testConfig(db.url));
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await db?.drop();
+  beforeAll(() => {
+    api = suite.api;
   });
 
   it('is live and ready (database migrated, Redis up)', async () => {

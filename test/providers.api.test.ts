@@ -1,4 +1,4 @@
-import { createTestDatabase, RunningApi, startApi, TestDatabase, testConfig } from '@app/testing';
+import { RunningApi, useApiSuite } from '@app/testing';
 
 const imapProvider = {
   name: 'Contoso IMAP',
@@ -20,17 +20,11 @@ const oauthProvider = {
 };
 
 describe('providers API (real app, real Postgres and Redis)', () => {
-  let db: TestDatabase;
+  const suite = useApiSuite();
+
   let api: RunningApi;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    api = await startApi(testConfig(db.url));
-  });
-
-  afterAll(async () => {
-    await api?.close();
-    await db?.drop();
+  beforeAll(() => {
+    api = suite.api;
   });
 
   it('creates an IMAP provider with defaults filled in', async () => {

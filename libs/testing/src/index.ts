@@ -3,3 +3,4 @@ export * from './app-process';
 export * from './free-port';
 export * from './test-config';
 export * from './test-database';
+export * from './api-suite';
