@@ -30,10 +30,14 @@ describe('health, metrics and OpenAPI of the API app', () => {
     expect(paths).toEqual([
       '/v1/mailboxes',
       '/v1/mailboxes/{id}',
+      '/v1/mailboxes/{id}/oauth/authorize',
+      '/v1/mailboxes/{id}/oauth/device-code',
       '/v1/mailboxes/{id}/status',
+      '/v1/mailboxes/{id}/token',
       '/v1/providers',
       '/v1/providers/resolve',
       '/v1/providers/{id}',
+      '/v1/providers/{id}/oauth/app-token',
     ]);
     expect(res.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     const createProvider = res.body.components.schemas.CreateProviderDto;

@@ -54,6 +54,8 @@ describe('providers API (real app, real Postgres and Redis)', () => {
       tenant: 'organizations',
       authorityHost: 'https://login.microsoftonline.us',
       scopes: ['offline_access', 'https://graph.microsoft.com/Mail.Read'],
+      issuer: 'microsoft',
+      appOnly: false,
     });
     expect(res.body.graphBaseUrl).toBe('https://graph.microsoft.com/v1.0');
     expect(res.body.domains).toEqual(['fabrikam.com', 'fabrikam.net']);

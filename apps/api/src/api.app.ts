@@ -4,11 +4,12 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
 import { installBodyParsing } from '@app/http';
+import { OAuthModuleOptions } from '@app/oauth';
 import { ApiModule } from './api.module';
 
 /** Builds the API application (used by main.ts and by the tests, which run the real thing). */
-export async function createApiApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create(ApiModule.forRoot(config), { bodyParser: false, bufferLogs: true });
+export async function createApiApp(config: AppConfig, options: OAuthModuleOptions = {}): Promise<INestApplication> {
+  const app = await NestFactory.create(ApiModule.forRoot(config, options), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
   installBodyParsing(app, config.api.bodyLimit);
   const document = SwaggerModule.createDocument(

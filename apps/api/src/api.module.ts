@@ -7,16 +7,18 @@ import { ApiKeyGuard, ApiKeyMatcher, effectiveApiKeys, HttpExceptionFilter, Stri
 import { LoggingModule } from '@app/logging';
 import { MailboxesModule } from '@app/mailboxes';
 import { MetricsModule } from '@app/metrics';
+import { OAuthFlowsModule, OAuthModuleOptions } from '@app/oauth';
 import { PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
 import { RedisModule } from '@app/redis';
 import { MailboxesController } from './controllers/mailboxes.controller';
+import { OAuthController } from './controllers/oauth.controller';
 import { ProvidersController } from './controllers/providers.controller';
 
 /** HTTP API: wires the domain modules to controllers; no logic of its own. */
 @Module({})
 export class ApiModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, options: OAuthModuleOptions = {}): DynamicModule {
     return {
       module: ApiModule,
       imports: [
@@ -29,8 +31,9 @@ export class ApiModule {
         HealthModule,
         ProvidersModule,
         MailboxesModule,
+        OAuthFlowsModule.forRoot(options),
       ],
-      controllers: [ProvidersController, MailboxesController],
+      controllers: [ProvidersController, MailboxesController, OAuthController],
       providers: [
         { provide: ApiKeyMatcher, useFactory: () => new ApiKeyMatcher(effectiveApiKeys(config)) },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -6,16 +6,17 @@ import { HealthModule } from '@app/health';
 import { HttpExceptionFilter } from '@app/http';
 import { LoggingModule } from '@app/logging';
 import { MetricsModule } from '@app/metrics';
+import { OAuthModuleOptions, OAuthRefreshModule } from '@app/oauth';
 import { PersistenceModule } from '@app/persistence';
 import { RedisModule } from '@app/redis';
 
 /**
- * The listener worker. It owns mailboxes (IMAP IDLE, Graph subscriptions) in later issues; here it
- * connects to Postgres and Redis and serves /health and /metrics on LISTENER_PORT.
+ * The listener worker: refreshes OAuth tokens ahead of expiry and (later issues) owns mailboxes through
+ * IMAP IDLE sessions and Graph subscriptions. Serves /health and /metrics on LISTENER_PORT.
  */
 @Module({})
 export class ListenerModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  static forRoot(config: AppConfig, options: OAuthModuleOptions = {}): DynamicModule {
     return {
       module: ListenerModule,
       imports: [
@@ -26,6 +27,7 @@ export class ListenerModule {
         CryptoModule,
         MetricsModule.forRoot('listener'),
         HealthModule,
+        OAuthRefreshModule.forRoot(options),
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -17,6 +17,19 @@ export interface AppConfig {
     oldKeys: string[];
   };
   publicBaseUrl: string | undefined;
+  oauth: {
+    /** Where identity providers send the browser back after consent (GET /v1/oauth/callback). */
+    redirectUri: string;
+    /** Extra CA certificate(s), PEM, trusted for identity endpoints (OAUTH_CA_FILE). */
+    caPem: string | undefined;
+    refresh: {
+      checkIntervalMs: number;
+      concurrency: number;
+      minLeadMs: number;
+      leadFraction: number;
+      jitterFraction: number;
+    };
+  };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -22,6 +22,13 @@ describe('loadConfig', () => {
     expect(config.database.url).toBeUndefined();
     expect(config.env).toBe('development');
     expect(config.api.keys).toEqual([]);
+    expect(config.oauth.redirectUri).toBe('http://localhost:3000/v1/oauth/callback');
+    expect(config.oauth.refresh).toEqual({ checkIntervalMs: 5000, concurrency: 8, minLeadMs: 600_000, leadFraction: 0.2, jitterFraction: 0.5 });
+  });
+
+  it('derives the OAuth redirect URI from PUBLIC_BASE_URL and checks OAUTH_CA_FILE', () => {
+    expect(loadConfig({ PUBLIC_BASE_URL: 'https://ml.example.com/' }).oauth.redirectUri).toBe('https://ml.example.com/v1/oauth/callback');
+    expect(problemsOf({ OAUTH_CA_FILE: '/nonexistent/ca.pem' })).toEqual([expect.stringMatching(/^OAUTH_CA_FILE: cannot read \/nonexistent\/ca.pem/)]);
   });
 
   it('parses lists and trims the public base URL', () => {

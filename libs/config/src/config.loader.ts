@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { AppConfig } from './app-config';
 import { ConfigError } from './config.error';
 import { environmentSchema } from './config.schema';
@@ -17,6 +18,13 @@ const EXAMPLES: Record<string, string> = {
   ENCRYPTION_OLD_KEYS: 'previous base64 key(s), comma-separated',
   PUBLIC_BASE_URL: 'https://mail-listener.example.com',
   HTTP_BODY_LIMIT: '256kb',
+  OAUTH_REDIRECT_URI: 'https://mail-listener.example.com/v1/oauth/callback',
+  OAUTH_CA_FILE: '/etc/ssl/certs/corporate-proxy.pem',
+  OAUTH_REFRESH_CHECK_INTERVAL_MS: '5000',
+  OAUTH_REFRESH_CONCURRENCY: '8',
+  OAUTH_REFRESH_MIN_LEAD_SECONDS: '600',
+  OAUTH_REFRESH_LEAD_FRACTION: '0.2',
+  OAUTH_REFRESH_JITTER_FRACTION: '0.5',
 };
 
 function problem(name: string, what: string): string {
@@ -55,7 +63,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.API_PORT === e.LISTENER_PORT) {
     problems.push(problem('LISTENER_PORT', `must differ from API_PORT (both are ${e.API_PORT})`));
   }
+  let caPem: string | undefined;
+  if (e.OAUTH_CA_FILE) {
+    try {
+      caPem = readFileSync(e.OAUTH_CA_FILE, 'utf8');
+      if (!caPem.includes('-----BEGIN CERTIFICATE-----')) problems.push(problem('OAUTH_CA_FILE', `${e.OAUTH_CA_FILE} holds no PEM certificate`));
+    } catch {
+      problems.push(problem('OAUTH_CA_FILE', `cannot read ${e.OAUTH_CA_FILE}`));
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
+  const publicBaseUrl = e.PUBLIC_BASE_URL?.replace(/\/+$/, '');
 
   return {
     env: e.NODE_ENV,
@@ -66,7 +84,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     api: { host: e.API_HOST, port: e.API_PORT, keys: e.API_KEYS, bodyLimit: e.HTTP_BODY_LIMIT.toLowerCase() },
     listener: { port: e.LISTENER_PORT },
     encryption: { key: e.ENCRYPTION_KEY || undefined, oldKeys: e.ENCRYPTION_OLD_KEYS },
-    publicBaseUrl: e.PUBLIC_BASE_URL?.replace(/\/+$/, ''),
+    publicBaseUrl,
+    oauth: {
+      redirectUri: e.OAUTH_REDIRECT_URI ?? `${publicBaseUrl ?? `http://localhost:${e.API_PORT}`}/v1/oauth/callback`,
+      caPem,
+      refresh: {
+        checkIntervalMs: e.OAUTH_REFRESH_CHECK_INTERVAL_MS,
+        concurrency: e.OAUTH_REFRESH_CONCURRENCY,
+        minLeadMs: e.OAUTH_REFRESH_MIN_LEAD_SECONDS * 1000,
+        leadFraction: e.OAUTH_REFRESH_LEAD_FRACTION,
+        jitterFraction: e.OAUTH_REFRESH_JITTER_FRACTION,
+      },
+    },
   };
 }
 

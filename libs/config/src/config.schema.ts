@@ -56,6 +56,13 @@ export const environmentSchema = z.object({
   ENCRYPTION_KEY: z.string().trim().optional(),
   ENCRYPTION_OLD_KEYS: commaList,
   PUBLIC_BASE_URL: optionalUrl(['http:', 'https:']),
+  OAUTH_REDIRECT_URI: optionalUrl(['http:', 'https:']),
+  OAUTH_CA_FILE: z.string().trim().optional().transform((value) => (value === '' ? undefined : value)),
+  OAUTH_REFRESH_CHECK_INTERVAL_MS: z.coerce.number().int().min(100, 'must be at least 100').max(600_000, 'must be at most 600000').default(5000),
+  OAUTH_REFRESH_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(256, 'must be at most 256').default(8),
+  OAUTH_REFRESH_MIN_LEAD_SECONDS: z.coerce.number().int().min(30, 'must be at least 30').max(86_400, 'must be at most 86400').default(600),
+  OAUTH_REFRESH_LEAD_FRACTION: z.coerce.number().min(0, 'must be between 0 and 0.9').max(0.9, 'must be between 0 and 0.9').default(0.2),
+  OAUTH_REFRESH_JITTER_FRACTION: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5),
   HTTP_BODY_LIMIT: z
     .string()
     .trim()

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull } from 'typeorm';
+import { tokenStatusOf } from '@app/oauth';
 import { MailboxFolderEntity, MailboxStatusEntity, OAuthTokenEntity, ProviderEntity, SyncCursorEntity } from '@app/persistence';
 import { MailboxStatusResponse, StatusErrorResponse } from './dto/mailbox-status.response';
 import { MailboxesService } from './mailboxes.service';
@@ -18,18 +19,24 @@ export class MailboxStatusService {
     private readonly mailboxes: MailboxesService,
   ) {}
 
+  /** A mailbox's own token, or its provider's app-only token. */
+  private async tokenFor(mailboxId: string, providerId: string): Promise<OAuthTokenEntity | null> {
+    const provider = await this.dataSource.getRepository(ProviderEntity).findOneBy({ id: providerId });
+    const repository = this.dataSource.getRepository(OAuthTokenEntity);
+    return provider?.oauthAppOnly ? repository.findOneBy({ providerId, mailboxId: IsNull() }) : repository.findOneBy({ mailboxId });
+  }
+
   async status(mailboxId: string): Promise<MailboxStatusResponse> {
     const mailbox = await this.mailboxes.load(mailboxId);
     const [provider, status, token, cursors] = await Promise.all([
       this.dataSource.getRepository(ProviderEntity).findOneByOrFail({ id: mailbox.providerId }),
       this.dataSource.getRepository(MailboxStatusEntity).findOneBy({ mailboxId }),
-      this.dataSource.getRepository(OAuthTokenEntity).findOneBy({ mailboxId }),
+      this.tokenFor(mailbox.id, mailbox.providerId),
       this.dataSource.getRepository(SyncCursorEntity).findBy({ mailboxId }),
     ]);
     const connectionState = !mailbox.enabled ? 'disabled' : (status?.connectionState ?? 'pending');
     const connectionError = status ? errorOf(status.lastErrorCode, status.lastErrorMessage, status.lastErrorAt) : null;
-    const tokenError = token ? errorOf(token.lastErrorCode, token.lastErrorMessage, token.lastErrorAt) : null;
-    const pending = token?.state === 'waiting_for_authorization' ? pendingOf(token) : null;
+    const tokenStatus = tokenStatusOf(token);
 
     const folders = [...mailbox.folders].sort((a: MailboxFolderEntity, b: MailboxFolderEntity) => a.position - b.position);
     return {
@@ -37,13 +44,7 @@ export class MailboxStatusService {
       connection: { state: connectionState, since: (status?.stateSince ?? mailbox.createdAt).toISOString(), lastError: connectionError },
       token:
         provider.authMethod === 'oauth2'
-          ? {
-              state: token?.state ?? 'not_obtained',
-              expiresAt: token?.expiresAt?.toISOString() ?? null,
-              lastRefreshAt: token?.lastRefreshAt?.toISOString() ?? null,
-              lastError: tokenError,
-              pendingAuthorization: pending,
-            }
+          ? tokenStatus
           : null,
       sync: {
         lastEventAt: status?.lastEventAt?.toISOString() ?? null,
@@ -65,15 +66,9 @@ export class MailboxStatusService {
         connectionError,
         authMethod: provider.authMethod,
         tokenState: provider.authMethod === 'oauth2' ? (token?.state ?? 'not_obtained') : null,
-        tokenError,
-        pendingAuthorization: pending,
+        tokenError: tokenStatus.lastError,
+        pendingAuthorization: tokenStatus.pendingAuthorization,
       }),
     };
   }
-}
-
-function pendingOf(token: OAuthTokenEntity): { userCode?: string; verificationUri?: string; expiresAt?: string } {
-  const auth = token.authorization ?? {};
-  const pick = (key: string) => (typeof auth[key] === 'string' ? (auth[key] as string) : undefined);
-  return { userCode: pick('userCode'), verificationUri: pick('verificationUri'), expiresAt: pick('expiresAt') };
 }

@@ -37,7 +37,8 @@ describe('resolveProviderSettings', () => {
   });
 
   it('picks Google scopes for a Google authority', () => {
-    expect(defaultScopes('imap', 'https://accounts.google.com')).toEqual(['https://mail.google.com/']);
+    expect(defaultScopes('imap', 'google', false, null)).toEqual(['https://mail.google.com/']);
+    expect(defaultScopes('microsoft-graph', 'microsoft', true, 'https://graph.microsoft.us/v1.0')).toEqual(['https://graph.microsoft.us/.default']);
   });
 
   it('lists every broken cross-field rule at once', () => {

@@ -1,5 +1,5 @@
 import { BadRequestException } from '@nestjs/common';
-import { AuthMethod, LoginFormat, ProviderType } from '@app/persistence';
+import { AuthMethod, LoginFormat, OAuthIssuer, ProviderType } from '@app/persistence';
 
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 export const DEFAULT_GRAPH_BASE_URL = 'https://graph.microsoft.com/v1.0';
@@ -17,31 +17,43 @@ export interface ResolvedProviderSettings {
   sendEmails: boolean;
   loginFormat: LoginFormat;
   authMethod: AuthMethod;
-  oauth: { clientId: string | null; tenant: string; authorityHost: string; scopes: string[] } | null;
+  oauth: { clientId: string | null; tenant: string; authorityHost: string; scopes: string[]; issuer: OAuthIssuer; appOnly: boolean } | null;
   graphBaseUrl: string | null;
   domains: string[];
 }
 
 export type ProviderSettingsInput = Partial<Omit<ResolvedProviderSettings, 'oauth'>> & {
-  oauth?: Partial<{ clientId: string; tenant: string; authorityHost: string; scopes: string[] }>;
+  oauth?: Partial<{ clientId: string; tenant: string; authorityHost: string; scopes: string[]; issuer: OAuthIssuer; appOnly: boolean }>;
 };
+
+/** What the settings check needs to know beyond the fields themselves. */
+export interface ProviderSettingsContext {
+  hasClientSecret: boolean;
+}
 
 function isGoogle(authorityHost: string): boolean {
   return /(^|\.)google\.com$|(^|\.)googleapis\.com$/.test(new URL(authorityHost).hostname);
 }
 
 /** Scopes a provider needs when the operator does not list them. */
-export function defaultScopes(type: ProviderType, authorityHost: string): string[] {
-  if (isGoogle(authorityHost)) return ['https://mail.google.com/'];
+export function defaultScopes(type: ProviderType, issuer: OAuthIssuer, appOnly: boolean, graphBaseUrl: string | null): string[] {
+  if (issuer === 'google') return ['https://mail.google.com/'];
+  if (appOnly) return [`${new URL(graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL).origin}/.default`];
   if (type === 'microsoft-graph') return ['offline_access', 'https://graph.microsoft.com/Mail.Read'];
   return ['offline_access', 'https://outlook.office.com/IMAP.AccessAsUser.All'];
 }
+
+const MULTI_TENANT_ALIASES = ['common', 'organizations', 'consumers'];
 
 /**
  * Applies defaults on top of `base` (the stored provider, or nothing on create) and checks the rules that
  * span fields. Throws a 400 listing every broken rule with the field it concerns.
  */
-export function resolveProviderSettings(input: ProviderSettingsInput, base?: ResolvedProviderSettings): ResolvedProviderSettings {
+export function resolveProviderSettings(
+  input: ProviderSettingsInput,
+  base?: ResolvedProviderSettings,
+  context: ProviderSettingsContext = { hasClientSecret: false },
+): ResolvedProviderSettings {
   const type = input.type ?? base?.type ?? 'imap';
   const typeChanged = base !== undefined && input.type !== undefined && input.type !== base.type;
   const authMethod = input.authMethod ?? (typeChanged ? undefined : base?.authMethod) ?? (type === 'microsoft-graph' ? 'oauth2' : 'basic');
@@ -56,13 +68,24 @@ export function resolveProviderSettings(input: ProviderSettingsInput, base?: Res
   if (authMethod === 'oauth2') {
     const previous = base?.oauth;
     const authorityHost = (input.oauth?.authorityHost ?? previous?.authorityHost ?? DEFAULT_AUTHORITY_HOST).replace(/\/+$/, '');
+    const issuer = input.oauth?.issuer ?? (input.oauth?.authorityHost ? undefined : previous?.issuer) ?? (isGoogle(authorityHost) ? 'google' : 'microsoft');
+    const appOnly = input.oauth?.appOnly ?? previous?.appOnly ?? false;
+    const graphBaseUrl = input.graphBaseUrl ?? base?.graphBaseUrl ?? null;
+    const scopesFollowDefaults = input.oauth?.scopes === undefined && (input.oauth?.appOnly !== undefined || input.oauth?.issuer !== undefined || typeChanged);
     oauth = {
       clientId: input.oauth?.clientId ?? previous?.clientId ?? null,
       tenant: input.oauth?.tenant ?? previous?.tenant ?? DEFAULT_TENANT,
       authorityHost,
-      scopes: input.oauth?.scopes ?? previous?.scopes ?? defaultScopes(type, authorityHost),
+      scopes: input.oauth?.scopes ?? (scopesFollowDefaults ? undefined : previous?.scopes) ?? defaultScopes(type, issuer, appOnly, graphBaseUrl),
+      issuer,
+      appOnly,
     };
     if (!oauth.clientId) problems.push('oauth.clientId: is required when authMethod is oauth2');
+    if (appOnly) {
+      if (type !== 'microsoft-graph' || issuer !== 'microsoft') problems.push('oauth.appOnly: only for microsoft-graph providers with the microsoft issuer');
+      if (!context.hasClientSecret) problems.push('oauth.clientSecret: is required when oauth.appOnly is true (client credentials)');
+      if (MULTI_TENANT_ALIASES.includes(oauth.tenant.toLowerCase())) problems.push('oauth.tenant: must be a specific tenant id or domain when oauth.appOnly is true');
+    }
   } else if (input.oauth !== undefined) {
     problems.push('oauth: only accepted when authMethod is oauth2');
   }

@@ -16,7 +16,14 @@ export function toProviderSettings(entity: ProviderEntity): ResolvedProviderSett
     authMethod: entity.authMethod,
     oauth:
       entity.authMethod === 'oauth2'
-        ? { clientId: entity.oauthClientId, tenant: entity.oauthTenant ?? 'common', authorityHost: entity.oauthAuthorityHost ?? '', scopes: entity.oauthScopes }
+        ? {
+            clientId: entity.oauthClientId,
+            tenant: entity.oauthTenant ?? 'common',
+            authorityHost: entity.oauthAuthorityHost ?? '',
+            scopes: entity.oauthScopes,
+            issuer: entity.oauthIssuer ?? 'microsoft',
+            appOnly: entity.oauthAppOnly,
+          }
         : null,
     graphBaseUrl: entity.graphBaseUrl,
     domains: (entity.domains ?? []).map((d) => d.domain).sort(),
@@ -39,6 +46,8 @@ export function applyProviderSettings(entity: ProviderEntity, settings: Resolved
   entity.oauthTenant = settings.oauth?.tenant ?? null;
   entity.oauthAuthorityHost = settings.oauth?.authorityHost ?? null;
   entity.oauthScopes = settings.oauth?.scopes ?? [];
+  entity.oauthIssuer = settings.oauth?.issuer ?? null;
+  entity.oauthAppOnly = settings.oauth?.appOnly ?? false;
   entity.graphBaseUrl = settings.graphBaseUrl;
 }
 
@@ -54,6 +63,8 @@ export function toProviderResponse(entity: ProviderEntity): ProviderResponse {
           tenant: settings.oauth.tenant,
           authorityHost: settings.oauth.authorityHost,
           scopes: settings.oauth.scopes,
+          issuer: settings.oauth.issuer,
+          appOnly: settings.oauth.appOnly,
         }
       : null,
     createdAt: entity.createdAt.toISOString(),

@@ -29,7 +29,7 @@ export class ProvidersService {
   ) {}
 
   async create(dto: CreateProviderDto): Promise<ProviderResponse> {
-    const settings = resolveProviderSettings(dto);
+    const settings = resolveProviderSettings(dto, undefined, { hasClientSecret: Boolean(dto.oauth?.clientSecret) });
     const id = await this.dataSource.transaction(async (manager) => {
       // The id is chosen here because it is bound into the client secret's ciphertext.
       const entity = manager.create(ProviderEntity, { id: randomUUID() });
@@ -48,7 +48,9 @@ export class ProvidersService {
       const entity = await manager.findOne(ProviderEntity, { where: { id }, relations: { domains: true }, lock: { mode: 'pessimistic_write', tables: ['providers'] } });
       if (!entity) throw new NotFoundException(`Provider ${id} not found`);
       const before = toProviderSettings(entity);
-      const settings = resolveProviderSettings(dto, before);
+      const settings = resolveProviderSettings(dto, before, {
+        hasClientSecret: Boolean(dto.oauth?.clientSecret) || (entity.oauthClientSecretEncrypted !== null && dto.authMethod !== 'basic'),
+      });
       const inUse = await manager.count(MailboxEntity, { where: { providerId: id } });
       if (inUse > 0) {
         for (const field of ['type', 'authMethod'] as const) {

@@ -1,6 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { AppConfig } from '@app/config';
+import { OAuthModuleOptions } from '@app/oauth';
 import { createApiApp } from '../../../apps/api/src/api.app';
 import { TEST_API_KEY } from './test-config';
 
@@ -14,8 +15,8 @@ export interface RunningApi {
 }
 
 /** The real API application (all modules, real Postgres and Redis) listening on a free loopback port. */
-export async function startApi(config: AppConfig): Promise<RunningApi> {
-  const app = await createApiApp(config);
+export async function startApi(config: AppConfig, options: OAuthModuleOptions = {}): Promise<RunningApi> {
+  const app = await createApiApp(config, options);
   await app.listen(0, '127.0.0.1');
   const url = await app.getUrl();
   return {

@@ -4,3 +4,7 @@ export * from './free-port';
 export * from './test-config';
 export * from './test-database';
 export * from './api-suite';
+export * from './listener-harness';
+export * from './manual-clock';
+export * from './fake-entra';
+export * from './fake-google';

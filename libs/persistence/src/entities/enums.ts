@@ -13,3 +13,6 @@ export type TokenState = (typeof TOKEN_STATES)[number];
 
 export const CONNECTION_STATES = ['pending', 'connecting', 'connected', 'backoff', 'auth_error', 'disabled'] as const;
 export type ConnectionState = (typeof CONNECTION_STATES)[number];
+
+export const OAUTH_ISSUERS = ['microsoft', 'google'] as const;
+export type OAuthIssuer = (typeof OAUTH_ISSUERS)[number];

@@ -20,6 +20,12 @@ export class OAuthTokenEntity {
   @Column({ name: 'account_username', type: 'text', nullable: true }) accountUsername: string | null;
   @Column({ name: 'expires_at', type: 'timestamptz', nullable: true }) expiresAt: Date | null;
   @Column({ name: 'issued_at', type: 'timestamptz', nullable: true }) issuedAt: Date | null;
+  /** When the refresher should renew it: ahead of expiry with jitter, or after a backoff. */
+  @Column({ name: 'refresh_due_at', type: 'timestamptz', nullable: true }) refreshDueAt: Date | null;
+  /** Transient refresh failures in a row (drives the backoff). */
+  @Column({ name: 'refresh_attempts', type: 'integer', default: 0 }) refreshAttempts: number;
+  /** Grows with every new grant (sign-in or import); keys the `mailbox.auth_failed` event id. */
+  @Column({ type: 'integer', default: 0 }) generation: number;
   @Column({ name: 'last_refresh_at', type: 'timestamptz', nullable: true }) lastRefreshAt: Date | null;
   @Column({ name: 'last_error_code', type: 'text', nullable: true }) lastErrorCode: string | null;
   @Column({ name: 'last_error_message', type: 'text', nullable: true }) lastErrorMessage: string | null;

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, OneToMany, PrimaryGeneratedColumn, UpdateDateColumn, Relation } from 'typeorm';
-import { AuthMethod, LoginFormat, ProviderType } from './enums';
+import { AuthMethod, LoginFormat, OAuthIssuer, ProviderType } from './enums';
 import { ProviderDomainEntity } from './provider-domain.entity';
 
 /** A mail service: where mailboxes connect and how they authenticate. */
@@ -16,6 +16,9 @@ export class ProviderEntity {
   @Column({ name: 'send_emails', type: 'boolean' }) sendEmails: boolean;
   @Column({ name: 'login_format', type: 'enum', enumName: 'login_format', enum: ['email', 'local-part', 'manual'] }) loginFormat: LoginFormat;
   @Column({ name: 'auth_method', type: 'enum', enumName: 'auth_method', enum: ['basic', 'oauth2'] }) authMethod: AuthMethod;
+  @Column({ name: 'oauth_issuer', type: 'enum', enumName: 'oauth_issuer', enum: ['microsoft', 'google'], nullable: true }) oauthIssuer: OAuthIssuer | null;
+  /** App-only (client credentials) for a whole tenant: no per-mailbox sign-in. */
+  @Column({ name: 'oauth_app_only', type: 'boolean', default: false }) oauthAppOnly: boolean;
   @Column({ name: 'oauth_client_id', type: 'text', nullable: true }) oauthClientId: string | null;
   /** SecretBox ciphertext, context `provider:<id>:client-secret`. */
   @Column({ name: 'oauth_client_secret_encrypted', type: 'text', nullable: true }) oauthClientSecretEncrypted: string | null;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { AUTH_METHODS, AuthMethod, LOGIN_FORMATS, LoginFormat, PROVIDER_TYPES, ProviderType } from '@app/persistence';
+import { AUTH_METHODS, AuthMethod, LOGIN_FORMATS, LoginFormat, OAUTH_ISSUERS, OAuthIssuer, PROVIDER_TYPES, ProviderType } from '@app/persistence';
 
 export class OAuthSettingsResponse {
   @ApiProperty() clientId: string;
@@ -7,6 +7,8 @@ export class OAuthSettingsResponse {
   @ApiProperty() tenant: string;
   @ApiProperty() authorityHost: string;
   @ApiProperty({ type: [String] }) scopes: string[];
+  @ApiProperty({ enum: OAUTH_ISSUERS }) issuer: OAuthIssuer;
+  @ApiProperty() appOnly: boolean;
 }
 
 export class ProviderResponse {

@@ -1,0 +1,114 @@
+import { Body, Controller, Delete, Get, HttpCode, HttpException, Param, ParseUUIDPipe, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiExcludeEndpoint, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsISO8601, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import type { Response } from 'express';
+import { Public } from '@app/http';
+import { TokenStatusResponse } from '@app/mailboxes';
+import {
+  AppOnlyTokenService,
+  AuthorizationCodeFlowService,
+  CallbackQuery,
+  DeviceCodeFlowService,
+  DeviceCodeStarted,
+  renderCallbackPage,
+  TokenImportService,
+  TokenStatus,
+} from '@app/oauth';
+
+class DeviceCodeResponse implements DeviceCodeStarted {
+  @ApiProperty({ example: 'ABCD1234' }) userCode: string;
+  @ApiProperty({ example: 'https://microsoft.com/devicelogin' }) verificationUri: string;
+  @ApiProperty() expiresAt: string;
+  @ApiProperty({ description: 'Seconds between polls' }) interval: number;
+  @ApiProperty() message: string;
+}
+
+class ImportTokenDto {
+  @ApiProperty({ writeOnly: true, description: 'Refresh token the CRM holds; redeemed once at import (nothing is stored if refused)' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(16_384)
+  refreshToken: string;
+
+  @ApiPropertyOptional({ writeOnly: true, description: 'Accepted for compatibility; a fresh access token is obtained at import' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(16_384)
+  accessToken?: string;
+
+  @ApiPropertyOptional({ description: 'Expiry of accessToken (ISO 8601)' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 date such as 2026-11-21T10:00:00Z' })
+  expiresAt?: string;
+}
+
+@ApiTags('oauth')
+@Controller('v1')
+export class OAuthController {
+  constructor(
+    private readonly deviceCodes: DeviceCodeFlowService,
+    private readonly authorizationCodes: AuthorizationCodeFlowService,
+    private readonly imports: TokenImportService,
+    private readonly appOnly: AppOnlyTokenService,
+  ) {}
+
+  @Post('mailboxes/:id/oauth/device-code')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: DeviceCodeResponse, description: 'Show the user code and address; the service polls until the user signs in' })
+  deviceCode(@Param('id', new ParseUUIDPipe()) id: string): Promise<DeviceCodeStarted> {
+    return this.deviceCodes.start(id);
+  }
+
+  @Get('mailboxes/:id/oauth/authorize')
+  @ApiBearerAuth()
+  @ApiFoundResponse({ description: 'Redirect to the identity provider consent page (send the user there)' })
+  async authorize(@Param('id', new ParseUUIDPipe()) id: string, @Res() res: Response): Promise<void> {
+    res.redirect(302, await this.authorizationCodes.authorizationUrl(id));
+  }
+
+  @Get('oauth/callback')
+  @Public()
+  @ApiExcludeEndpoint()
+  async callback(@Query() raw: Record<string, unknown>, @Res() res: Response): Promise<void> {
+    // Identity providers add parameters of their own (session_state, client_info, scope…): read only ours.
+    const pick = (key: string) => (typeof raw[key] === 'string' ? (raw[key] as string) : undefined);
+    const query: CallbackQuery = { code: pick('code'), state: pick('state'), error: pick('error'), error_description: pick('error_description') };
+    let status: number;
+    let title: string;
+    let message: string;
+    try {
+      ({ status, title, message } = await this.authorizationCodes.callback(query));
+    } catch (error) {
+      if (!(error instanceof HttpException)) throw error;
+      status = error.getStatus();
+      title = 'Sign-in failed';
+      const body = error.getResponse();
+      message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? error.message);
+    }
+    res.status(status).type('html').setHeader('Cache-Control', 'no-store').send(renderCallbackPage(title, message));
+  }
+
+  @Put('mailboxes/:id/token')
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: TokenStatusResponse })
+  importToken(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ImportTokenDto): Promise<TokenStatus> {
+    return this.imports.import(id, dto.refreshToken);
+  }
+
+  @Delete('mailboxes/:id/token')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiNoContentResponse({ description: 'Tokens forgotten; state not_obtained' })
+  deleteToken(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+    return this.imports.remove(id);
+  }
+
+  @Post('providers/:id/oauth/app-token')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: TokenStatusResponse, description: 'Acquires the app-only (client credentials) token now and reports it' })
+  appToken(@Param('id', new ParseUUIDPipe()) id: string): Promise<TokenStatus> {
+    return this.appOnly.acquire(id);
+  }
+}

@@ -1,0 +1,30 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { REDIS } from '@app/redis';
+import { MAIL_EVENTS_QUEUE, MailEvent } from './mail-event.types';
+
+/** Completed jobs are kept this long so a replayed publish of the same id is dropped (dedup window). */
+const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
+
+@Injectable()
+export class MailEventsPublisher implements OnModuleDestroy {
+  private readonly queue: Queue;
+
+  constructor(@Inject(REDIS) redis: Redis) {
+    this.queue = new Queue(MAIL_EVENTS_QUEUE, { connection: redis });
+  }
+
+  /** Adds the event as a job named by its type with its id as job id; a second add of the same id is a no-op. */
+  async publish(event: MailEvent): Promise<void> {
+    await this.queue.add(event.type, event, {
+      jobId: event.id,
+      removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
+      removeOnFail: { age: 4 * KEEP_COMPLETED_SECONDS },
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.queue.close();
+  }
+}

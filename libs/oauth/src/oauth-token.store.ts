@@ -1,0 +1,159 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { SecretBox } from '@app/crypto';
+import { OAuthTokenEntity, secretContext, TokenState } from '@app/persistence';
+import { Clock, CLOCK } from './clock';
+import { DEFAULT_REFRESH_POLICY, RefreshPolicy, refreshDueAt } from './refresh/refresh-policy';
+import { TokenGrant, TokenSecrets } from './token-grant';
+import { nextTokenState, TokenEvent } from './token-state';
+
+export interface TokenError {
+  code: string;
+  message: string;
+}
+
+/** Everything a transition may change besides the state itself. */
+export interface TokenChange {
+  /** New tokens: a sign-in or import (`newGrant`), or a refresh of the same grant. */
+  grant?: TokenGrant;
+  newGrant?: boolean;
+  error?: TokenError | null;
+  /** Pending authorization details; null clears them. */
+  authorization?: Record<string, unknown> | null;
+  refreshDueAt?: Date | null;
+  refreshAttempts?: number;
+}
+
+export interface TransitionResult {
+  token: OAuthTokenEntity;
+  previous: TokenState;
+}
+
+/**
+ * The only writer of `oauth_tokens`. Every change goes through `transition`, which locks the row, checks
+ * the move against the token state machine and writes secrets encrypted, in one transaction.
+ */
+@Injectable()
+export class OAuthTokenStore {
+  private readonly policy: RefreshPolicy;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly secrets: SecretBox,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const r = config.oauth.refresh;
+    this.policy = { ...DEFAULT_REFRESH_POLICY, minLeadMs: r.minLeadMs, leadFraction: r.leadFraction, jitterFraction: r.jitterFraction };
+  }
+
+  get refreshPolicy(): RefreshPolicy {
+    return this.policy;
+  }
+
+  /** The mailbox's token row, created in `not_obtained` on first use. */
+  async forMailbox(mailboxId: string, providerId: string): Promise<OAuthTokenEntity> {
+    await this.dataSource.query(
+      `INSERT INTO oauth_tokens (provider_id, mailbox_id, state) VALUES ($1, $2, 'not_obtained') ON CONFLICT (mailbox_id) WHERE mailbox_id IS NOT NULL DO NOTHING`,
+      [providerId, mailboxId],
+    );
+    return this.dataSource.getRepository(OAuthTokenEntity).findOneByOrFail({ mailboxId });
+  }
+
+  /** The provider's app-only (client credentials) token row. */
+  async forProvider(providerId: string): Promise<OAuthTokenEntity> {
+    await this.dataSource.query(
+      `INSERT INTO oauth_tokens (provider_id, mailbox_id, state) VALUES ($1, NULL, 'not_obtained') ON CONFLICT (provider_id) WHERE mailbox_id IS NULL DO NOTHING`,
+      [providerId],
+    );
+    return this.dataSource.getRepository(OAuthTokenEntity).findOneByOrFail({ providerId, mailboxId: IsNull() });
+  }
+
+  async find(tokenId: string): Promise<OAuthTokenEntity | null> {
+    return this.dataSource.getRepository(OAuthTokenEntity).findOneBy({ id: tokenId });
+  }
+
+  async findByMailbox(mailboxId: string): Promise<OAuthTokenEntity | null> {
+    return this.dataSource.getRepository(OAuthTokenEntity).findOneBy({ mailboxId });
+  }
+
+  secretsOf(token: OAuthTokenEntity): TokenSecrets {
+    return {
+      accessToken: token.accessTokenEncrypted ? this.secrets.decrypt(token.accessTokenEncrypted, secretContext.tokenAccess(token.id)) : null,
+      refreshToken: token.refreshTokenEncrypted ? this.secrets.decrypt(token.refreshTokenEncrypted, secretContext.tokenRefresh(token.id)) : null,
+      cache: token.cacheEncrypted ? this.secrets.decrypt(token.cacheEncrypted, secretContext.tokenCache(token.id)) : null,
+    };
+  }
+
+  /**
+   * Applies `event` to the token. `guard` sees the locked row first and may veto the change by
+   * returning false (e.g. a device-code poller whose flow was superseded); then nothing is written.
+   */
+  async transition(tokenId: string, event: TokenEvent, change: TokenChange = {}, guard?: (token: OAuthTokenEntity) => boolean): Promise<TransitionResult | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const token = await manager.findOne(OAuthTokenEntity, { where: { id: tokenId }, lock: { mode: 'pessimistic_write' } });
+      if (!token) return null;
+      if (guard && !guard(token)) return null;
+      const previous = token.state;
+      token.state = nextTokenState(previous, event);
+      this.apply(token, event, change);
+      await manager.save(OAuthTokenEntity, token);
+      return { token, previous };
+    });
+  }
+
+  /** Runs `work` with the token row locked (e.g. to claim a single-use authorization). */
+  async withLockedToken<T>(tokenId: string, work: (token: OAuthTokenEntity, manager: EntityManager) => Promise<T>): Promise<T | null> {
+    return this.dataSource.transaction(async (manager) => {
+      const token = await manager.findOne(OAuthTokenEntity, { where: { id: tokenId }, lock: { mode: 'pessimistic_write' } });
+      return token ? work(token, manager) : null;
+    });
+  }
+
+  private apply(token: OAuthTokenEntity, event: TokenEvent, change: TokenChange): void {
+    const now = this.clock.now();
+    if (change.grant) {
+      const grant = change.grant;
+      token.accessTokenEncrypted = this.secrets.encrypt(grant.accessToken, secretContext.tokenAccess(token.id));
+      if (grant.refreshToken) token.refreshTokenEncrypted = this.secrets.encrypt(grant.refreshToken, secretContext.tokenRefresh(token.id));
+      if (grant.cache) token.cacheEncrypted = this.secrets.encrypt(grant.cache, secretContext.tokenCache(token.id));
+      const expiresAt = now + grant.expiresInMs;
+      token.expiresAt = new Date(expiresAt);
+      token.issuedAt = new Date(now);
+      token.scopes = grant.scopes;
+      if (grant.username) token.accountUsername = grant.username;
+      token.lastRefreshAt = new Date(now);
+      token.refreshAttempts = 0;
+      token.refreshDueAt = new Date(refreshDueAt(now, expiresAt, now, this.policy));
+      token.lastErrorCode = null;
+      token.lastErrorMessage = null;
+      token.lastErrorAt = null;
+      if (change.newGrant) token.generation += 1;
+    }
+    if (event === 'deleted') {
+      token.accessTokenEncrypted = null;
+      token.refreshTokenEncrypted = null;
+      token.cacheEncrypted = null;
+      token.expiresAt = null;
+      token.issuedAt = null;
+      token.accountUsername = null;
+      token.refreshDueAt = null;
+      token.refreshAttempts = 0;
+      token.authorization = null;
+      token.lastErrorCode = null;
+      token.lastErrorMessage = null;
+      token.lastErrorAt = null;
+    }
+    if (event === 'refresh_failed_permanently') token.refreshDueAt = null;
+    if (change.error !== undefined) {
+      token.lastErrorCode = change.error?.code ?? null;
+      token.lastErrorMessage = change.error?.message ?? null;
+      token.lastErrorAt = change.error ? new Date(now) : null;
+    }
+    if (change.authorization !== undefined) token.authorization = change.authorization;
+    if (change.refreshDueAt !== undefined) token.refreshDueAt = change.refreshDueAt;
+    if (change.refreshAttempts !== undefined) token.refreshAttempts = change.refreshAttempts;
+  }
+}

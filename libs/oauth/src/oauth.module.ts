@@ -1,0 +1,47 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { EventsModule } from '@app/events';
+import { Clock, CLOCK, systemClock } from './clock';
+import { AppOnlyTokenService } from './flows/app-only-token.service';
+import { AuthorizationCodeFlowService } from './flows/authorization-code.flow';
+import { DeviceCodeFlowService } from './flows/device-code.flow';
+import { TokenImportService } from './flows/token-import.service';
+import { IdentityClients } from './identity-clients';
+import { OAuthMailboxContextLoader } from './oauth-mailbox.context';
+import { OAuthMetrics } from './oauth.metrics';
+import { OAuthTokenStore } from './oauth-token.store';
+import { TokenRefreshScheduler } from './refresh/token-refresh.scheduler';
+import { TokenRefresher } from './refresh/token-refresher';
+
+export interface OAuthModuleOptions {
+  /** Tests and benchmarks pass an accelerated clock. */
+  clock?: Clock;
+}
+
+const CORE = [OAuthTokenStore, IdentityClients, OAuthMailboxContextLoader];
+
+/** Sign-in flows, token import and app-only tokens: what the API serves. */
+@Module({})
+export class OAuthFlowsModule {
+  static forRoot(options: OAuthModuleOptions = {}): DynamicModule {
+    const providers = [...CORE, DeviceCodeFlowService, AuthorizationCodeFlowService, TokenImportService, AppOnlyTokenService];
+    return {
+      module: OAuthFlowsModule,
+      providers: [{ provide: CLOCK, useValue: options.clock ?? systemClock }, ...providers],
+      exports: [CLOCK, ...providers],
+    };
+  }
+}
+
+/** Proactive refresh, token metrics and `mailbox.auth_failed` events: what the listener runs. */
+@Module({})
+export class OAuthRefreshModule {
+  static forRoot(options: OAuthModuleOptions = {}): DynamicModule {
+    const providers = [...CORE, OAuthMetrics, TokenRefresher, TokenRefreshScheduler];
+    return {
+      module: OAuthRefreshModule,
+      imports: [EventsModule],
+      providers: [{ provide: CLOCK, useValue: options.clock ?? systemClock }, ...providers],
+      exports: [CLOCK, ...providers],
+    };
+  }
+}

@@ -1,0 +1,105 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { SecretBox } from '@app/crypto';
+import { eventId, MailEventsPublisher } from '@app/events';
+import { MailboxEntity, OAuthTokenEntity, ProviderEntity } from '@app/persistence';
+import { REDIS, RedisLock } from '@app/redis';
+import { Clock, CLOCK } from '../clock';
+import { IdentityClients } from '../identity-clients';
+import { TokenCacheMissingError } from '../microsoft/microsoft-identity.client';
+import { OAuthMetrics, RefreshResult } from '../oauth.metrics';
+import { OAuthTokenStore } from '../oauth-token.store';
+import { oauthSettingsOf } from '../oauth-settings';
+import { classifyTokenError, ClassifiedTokenError } from '../token-errors';
+import { retryAt } from './refresh-policy';
+
+export type RefreshOutcome = RefreshResult | 'skipped';
+
+/** Long enough for a slow identity provider; short enough that a crashed holder frees the token soon. */
+const LOCK_TTL_MS = 60_000;
+/** After a configuration error (bad client secret…) retry no sooner than this: an operator must act. */
+const CONFIGURATION_RETRY_MS = 5 * 60_000;
+
+/**
+ * Refreshes one token. Refresh tokens rotate, so two processes must never refresh the same grant at once
+ * (the second would present a spent refresh token and may kill the grant): a Redis lock per token makes
+ * the refresh exclusive, and the due time is re-read under it so a token just refreshed elsewhere is left.
+ */
+@Injectable()
+export class TokenRefresher {
+  private readonly logger = new Logger(TokenRefresher.name);
+  private readonly lock: RedisLock;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: OAuthTokenStore,
+    private readonly clients: IdentityClients,
+    private readonly secrets: SecretBox,
+    private readonly events: MailEventsPublisher,
+    private readonly metrics: OAuthMetrics,
+    @Inject(REDIS) redis: Redis,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    this.lock = new RedisLock(redis);
+  }
+
+  async refresh(tokenId: string): Promise<RefreshOutcome> {
+    const outcome = await this.lock.withLock(`oauth-refresh:${tokenId}`, LOCK_TTL_MS, () => this.refreshLocked(tokenId));
+    return outcome.ran ? outcome.value : 'skipped';
+  }
+
+  private async refreshLocked(tokenId: string): Promise<RefreshOutcome> {
+    const token = await this.store.find(tokenId);
+    if (!token || token.state !== 'active' || !token.refreshDueAt || token.refreshDueAt.getTime() > this.clock.now()) return 'skipped';
+    const provider = await this.dataSource.getRepository(ProviderEntity).findOneByOrFail({ id: token.providerId });
+    try {
+      const settings = oauthSettingsOf(provider, this.secrets);
+      const client = this.clients.for(settings);
+      const grant = token.mailboxId ? await client.refresh(settings, this.store.secretsOf(token)) : await client.clientCredentials(settings);
+      await this.store.transition(tokenId, 'refreshed', { grant });
+      this.metrics.refreshes.inc({ provider: provider.id, result: 'success' });
+      return 'success';
+    } catch (error) {
+      const classified: ClassifiedTokenError =
+        error instanceof TokenCacheMissingError ? { kind: 'permanent', code: error.code, message: error.message } : classifyTokenError(error);
+      return this.recordFailure(token, provider, classified);
+    }
+  }
+
+  private async recordFailure(token: OAuthTokenEntity, provider: ProviderEntity, error: ClassifiedTokenError): Promise<RefreshOutcome> {
+    const now = this.clock.now();
+    const reason = { code: error.code, message: error.message };
+    if (error.kind === 'permanent') {
+      const result = await this.store.transition(token.id, 'refresh_failed_permanently', { error: reason });
+      this.metrics.refreshes.inc({ provider: provider.id, result: 'permanent_failure' });
+      this.logger.warn(`Token ${token.id}: refresh failed for good (${error.code}); the mailbox needs a new sign-in`);
+      if (result && token.mailboxId) await this.publishAuthFailed(result.token, reason);
+      return 'permanent_failure';
+    }
+    const attempts = token.refreshAttempts + 1;
+    let due = retryAt(attempts, now, token.expiresAt?.getTime() ?? null, this.store.refreshPolicy);
+    if (error.retryAfterMs) due = Math.max(due, now + error.retryAfterMs);
+    if (error.kind === 'configuration') due = Math.max(due, now + CONFIGURATION_RETRY_MS);
+    await this.store.transition(token.id, 'refresh_failed_transiently', { error: reason, refreshAttempts: attempts, refreshDueAt: new Date(due) });
+    const result: RefreshResult = error.kind === 'configuration' ? 'configuration_error' : 'transient_failure';
+    this.metrics.refreshes.inc({ provider: provider.id, result });
+    this.logger.warn(`Token ${token.id}: refresh failed (${error.code}, attempt ${attempts}); retrying at ${new Date(due).toISOString()}`);
+    return result;
+  }
+
+  private async publishAuthFailed(token: OAuthTokenEntity, reason: { code: string; message: string }): Promise<void> {
+    const mailbox = await this.dataSource.getRepository(MailboxEntity).findOneBy({ id: token.mailboxId! });
+    if (!mailbox) return;
+    await this.events.publish({
+      id: eventId('mailbox.auth_failed', mailbox.id, token.generation),
+      type: 'mailbox.auth_failed',
+      version: 1,
+      occurredAt: new Date(this.clock.now()).toISOString(),
+      mailbox: { id: mailbox.id, email: mailbox.email, externalId: mailbox.externalId },
+      reason,
+      recommendedAction: `Sign in again: ${reason.message}`,
+    });
+  }
+}

@@ -1,0 +1,23 @@
+import { OAuthTokenEntity, TokenState } from '@app/persistence';
+
+/** The token as the API shows it: state and dates, never a secret. */
+export interface TokenStatus {
+  state: TokenState;
+  expiresAt: string | null;
+  lastRefreshAt: string | null;
+  lastError: { code: string; message: string; at: string } | null;
+  pendingAuthorization: { userCode?: string; verificationUri?: string; expiresAt?: string } | null;
+}
+
+export function tokenStatusOf(token: OAuthTokenEntity | null): TokenStatus {
+  if (!token) return { state: 'not_obtained', expiresAt: null, lastRefreshAt: null, lastError: null, pendingAuthorization: null };
+  const auth = token.authorization ?? {};
+  const pick = (key: string) => (typeof auth[key] === 'string' ? (auth[key] as string) : undefined);
+  return {
+    state: token.state,
+    expiresAt: token.expiresAt?.toISOString() ?? null,
+    lastRefreshAt: token.lastRefreshAt?.toISOString() ?? null,
+    lastError: token.lastErrorCode && token.lastErrorAt ? { code: token.lastErrorCode, message: token.lastErrorMessage ?? token.lastErrorCode, at: token.lastErrorAt.toISOString() } : null,
+    pendingAuthorization: token.authorization ? { userCode: pick('userCode'), verificationUri: pick('verificationUri'), expiresAt: pick('expiresAt') } : null,
+  };
+}

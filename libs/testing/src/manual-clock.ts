@@ -1,0 +1,18 @@
+import { Clock } from '@app/oauth';
+
+/** A clock tests move by hand, for token lifetimes without waiting. */
+export class ManualClock implements Clock {
+  constructor(private current = Date.now()) {}
+
+  now(): number {
+    return this.current;
+  }
+
+  advance(ms: number): void {
+    this.current += ms;
+  }
+
+  set(ms: number): void {
+    this.current = ms;
+  }
+}
