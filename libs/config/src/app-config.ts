@@ -9,6 +9,8 @@ export interface AppConfig {
   };
   dataDir: string;
   redisUrl: string;
+  /** BullMQ key prefix (default `bull`): lets several deployments or test runs share one Redis. */
+  queuePrefix: string;
   api: { host: string; port: number; keys: string[]; bodyLimit: string };
   listener: { port: number };
   encryption: {

@@ -47,6 +47,7 @@ export const environmentSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1, 'must be at least 1').max(200, 'must be at most 200').default(10),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   REDIS_URL: optionalUrl(['redis:', 'rediss:']).transform((value) => value ?? 'redis://127.0.0.1:6379'),
+  QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _').default('bull'),
   API_HOST: z.string().trim().min(1).default('0.0.0.0'),
   API_PORT: port(3000),
   LISTENER_PORT: port(3001),

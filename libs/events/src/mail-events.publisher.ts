@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import { REDIS } from '@app/redis';
 import { MAIL_EVENTS_QUEUE, MailEvent } from './mail-event.types';
 
@@ -11,8 +12,8 @@ const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
 export class MailEventsPublisher implements OnModuleDestroy {
   private readonly queue: Queue;
 
-  constructor(@Inject(REDIS) redis: Redis) {
-    this.queue = new Queue(MAIL_EVENTS_QUEUE, { connection: redis });
+  constructor(@Inject(REDIS) redis: Redis, @Inject(APP_CONFIG) config: AppConfig) {
+    this.queue = new Queue(MAIL_EVENTS_QUEUE, { connection: redis, prefix: config.queuePrefix });
   }
 
   /** Adds the event as a job named by its type with its id as job id; a second add of the same id is a no-op. */

@@ -83,8 +83,11 @@ function fieldsOf(error: unknown): ErrorFields {
   };
 }
 
+/** The human part: from the AADSTS code on (msal prefixes "Error(s): … - Description:"), first line only. */
 function firstLine(text: string): string {
-  return text.split(/\r?\n/)[0].replace(/\s*Trace ID:.*$/i, '').trim().slice(0, 500);
+  const aadsts = text.indexOf('AADSTS');
+  const from = aadsts >= 0 ? text.slice(aadsts) : text;
+  return from.split(/\r?\n/)[0].replace(/\s*(Trace ID|Correlation ID|Timestamp):.*$/i, '').replace(/ - (Correlation ID|Trace ID|Timestamp):.*$/i, '').trim().slice(0, 500);
 }
 
 export function classifyTokenError(error: unknown): ClassifiedTokenError {

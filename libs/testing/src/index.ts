@@ -8,3 +8,5 @@ export * from './listener-harness';
 export * from './manual-clock';
 export * from './fake-entra';
 export * from './fake-google';
+export * from './oauth-world';
+export * from './test-queues';

@@ -21,6 +21,8 @@ export function testConfig(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Ap
     API_KEYS: TEST_API_KEY,
     ENCRYPTION_KEY: randomEncryptionKey(),
     DATA_DIR: mkdtempSync(join(tmpdir(), 'mail-listener-test-')),
+    // Each suite's queues live under their own prefix in the shared Redis.
+    QUEUE_PREFIX: `test-${randomBytes(6).toString('hex')}`,
     ...env,
   });
 }

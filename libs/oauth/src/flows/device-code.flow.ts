@@ -30,6 +30,8 @@ const FAILURE_MESSAGES: Record<string, string> = {
   bad_verification_code: 'The device code was not recognised by the identity provider',
 };
 
+const INTERRUPTED: TokenError = { code: 'interrupted', message: 'The service restarted while waiting for the sign-in; start the device code flow again' };
+
 /**
  * Device code sign-in: hands out the user code at once, then polls in the background (msal-node does,
  * at the interval the identity provider asks) until the user signs in, declines or the code expires.
@@ -60,10 +62,17 @@ export class DeviceCodeFlowService implements OnModuleInit, OnModuleDestroy {
     void this.sweep().catch((error: unknown) => this.logger.warn(`Device-code sweep failed: ${String(error)}`));
   }
 
+  /** Shutting down ends our polls: say so on each token now rather than leave it waiting. */
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.heartbeat);
-    for (const { flow } of this.running.values()) flow.cancel();
+    const running = [...this.running.entries()];
     this.running.clear();
+    for (const [mailboxId, { flowId, flow }] of running) {
+      flow.cancel();
+      const token = await this.store.findByMailbox(mailboxId);
+      if (token) await this.fail(token.id, (row) => row.authorization?.flowId === flowId, INTERRUPTED).catch(() => undefined);
+      await this.lock.clear(this.heartbeatName(flowId)).catch(() => undefined);
+    }
   }
 
   async start(mailboxId: string): Promise<DeviceCodeStarted> {
@@ -135,8 +144,8 @@ export class DeviceCodeFlowService implements OnModuleInit, OnModuleDestroy {
       if (!flowId || (await this.lock.isHeld(this.heartbeatName(flowId)))) continue;
       const expired = Date.parse(String(token.authorization?.expiresAt)) <= this.clock.now();
       await this.fail(token.id, (row) => row.authorization?.flowId === flowId, {
-        code: expired ? 'expired_token' : 'interrupted',
-        message: expired ? FAILURE_MESSAGES.expired_token : 'The service restarted while waiting for the sign-in; start the device code flow again',
+        code: expired ? 'expired_token' : INTERRUPTED.code,
+        message: expired ? FAILURE_MESSAGES.expired_token : INTERRUPTED.message,
       });
       swept += 1;
     }

@@ -76,8 +76,8 @@ export class MicrosoftIdentityClient implements IdentityClient {
       nonce: request.nonce,
       codeChallenge: request.codeChallenge,
       codeChallengeMethod: 'S256',
+      // Entra refuses prompt=select_account together with an account hint: the hint wins.
       loginHint: request.loginHint,
-      prompt: 'select_account',
       responseMode: 'query',
     });
   }
