@@ -167,6 +167,7 @@ export class FakeEntraId {
   private readonly deviceCodes: EntraDeviceCode[] = [];
   private readonly failures: Array<TokenEndpointFailure & { remaining: number }> = [];
   private accessTokenLifetime = 3600;
+  private accessTokenLifetimeMax = 3600;
   private deviceCodeInterval = 5;
   private deviceCodeLifetime = 900;
   private tokenDelayMs = 0;
@@ -285,8 +286,14 @@ export class FakeEntraId {
     return id;
   }
 
-  setAccessTokenLifetime(seconds: number): void {
+  /** Fixed lifetime, or (with `maxSeconds`) a random one per token, as Entra's default 60–90 minutes. */
+  setAccessTokenLifetime(seconds: number, maxSeconds = seconds): void {
     this.accessTokenLifetime = seconds;
+    this.accessTokenLifetimeMax = Math.max(seconds, maxSeconds);
+  }
+
+  private nextLifetime(): number {
+    return this.accessTokenLifetime + Math.floor(Math.random() * (this.accessTokenLifetimeMax - this.accessTokenLifetime + 1));
   }
 
   setDeviceCodeInterval(seconds: number): void {
@@ -393,6 +400,21 @@ export class FakeEntraId {
   }
 
   /** Refresh tokens currently valid (not rotated away, grant not revoked) for a user. */
+  /**
+   * A refresh token for `username`, as if the user had consented to `scope` earlier (benchmarks seed
+   * thousands of grants without a sign-in each). It behaves exactly like one obtained over HTTP.
+   */
+  mintRefreshToken(clientId: string, username: string, scope = 'offline_access https://outlook.office.com/IMAP.AccessAsUser.All'): string {
+    const app = this.apps.get(clientId);
+    const user = this.users.get(username.toLowerCase());
+    if (!app || !user) throw new Error(`unknown app ${clientId} or user ${username}`);
+    const grant = this.newGrant(app, user, scope, Boolean(app.clientSecret));
+    const refreshToken = newRefreshToken();
+    this.refreshTokens.set(refreshToken, { token: refreshToken, grantId: grant.id, issuedAt: this.now() });
+    grant.currentRefreshToken = refreshToken;
+    return refreshToken;
+  }
+
   liveRefreshTokens(username: string, clientId?: string): string[] {
     const name = username.toLowerCase();
     return [...this.grants.values()]
@@ -927,20 +949,21 @@ export class FakeEntraId {
     const scope = scopes[0] as string;
     const resourceRaw = scope.slice(0, -'/.default'.length);
     const resource = resourceRaw === '00000003-0000-0000-c000-000000000000' ? 'https://graph.microsoft.com' : resourceRaw;
+    const lifetime = this.nextLifetime();
     const { token, record } = this.minter.appAccessToken({
       app,
       tenantId: tenant.tenantId as string,
       resource,
       now: this.now(),
-      lifetimeSeconds: this.accessTokenLifetime,
+      lifetimeSeconds: lifetime,
     });
     this.accessTokens.set(token, { token, ...record });
     return {
       ok: true,
       body: {
         token_type: 'Bearer',
-        expires_in: this.accessTokenLifetime,
-        ext_expires_in: this.accessTokenLifetime,
+        expires_in: lifetime,
+        ext_expires_in: lifetime,
         access_token: token,
       },
     };
@@ -969,13 +992,14 @@ export class FakeEntraId {
     options: { nonce?: string; clientInfo: boolean },
   ): Record<string, unknown> {
     const now = this.now();
-    const { token, record } = this.minter.delegatedAccessToken({ app, user, scopes, now, lifetimeSeconds: this.accessTokenLifetime });
+    const lifetime = this.nextLifetime();
+    const { token, record } = this.minter.delegatedAccessToken({ app, user, scopes, now, lifetimeSeconds: lifetime });
     this.accessTokens.set(token, { token, ...record });
     const body: Record<string, unknown> = {
       token_type: 'Bearer',
       scope: responseScope(scopes),
-      expires_in: this.accessTokenLifetime,
-      ext_expires_in: this.accessTokenLifetime,
+      expires_in: lifetime,
+      ext_expires_in: lifetime,
       access_token: token,
     };
     if (grant.offlineAccess) {
