@@ -8,4 +8,9 @@ describe('deploy/ files', () => {
     expect(rules).toMatch(/SUCCESS: \d+ rules found/);
     execFileSync('promtool', ['check', 'config', join(root, 'deploy/prometheus/prometheus.yml')], { encoding: 'utf8' });
   });
+
+  it('the alert rules fire (and stay quiet) as their unit tests say', () => {
+    const out = execFileSync('promtool', ['test', 'rules', 'alerts.test.yml'], { cwd: join(__dirname, '..', 'deploy/prometheus'), encoding: 'utf8' });
+    expect(out).toContain('SUCCESS');
+  });
 });
