@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { eventId } from '@app/events';
 import { OAuthTokenStore, TokenRefresher, TokenRefreshScheduler } from '@app/oauth';
-import { GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, OAuthWorld, queryDatabase, RunningListener, startListener } from '@app/testing';
+import { GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, OAuthWorld, queryDatabase, RunningListener, startListener, WEB_CLIENT_ID, WEB_CLIENT_SECRET } from '@app/testing';
 
 const MIN = 60_000;
 
@@ -137,6 +137,8 @@ describe('OAuth token refresh (listener, fake Entra ID, real Postgres and Redis)
       expect(world.entra.tokenRequests.filter((r) => r.grantType === 'refresh_token').length - requestsBefore).toBe(successes);
       mailboxes.forEach((m, i) => expect(refreshesOf(m.email)).toBe(before[i] + 1));
       expect(world.entra.tokenRequests.filter((r) => r.errorCode === 54005)).toHaveLength(0);
+      // Each process fetched the OpenID metadata once, not once per refresh.
+      expect(world.entra.metadataRequests).toBeLessThanOrEqual(3);
       const single = mailboxes[0];
       world.clock.advance(49 * MIN);
       const pair = await Promise.all([refresher.refresh(single.tokenId), second.app.get(TokenRefresher).refresh(single.tokenId)]);
@@ -144,6 +146,21 @@ describe('OAuth token refresh (listener, fake Entra ID, real Postgres and Redis)
     } finally {
       await second.close();
     }
+  });
+
+  it('renews app-only (client credentials) tokens too', async () => {
+    await advanceAndRun(60 * MIN);
+    const provider = await world.createMicrosoftProvider({
+      name: 'App-only',
+      type: 'microsoft-graph',
+      domains: ['apponly.contoso.com'],
+      oauth: { clientId: WEB_CLIENT_ID, clientSecret: WEB_CLIENT_SECRET, tenant: world.entra.tenantIdFor('contoso.com'), appOnly: true },
+    });
+    await world.api.http.post(`/v1/providers/${provider.id}/oauth/app-token`).set(world.api.auth).expect(200);
+    const appTokens = () => world.entra.tokenRequests.filter((r) => r.grantType === 'client_credentials' && r.status === 200).length;
+    const before = appTokens();
+    await advanceAndRun(55 * MIN);
+    expect(appTokens()).toBe(before + 1);
   });
 
   it('does not refresh tokens of disabled mailboxes', async () => {

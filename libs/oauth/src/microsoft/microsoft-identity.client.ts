@@ -11,6 +11,7 @@ import { AuthorizationRequest, CodeRedemption, DeviceCodeFlow, DeviceCodeIssued,
 import { OAuthSettings } from '../oauth-settings';
 import { TokenGrant, TokenSecrets } from '../token-grant';
 import { packCache, refreshTokenInCache, RowCachePlugin, StoredMsalCache, unpackCache } from './msal-cache';
+import { AuthorityMetadataCache } from './authority-metadata.cache';
 import { MsalNetworkClient } from './msal-network-client';
 
 type MsalApp = PublicClientApplication | ConfidentialClientApplication;
@@ -32,12 +33,15 @@ export class TokenCacheMissingError extends Error {
  */
 export class MicrosoftIdentityClient implements IdentityClient {
   private readonly logger = new Logger('Msal');
+  private readonly metadata: AuthorityMetadataCache;
 
-  constructor(private readonly network: MsalNetworkClient) {}
+  constructor(private readonly network: MsalNetworkClient) {
+    this.metadata = new AuthorityMetadataCache(network);
+  }
 
   async startDeviceCode(settings: OAuthSettings): Promise<DeviceCodeFlow> {
     const cache = new RowCachePlugin(null);
-    const app = new PublicClientApplication(this.configuration(settings, cache, false));
+    const app = new PublicClientApplication(await this.configuration(settings, cache, false));
     let issued!: (value: DeviceCodeIssued) => void;
     let failedBeforeIssue!: (error: unknown) => void;
     const issuedPromise = new Promise<DeviceCodeIssued>((resolve, reject) => {
@@ -68,7 +72,7 @@ export class MicrosoftIdentityClient implements IdentityClient {
   }
 
   async authorizationUrl(settings: OAuthSettings, request: AuthorizationRequest): Promise<string> {
-    const app = this.application(settings, new RowCachePlugin(null));
+    const app = await this.application(settings, new RowCachePlugin(null));
     return app.getAuthCodeUrl({
       scopes: settings.scopes,
       redirectUri: request.redirectUri,
@@ -84,7 +88,7 @@ export class MicrosoftIdentityClient implements IdentityClient {
 
   async redeemCode(settings: OAuthSettings, redemption: CodeRedemption): Promise<TokenGrant> {
     const cache = new RowCachePlugin(null);
-    const app = this.application(settings, cache);
+    const app = await this.application(settings, cache);
     const result = await app.acquireTokenByCode(
       {
         code: redemption.code,
@@ -101,7 +105,7 @@ export class MicrosoftIdentityClient implements IdentityClient {
 
   async redeemRefreshToken(settings: OAuthSettings, refreshToken: string): Promise<TokenGrant> {
     const cache = new RowCachePlugin(null);
-    const app = this.application(settings, cache);
+    const app = await this.application(settings, cache);
     // forceCache: without it msal does not keep an imported refresh token in its cache.
     const result = await app.acquireTokenByRefreshToken({ refreshToken, scopes: settings.scopes, forceCache: true });
     if (!result) throw new Error('The identity provider returned no token');
@@ -115,7 +119,7 @@ export class MicrosoftIdentityClient implements IdentityClient {
       throw new TokenCacheMissingError();
     }
     const cache = new RowCachePlugin(stored.msal);
-    const app = stored.client === 'public' ? new PublicClientApplication(this.configuration(settings, cache, false)) : this.application(settings, cache);
+    const app = stored.client === 'public' ? new PublicClientApplication(await this.configuration(settings, cache, false)) : await this.application(settings, cache);
     const [account] = await app.getTokenCache().getAllAccounts();
     if (!account) throw new TokenCacheMissingError();
     const result = await app.acquireTokenSilent({ account, scopes: settings.scopes, forceRefresh: true });
@@ -124,7 +128,7 @@ export class MicrosoftIdentityClient implements IdentityClient {
 
   async clientCredentials(settings: OAuthSettings): Promise<TokenGrant> {
     if (!settings.clientSecret) throw new Error('Client credentials need the provider client secret');
-    const app = new ConfidentialClientApplication(this.configuration(settings, new RowCachePlugin(null), true));
+    const app = new ConfidentialClientApplication(await this.configuration(settings, new RowCachePlugin(null), true));
     const result = await app.acquireTokenByClientCredential({ scopes: settings.scopes, skipCache: true });
     if (!result) throw new Error('The identity provider returned no token');
     return { accessToken: result.accessToken, expiresInMs: this.lifetimeOf(result), refreshToken: null, cache: null, username: null, scopes: result.scopes };
@@ -134,18 +138,20 @@ export class MicrosoftIdentityClient implements IdentityClient {
     return settings.clientSecret ? 'confidential' : 'public';
   }
 
-  private application(settings: OAuthSettings, cache: RowCachePlugin): MsalApp {
+  private async application(settings: OAuthSettings, cache: RowCachePlugin): Promise<MsalApp> {
     return settings.clientSecret
-      ? new ConfidentialClientApplication(this.configuration(settings, cache, true))
-      : new PublicClientApplication(this.configuration(settings, cache, false));
+      ? new ConfidentialClientApplication(await this.configuration(settings, cache, true))
+      : new PublicClientApplication(await this.configuration(settings, cache, false));
   }
 
-  private configuration(settings: OAuthSettings, cache: RowCachePlugin, withSecret: boolean): Configuration {
+  private async configuration(settings: OAuthSettings, cache: RowCachePlugin, withSecret: boolean): Promise<Configuration> {
+    const authority = `${settings.authorityHost}/${settings.tenant}`;
     return {
       auth: {
         clientId: settings.clientId,
-        authority: `${settings.authorityHost}/${settings.tenant}`,
+        authority,
         knownAuthorities: [new URL(settings.authorityHost).host],
+        authorityMetadata: await this.metadata.get(authority),
         ...(withSecret && settings.clientSecret ? { clientSecret: settings.clientSecret } : {}),
       },
       cache: { cachePlugin: cache },

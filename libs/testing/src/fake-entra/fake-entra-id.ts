@@ -16,7 +16,7 @@ import {
 } from './http';
 import { SigningKey, randomToken } from './jwt';
 import { parseScopes, responseScope, splitScopes, type ParsedScopes } from './scopes';
-import { generateLoopbackCertificate, listenLoopback, type ListeningServer } from './tls';
+import { generateLoopbackCertificate, listenForInstance, type ListeningServer } from './tls';
 import {
   MSA_TENANT_ID,
   TokenMinter,
@@ -154,6 +154,8 @@ export class FakeEntraId {
   readonly plainHttpBaseUrl: string;
   /** Every /token request in arrival order (including failed and injected-failure ones). */
   readonly tokenRequests: EntraTokenRequest[] = [];
+  /** GETs of the OpenID metadata document (clients should cache it). */
+  metadataRequests = 0;
 
   private readonly now: () => number;
   private readonly minter: TokenMinter;
@@ -190,19 +192,9 @@ export class FakeEntraId {
 
   static async start(options: FakeEntraOptions = {}): Promise<FakeEntraId> {
     const [tls, signingKey] = await Promise.all([generateLoopbackCertificate(), SigningKey.generate('fake-entra-token-signing')]);
-    let instance: FakeEntraId | undefined;
-    const server = await listenLoopback((req, res) => {
-      if (!instance) {
-        res.statusCode = 503;
-        res.end();
-        return;
-      }
-      instance.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) sendJson(res, 500, { error: 'server_error', error_description: String(error) });
-        else res.destroy();
-      });
-    }, tls);
-    instance = new FakeEntraId(server, signingKey, tls.cert, options.now ?? Date.now);
+    const { server, attach } = await listenForInstance('server_error', tls);
+    const instance = new FakeEntraId(server, signingKey, tls.cert, options.now ?? Date.now);
+    attach((req, res) => instance.handle(req, res));
     return instance;
   }
 
@@ -463,7 +455,10 @@ export class FakeEntraId {
         ),
       );
     }
-    if (path === 'v2.0/.well-known/openid-configuration' && method === 'GET') return sendJson(res, 200, this.openIdConfiguration(tenant));
+    if (path === 'v2.0/.well-known/openid-configuration' && method === 'GET') {
+      this.metadataRequests += 1;
+      return sendJson(res, 200, this.openIdConfiguration(tenant));
+    }
     if ((path === 'discovery/v2.0/keys' || path === 'discovery/keys') && method === 'GET') {
       return sendJson(res, 200, { keys: [{ ...this.signingKey.jwk, issuer: `${this.authorityHost}/{tenantid}/v2.0` }] });
     }

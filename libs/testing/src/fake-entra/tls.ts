@@ -51,6 +51,33 @@ export interface ListeningServer {
  * handy for clients that cannot be told about a CA (e.g. a quick Dovecot introspection config).
  * When `tls` is omitted, only plain HTTP is served.
  */
+export type DeferredHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+/**
+ * Listens first (the port is needed to build the server's URLs), then serves through the instance built
+ * from it: 503 until `attach` is called; a handler that throws answers 500 with an OAuth-style body.
+ */
+export async function listenForInstance(errorCode: string, tls?: TlsMaterial): Promise<{ server: ListeningServer; attach(handler: DeferredHandler): void }> {
+  let instance: DeferredHandler | undefined;
+  const server = await listenLoopback((req, res) => {
+    if (!instance) {
+      res.statusCode = 503;
+      res.end();
+      return;
+    }
+    instance(req, res).catch((error: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      res.statusCode = 500;
+      res.setHeader('Content-Type', 'application/json; charset=utf-8');
+      res.end(JSON.stringify({ error: errorCode, error_description: String(error) }));
+    });
+  }, tls);
+  return { server, attach: (created) => (instance = created) };
+}
+
 export async function listenLoopback(handler: RequestHandler, tls?: TlsMaterial): Promise<ListeningServer> {
   const plain = createHttpServer(handler);
   const secure = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler) : undefined;

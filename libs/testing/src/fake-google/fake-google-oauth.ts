@@ -12,7 +12,7 @@ import {
   type Params,
 } from '../fake-entra/http';
 import { SigningKey, halfHash, randomToken } from '../fake-entra/jwt';
-import { listenLoopback, type ListeningServer } from '../fake-entra/tls';
+import { listenForInstance, type ListeningServer } from '../fake-entra/tls';
 
 export interface FakeGoogleOptions {
   /** Clock in ms for token expiry (tokeninfo, isAccessTokenValid, id_token iat/exp). Default Date.now. */
@@ -133,19 +133,9 @@ export class FakeGoogleOAuth {
 
   static async start(options: FakeGoogleOptions = {}): Promise<FakeGoogleOAuth> {
     const signingKey = await SigningKey.generate('fake-google-token-signing');
-    let instance: FakeGoogleOAuth | undefined;
-    const server = await listenLoopback((req, res) => {
-      if (!instance) {
-        res.statusCode = 503;
-        res.end();
-        return;
-      }
-      instance.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) sendJson(res, 500, { error: 'internal_failure', error_description: String(error) });
-        else res.destroy();
-      });
-    });
-    instance = new FakeGoogleOAuth(server, signingKey, options.now ?? Date.now);
+    const { server, attach } = await listenForInstance('internal_failure');
+    const instance = new FakeGoogleOAuth(server, signingKey, options.now ?? Date.now);
+    attach((req, res) => instance.handle(req, res));
     return instance;
   }
 
