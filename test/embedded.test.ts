@@ -33,7 +33,7 @@ describe('embedded mode (npm start without DATABASE_URL)', () => {
     try {
       const key = readFileSync(join(dataDir, 'dev-api-key'), 'utf8').trim();
       const headers = { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' };
-      const provider = await fetch(`${api}/v1/providers`, { method: 'POST', headers, body: JSON.stringify({ name: 'E', type: 'imap', host: 'imap.embedded.test', domains: ['embedded.test'] }) });
+      const provider = await fetch(`${api}/v1/providers`, { method: 'POST', headers, body: JSON.stringify({ name: 'E', type: 'imap', host: '127.0.0.1', port: await freePort(), secure: false, domains: ['embedded.test'] }) });
       expect(provider.status).toBe(201);
       const mailbox = await fetch(`${api}/v1/mailboxes`, { method: 'POST', headers, body: JSON.stringify({ email: 'ana@embedded.test', password: 'pw' }) });
       expect(mailbox.status).toBe(201);

@@ -31,6 +31,7 @@ describe('mailboxes API (real app, real Postgres and Redis)', () => {
       externalId: 'crm-1',
       enabled: true,
       hasPassword: true,
+      backfillSince: null,
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });

@@ -69,7 +69,7 @@ describe('OAuth in real processes: secrets never logged', () => {
     try {
       await waitForHttpOk(`${base}/health/ready`, api);
       const oauth = { clientId: PUBLIC_CLIENT_ID, tenant: 'organizations', authorityHost: entra.authorityHost };
-      const provider = JSON.parse((await call('POST', '/v1/providers', { name: 'C', type: 'imap', host: 'outlook.office365.com', authMethod: 'oauth2', oauth, domains: ['contoso.com'] })).body);
+      const provider = JSON.parse((await call('POST', '/v1/providers', { name: 'C', type: 'imap', host: '127.0.0.1', port: await freePort(), secure: false, authMethod: 'oauth2', oauth, domains: ['contoso.com'] })).body);
       const tenant = entra.tenantIdFor('contoso.com');
       const appOnly = JSON.parse(
         (await call('POST', '/v1/providers', { name: 'A', type: 'microsoft-graph', authMethod: 'oauth2', oauth: { ...oauth, clientId: WEB_CLIENT_ID, clientSecret: WEB_CLIENT_SECRET, tenant, appOnly: true }, domains: ['app.contoso.com'] })).body,

@@ -176,7 +176,7 @@ describe('OAuth token refresh (listener, fake Entra ID, real Postgres and Redis)
     await world.api.http
       .post('/v1/providers')
       .set(world.api.auth)
-      .send({ name: 'Gmail', type: 'imap', host: 'imap.gmail.com', authMethod: 'oauth2', domains: ['gmail.test'], oauth: { issuer: 'google', clientId: GOOGLE_CLIENT_ID, clientSecret: GOOGLE_CLIENT_SECRET, authorityHost: world.google.baseUrl } })
+      .send({ name: 'Gmail', type: 'imap', host: '127.0.0.1', port: world.closedImapPort, secure: false, authMethod: 'oauth2', domains: ['gmail.test'], oauth: { issuer: 'google', clientId: GOOGLE_CLIENT_ID, clientSecret: GOOGLE_CLIENT_SECRET, authorityHost: world.google.baseUrl } })
       .expect(201);
     const email = 'bo@gmail.test';
     world.google.addUser(email);

@@ -32,6 +32,7 @@ describe('health, metrics and OpenAPI of the API app', () => {
       '/v1/mailboxes/{id}',
       '/v1/mailboxes/{id}/oauth/authorize',
       '/v1/mailboxes/{id}/oauth/device-code',
+      '/v1/mailboxes/{id}/resync',
       '/v1/mailboxes/{id}/status',
       '/v1/mailboxes/{id}/token',
       '/v1/providers',

@@ -39,10 +39,10 @@ describe('app processes (real Postgres and Redis)', () => {
       const provider = await fetch(`${base}/v1/providers`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ name: 'L', type: 'imap', host: 'imap.log.test', authMethod: 'oauth2', oauth: { clientId: 'c', clientSecret: 'LEAK-client-secret' }, domains: ['log.test'] }),
+        body: JSON.stringify({ name: 'L', type: 'imap', host: '127.0.0.1', port: await freePort(), secure: false, authMethod: 'oauth2', oauth: { clientId: 'c', clientSecret: 'LEAK-client-secret' }, domains: ['log.test'] }),
       });
       expect(provider.status).toBe(201);
-      const basic = await fetch(`${base}/v1/providers`, { method: 'POST', headers, body: JSON.stringify({ name: 'B', type: 'imap', host: 'imap.b.test', domains: ['b.test'] }) });
+      const basic = await fetch(`${base}/v1/providers`, { method: 'POST', headers, body: JSON.stringify({ name: 'B', type: 'imap', host: '127.0.0.1', port: await freePort(), secure: false, domains: ['b.test'] }) });
       const basicId = ((await basic.json()) as { id: string }).id;
       const mailbox = await fetch(`${base}/v1/mailboxes`, { method: 'POST', headers, body: JSON.stringify({ email: 'x@b.test', providerId: basicId, password: 'LEAK-password' }) });
       expect(mailbox.status).toBe(201);

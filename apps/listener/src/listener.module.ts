@@ -9,10 +9,12 @@ import { MetricsModule } from '@app/metrics';
 import { OAuthModuleOptions, OAuthRefreshModule } from '@app/oauth';
 import { PersistenceModule } from '@app/persistence';
 import { RedisModule } from '@app/redis';
+import { SyncModule } from '@app/sync';
 
 /**
- * The listener worker: refreshes OAuth tokens ahead of expiry and (later issues) owns mailboxes through
- * IMAP IDLE sessions and Graph subscriptions. Serves /health and /metrics on LISTENER_PORT.
+ * The listener worker: holds an IMAP IDLE session per mailbox folder and publishes new mail
+ * (SyncModule), refreshes OAuth tokens ahead of expiry (OAuthRefreshModule). Serves /health and
+ * /metrics on LISTENER_PORT.
  */
 @Module({})
 export class ListenerModule {
@@ -28,6 +30,7 @@ export class ListenerModule {
         MetricsModule.forRoot('listener'),
         HealthModule,
         OAuthRefreshModule.forRoot(options),
+        SyncModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

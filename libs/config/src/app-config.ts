@@ -12,7 +12,16 @@ export interface AppConfig {
   /** BullMQ key prefix (default `bull`): lets several deployments or test runs share one Redis. */
   queuePrefix: string;
   api: { host: string; port: number; keys: string[]; bodyLimit: string };
-  listener: { port: number };
+  listener: {
+    port: number;
+    /** Replica id shown as a mailbox's owner (default: host name and process id). */
+    id: string;
+    reconcileIntervalMs: number;
+    /** New IMAP connections per second per server host (bursts of the same size). */
+    connectRatePerHost: number;
+    /** Password mailboxes rejected this long are disabled (0: never). */
+    authDisableAfterMs: number;
+  };
   encryption: {
     /** Base64 of 32 bytes; undefined only in development (a local key file is used then). */
     key: string | undefined;

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { AppConfig } from './app-config';
 import { ConfigError } from './config.error';
 import { environmentSchema } from './config.schema';
@@ -19,6 +20,10 @@ const EXAMPLES: Record<string, string> = {
   ENCRYPTION_OLD_KEYS: 'previous base64 key(s), comma-separated',
   PUBLIC_BASE_URL: 'https://mail-listener.example.com',
   HTTP_BODY_LIMIT: '256kb',
+  LISTENER_ID: 'listener-0',
+  SYNC_RECONCILE_INTERVAL_MS: '1000',
+  IMAP_CONNECT_RATE_PER_HOST: '50',
+  IMAP_AUTH_DISABLE_AFTER_HOURS: '72',
   OAUTH_REDIRECT_URI: 'https://mail-listener.example.com/v1/oauth/callback',
   OAUTH_CA_FILE: '/etc/ssl/certs/corporate-proxy.pem',
   OAUTH_REFRESH_CHECK_INTERVAL_MS: '5000',
@@ -84,7 +89,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     redisUrl: e.REDIS_URL,
     queuePrefix: e.QUEUE_PREFIX,
     api: { host: e.API_HOST, port: e.API_PORT, keys: e.API_KEYS, bodyLimit: e.HTTP_BODY_LIMIT.toLowerCase() },
-    listener: { port: e.LISTENER_PORT },
+    listener: {
+      port: e.LISTENER_PORT,
+      id: e.LISTENER_ID ?? `${hostname()}-${process.pid}`,
+      reconcileIntervalMs: e.SYNC_RECONCILE_INTERVAL_MS,
+      connectRatePerHost: e.IMAP_CONNECT_RATE_PER_HOST,
+      authDisableAfterMs: e.IMAP_AUTH_DISABLE_AFTER_HOURS * 3600_000,
+    },
     encryption: { key: e.ENCRYPTION_KEY || undefined, oldKeys: e.ENCRYPTION_OLD_KEYS },
     publicBaseUrl,
     oauth: {

@@ -1,4 +1,7 @@
-/** The events the CRM consumes from the BullMQ queue `mail-events` (job name = type, job id = id). */
+/**
+ * The events the CRM consumes from the BullMQ queue `mail-events` (job name = type, job id = id).
+ * `schema/mail-events.schema.json` describes the same shapes for integrators in other languages.
+ */
 export const MAIL_EVENTS_QUEUE = 'mail-events';
 
 export interface MailboxRef {
@@ -16,10 +19,51 @@ interface EventBase<T extends string> {
   mailbox: MailboxRef;
 }
 
+export interface MailAddress {
+  name: string | null;
+  address: string | null;
+}
+
+export interface ReceivedMessage {
+  folder: string;
+  uid: number | null;
+  uidValidity: number | null;
+  /** Graph immutable id, or null for IMAP. */
+  providerMessageId: string | null;
+  internetMessageId: string | null;
+  subject: string | null;
+  from: MailAddress | null;
+  to: MailAddress[];
+  cc: MailAddress[];
+  /** When the mail server received it (IMAP INTERNALDATE / Graph receivedDateTime). */
+  receivedAt: string | null;
+  size: number | null;
+}
+
+export interface MailReceivedEvent extends EventBase<'mail.received'> {
+  message: ReceivedMessage;
+}
+
+export type MailboxConnectionState = 'pending' | 'connecting' | 'connected' | 'backoff' | 'auth_error' | 'disabled';
+
+export interface MailboxStateChangedEvent extends EventBase<'mailbox.state_changed'> {
+  state: MailboxConnectionState;
+  previous: MailboxConnectionState | null;
+  reason: { code: string; message: string } | null;
+}
+
 export interface MailboxAuthFailedEvent extends EventBase<'mailbox.auth_failed'> {
   reason: { code: string; message: string };
   recommendedAction: string;
 }
 
-export type MailEvent = MailboxAuthFailedEvent;
+export interface MailboxResyncedEvent extends EventBase<'mailbox.resynced'> {
+  folder: string;
+  /** Why the listener took a new baseline: the folder's UIDVALIDITY changed, or a Graph delta reset. */
+  reason: 'uid_validity_changed' | 'delta_reset';
+  previousUidValidity: number | null;
+  uidValidity: number | null;
+}
+
+export type MailEvent = MailReceivedEvent | MailboxStateChangedEvent | MailboxAuthFailedEvent | MailboxResyncedEvent;
 export type MailEventType = MailEvent['type'];

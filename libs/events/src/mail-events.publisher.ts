@@ -25,6 +25,18 @@ export class MailEventsPublisher implements OnModuleDestroy {
     });
   }
 
+  /** Several events in one round trip (a burst of new mail); each keeps its own id. */
+  async publishMany(events: MailEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.queue.addBulk(
+      events.map((event) => ({
+        name: event.type,
+        data: event,
+        opts: { jobId: event.id, removeOnComplete: { age: KEEP_COMPLETED_SECONDS }, removeOnFail: { age: 4 * KEEP_COMPLETED_SECONDS } },
+      })),
+    );
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.queue.close();
   }

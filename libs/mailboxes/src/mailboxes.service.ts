@@ -6,7 +6,7 @@ import { SecretBox } from '@app/crypto';
 import { Page } from '@app/http';
 import { MailboxCredentialEntity, MailboxEntity, MailboxFolderEntity, MailboxStatusEntity, ProviderEntity, secretContext } from '@app/persistence';
 import { ProvidersService } from '@app/providers';
-import { CreateMailboxDto, MailboxListQueryDto, MailboxResponse, UpdateMailboxDto } from './dto/mailbox.dto';
+import { CreateMailboxDto, MailboxListQueryDto, MailboxResponse, ResyncResponse, UpdateMailboxDto } from './dto/mailbox.dto';
 import { deriveLogin } from './login-format';
 
 const DEFAULT_FOLDERS = ['INBOX'];
@@ -27,10 +27,12 @@ export class MailboxesService {
 
     const id = randomUUID();
     const enabled = dto.enabled ?? true;
+    const backfillSince = dto.backfillSince ? new Date(dto.backfillSince) : null;
+    if (backfillSince && backfillSince.getTime() > Date.now()) throw new BadRequestException('backfillSince: must not be in the future');
     await this.dataSource.transaction(async (manager) => {
       const existing = await manager.findOne(MailboxEntity, { where: { email: dto.email }, select: { id: true } });
       if (existing) throw new ConflictException(`A mailbox for ${dto.email} already exists (id ${existing.id})`);
-      await manager.insert(MailboxEntity, { id, email: dto.email, providerId: provider.id, login, externalId: dto.externalId ?? null, enabled });
+      await manager.insert(MailboxEntity, { id, email: dto.email, providerId: provider.id, login, externalId: dto.externalId ?? null, enabled, backfillSince });
       await this.replaceFolders(manager, id, dto.folders ?? DEFAULT_FOLDERS);
       if (dto.password !== undefined) await this.storePassword(manager, id, dto.password);
       await manager.insert(MailboxStatusEntity, { mailboxId: id, connectionState: enabled ? 'pending' : 'disabled', stateSince: new Date() });
@@ -58,6 +60,19 @@ export class MailboxesService {
       await manager.save(MailboxEntity, mailbox);
     });
     return this.get(id);
+  }
+
+  /** Asks the owning listener to reconnect and catch up from the stored cursors. */
+  async requestResync(id: string): Promise<ResyncResponse> {
+    const mailbox = await this.load(id);
+    if (!mailbox.enabled) throw new ConflictException(`Mailbox ${id} is disabled; enable it to sync`);
+    const requestedAt = new Date();
+    await this.dataSource.query(
+      `INSERT INTO mailbox_status (mailbox_id, connection_state, state_since, resync_requested_at) VALUES ($1, 'pending', now(), $2)
+       ON CONFLICT (mailbox_id) DO UPDATE SET resync_requested_at = $2`,
+      [id, requestedAt],
+    );
+    return { mailboxId: id, requestedAt: requestedAt.toISOString() };
   }
 
   async remove(id: string): Promise<void> {
@@ -101,6 +116,7 @@ export class MailboxesService {
       externalId: row.externalId,
       enabled: row.enabled,
       hasPassword: withPassword.has(row.id),
+      backfillSince: row.backfillSince?.toISOString() ?? null,
       createdAt: row.createdAt.toISOString(),
       updatedAt: row.updatedAt.toISOString(),
     }));

@@ -39,6 +39,8 @@ export class OAuthRefreshModule {
     const providers = [...CORE, OAuthMetrics, TokenRefresher, TokenRefreshScheduler];
     return {
       module: OAuthRefreshModule,
+      // Global: the sync runtime uses the token store, the refresher and the clock.
+      global: true,
       imports: [EventsModule],
       providers: [{ provide: CLOCK, useValue: options.clock ?? systemClock }, ...providers],
       exports: [CLOCK, ...providers],

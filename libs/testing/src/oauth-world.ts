@@ -5,6 +5,7 @@ import { request as undiciRequest, Agent } from 'undici';
 import { AppConfig } from '@app/config';
 import { RunningApi, startApi } from './api-harness';
 import { FakeEntraId } from './fake-entra';
+import { freePort } from './free-port';
 import { FakeGoogleOAuth } from './fake-google';
 import { RunningListener, startListener } from './listener-harness';
 import { ManualClock } from './manual-clock';
@@ -33,8 +34,11 @@ export class OAuthWorld {
   listener?: RunningListener;
   events!: TestMailEvents;
   private tls!: Agent;
+  /** A free loopback port: IMAP connections to it are refused at once. */
+  closedImapPort = 0;
 
   async start(options: { listener?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<this> {
+    this.closedImapPort = await freePort();
     this.entra = await FakeEntraId.start({ now: () => this.clock.now() });
     this.entra.setDeviceCodeInterval(1);
     this.entra.registerApp({ clientId: PUBLIC_CLIENT_ID, redirectUris: [OAUTH_REDIRECT_URI] });
@@ -99,7 +103,10 @@ export class OAuthWorld {
       .set(this.api.auth)
       .send({
         type: 'imap',
-        host: 'outlook.office365.com',
+        // A loopback port nothing listens on: a listener running in the test may only ever dial this machine.
+        host: '127.0.0.1',
+        port: this.closedImapPort,
+        secure: false,
         authMethod: 'oauth2',
         ...body,
         oauth: { clientId: PUBLIC_CLIENT_ID, tenant: 'organizations', authorityHost: this.entra.authorityHost, ...body.oauth },

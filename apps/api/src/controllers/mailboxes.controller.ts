@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   CreateMailboxDto,
   MailboxesService,
@@ -8,6 +8,7 @@ import {
   MailboxResponse,
   MailboxStatusResponse,
   MailboxStatusService,
+  ResyncResponse,
   UpdateMailboxDto,
 } from '@app/mailboxes';
 
@@ -43,6 +44,13 @@ export class MailboxesController {
   @ApiOkResponse({ type: MailboxStatusResponse })
   status(@Param('id', new ParseUUIDPipe()) id: string): Promise<MailboxStatusResponse> {
     return this.statuses.status(id);
+  }
+
+  @Post(':id/resync')
+  @HttpCode(202)
+  @ApiAcceptedResponse({ type: ResyncResponse, description: 'The listener reconnects and catches up from the stored cursors within seconds' })
+  resync(@Param('id', new ParseUUIDPipe()) id: string): Promise<ResyncResponse> {
+    return this.mailboxes.requestResync(id);
   }
 
   @Patch(':id')

@@ -7,6 +7,7 @@ import {
   IsArray,
   IsBoolean,
   IsEmail,
+  IsISO8601,
   IsNotEmpty,
   IsOptional,
   IsString,
@@ -62,6 +63,11 @@ export class CreateMailboxDto {
   externalId?: string | null;
 
   @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() enabled?: boolean;
+
+  @ApiPropertyOptional({ description: 'Publish mail received since this time on the first sync (default: start from now, no replay)', example: '2026-11-01T00:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 date such as 2026-11-01T00:00:00Z' })
+  backfillSince?: string;
 }
 
 export class UpdateMailboxDto {
@@ -94,6 +100,11 @@ export class UpdateMailboxDto {
   @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
 }
 
+export class ResyncResponse {
+  @ApiProperty({ format: 'uuid' }) mailboxId: string;
+  @ApiProperty() requestedAt: string;
+}
+
 export class MailboxListQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID('all', { message: 'must be a UUID' }) providerId?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) externalId?: string;
@@ -115,6 +126,7 @@ export class MailboxResponse {
   @ApiProperty({ nullable: true, type: String }) externalId: string | null;
   @ApiProperty() enabled: boolean;
   @ApiProperty({ description: 'Whether a password is stored (never returned)' }) hasPassword: boolean;
+  @ApiProperty({ nullable: true, type: String }) backfillSince: string | null;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }

@@ -46,13 +46,27 @@ export class TokenRefresher {
   }
 
   async refresh(tokenId: string): Promise<RefreshOutcome> {
-    const outcome = await this.lock.withLock(`oauth-refresh:${tokenId}`, LOCK_TTL_MS, () => this.refreshLocked(tokenId));
+    const outcome = await this.lock.withLock(`oauth-refresh:${tokenId}`, LOCK_TTL_MS, () => this.refreshLocked(tokenId, false));
     return outcome.ran ? outcome.value : 'skipped';
   }
 
-  private async refreshLocked(tokenId: string): Promise<RefreshOutcome> {
+  /**
+   * Refreshes now, due or not — unless the token still has `minValidityMs` left (someone refreshed it
+   * meanwhile). Used when a connection needs a token that is about to expire or was just rejected.
+   */
+  async refreshNow(tokenId: string, minValidityMs = 0): Promise<RefreshOutcome> {
+    const outcome = await this.lock.withLock(`oauth-refresh:${tokenId}`, LOCK_TTL_MS, async () => {
+      const token = await this.store.find(tokenId);
+      if (minValidityMs > 0 && token?.expiresAt && token.expiresAt.getTime() - this.clock.now() > minValidityMs) return 'skipped' as const;
+      return this.refreshLocked(tokenId, true);
+    });
+    return outcome.ran ? outcome.value : 'skipped';
+  }
+
+  private async refreshLocked(tokenId: string, force: boolean): Promise<RefreshOutcome> {
     const token = await this.store.find(tokenId);
-    if (!token || token.state !== 'active' || !token.refreshDueAt || token.refreshDueAt.getTime() > this.clock.now()) return 'skipped';
+    if (!token || token.state !== 'active') return 'skipped';
+    if (!force && (!token.refreshDueAt || token.refreshDueAt.getTime() > this.clock.now())) return 'skipped';
     const provider = await this.dataSource.getRepository(ProviderEntity).findOneByOrFail({ id: token.providerId });
     try {
       const settings = oauthSettingsOf(provider, this.secrets);

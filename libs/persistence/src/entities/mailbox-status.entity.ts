@@ -22,4 +22,10 @@ export class MailboxStatusEntity {
   @Column({ name: 'owner_id', type: 'text', nullable: true }) ownerId: string | null;
   @Column({ name: 'last_event_at', type: 'timestamptz', nullable: true }) lastEventAt: Date | null;
   @Column({ name: 'last_lag_seconds', type: 'double precision', nullable: true }) lastLagSeconds: number | null;
+  /** Grows with every state change; keys the `mailbox.state_changed` event id. */
+  @Column({ name: 'state_version', type: 'bigint', default: 0 }) stateVersion: string;
+  /** First authentication failure of the current run of failures (null once a login succeeds). */
+  @Column({ name: 'auth_failing_since', type: 'timestamptz', nullable: true }) authFailingSince: Date | null;
+  /** Set by POST /resync; the owning listener reconnects and catches up, then clears it. */
+  @Column({ name: 'resync_requested_at', type: 'timestamptz', nullable: true }) resyncRequestedAt: Date | null;
 }

@@ -15,6 +15,8 @@ export class MailboxEntity {
   @Column({ type: 'text' }) login: string;
   @Column({ name: 'external_id', type: 'text', nullable: true }) externalId: string | null;
   @Column({ type: 'boolean' }) enabled: boolean;
+  /** First baseline publishes mail received since then (instead of starting from "now"). */
+  @Column({ name: 'backfill_since', type: 'timestamptz', nullable: true }) backfillSince: Date | null;
   @OneToMany(() => MailboxFolderEntity, (folder) => folder.mailbox, { cascade: true }) folders: Relation<MailboxFolderEntity[]>;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

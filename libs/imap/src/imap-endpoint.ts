@@ -1,0 +1,42 @@
+import type { ImapFlowOptions } from 'imapflow';
+
+/** Where and how to reach an IMAP server (from the provider). */
+export interface ImapEndpoint {
+  host: string;
+  port: number;
+  secure: boolean;
+  verifyCertificate: boolean;
+}
+
+/** How to log in: a password, or an OAuth access token (XOAUTH2). */
+export type ImapCredential = { kind: 'password'; login: string; password: string } | { kind: 'oauth2'; login: string; accessToken: string };
+
+export interface ImapTimeouts {
+  connectMs: number;
+  /** A socket silent this long is dead (imapflow closes it and we reconnect). */
+  socketMs: number;
+  /** IDLE is re-issued at least this often (servers drop IDLE after 29 minutes; NATs sooner). */
+  maxIdleMs: number;
+}
+
+export const DEFAULT_IMAP_TIMEOUTS: ImapTimeouts = { connectMs: 15_000, socketMs: 5 * 60_000, maxIdleMs: 4 * 60_000 };
+
+export function imapFlowOptions(endpoint: ImapEndpoint, credential: ImapCredential, timeouts: ImapTimeouts = DEFAULT_IMAP_TIMEOUTS): ImapFlowOptions {
+  return {
+    host: endpoint.host,
+    port: endpoint.port,
+    secure: endpoint.secure,
+    servername: endpoint.host,
+    tls: { rejectUnauthorized: endpoint.verifyCertificate, minVersion: 'TLSv1.2' },
+    auth: credential.kind === 'password' ? { user: credential.login, pass: credential.password } : { user: credential.login, accessToken: credential.accessToken },
+    clientInfo: { name: 'mail-listener' },
+    logger: false,
+    emitLogs: false,
+    connectionTimeout: timeouts.connectMs,
+    greetingTimeout: timeouts.connectMs,
+    socketTimeout: timeouts.socketMs,
+    maxIdleTime: timeouts.maxIdleMs,
+    // Exchange Online has no IDLE on some tenants' front ends: fall back to polling with NOOP.
+    missingIdleCommand: 'NOOP',
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Why an IMAP connection failed, as the listener must treat it:
+ * - `auth`: the server rejected the login (wrong password, expired/invalid token). Do not hammer.
+ * - `tls`: the certificate is not trusted; retrying will not help until someone acts.
+ * - `network`: refused, unreachable, timed out, dropped. Retry with backoff.
+ * - `protocol`: the server answered something unexpected (folder missing, BAD). Retry slowly.
+ */
+export type ImapFailureKind = 'auth' | 'tls' | 'network' | 'protocol';
+
+export interface ImapFailure {
+  kind: ImapFailureKind;
+  code: string;
+  message: string;
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_NOT_YET_VALID',
+]);
+
+export function classifyImapError(error: unknown): ImapFailure {
+  const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as Record<string, unknown>;
+  const message = String(e.responseText ?? e.message ?? 'unknown error').split(/\r?\n/)[0].slice(0, 300);
+  const code = typeof e.code === 'string' ? e.code : typeof e.serverResponseCode === 'string' ? e.serverResponseCode : undefined;
+  if (e.authenticationFailed === true || code === 'AUTHENTICATIONFAILED' || /AUTHENTICATIONFAILED|authentication failed|invalid credentials/i.test(message)) {
+    return { kind: 'auth', code: 'AUTHENTICATIONFAILED', message };
+  }
+  if (code && TLS_CODES.has(code)) return { kind: 'tls', code, message: `${message} (the server certificate is not trusted)` };
+  if (code && /^E[A-Z]+$/.test(code)) return { kind: 'network', code, message };
+  if (code === 'NoConnection' || code === 'ETIMEOUT' || /timeout|closed|socket|connect/i.test(message)) return { kind: 'network', code: code ?? 'CONNECTION_LOST', message };
+  return { kind: 'protocol', code: code ?? 'IMAP_ERROR', message };
+}

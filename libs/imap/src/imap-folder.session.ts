@@ -1,0 +1,174 @@
+import { EventEmitter } from 'node:events';
+import { ImapFlow, type FetchMessageObject } from 'imapflow';
+import { ReceivedMessage } from '@app/events';
+import { DEFAULT_IMAP_TIMEOUTS, ImapCredential, ImapEndpoint, imapFlowOptions, ImapTimeouts } from './imap-endpoint';
+import { classifyImapError, ImapFailure } from './imap-errors';
+import { receivedMessageOf } from './message-mapper';
+
+export interface FolderCursor {
+  uidValidity: number | null;
+  lastUid: number | null;
+}
+
+/** Where a folder session reads its position from and hands its messages to (the sync runtime). */
+export interface FolderSyncSink {
+  cursor(): Promise<FolderCursor>;
+  /** A new starting point: first subscription, or the folder's UIDVALIDITY changed (`previous` says from what). */
+  baseline(uidValidity: number, lastUid: number, previous: FolderCursor): Promise<void>;
+  /** Publishes the messages (UID order) and only then advances the cursor to the last of them. */
+  deliver(messages: ReceivedMessage[], uidValidity: number): Promise<void>;
+  /** First subscription only: publish mail received since then instead of starting from "now". */
+  backfillSince(): Date | null;
+}
+
+export interface ImapFolderSessionOptions {
+  endpoint: ImapEndpoint;
+  credential: ImapCredential;
+  folder: string;
+  sink: FolderSyncSink;
+  timeouts?: ImapTimeouts;
+  /** Messages published per batch (one Redis round trip, one cursor write). */
+  batchSize?: number;
+}
+
+const FETCH_QUERY = { uid: true, envelope: true, size: true, internalDate: true } as const;
+
+/**
+ * One IMAP connection following one folder: log in, EXAMINE (read-only: nothing we do marks mail as
+ * read), catch up from the stored cursor, then IDLE; on EXISTS fetch the new UIDs, deliver them and move
+ * the cursor. Emits `closed` (with the failure, if any) when the connection ends without `close()`.
+ * imapflow never reconnects by itself: the runner owning this session does.
+ */
+export class ImapFolderSession extends EventEmitter {
+  private readonly client: ImapFlow;
+  private uidValidity = 0;
+  private lastUid = 0;
+  private syncing = false;
+  private syncAgain = false;
+  private closing = false;
+  private lastFailure: ImapFailure | null = null;
+
+  constructor(private readonly options: ImapFolderSessionOptions) {
+    super();
+    this.client = new ImapFlow(imapFlowOptions(options.endpoint, options.credential, options.timeouts ?? DEFAULT_IMAP_TIMEOUTS));
+    this.client.on('error', (error: unknown) => {
+      this.lastFailure = classifyImapError(error);
+    });
+    this.client.on('close', () => {
+      if (!this.closing) this.emit('closed', this.lastFailure ?? { kind: 'network', code: 'CONNECTION_LOST', message: 'The server closed the connection' });
+    });
+    this.client.on('exists', () => this.requestSync());
+  }
+
+  get folder(): string {
+    return this.options.folder;
+  }
+
+  get position(): { uidValidity: number; lastUid: number } {
+    return { uidValidity: this.uidValidity, lastUid: this.lastUid };
+  }
+
+  /** Connects, selects and catches up. Resolves when the session is really listening (IDLE follows). */
+  async open(): Promise<void> {
+    try {
+      await this.client.connect();
+      const mailbox = await this.client.mailboxOpen(this.options.folder, { readOnly: true });
+      this.uidValidity = Number(mailbox.uidValidity);
+      await this.catchUp(mailbox.uidNext);
+    } catch (error) {
+      const failure = classifyImapError(error);
+      this.closing = true;
+      this.client.close();
+      throw Object.assign(new Error(failure.message), { failure });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    try {
+      await Promise.race([this.client.logout(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+    } catch {
+      // Already gone.
+    } finally {
+      this.client.close();
+    }
+  }
+
+  /** Fetches anything past the cursor now (used on resync requests and by make-before-break). */
+  requestSync(): void {
+    if (this.closing) return;
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = true;
+    void this.syncLoop();
+  }
+
+  private async catchUp(uidNext: number): Promise<void> {
+    const sink = this.options.sink;
+    const cursor = await sink.cursor();
+    const newest = Math.max(0, uidNext - 1);
+    if (cursor.uidValidity === null || cursor.uidValidity !== this.uidValidity) {
+      const since = cursor.uidValidity === null ? sink.backfillSince() : null;
+      if (since) {
+        this.lastUid = 0;
+        const uids = (await this.client.search({ since }, { uid: true })) || [];
+        await this.deliverUids(uids.filter((uid) => uid <= newest));
+        await sink.baseline(this.uidValidity, newest, cursor);
+      } else {
+        await sink.baseline(this.uidValidity, newest, cursor);
+      }
+      this.lastUid = newest;
+      return;
+    }
+    this.lastUid = cursor.lastUid ?? newest;
+    if (newest > this.lastUid) await this.fetchNew();
+  }
+
+  private async syncLoop(): Promise<void> {
+    try {
+      do {
+        this.syncAgain = false;
+        await this.fetchNew();
+      } while (this.syncAgain && !this.closing);
+    } catch (error) {
+      if (this.closing) return;
+      this.lastFailure = classifyImapError(error);
+      // A failed fetch or publish leaves the cursor where it was; reconnecting catches up from there.
+      this.client.close();
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** UID FETCH lastUid+1:* — note `n:*` also returns the newest message when none is newer, hence the filter. */
+  private async fetchNew(): Promise<void> {
+    const fetched: FetchMessageObject[] = [];
+    for await (const message of this.client.fetch(`${this.lastUid + 1}:*`, FETCH_QUERY, { uid: true })) {
+      if (message.uid > this.lastUid) fetched.push(message);
+    }
+    await this.deliverMessages(fetched);
+  }
+
+  private async deliverUids(uids: number[]): Promise<void> {
+    if (uids.length === 0) return;
+    const fetched: FetchMessageObject[] = [];
+    for await (const message of this.client.fetch(uids.join(','), FETCH_QUERY, { uid: true })) fetched.push(message);
+    await this.deliverMessages(fetched);
+  }
+
+  private async deliverMessages(fetched: FetchMessageObject[]): Promise<void> {
+    fetched.sort((a, b) => a.uid - b.uid);
+    const size = this.options.batchSize ?? 200;
+    for (let i = 0; i < fetched.length; i += size) {
+      const batch = fetched.slice(i, i + size);
+      await this.options.sink.deliver(
+        batch.map((message) => receivedMessageOf(message, this.options.folder, this.uidValidity)),
+        this.uidValidity,
+      );
+      this.lastUid = Math.max(this.lastUid, batch[batch.length - 1].uid);
+    }
+  }
+}

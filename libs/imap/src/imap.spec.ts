@@ -1,0 +1,82 @@
+import { ConnectRamp } from './connect-ramp';
+import { classifyImapError } from './imap-errors';
+import { receivedMessageOf } from './message-mapper';
+import { ReconnectPolicy } from './reconnect-policy';
+
+describe('ReconnectPolicy', () => {
+  it('backs off exponentially with jitter, capped, and resets only after a stable connection', () => {
+    const policy = new ReconnectPolicy({ baseMs: 1000, maxMs: 8000, stableMs: 60_000 }, () => 1);
+    expect([policy.nextDelay(0), policy.nextDelay(0), policy.nextDelay(0), policy.nextDelay(0), policy.nextDelay(0)]).toEqual([1000, 2000, 4000, 8000, 8000]);
+    policy.connected(0);
+    expect(policy.nextDelay(10_000)).toBe(8000); // flapping: dropped after 10 s, no reset
+    policy.connected(10_000);
+    expect(policy.nextDelay(80_000)).toBe(1000); // stayed up 70 s: reset
+    const jittered = new ReconnectPolicy({ baseMs: 1000, maxMs: 8000, stableMs: 1 }, () => 0);
+    expect(jittered.nextDelay(0)).toBe(500);
+  });
+});
+
+describe('ConnectRamp', () => {
+  it('lets a burst through, then paces new connections per host', async () => {
+    let now = 0;
+    const ramp = new ConnectRamp(10, 2, () => now);
+    await ramp.acquire('a');
+    await ramp.acquire('a');
+    let third = false;
+    const pending = ramp.acquire('a').then(() => (third = true));
+    await ramp.acquire('b'); // other hosts are not held up
+    expect(third).toBe(false);
+    expect(ramp.waiting).toBe(1);
+    now += 100;
+    await pending;
+    expect(third).toBe(true);
+    ramp.close();
+  });
+});
+
+describe('classifyImapError', () => {
+  it.each([
+    [{ authenticationFailed: true, responseText: 'Authentication failed.' }, 'auth'],
+    [{ message: 'Command failed', serverResponseCode: 'AUTHENTICATIONFAILED' }, 'auth'],
+    [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'network'],
+    [Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'tls'],
+    [Object.assign(new Error('Connection not available'), { code: 'NoConnection' }), 'network'],
+    [{ message: 'Mailbox does not exist', serverResponseCode: 'NONEXISTENT' }, 'protocol'],
+  ])('%j → %s', (error, kind) => expect(classifyImapError(error).kind).toBe(kind));
+});
+
+describe('receivedMessageOf', () => {
+  it('maps the envelope, size and internal date', () => {
+    const message = receivedMessageOf(
+      {
+        seq: 1,
+        uid: 42,
+        size: 1234,
+        internalDate: new Date('2026-11-21T10:00:00Z'),
+        envelope: {
+          date: new Date('2026-11-21T09:59:00Z'),
+          subject: 'Hello',
+          messageId: '<abc@contoso.com>',
+          from: [{ name: 'Ana', address: 'ana@contoso.com' }],
+          to: [{ name: '', address: 'bo@contoso.com' }],
+          cc: [],
+        },
+      } as never,
+      'INBOX',
+      1700000000,
+    );
+    expect(message).toEqual({
+      folder: 'INBOX',
+      uid: 42,
+      uidValidity: 1700000000,
+      providerMessageId: null,
+      internetMessageId: '<abc@contoso.com>',
+      subject: 'Hello',
+      from: { name: 'Ana', address: 'ana@contoso.com' },
+      to: [{ name: null, address: 'bo@contoso.com' }],
+      cc: [],
+      receivedAt: '2026-11-21T10:00:00.000Z',
+      size: 1234,
+    });
+  });
+});

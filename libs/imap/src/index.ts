@@ -1,0 +1,6 @@
+export * from './connect-ramp';
+export * from './imap-endpoint';
+export * from './imap-errors';
+export * from './imap-folder.session';
+export * from './message-mapper';
+export * from './reconnect-policy';

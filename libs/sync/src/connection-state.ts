@@ -1,0 +1,40 @@
+import { ConnectionState } from '@app/persistence';
+
+/** What happens to a mailbox's connection. */
+export type ConnectionEvent =
+  | 'start' // a listener took the mailbox and begins connecting
+  | 'listening' // every folder is selected, caught up and idling
+  | 'dropped' // network failure or server closed the connection
+  | 'auth_rejected' // the server (or the token state) refused the login
+  | 'retry' // backoff over: connect again
+  | 'disable' // disabled through the API, or after too long in auth_error
+  | 'enable' // enabled again: wait for a listener
+  | 'release'; // the listener let the mailbox go (shutdown, deleted)
+
+/** The connection state machine, in one table. */
+const TRANSITIONS: Record<ConnectionState, Partial<Record<ConnectionEvent, ConnectionState>>> = {
+  pending: { start: 'connecting', disable: 'disabled', release: 'pending' },
+  connecting: { listening: 'connected', dropped: 'backoff', auth_rejected: 'auth_error', disable: 'disabled', release: 'pending' },
+  connected: { dropped: 'backoff', auth_rejected: 'auth_error', start: 'connecting', disable: 'disabled', release: 'pending' },
+  backoff: { start: 'connecting', retry: 'connecting', auth_rejected: 'auth_error', disable: 'disabled', release: 'pending' },
+  auth_error: { start: 'connecting', retry: 'connecting', disable: 'disabled', release: 'pending' },
+  disabled: { enable: 'pending', release: 'disabled' },
+};
+
+export class InvalidConnectionTransitionError extends Error {
+  readonly code = 'INVALID_CONNECTION_TRANSITION';
+
+  constructor(
+    readonly from: ConnectionState,
+    readonly event: ConnectionEvent,
+  ) {
+    super(`A mailbox in state ${from} cannot take the event ${event}`);
+    this.name = 'InvalidConnectionTransitionError';
+  }
+}
+
+export function nextConnectionState(from: ConnectionState, event: ConnectionEvent): ConnectionState {
+  const to = TRANSITIONS[from][event];
+  if (!to) throw new InvalidConnectionTransitionError(from, event);
+  return to;
+}

@@ -1,0 +1,68 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull } from 'typeorm';
+import { SecretBox } from '@app/crypto';
+import { ImapCredential } from '@app/imap';
+import { Clock, CLOCK, OAuthTokenStore, TokenRefresher } from '@app/oauth';
+import { MailboxCredentialEntity, OAuthTokenEntity, secretContext } from '@app/persistence';
+import { MailboxSpec } from './mailbox-spec';
+
+/** No usable credential: a human must act (password missing, token not active). */
+export class CredentialUnavailableError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'CredentialUnavailableError';
+    this.code = code;
+  }
+}
+
+export interface ResolvedCredential {
+  credential: ImapCredential;
+  /** When an OAuth access token expires (the session must re-authenticate before); null for passwords. */
+  expiresAt: Date | null;
+  tokenId: string | null;
+}
+
+/** A fresh-enough access token: below this, refresh before connecting. */
+const MIN_TOKEN_VALIDITY_MS = 3 * 60_000;
+
+/** The login secret of a mailbox: its decrypted password, or a valid OAuth access token (refreshed if needed). */
+@Injectable()
+export class MailboxCredentials {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly secrets: SecretBox,
+    private readonly tokens: OAuthTokenStore,
+    private readonly refresher: TokenRefresher,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean } = {}): Promise<ResolvedCredential> {
+    if (mailbox.authMethod === 'basic') {
+      const row = await this.dataSource.getRepository(MailboxCredentialEntity).findOneBy({ mailboxId: mailbox.id });
+      if (!row) throw new CredentialUnavailableError('NO_PASSWORD', 'No password is stored for this mailbox');
+      return { credential: { kind: 'password', login: mailbox.login, password: this.secrets.decrypt(row.passwordEncrypted, secretContext.mailboxPassword(mailbox.id)) }, expiresAt: null, tokenId: null };
+    }
+    let token = await this.token(mailbox);
+    if (!token || token.state !== 'active') {
+      const state = token?.state ?? 'not_obtained';
+      throw new CredentialUnavailableError(`TOKEN_${state.toUpperCase()}`, `The OAuth token is ${state.replace(/_/g, ' ')}${token?.lastErrorMessage ? `: ${token.lastErrorMessage}` : ''}`);
+    }
+    const remaining = (token.expiresAt?.getTime() ?? 0) - this.clock.now();
+    if (options.forceRefresh || remaining < MIN_TOKEN_VALIDITY_MS) {
+      await this.refresher.refreshNow(token.id, options.forceRefresh ? 0 : MIN_TOKEN_VALIDITY_MS);
+      token = (await this.tokens.find(token.id))!;
+      if (token.state !== 'active') throw new CredentialUnavailableError('TOKEN_INVALID', `The OAuth token is invalid: ${token.lastErrorMessage ?? 'refresh failed'}`);
+    }
+    const { accessToken } = this.tokens.secretsOf(token);
+    if (!accessToken) throw new CredentialUnavailableError('TOKEN_MISSING', 'No access token is stored');
+    return { credential: { kind: 'oauth2', login: mailbox.login, accessToken }, expiresAt: token.expiresAt, tokenId: token.id };
+  }
+
+  private token(mailbox: MailboxSpec): Promise<OAuthTokenEntity | null> {
+    const repository = this.dataSource.getRepository(OAuthTokenEntity);
+    return mailbox.appOnly ? repository.findOneBy({ providerId: mailbox.providerId, mailboxId: IsNull() }) : repository.findOneBy({ mailboxId: mailbox.id });
+  }
+}

@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { ConnectionState } from '@app/persistence';
+import { eventId, MailboxRef, MailboxResyncedEvent, MailboxStateChangedEvent, MailReceivedEvent, ReceivedMessage } from '@app/events';
+
+/** A short, stable key for a folder path (paths may hold any character, ids must not hold ':'). */
+export function folderKey(path: string): string {
+  return createHash('sha256').update(path).digest('hex').slice(0, 12);
+}
+
+/** Same message (mailbox, folder, UIDVALIDITY, UID) → same id, whichever session or replica publishes it. */
+export function mailReceived(mailbox: MailboxRef, message: ReceivedMessage, occurredAt: Date): MailReceivedEvent {
+  return {
+    id: eventId('mail.received', mailbox.id, folderKey(message.folder), message.uidValidity ?? 0, message.uid ?? 0),
+    type: 'mail.received',
+    version: 1,
+    occurredAt: occurredAt.toISOString(),
+    mailbox,
+    message,
+  };
+}
+
+export function mailboxResynced(mailbox: MailboxRef, folder: string, previousUidValidity: number | null, uidValidity: number, occurredAt: Date): MailboxResyncedEvent {
+  return {
+    id: eventId('mailbox.resynced', mailbox.id, folderKey(folder), uidValidity),
+    type: 'mailbox.resynced',
+    version: 1,
+    occurredAt: occurredAt.toISOString(),
+    mailbox,
+    folder,
+    reason: 'uid_validity_changed',
+    previousUidValidity,
+    uidValidity,
+  };
+}
+
+export function mailboxStateChanged(
+  mailbox: MailboxRef,
+  version: number,
+  state: ConnectionState,
+  previous: ConnectionState | null,
+  reason: { code: string; message: string } | null,
+  occurredAt: Date,
+): MailboxStateChangedEvent {
+  return {
+    id: eventId('mailbox.state_changed', mailbox.id, version),
+    type: 'mailbox.state_changed',
+    version: 1,
+    occurredAt: occurredAt.toISOString(),
+    mailbox,
+    state,
+    previous,
+    reason,
+  };
+}

@@ -1,0 +1,261 @@
+import { Logger } from '@nestjs/common';
+import { MailEventsPublisher } from '@app/events';
+import { classifyImapError, ConnectRamp, FolderSyncSink, ImapCredential, ImapFailure, ImapFolderSession, ReconnectPolicy, AUTH_FAILURE_RECONNECT } from '@app/imap';
+import { Clock } from '@app/oauth';
+import { FolderCursorStore } from './folder-cursor.store';
+import { CredentialUnavailableError, MailboxCredentials, ResolvedCredential } from './mailbox-credentials';
+import { mailboxResynced, mailReceived } from './mailbox-events';
+import { MailboxSpec, refOf } from './mailbox-spec';
+import { MailboxStateReporter } from './mailbox-state.reporter';
+import { SyncMetrics } from './sync.metrics';
+
+export interface RunnerDependencies {
+  reporter: MailboxStateReporter;
+  credentials: MailboxCredentials;
+  cursors: FolderCursorStore;
+  events: MailEventsPublisher;
+  metrics: SyncMetrics;
+  ramp: ConnectRamp;
+  clock: Clock;
+  ownerId: string;
+  /** Lease epoch fencing cursor writes (0 until replicas hold leases). */
+  epoch: number;
+  authDisableAfterMs: number;
+  disableMailbox(mailboxId: string): Promise<void>;
+}
+
+/** Re-authenticate this long before an OAuth access token expires (make-before-break). */
+const REAUTH_LEAD_MS = 5 * 60_000;
+/** After the server rejects an OAuth token, refresh it and try again this soon (once). */
+const TOKEN_RETRY_MS = 2_000;
+
+type Failure = ImapFailure | { kind: 'credential'; code: string; message: string };
+
+/**
+ * Keeps one mailbox listening: one IMAP IDLE session per folder, reconnecting with backoff after a
+ * drop, backing off far longer after an authentication failure (and disabling password mailboxes
+ * rejected for too long), and re-authenticating OAuth sessions before their token expires by opening
+ * the new sessions first and closing the old ones after (no gap; events are deduplicated by id).
+ */
+export class MailboxRunner {
+  private readonly logger: Logger;
+  private sessions: ImapFolderSession[] = [];
+  private retryTimer?: NodeJS.Timeout;
+  private reauthTimer?: NodeJS.Timeout;
+  private stopped = false;
+  /** Bumped by every (re)connection; callbacks of older attempts are ignored. */
+  private attempt = 0;
+  private readonly reconnects = new ReconnectPolicy();
+  private readonly authRetries = new ReconnectPolicy(AUTH_FAILURE_RECONNECT);
+  private refreshTokenFirst = false;
+  private triedTokenRefresh = false;
+
+  constructor(
+    readonly spec: MailboxSpec,
+    private readonly deps: RunnerDependencies,
+  ) {
+    this.logger = new Logger(`Mailbox ${spec.id}`);
+  }
+
+  start(): void {
+    void this.connect('start');
+  }
+
+  /** Stops listening; `event` says what the mailbox's state becomes (null: it was deleted). */
+  async stop(event: 'release' | 'disable' | null): Promise<void> {
+    this.stopped = true;
+    this.attempt += 1;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.reauthTimer);
+    const sessions = this.sessions;
+    this.sessions = [];
+    await Promise.all(sessions.map((session) => session.close()));
+    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.ownerId);
+  }
+
+  /** Reconnects now and catches up from the stored cursors (POST /resync). */
+  async restart(): Promise<void> {
+    if (this.stopped) return;
+    this.attempt += 1;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.reauthTimer);
+    const sessions = this.sessions;
+    this.sessions = [];
+    await Promise.all(sessions.map((session) => session.close()));
+    await this.connect('start');
+  }
+
+  get listening(): boolean {
+    return this.sessions.length > 0;
+  }
+
+  /** Make-before-break: fresh sessions with a fresh token are listening before the old ones close. */
+  async reauthenticate(): Promise<void> {
+    if (this.stopped || this.sessions.length === 0) return;
+    const attempt = this.attempt;
+    let resolved: ResolvedCredential;
+    let fresh: ImapFolderSession[];
+    try {
+      resolved = await this.deps.credentials.resolve(this.spec);
+      fresh = await this.openSessions(resolved.credential);
+    } catch (error) {
+      this.logger.warn(`Re-authentication failed (${this.failureOf(error).code}); the current session stays, retrying in 30 s`);
+      this.reauthTimer = setTimeout(() => void this.reauthenticate(), 30_000);
+      this.reauthTimer.unref?.();
+      return;
+    }
+    if (attempt !== this.attempt || this.stopped) {
+      await Promise.all(fresh.map((session) => session.close()));
+      return;
+    }
+    const old = this.sessions;
+    this.sessions = fresh;
+    this.watch(fresh, attempt);
+    await Promise.all(old.map((session) => session.close()));
+    this.deps.metrics.reconnects.inc({ reason: 'reauthentication' });
+    this.scheduleReauthentication(resolved);
+  }
+
+  private async connect(event: 'start' | 'retry'): Promise<void> {
+    if (this.stopped) return;
+    const attempt = ++this.attempt;
+    const ref = refOf(this.spec);
+    await this.deps.reporter.apply(ref, event, null, this.deps.ownerId);
+    let resolved: ResolvedCredential;
+    let sessions: ImapFolderSession[];
+    try {
+      await this.deps.ramp.acquire(this.spec.endpoint.host);
+      resolved = await this.deps.credentials.resolve(this.spec, { forceRefresh: this.refreshTokenFirst });
+      this.refreshTokenFirst = false;
+      sessions = await this.openSessions(resolved.credential);
+    } catch (error) {
+      if (attempt === this.attempt && !this.stopped) await this.failed(this.failureOf(error));
+      return;
+    }
+    if (attempt !== this.attempt || this.stopped) {
+      await Promise.all(sessions.map((session) => session.close()));
+      return;
+    }
+    this.sessions = sessions;
+    this.watch(sessions, attempt);
+    this.reconnects.connected(this.deps.clock.now());
+    this.authRetries.reset();
+    this.triedTokenRefresh = false;
+    await this.deps.reporter.apply(ref, 'listening', null, this.deps.ownerId);
+    this.scheduleReauthentication(resolved);
+  }
+
+  private async openSessions(credential: ImapCredential): Promise<ImapFolderSession[]> {
+    const sessions = this.spec.folders.map(
+      (folder) => new ImapFolderSession({ endpoint: this.spec.endpoint, credential, folder: folder.path, sink: this.sinkFor(folder) }),
+    );
+    const results = await Promise.allSettled(sessions.map((session) => session.open()));
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed) {
+      await Promise.all(sessions.map((session) => session.close()));
+      throw failed.reason;
+    }
+    return sessions;
+  }
+
+  private watch(sessions: ImapFolderSession[], attempt: number): void {
+    for (const session of sessions) {
+      session.once('closed', (failure: ImapFailure) => {
+        if (attempt !== this.attempt || this.stopped || !this.sessions.includes(session)) return;
+        void this.dropped(failure);
+      });
+    }
+  }
+
+  private async dropped(failure: ImapFailure): Promise<void> {
+    this.attempt += 1;
+    clearTimeout(this.reauthTimer);
+    const sessions = this.sessions;
+    this.sessions = [];
+    await Promise.all(sessions.map((session) => session.close()));
+    this.deps.metrics.reconnects.inc({ reason: failure.kind });
+    this.logger.warn(`Connection lost (${failure.code}: ${failure.message})`);
+    await this.failed(failure);
+  }
+
+  private async failed(failure: Failure): Promise<void> {
+    const ref = refOf(this.spec);
+    const reason = { code: failure.code, message: failure.message };
+    const now = this.deps.clock.now();
+    if (failure.kind === 'auth' || failure.kind === 'credential') {
+      await this.deps.reporter.apply(ref, 'auth_rejected', reason, this.deps.ownerId);
+      if (failure.kind === 'auth' && this.spec.authMethod === 'oauth2' && !this.triedTokenRefresh) {
+        // The server may simply have a stale view of the token: refresh it and try once more soon.
+        this.triedTokenRefresh = true;
+        this.refreshTokenFirst = true;
+        return this.retryIn(TOKEN_RETRY_MS);
+      }
+      if (this.spec.authMethod === 'basic' && this.deps.authDisableAfterMs > 0) {
+        const since = await this.deps.reporter.authFailingSince(this.spec.id);
+        if (since && now - since.getTime() >= this.deps.authDisableAfterMs) {
+          this.logger.warn(`Login rejected for ${Math.round((now - since.getTime()) / 3600_000)} h: disabling the mailbox`);
+          await this.deps.disableMailbox(this.spec.id);
+          await this.stop(null);
+          await this.deps.reporter.apply(ref, 'disable', { code: 'AUTH_FAILED_TOO_LONG', message: `The server rejected the login since ${since.toISOString()}: ${failure.message}` }, null);
+          return;
+        }
+      }
+      return this.retryIn(this.authRetries.nextDelay(now));
+    }
+    await this.deps.reporter.apply(ref, 'dropped', reason, this.deps.ownerId);
+    // An untrusted certificate will not fix itself quickly: do not retry every second.
+    const delay = this.reconnects.nextDelay(now);
+    return this.retryIn(failure.kind === 'tls' ? Math.max(delay, 60_000) : delay);
+  }
+
+  private retryIn(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.connect('retry'), delayMs);
+    this.retryTimer.unref?.();
+  }
+
+  private scheduleReauthentication(resolved: ResolvedCredential): void {
+    clearTimeout(this.reauthTimer);
+    if (!resolved.expiresAt) return;
+    const delay = Math.max(5_000, resolved.expiresAt.getTime() - this.deps.clock.now() - REAUTH_LEAD_MS - Math.random() * 60_000);
+    this.reauthTimer = setTimeout(() => void this.reauthenticate(), delay);
+    this.reauthTimer.unref?.();
+  }
+
+  private failureOf(error: unknown): Failure {
+    if (error instanceof CredentialUnavailableError) return { kind: 'credential', code: error.code, message: error.message };
+    const attached = (error as { failure?: ImapFailure }).failure;
+    return attached ?? classifyImapError(error);
+  }
+
+  private sinkFor(folder: { id: string; path: string }): FolderSyncSink {
+    const ref = refOf(this.spec);
+    const { cursors, events, metrics, reporter, epoch } = this.deps;
+    return {
+      cursor: () => cursors.load(folder.id),
+      baseline: async (uidValidity, lastUid, previous) => {
+        if (previous.uidValidity !== null && previous.uidValidity !== uidValidity) {
+          this.logger.warn(`${folder.path}: UIDVALIDITY changed ${previous.uidValidity} → ${uidValidity}; new baseline at UID ${lastUid}`);
+          await events.publish(mailboxResynced(ref, folder.path, previous.uidValidity, uidValidity, new Date(this.deps.clock.now())));
+          metrics.published.inc({ type: 'mailbox.resynced' });
+        }
+        await cursors.baseline(folder.id, this.spec.id, uidValidity, lastUid, epoch);
+      },
+      deliver: async (messages, uidValidity) => {
+        const now = new Date(this.deps.clock.now());
+        await events.publishMany(messages.map((message) => mailReceived(ref, message, now)));
+        metrics.published.inc({ type: 'mail.received' }, messages.length);
+        let lag: number | null = null;
+        for (const message of messages) {
+          if (!message.receivedAt) continue;
+          lag = Math.max(0, (Date.now() - Date.parse(message.receivedAt)) / 1000);
+          metrics.lag.observe(lag);
+        }
+        await cursors.advance(folder.id, uidValidity, messages[messages.length - 1].uid!, epoch);
+        await reporter.recordDelivery(this.spec.id, now, lag);
+      },
+      backfillSince: () => this.spec.backfillSince,
+    };
+  }
+}

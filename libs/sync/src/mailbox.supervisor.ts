@@ -1,0 +1,111 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { MailEventsPublisher } from '@app/events';
+import { ConnectRamp } from '@app/imap';
+import { Clock, CLOCK } from '@app/oauth';
+import { FolderCursorStore } from './folder-cursor.store';
+import { MailboxCredentials } from './mailbox-credentials';
+import { MailboxRunner, RunnerDependencies } from './mailbox.runner';
+import { MailboxSpecsLoader } from './mailbox-specs.loader';
+import { MailboxStateReporter } from './mailbox-state.reporter';
+import { SyncMetrics } from './sync.metrics';
+
+/**
+ * Decides which mailboxes this listener runs: every `SYNC_RECONCILE_INTERVAL_MS` it compares what the
+ * database wants (enabled IMAP mailboxes) with its runners, starting new ones, stopping disabled or
+ * deleted ones (their sessions close within one interval), restarting those whose settings, password or
+ * token grant changed, and reconnecting those asked to resync. (Until replica leases exist, one listener
+ * runs every mailbox.)
+ */
+@Injectable()
+export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(MailboxSupervisor.name);
+  private readonly runners = new Map<string, MailboxRunner>();
+  private readonly ramp: ConnectRamp;
+  private readonly dependencies: RunnerDependencies;
+  private timer?: NodeJS.Timeout;
+  private reconciling?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly specs: MailboxSpecsLoader,
+    private readonly metrics: SyncMetrics,
+    reporter: MailboxStateReporter,
+    credentials: MailboxCredentials,
+    cursors: FolderCursorStore,
+    events: MailEventsPublisher,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.ramp = new ConnectRamp(config.listener.connectRatePerHost);
+    this.dependencies = {
+      reporter,
+      credentials,
+      cursors,
+      events,
+      metrics,
+      ramp: this.ramp,
+      clock,
+      ownerId: config.listener.id,
+      epoch: 0,
+      authDisableAfterMs: config.listener.authDisableAfterMs,
+      disableMailbox: (id) => specs.disable(id),
+    };
+  }
+
+  onApplicationBootstrap(): void {
+    this.schedule(0);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.reconciling;
+    this.ramp.close();
+    // Hand the mailboxes back (state pending, no owner) so another replica can take them at once.
+    await Promise.all([...this.runners.values()].map((runner) => runner.stop('release').catch(() => undefined)));
+    this.runners.clear();
+  }
+
+  runner(mailboxId: string): MailboxRunner | undefined {
+    return this.runners.get(mailboxId);
+  }
+
+  get running(): number {
+    return this.runners.size;
+  }
+
+  async reconcile(): Promise<void> {
+    const desired = await this.specs.desired();
+    for (const [id, runner] of this.runners) {
+      const wanted = desired.get(id);
+      if (wanted && wanted.spec.fingerprint === runner.spec.fingerprint) continue;
+      this.runners.delete(id);
+      const event = wanted ? 'release' : (await this.specs.exists(id)) ? 'disable' : null;
+      await runner.stop(wanted ? null : event);
+    }
+    for (const [id, { spec, resyncRequestedAt }] of desired) {
+      let runner = this.runners.get(id);
+      if (!runner) {
+        runner = new MailboxRunner(spec, this.dependencies);
+        this.runners.set(id, runner);
+        runner.start();
+      } else if (resyncRequestedAt) {
+        this.logger.log(`Mailbox ${id}: resync requested`);
+        void runner.restart();
+      }
+      if (resyncRequestedAt) await this.specs.clearResync(id, resyncRequestedAt);
+    }
+    this.metrics.owned.set(this.runners.size);
+  }
+
+  private schedule(delay: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.reconciling = this.reconcile()
+        .catch((error: unknown) => this.logger.error(`Reconcile failed: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => this.schedule(this.config.listener.reconcileIntervalMs));
+    }, delay);
+    this.timer.unref();
+  }
+}

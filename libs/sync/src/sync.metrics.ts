@@ -1,0 +1,57 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { METRIC_PREFIX, METRICS_REGISTRY } from '@app/metrics';
+import { CONNECTION_STATES } from '@app/persistence';
+
+/**
+ * Mailbox sync metrics. Counters and the lag histogram are this replica's; the two fleet-wide gauges
+ * are read from Postgres at scrape time (aggregate them with max(), not sum()).
+ */
+@Injectable()
+export class SyncMetrics {
+  readonly lag: Histogram;
+  readonly published: Counter<'type'>;
+  readonly reconnects: Counter<'reason'>;
+  readonly owned: Gauge;
+
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry, @InjectDataSource() dataSource: DataSource) {
+    this.lag = new Histogram({
+      name: `${METRIC_PREFIX}sync_lag_seconds`,
+      help: 'Seconds from the mail server receiving a message (INTERNALDATE) to its event being published',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800],
+      registers: [registry],
+    });
+    this.published = new Counter({ name: `${METRIC_PREFIX}events_published_total`, help: 'Events published on mail-events, by type', labelNames: ['type'], registers: [registry] });
+    this.reconnects = new Counter({ name: `${METRIC_PREFIX}reconnects_total`, help: 'Mailbox reconnections, by reason', labelNames: ['reason'], registers: [registry] });
+    this.owned = new Gauge({ name: `${METRIC_PREFIX}owned_mailboxes`, help: 'Mailboxes this listener replica is running', registers: [registry] });
+    new Gauge({
+      name: `${METRIC_PREFIX}mailboxes`,
+      help: 'Mailboxes by connection state (fleet-wide, from the database)',
+      labelNames: ['state'],
+      registers: [registry],
+      async collect() {
+        const rows: { state: string; n: number }[] = await dataSource.query(
+          `SELECT CASE WHEN m.enabled THEN coalesce(s.connection_state::text, 'pending') ELSE 'disabled' END AS state, count(*)::int AS n
+           FROM mailboxes m LEFT JOIN mailbox_status s ON s.mailbox_id = m.id GROUP BY 1`,
+        );
+        for (const state of CONNECTION_STATES) this.set({ state }, rows.find((row) => row.state === state)?.n ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}seconds_since_last_sync_max`,
+      help: 'Worst enabled mailbox: seconds since it was last known in sync (0 while every enabled mailbox is connected)',
+      registers: [registry],
+      async collect() {
+        // A connected mailbox is in sync by definition (IDLE); the others since their last catch-up or creation.
+        const [row]: { oldest: Date | null }[] = await dataSource.query(
+          `SELECT min(coalesce(c.last_synced_at, m.created_at)) AS oldest
+           FROM mailboxes m LEFT JOIN mailbox_status s ON s.mailbox_id = m.id LEFT JOIN sync_cursors c ON c.mailbox_id = m.id
+           WHERE m.enabled AND coalesce(s.connection_state::text, 'pending') <> 'connected'`,
+        );
+        this.set(row?.oldest ? Math.max(0, (Date.now() - new Date(row.oldest).getTime()) / 1000) : 0);
+      },
+    });
+  }
+}
