@@ -3,6 +3,7 @@
 # - Postgres on 127.0.0.1:5432 (or DATABASE_URL) and Redis on 127.0.0.1:6379 (or REDIS_URL): if neither
 #   answers on a Debian machine where we may install packages, they are installed and started.
 # - promtool (Debian package `prometheus`) to lint /metrics and the alert rules.
+# - Dovecot (Debian packages `dovecot-core dovecot-imapd`) for the IMAP tests.
 # Anything it cannot provide is reported in one line each, and the run stops before Jest starts.
 set -uo pipefail
 
@@ -36,6 +37,18 @@ if ! command -v promtool >/dev/null 2>&1; then
   command -v promtool >/dev/null 2>&1 || missing+=("promtool: install the Debian package 'prometheus' (apt-get install prometheus)")
 fi
 
+# Dovecot for the IMAP tests: each suite starts its own private instance (root needed: it switches users).
+if [ ! -x /usr/sbin/dovecot ] || ! command -v doveadm >/dev/null 2>&1; then
+  if can_install; then
+    say "installing Dovecot (Debian packages dovecot-core dovecot-imapd)"
+    apt_install dovecot-core dovecot-imapd
+    # Only the tests' private instances may run.
+    ($SUDO systemctl stop dovecot 2>/dev/null; $SUDO systemctl disable dovecot 2>/dev/null; $SUDO pkill -x dovecot 2>/dev/null) || true
+  fi
+  [ -x /usr/sbin/dovecot ] || missing+=("Dovecot: install the Debian packages 'dovecot-core dovecot-imapd'")
+fi
+[ "$(id -u)" = 0 ] || missing+=("root: the Dovecot test harness runs private Dovecot instances that switch users; run the tests as root")
+
 if ! port_open "$db_host" "$db_port"; then
   if [ "$db_host" = 127.0.0.1 ] && can_install; then
     say "no Postgres on $db_host:$db_port: installing and starting one"
@@ -64,4 +77,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   for line in "${missing[@]}"; do say "missing $line"; done
   exit 1
 fi
-say "Postgres $db_host:$db_port, Redis $redis_host:$redis_port, $(promtool --version 2>&1 | head -n1)"
+say "Postgres $db_host:$db_port, Redis $redis_host:$redis_port, $(promtool --version 2>&1 | head -n1), Dovecot $(/usr/sbin/dovecot --version)"

@@ -36,6 +36,9 @@ export function imapFlowOptions(endpoint: ImapEndpoint, credential: ImapCredenti
     greetingTimeout: timeouts.connectMs,
     socketTimeout: timeouts.socketMs,
     maxIdleTime: timeouts.maxIdleMs,
+    // imapflow waits 15 s of quiet before it IDLEs; until then no EXISTS is pushed. We only ever run a
+    // fetch after a push, so IDLE again almost at once.
+    autoIdleDelay: 50,
     // Exchange Online has no IDLE on some tenants' front ends: fall back to polling with NOOP.
     missingIdleCommand: 'NOOP',
   };

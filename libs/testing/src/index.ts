@@ -10,3 +10,5 @@ export * from './fake-entra';
 export * from './fake-google';
 export * from './oauth-world';
 export * from './test-queues';
+export * from './listener-world';
+export * from './dovecot';

@@ -1,0 +1,10 @@
+export { DovecotServer } from './dovecot-server';
+export type { DovecotServerOptions } from './dovecot-server';
+export { buildMessage, rfc5322Date } from './message';
+export type { BuildMessageInput, MessageAddress } from './message';
+export type { DeliverOptions, DeliveredBatch, DeliveredMessage, MailboxStatus, MessageInput } from './mail';
+export type { DovecotConnection } from './doveadm';
+export type { DovecotProcessInfo } from './process';
+export type { DovecotUser, DovecotUserInput, UidMode } from './users';
+export type { DovecotVersion } from './version';
+export type { OAuth2Mechanism } from './config';
