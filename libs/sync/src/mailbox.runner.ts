@@ -190,17 +190,21 @@ export class MailboxRunner {
         this.refreshTokenFirst = true;
         return this.retryIn(TOKEN_RETRY_MS);
       }
+      const delay = this.authRetries.nextDelay(now);
       if (this.spec.authMethod === 'basic' && this.deps.authDisableAfterMs > 0) {
         const since = await this.deps.reporter.authFailingSince(this.spec.id);
-        if (since && now - since.getTime() >= this.deps.authDisableAfterMs) {
-          this.logger.warn(`Login rejected for ${Math.round((now - since.getTime()) / 3600_000)} h: disabling the mailbox`);
+        const deadline = (since?.getTime() ?? now) + this.deps.authDisableAfterMs;
+        if (now >= deadline) {
+          this.logger.warn(`Login rejected since ${since?.toISOString()}: disabling the mailbox`);
           await this.deps.disableMailbox(this.spec.id);
           await this.stop(null);
-          await this.deps.reporter.apply(ref, 'disable', { code: 'AUTH_FAILED_TOO_LONG', message: `The server rejected the login since ${since.toISOString()}: ${failure.message}` }, null);
+          await this.deps.reporter.apply(ref, 'disable', { code: 'AUTH_FAILED_TOO_LONG', message: `The server rejected the login since ${since?.toISOString()}: ${failure.message}` }, null);
           return;
         }
+        // One last try when the grace period ends, then disable.
+        return this.retryIn(Math.min(delay, Math.max(1_000, deadline - now)));
       }
-      return this.retryIn(this.authRetries.nextDelay(now));
+      return this.retryIn(delay);
     }
     await this.deps.reporter.apply(ref, 'dropped', reason, this.deps.ownerId);
     // An untrusted certificate will not fix itself quickly: do not retry every second.

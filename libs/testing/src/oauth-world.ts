@@ -97,7 +97,7 @@ export class OAuthWorld {
   }
 
   /** Creates a Microsoft OAuth provider (public client unless a secret is given) on the fake Entra ID. */
-  async createMicrosoftProvider(body: { name: string; domains: string[]; type?: string; oauth?: Record<string, unknown> }): Promise<{ id: string }> {
+  async createMicrosoftProvider(body: { name: string; domains: string[]; type?: string; host?: string; port?: number; oauth?: Record<string, unknown> }): Promise<{ id: string }> {
     const res = await this.api.http
       .post('/v1/providers')
       .set(this.api.auth)

@@ -1,0 +1,71 @@
+import { buildMessage, ENTRY_POINTS, freePort, ListenerWorld, startAppProcess, TEST_API_KEY, waitForHttpOk } from '@app/testing';
+import { AppConfig } from '@app/config';
+
+/** The environment a listener process needs to join a ListenerWorld (same database, Redis prefix, keys). */
+function listenerEnv(config: AppConfig, port: number): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: config.database.url,
+    REDIS_URL: config.redisUrl,
+    QUEUE_PREFIX: config.queuePrefix,
+    API_KEYS: TEST_API_KEY,
+    ENCRYPTION_KEY: config.encryption.key,
+    DATA_DIR: config.dataDir,
+    LISTENER_PORT: String(port),
+    API_HOST: '127.0.0.1',
+    SYNC_RECONCILE_INTERVAL_MS: '200',
+  };
+}
+
+/** A listener process killed with SIGKILL while mail arrives, then restarted: every message exactly once. */
+describe('IMAP listener crash and restart (real processes, Dovecot, Postgres, Redis)', () => {
+  const world = new ListenerWorld();
+
+  beforeAll(() => world.start({ listener: false }), 60_000);
+  afterAll(() => world.stop());
+
+  it('publishes every message that arrived before, during and after the crash, once each', async () => {
+    const mailbox = await world.mailbox('crash@contoso.com');
+    const port = await freePort();
+    let listener = startAppProcess(ENTRY_POINTS.listener, listenerEnv(world.config, port));
+    try {
+      await waitForHttpOk(`http://127.0.0.1:${port}/health/ready`, listener);
+      await world.waitForState(mailbox.id, 'connected');
+
+      const delivered: number[] = [];
+      const deliver = async (count: number, label: string) => {
+        for (let i = 0; i < count; i++) {
+          delivered.push((await world.dovecot.deliver(mailbox.email, buildMessage({ subject: `${label} ${i}` }))).uid);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      };
+      await deliver(20, 'before');
+      await world.waitForReceived(mailbox.id, 20);
+      // Crash mid-stream: no shutdown hook runs, nothing is released.
+      const during = deliver(30, 'during');
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      listener.child.kill('SIGKILL');
+      expect(await listener.exited).toBe(137);
+      await during;
+      await deliver(10, 'while down');
+
+      listener = startAppProcess(ENTRY_POINTS.listener, listenerEnv(world.config, port));
+      await waitForHttpOk(`http://127.0.0.1:${port}/health/ready`, listener);
+      await deliver(10, 'after');
+      await world.waitForReceived(mailbox.id, delivered.length, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const jobs = await world.received(mailbox.id);
+      expect(jobs).toHaveLength(70);
+      expect(jobs.map((job) => job.data.message.uid).sort((a, b) => a - b)).toEqual([...delivered].sort((a, b) => a - b));
+      expect(new Set(jobs.map((job) => job.id)).size).toBe(70);
+      const status = await world.status(mailbox.id);
+      expect(status.sync.folders[0].lastUid).toBe(Math.max(...delivered));
+      expect(await listener.stop()).toBe(0);
+      // A clean stop hands the mailbox back.
+      expect((await world.status(mailbox.id)).connection.state).toBe('pending');
+    } finally {
+      await listener.stop('SIGKILL');
+    }
+  }, 90_000);
+});
