@@ -22,7 +22,7 @@ const EXAMPLES: Record<string, string> = {
   HTTP_BODY_LIMIT: '256kb',
   LISTENER_ID: 'listener-0',
   SYNC_RECONCILE_INTERVAL_MS: '1000',
-  IMAP_CONNECT_RATE_PER_HOST: '50',
+  IMAP_CONNECT_RATE_PER_HOST: '200',
   IMAP_AUTH_DISABLE_AFTER_HOURS: '72',
   OAUTH_REDIRECT_URI: 'https://mail-listener.example.com/v1/oauth/callback',
   OAUTH_CA_FILE: '/etc/ssl/certs/corporate-proxy.pem',

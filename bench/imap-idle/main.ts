@@ -1,0 +1,211 @@
+/**
+ * IMAP IDLE at scale: N mailboxes in ONE listener process against a real Dovecot (hibernation on).
+ *
+ *   npm run bench:imap-idle -- [--mailboxes=1000,3000,10000] [--samples=200] [--burst=500]
+ *
+ * For each N: seeds N Dovecot users and N mailboxes (password login), starts the built listener as its
+ * own process, and prints the time until all N are connected, the listener's RSS (before any mailbox,
+ * and per mailbox), its CPU while every session idles, the APPEND → job-in-`mail-events` latency
+ * (p50/p99) on idle (hibernated) sessions, and the same for a burst of mail to many mailboxes at once.
+ * Needs Postgres (DATABASE_URL), Redis (REDIS_URL), Dovecot, root, and `npm run build` (the script runs it).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { QueueEvents } from 'bullmq';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { KeyRing, SecretBox } from '@app/crypto';
+import { MAIL_EVENTS_QUEUE } from '@app/events';
+import { secretContext } from '@app/persistence';
+import { folderKey } from '@app/sync';
+import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, queryDatabase, TestDatabase } from '@app/testing';
+import { runMigrations, dataSourceOptions } from '@app/persistence';
+import { DataSource } from 'typeorm';
+import { cpuSeconds, percentile, rssBytes } from './proc-stats';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+function arg(name: string, fallback: string): string {
+  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return found ? found.split('=')[1] : fallback;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await sleep(200);
+  }
+  throw new Error(`${url} not healthy after ${timeoutMs} ms`);
+}
+
+interface Round {
+  mailboxes: number;
+  connectSeconds: number;
+  fixedRssMiB: number;
+  perMailboxKiB: number;
+  idleCpuPercent: number;
+  idle: { p50: number; p99: number; n: number };
+  burst: { p50: number; p99: number; n: number; allMs: number };
+  dovecotProcesses: number;
+}
+
+async function round(n: number, samples: number, burstSize: number): Promise<Round> {
+  const dovecot = await DovecotServer.start({ hibernate: true });
+  const db: TestDatabase = await createTestDatabase();
+  const key = randomBytes(32).toString('base64');
+  const prefix = `bench-${randomBytes(4).toString('hex')}`;
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const port = await freePort();
+  let listener: ReturnType<typeof spawn> | undefined;
+  const events = new QueueEvents(MAIL_EVENTS_QUEUE, { connection: new Redis(redisUrl, { maxRetriesPerRequest: null }), prefix });
+  const seen = new Map<string, number>();
+  events.on('waiting', ({ jobId }) => seen.set(jobId, Date.now()));
+  try {
+    const migrate = await new DataSource(dataSourceOptions(db.url, 1)).initialize();
+    await runMigrations(migrate);
+    await migrate.destroy();
+
+    // Seed: Dovecot users (own uid each, so inotify limits are per user) and mailboxes in bulk.
+    const emails = Array.from({ length: n }, (_, i) => `m${i}@bench.test`);
+    await dovecot.addUsers(emails.map((username) => ({ username, password: `pw-${username}` })));
+    const box = new SecretBox(KeyRing.fromBase64(key));
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    const [{ id: providerId }] = (
+      await pg.query(
+        `INSERT INTO providers (name, type, host, port, secure, verify_certificate, load_emails, send_emails, login_format, auth_method)
+         VALUES ('Dovecot', 'imap', '127.0.0.1', $1, false, false, true, false, 'email', 'basic') RETURNING id`,
+        [dovecot.port],
+      )
+    ).rows;
+    const mailboxes: { id: string; email: string; folderId: string }[] = [];
+    for (let i = 0; i < n; i += 1000) {
+      const chunk = emails.slice(i, i + 1000);
+      const rows = (await pg.query(`INSERT INTO mailboxes (email, provider_id, login, enabled) SELECT e, $1, e, true FROM unnest($2::text[]) e RETURNING id, email`, [providerId, chunk])).rows;
+      const folders = (await pg.query(`INSERT INTO mailbox_folders (mailbox_id, path, position) SELECT unnest($1::uuid[]), 'INBOX', 0 RETURNING id, mailbox_id`, [rows.map((r) => r.id)])).rows;
+      await pg.query(`INSERT INTO mailbox_credentials (mailbox_id, password_encrypted) SELECT * FROM unnest($1::uuid[], $2::text[])`, [
+        rows.map((r) => r.id),
+        rows.map((r) => box.encrypt(`pw-${r.email}`, secretContext.mailboxPassword(r.id))),
+      ]);
+      for (const row of rows) mailboxes.push({ id: row.id, email: row.email, folderId: folders.find((f) => f.mailbox_id === row.id).id });
+    }
+    await pg.end();
+
+    // The listener as its own process: its RSS and CPU are what we measure.
+    const env = {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: db.url,
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix,
+      API_KEYS: 'bench-api-key-0123456789',
+      ENCRYPTION_KEY: key,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'ml-bench-')),
+      LISTENER_PORT: String(port),
+      API_HOST: '127.0.0.1',
+      IMAP_CONNECT_RATE_PER_HOST: arg('connect-rate', '1000'),
+    };
+    // Start with the mailboxes disabled to read the fixed memory, then enable them all at once.
+    await queryDatabase(db.url, `UPDATE mailboxes SET enabled = false`);
+    listener = spawn(process.execPath, [join(ROOT, ENTRY_POINTS.listener)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const pid = listener.pid!;
+    await waitHealthy(`http://127.0.0.1:${port}/health/ready`);
+    await sleep(3000);
+    const fixedRss = rssBytes(pid);
+
+    const started = Date.now();
+    await queryDatabase(db.url, `UPDATE mailboxes SET enabled = true, updated_at = now()`);
+    for (;;) {
+      const [{ c }] = await queryDatabase<{ c: number }>(db.url, `SELECT count(*)::int AS c FROM mailbox_status WHERE connection_state = 'connected'`);
+      if (c >= n) break;
+      if (Date.now() - started > 600_000) throw new Error(`only ${c} of ${n} connected after 10 minutes`);
+      await sleep(100);
+    }
+    const connectSeconds = (Date.now() - started) / 1000;
+
+    // Idle: let Dovecot hibernate every session (5 s), then measure memory and CPU over 30 s.
+    await sleep(10_000);
+    const cpu0 = cpuSeconds(pid);
+    await sleep(30_000);
+    const idleCpuPercent = ((cpuSeconds(pid) - cpu0) / 30) * 100;
+    const rss = rssBytes(pid);
+
+    const idOf = (m: { id: string }, uidValidity: number, uid: number) => `mail.received.${m.id}.${folderKey('INBOX')}.${uidValidity}.${uid}`;
+    const waitSeen = async (ids: string[], timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (ids.some((id) => !seen.has(id)) && Date.now() < deadline) await sleep(5);
+    };
+
+    // Latency on idle sessions: one message at a time to a random mailbox.
+    const idleLatencies: number[] = [];
+    for (let i = 0; i < samples; i++) {
+      const m = mailboxes[Math.floor(Math.random() * n)];
+      const t0 = Date.now();
+      const { uid, uidValidity } = await dovecot.deliver(m.email, buildMessage({ subject: `latency ${i}` }));
+      const id = idOf(m, uidValidity, uid);
+      await waitSeen([id], 10_000);
+      if (seen.has(id)) idleLatencies.push(seen.get(id)! - t0);
+      await sleep(Math.random() * 50);
+    }
+
+    // Burst: one message to each of `burstSize` mailboxes at once.
+    await sleep(8_000);
+    const targets = mailboxes.slice(0, Math.min(burstSize, n));
+    const t0 = Date.now();
+    const sent = await Promise.all(targets.map(async (m) => ({ m, at: Date.now(), ...(await dovecot.deliver(m.email, buildMessage({ subject: 'burst' }))) })));
+    const ids = sent.map((s) => idOf(s.m, s.uidValidity, s.uid));
+    await waitSeen(ids, 60_000);
+    const burstLatencies = sent.filter((s, i) => seen.has(ids[i])).map((s, i) => seen.get(ids[i])! - s.at);
+    const allMs = Math.max(...ids.map((id) => seen.get(id) ?? Infinity)) - t0;
+    const dovecotProcesses = (await dovecot.processes()).length;
+
+    return {
+      mailboxes: n,
+      connectSeconds,
+      fixedRssMiB: fixedRss / 2 ** 20,
+      perMailboxKiB: (rss - fixedRss) / n / 1024,
+      idleCpuPercent,
+      idle: { p50: percentile(idleLatencies, 50), p99: percentile(idleLatencies, 99), n: idleLatencies.length },
+      burst: { p50: percentile(burstLatencies, 50), p99: percentile(burstLatencies, 99), n: burstLatencies.length, allMs },
+      dovecotProcesses,
+    };
+  } finally {
+    listener?.kill('SIGTERM');
+    await sleep(2000);
+    listener?.kill('SIGKILL');
+    await events.close();
+    await db.drop().catch(() => undefined);
+    await dovecot.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const sizes = arg('mailboxes', '1000,3000,10000').split(',').map(Number);
+  const samples = Number(arg('samples', '200'));
+  const burst = Number(arg('burst', '500'));
+  const results: Round[] = [];
+  for (const n of sizes) {
+    console.log(`\n--- ${n} mailboxes ---`);
+    const r = await round(n, samples, burst);
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
+  console.log('\nmailboxes | connect all | fixed RSS | per mailbox | idle CPU | idle p50/p99 (APPEND→job) | burst p50/p99, all | Dovecot procs');
+  for (const r of results) {
+    console.log(
+      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(9)} s | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(7)} KiB | ${r.idleCpuPercent.toFixed(2).padStart(6)} % | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (n=${r.burst.n}) | ${r.dovecotProcesses}`,
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
