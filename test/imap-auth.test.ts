@@ -1,4 +1,5 @@
-import { ListenerWorld } from '@app/testing';
+import { execFileSync } from 'node:child_process';
+import { buildMessage, ListenerWorld } from '@app/testing';
 
 /** Password mailboxes the server keeps rejecting are disabled after IMAP_AUTH_DISABLE_AFTER_HOURS. */
 describe('IMAP authentication failures over time (real Dovecot)', () => {
@@ -24,5 +25,46 @@ describe('IMAP authentication failures over time (real Dovecot)', () => {
     expect(attempts).toBeLessThanOrEqual(12);
     const states = (await world.events.jobs()).filter((j) => j.name === 'mailbox.state_changed' && j.data.mailbox.id === id).map((j) => j.data.state);
     expect(states).toEqual(expect.arrayContaining(['connecting', 'auth_error', 'disabled']));
+  });
+});
+
+/** Implicit TLS: "verify server certificate" on refuses the self-signed certificate, off accepts it. */
+describe('IMAP over TLS (real Dovecot with a self-signed certificate)', () => {
+  const world = new ListenerWorld();
+
+  beforeAll(() => world.start({ dovecot: { tls: true } }), 60_000);
+  afterAll(() => world.stop());
+
+  async function providerOnTls(name: string, domain: string, verifyCertificate: boolean): Promise<void> {
+    await world.api.http
+      .post('/v1/providers')
+      .set(world.api.auth)
+      .send({ name, type: 'imap', host: '127.0.0.1', port: world.dovecot.tlsPort, secure: true, verifyCertificate, domains: [domain] })
+      .expect(201);
+  }
+
+  it('connects when verification is off by explicit choice, refuses an untrusted certificate when on', async () => {
+    await providerOnTls('TLS unverified', 'unverified.test', false);
+    await providerOnTls('TLS verified', 'verified.test', true);
+    const relaxed = await world.mailbox('ana@unverified.test');
+    const strict = await world.mailbox('bo@verified.test');
+    await world.waitForState(relaxed.id, 'connected');
+    const refused = await world.waitForState(strict.id, 'backoff');
+    expect(refused.connection.lastError).toMatchObject({ code: expect.stringMatching(/SELF_SIGNED|UNABLE_TO_VERIFY|CERT/), message: expect.stringContaining('not trusted') });
+    expect(refused.recommendedAction).toMatch(/^The server is unreachable; retrying \(last error: .*not trusted/);
+  });
+
+  it('exports sync metrics that promtool accepts', async () => {
+    const relaxed = (await world.api.http.get('/v1/mailboxes').query({ email: 'ana@unverified.test' }).set(world.api.auth)).body.items[0];
+    await world.dovecot.deliver('ana@unverified.test', buildMessage({ subject: 'over tls' }));
+    await world.waitForReceived(relaxed.id, 1);
+    const text = await (await fetch(`${world.listener!.url}/metrics`)).text();
+    expect(text).toMatch(/^mail_listener_mailboxes\{state="connected",app="listener"\} [1-9]/m);
+    expect(text).toMatch(/^mail_listener_mailboxes\{state="backoff",app="listener"\} [1-9]/m);
+    expect(text).toMatch(/^mail_listener_events_published_total\{type="mail.received",app="listener"\} [1-9]/m);
+    expect(text).toMatch(/^mail_listener_sync_lag_seconds_count\{app="listener"\} [1-9]/m);
+    expect(text).toMatch(/^mail_listener_owned_mailboxes\{app="listener"\} 2/m);
+    expect(text).toMatch(/^mail_listener_seconds_since_last_sync_max\{app="listener"\} /m);
+    expect(execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' }).trim()).toBe('');
   });
 });
