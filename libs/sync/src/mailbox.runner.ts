@@ -64,25 +64,25 @@ export class MailboxRunner {
   /** Stops listening; `event` says what the mailbox's state becomes (null: it was deleted). */
   async stop(event: 'release' | 'disable' | null): Promise<void> {
     this.stopped = true;
-    this.attempt += 1;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.reauthTimer);
-    const sessions = this.sessions;
-    this.sessions = [];
-    await Promise.all(sessions.map((session) => session.close()));
+    await this.closeSessions();
     if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.ownerId);
   }
 
   /** Reconnects now and catches up from the stored cursors (POST /resync). */
   async restart(): Promise<void> {
     if (this.stopped) return;
+    await this.closeSessions();
+    await this.connect('start');
+  }
+
+  /** Ends the current attempt: timers off, sessions closed, late callbacks of this attempt ignored. */
+  private async closeSessions(): Promise<void> {
     this.attempt += 1;
     clearTimeout(this.retryTimer);
     clearTimeout(this.reauthTimer);
     const sessions = this.sessions;
     this.sessions = [];
     await Promise.all(sessions.map((session) => session.close()));
-    await this.connect('start');
   }
 
   get listening(): boolean {
@@ -168,11 +168,7 @@ export class MailboxRunner {
   }
 
   private async dropped(failure: ImapFailure): Promise<void> {
-    this.attempt += 1;
-    clearTimeout(this.reauthTimer);
-    const sessions = this.sessions;
-    this.sessions = [];
-    await Promise.all(sessions.map((session) => session.close()));
+    await this.closeSessions();
     this.deps.metrics.reconnects.inc({ reason: failure.kind });
     this.logger.warn(`Connection lost (${failure.code}: ${failure.message})`);
     await this.failed(failure);

@@ -5,6 +5,7 @@ import {
   basicCredentials,
   bearerToken,
   escapeHtml,
+  hiddenInputs,
   queryParams,
   readParams,
   redirect,
@@ -726,10 +727,7 @@ export class FakeEntraId {
 
   /** The "Pick an account" page shown when no user is preset: POST it back with login + fake_action=accept|cancel. */
   private signInPage(res: ServerResponse, url: URL, params: Params, error?: string): void {
-    const hidden = Object.entries(params)
-      .filter(([k]) => k !== 'fake_action' && k !== 'login')
-      .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}"/>`)
-      .join('');
+    const hidden = hiddenInputs(params, ['fake_action', 'login']);
     sendHtml(
       res,
       200,

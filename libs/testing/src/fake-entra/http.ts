@@ -112,3 +112,11 @@ export function sendAuthorizationResponse(
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** The request's parameters as hidden form fields (sign-in pages post them back), minus `omit`. */
+export function hiddenInputs(params: Params, omit: string[]): string {
+  return Object.entries(params)
+    .filter(([k]) => !omit.includes(k))
+    .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}"/>`)
+    .join('');
+}

@@ -4,6 +4,7 @@ import {
   basicCredentials,
   bearerToken,
   escapeHtml,
+  hiddenInputs,
   queryParams,
   readParams,
   sendAuthorizationResponse,
@@ -333,10 +334,7 @@ export class FakeGoogleOAuth {
   }
 
   private chooserPage(res: ServerResponse, url: URL, params: Params, error?: string): void {
-    const hidden = Object.entries(params)
-      .filter(([k]) => k !== 'fake_action' && k !== 'login')
-      .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}"/>`)
-      .join('');
+    const hidden = hiddenInputs(params, ['fake_action', 'login']);
     sendHtml(
       res,
       200,
