@@ -84,6 +84,21 @@ export class MailboxSpecsLoader {
     return desired;
   }
 
+  /**
+   * A cheap summary of everything `desired()` depends on. The supervisor reloads the full list only when
+   * it changes, so an idle fleet of 10,000 mailboxes costs one small aggregate query per interval.
+   * (Token refreshes do not change it: only grants and states matter.)
+   */
+  async version(): Promise<string> {
+    const [row]: Record<string, unknown>[] = await this.dataSource.query(`
+      SELECT (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM mailboxes) AS mailboxes,
+             (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM providers) AS providers,
+             (SELECT count(*) || ':' || coalesce(sum(generation), 0) || ':' || count(*) FILTER (WHERE state = 'active') FROM oauth_tokens) AS tokens,
+             (SELECT count(*) FROM mailbox_folders) AS folders,
+             (SELECT count(*) FROM mailbox_status WHERE resync_requested_at IS NOT NULL) AS resyncs`);
+    return Object.values(row).join('|');
+  }
+
   async clearResync(mailboxId: string, requestedAt: Date): Promise<void> {
     await this.dataSource.query(`UPDATE mailbox_status SET resync_requested_at = NULL WHERE mailbox_id = $1 AND resync_requested_at = $2`, [mailboxId, requestedAt]);
   }

@@ -10,6 +10,8 @@ import { MailboxSpecsLoader } from './mailbox-specs.loader';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
 
+const FULL_RELOAD_MS = 60_000;
+
 /**
  * Decides which mailboxes this listener runs: every `SYNC_RECONCILE_INTERVAL_MS` it compares what the
  * database wants (enabled IMAP mailboxes) with its runners, starting new ones, stopping disabled or
@@ -26,6 +28,8 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
   private timer?: NodeJS.Timeout;
   private reconciling?: Promise<void>;
   private stopped = false;
+  private lastVersion: string | null = null;
+  private lastFullReload = 0;
 
   constructor(
     private readonly specs: MailboxSpecsLoader,
@@ -75,7 +79,12 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     return this.runners.size;
   }
 
-  async reconcile(): Promise<void> {
+  /** Compares with the database; skips the full comparison while nothing it depends on changed (a full pass at least every minute). */
+  async reconcile(force = false): Promise<void> {
+    const version = await this.specs.version();
+    if (!force && version === this.lastVersion && Date.now() - this.lastFullReload < FULL_RELOAD_MS) return;
+    this.lastVersion = version;
+    this.lastFullReload = Date.now();
     const desired = await this.specs.desired();
     for (const [id, runner] of this.runners) {
       const wanted = desired.get(id);
