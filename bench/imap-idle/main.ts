@@ -67,13 +67,16 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
   const seen = new Map<string, number>();
   events.on('waiting', ({ jobId }) => seen.set(jobId, Date.now()));
   try {
+    console.log('  migrating');
     const migrate = await new DataSource(dataSourceOptions(db.url, 1)).initialize();
     await runMigrations(migrate);
     await migrate.destroy();
 
     // Seed: Dovecot users (own uid each, so inotify limits are per user) and mailboxes in bulk.
     const emails = Array.from({ length: n }, (_, i) => `m${i}@bench.test`);
+    console.log('  adding Dovecot users');
     await dovecot.addUsers(emails.map((username) => ({ username, password: `pw-${username}` })));
+    console.log('  seeding mailboxes');
     const box = new SecretBox(KeyRing.fromBase64(key));
     const pg = new Client({ connectionString: db.url });
     await pg.connect();
@@ -120,6 +123,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     await sleep(3000);
     const fixedRss = rssBytes(pid);
 
+    console.log(`  listener up (RSS ${(fixedRss / 2 ** 20).toFixed(0)} MiB); enabling ${n} mailboxes`);
     const started = Date.now();
     await queryDatabase(db.url, `UPDATE mailboxes SET enabled = true, updated_at = now()`);
     for (;;) {

@@ -15,6 +15,7 @@ export function dataSourceOptions(url: string, poolSize = 10, applicationName = 
     migrationsRun: false,
     logging: false,
     applicationName,
-    extra: { max: poolSize, connectionTimeoutMillis: 10_000, idleTimeoutMillis: 30_000 },
+    // A burst (thousands of mailboxes reconnecting) queues for the pool; give the queue time before failing.
+    extra: { max: poolSize, connectionTimeoutMillis: 30_000, idleTimeoutMillis: 30_000 },
   };
 }

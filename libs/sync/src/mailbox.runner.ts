@@ -116,15 +116,29 @@ export class MailboxRunner {
     this.scheduleReauthentication(resolved);
   }
 
+  /** Never rejects: anything unexpected (the database unreachable…) is logged and retried with backoff. */
   private async connect(event: 'start' | 'retry'): Promise<void> {
+    try {
+      await this.connectOnce(event);
+    } catch (error) {
+      if (this.stopped) return;
+      this.logger.error(`Connecting failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+      this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
+    }
+  }
+
+  private async connectOnce(event: 'start' | 'retry'): Promise<void> {
     if (this.stopped) return;
     const attempt = ++this.attempt;
     const ref = refOf(this.spec);
+    // Wait for our turn before doing anything: 10,000 mailboxes starting at once must not all hit the
+    // mail server, nor the database, in the same second.
+    await this.deps.ramp.acquire(this.spec.endpoint.host);
+    if (attempt !== this.attempt || this.stopped) return;
     await this.deps.reporter.apply(ref, event, null, this.deps.ownerId);
     let resolved: ResolvedCredential;
     let sessions: ImapFolderSession[];
     try {
-      await this.deps.ramp.acquire(this.spec.endpoint.host);
       resolved = await this.deps.credentials.resolve(this.spec, { forceRefresh: this.refreshTokenFirst });
       this.refreshTokenFirst = false;
       sessions = await this.openSessions(resolved.credential);
@@ -162,7 +176,10 @@ export class MailboxRunner {
     for (const session of sessions) {
       session.once('closed', (failure: ImapFailure) => {
         if (attempt !== this.attempt || this.stopped || !this.sessions.includes(session)) return;
-        void this.dropped(failure);
+        this.dropped(failure).catch((error: unknown) => {
+          this.logger.error(`Handling a dropped connection failed: ${error instanceof Error ? error.message : String(error)}`);
+          this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
+        });
       });
     }
   }
