@@ -209,9 +209,10 @@ export class MailboxRunner {
         const deadline = (since?.getTime() ?? now) + this.deps.authDisableAfterMs;
         if (now >= deadline) {
           this.logger.warn(`Login rejected since ${since?.toISOString()}: disabling the mailbox`);
-          await this.deps.disableMailbox(this.spec.id);
-          await this.stop(null);
+          // The reason first: once `enabled` is false the supervisor may stop this runner at any moment.
           await this.deps.reporter.apply(ref, 'disable', { code: 'AUTH_FAILED_TOO_LONG', message: `The server rejected the login since ${since?.toISOString()}: ${failure.message}` }, null);
+          await this.stop(null);
+          await this.deps.disableMailbox(this.spec.id);
           return;
         }
         // One last try when the grace period ends, then disable.
