@@ -12,3 +12,4 @@ export * from './oauth-world';
 export * from './test-queues';
 export * from './listener-world';
 export * from './dovecot';
+export * from './apps-world';

@@ -2,16 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as undiciRequest, Agent } from 'undici';
-import { AppConfig } from '@app/config';
-import { RunningApi, startApi } from './api-harness';
+import { AppsWorld } from './apps-world';
 import { FakeEntraId } from './fake-entra';
 import { freePort } from './free-port';
 import { FakeGoogleOAuth } from './fake-google';
-import { RunningListener, startListener } from './listener-harness';
 import { ManualClock } from './manual-clock';
-import { testConfig } from './test-config';
-import { createTestDatabase, TestDatabase } from './test-database';
-import { TestMailEvents } from './test-queues';
 
 export const PUBLIC_CLIENT_ID = '0d3c6b8e-1111-4aaa-8bbb-000000000001';
 export const WEB_CLIENT_ID = '0d3c6b8e-1111-4aaa-8bbb-000000000002';
@@ -24,15 +19,10 @@ export const OAUTH_REDIRECT_URI = 'http://127.0.0.1:3999/v1/oauth/callback';
  * Everything an OAuth test needs, real: fake Entra ID (TLS) and fake Google on a shared manual clock,
  * a fresh Postgres database, the API and (optionally) the listener in-process on the same clock.
  */
-export class OAuthWorld {
+export class OAuthWorld extends AppsWorld {
   readonly clock = new ManualClock();
   entra!: FakeEntraId;
   google!: FakeGoogleOAuth;
-  db!: TestDatabase;
-  config!: AppConfig;
-  api!: RunningApi;
-  listener?: RunningListener;
-  events!: TestMailEvents;
   private tls!: Agent;
   /** A free loopback port: IMAP connections to it are refused at once. */
   closedImapPort = 0;
@@ -48,25 +38,21 @@ export class OAuthWorld {
     this.tls = new Agent({ connect: { ca: this.entra.caPem } });
     const caFile = join(mkdtempSync(join(tmpdir(), 'ml-ca-')), 'entra-ca.pem');
     writeFileSync(caFile, this.entra.caPem);
-    this.db = await createTestDatabase();
-    this.config = testConfig(this.db.url, {
-      OAUTH_CA_FILE: caFile,
-      OAUTH_REDIRECT_URI,
-      // The tests drive refresh passes themselves.
-      OAUTH_REFRESH_CHECK_INTERVAL_MS: '600000',
-      ...options.env,
-    });
-    this.events = new TestMailEvents(this.config);
-    this.api = await startApi(this.config, { clock: this.clock });
-    if (options.listener) this.listener = await startListener(this.config, { clock: this.clock });
+    await this.startApps(
+      {
+        OAUTH_CA_FILE: caFile,
+        OAUTH_REDIRECT_URI,
+        // The tests drive refresh passes themselves.
+        OAUTH_REFRESH_CHECK_INTERVAL_MS: '600000',
+        ...options.env,
+      },
+      { listener: Boolean(options.listener), clock: this.clock },
+    );
     return this;
   }
 
   async stop(): Promise<void> {
-    await this.listener?.close();
-    await this.api?.close();
-    await this.events?.dropAndClose();
-    await this.db?.drop();
+    await this.stopApps();
     await this.entra?.stop();
     await this.google?.stop();
     await this.tls?.close();
@@ -119,19 +105,8 @@ export class OAuthWorld {
     return (await this.api.http.post('/v1/mailboxes').set(this.api.auth).send({ email, ...extra }).expect(201)).body;
   }
 
-  async status(mailboxId: string): Promise<Record<string, any>> {
-    return (await this.api.http.get(`/v1/mailboxes/${mailboxId}/status`).set(this.api.auth).expect(200)).body;
-  }
-
   /** Polls the mailbox status until `predicate` holds (device-code completion runs in the background). */
   async waitForStatus(mailboxId: string, predicate: (status: Record<string, any>) => boolean, timeoutMs = 15_000): Promise<Record<string, any>> {
-    const deadline = Date.now() + timeoutMs;
-    let last: Record<string, any> = {};
-    while (Date.now() < deadline) {
-      last = await this.status(mailboxId);
-      if (predicate(last)) return last;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`status never matched; last: ${JSON.stringify(last)}`);
+    return this.waitFor(() => this.status(mailboxId), predicate, timeoutMs, `status of ${mailboxId}`);
   }
 }

@@ -1,0 +1,47 @@
+import { AppConfig } from '@app/config';
+import { Clock } from '@app/oauth';
+import { RunningApi, startApi } from './api-harness';
+import { RunningListener, startListener } from './listener-harness';
+import { testConfig } from './test-config';
+import { createTestDatabase, TestDatabase } from './test-database';
+import { TestMailEvents } from './test-queues';
+
+/** The part every end-to-end world shares: a fresh database, the API and optionally the listener, and `mail-events`. */
+export abstract class AppsWorld {
+  db!: TestDatabase;
+  config!: AppConfig;
+  api!: RunningApi;
+  listener?: RunningListener;
+  events!: TestMailEvents;
+
+  protected async startApps(env: NodeJS.ProcessEnv, options: { listener: boolean; clock?: Clock }): Promise<void> {
+    this.db = await createTestDatabase();
+    this.config = testConfig(this.db.url, env);
+    this.events = new TestMailEvents(this.config);
+    this.api = await startApi(this.config, { clock: options.clock });
+    if (options.listener) this.listener = await startListener(this.config, { clock: options.clock });
+  }
+
+  protected async stopApps(): Promise<void> {
+    await this.listener?.close();
+    await this.api?.close();
+    await this.events?.dropAndClose();
+    await this.db?.drop();
+  }
+
+  async status(mailboxId: string): Promise<Record<string, any>> {
+    return (await this.api.http.get(`/v1/mailboxes/${mailboxId}/status`).set(this.api.auth).expect(200)).body;
+  }
+
+  /** Polls `read` until `done` holds. */
+  async waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    let last = await read();
+    while (!done(last)) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last).slice(0, 500)}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      last = await read();
+    }
+    return last;
+  }
+}
