@@ -31,28 +31,19 @@ describe('IMAP with OAuth (XOAUTH2, real Dovecot, fake Entra ID)', () => {
   }
 
   const received = async (id: string) => (await events.jobs()).filter((job) => job.name === 'mail.received' && job.data.mailbox.id === id);
-  const waitFor = async <T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await read();
-      if (done(value)) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 300)}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  };
 
   it('logs in with XOAUTH2 and publishes new mail', async () => {
     const id = await signedIn('ana@contoso.com');
-    await waitFor(() => world.status(id), (s) => s.connection.state === 'connected', 'connected');
+    await world.waitFor(() => world.status(id), (s) => s.connection.state === 'connected', 15_000, 'connected');
     await dovecot.deliver('ana@contoso.com', buildMessage({ subject: 'over oauth' }));
-    const [job] = await waitFor(() => received(id), (jobs) => jobs.length === 1, 'mail.received');
+    const [job] = await world.waitFor(() => received(id), (jobs) => jobs.length === 1, 15_000, 'mail.received');
     expect(job.data.message.subject).toBe('over oauth');
   });
 
   it('rotates the token and re-authenticates make-before-break while mail arrives: nothing missed, nothing twice', async () => {
     const email = 'bo@contoso.com';
     const id = await signedIn(email);
-    await waitFor(() => world.status(id), (s) => s.connection.state === 'connected', 'connected');
+    await world.waitFor(() => world.status(id), (s) => s.connection.state === 'connected', 15_000, 'connected');
     const runner = world.listener!.app.get(MailboxSupervisor).runner(id)!;
     const scheduler = world.listener!.app.get(TokenRefreshScheduler);
 
@@ -72,25 +63,25 @@ describe('IMAP with OAuth (XOAUTH2, real Dovecot, fake Entra ID)', () => {
     delivering = false;
     await mail;
 
-    const jobs = await waitFor(() => received(id), (all) => all.length >= delivered.length, `${delivered.length} events`, 20_000);
+    const jobs = await world.waitFor(() => received(id), (all) => all.length >= delivered.length, 20_000, `${delivered.length} events`);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const all = await received(id);
     expect(all).toHaveLength(delivered.length);
     expect(all.map((job) => job.data.message.uid).sort((a, b) => a - b)).toEqual([...delivered].sort((a, b) => a - b));
     expect(jobs.length).toBe(delivered.length);
     // The old session was closed after the new one listened: one IMAP session remains.
-    await waitFor(() => dovecot.connectionsOf(email), (c) => c.filter((x) => x.service === 'imap').length === 1, 'one session left');
+    await world.waitFor(() => dovecot.connectionsOf(email), (c) => c.filter((x) => x.service === 'imap').length === 1, 15_000, 'one session left');
     expect((await world.status(id)).connection.state).toBe('connected');
   });
 
   it('a revoked grant ends in auth_error with the reason, after one refresh attempt', async () => {
     const email = 'cy@contoso.com';
     const id = await signedIn(email);
-    await waitFor(() => world.status(id), (s) => s.connection.state === 'connected', 'connected');
+    await world.waitFor(() => world.status(id), (s) => s.connection.state === 'connected', 15_000, 'connected');
     world.entra.revokeGrants(email, 'revoked');
     world.entra.invalidateAccessTokens(email);
     await dovecot.kickUser(email);
-    const status = await waitFor(() => world.status(id), (s) => s.connection.state === 'auth_error' && s.token.state === 'invalid', 'auth_error + invalid token', 20_000);
+    const status = await world.waitFor(() => world.status(id), (s) => s.connection.state === 'auth_error' && s.token.state === 'invalid', 20_000, 'auth_error + invalid token');
     expect(status.token.lastError).toMatchObject({ code: 'AADSTS50173' });
     expect(status.recommendedAction).toMatch(/^Sign in again/);
     const authFailed = (await events.jobs()).filter((job) => job.name === 'mailbox.auth_failed' && job.data.mailbox.id === id);
