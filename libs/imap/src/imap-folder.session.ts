@@ -60,14 +60,6 @@ export class ImapFolderSession extends EventEmitter {
     this.client.on('exists', () => this.requestSync());
   }
 
-  get folder(): string {
-    return this.options.folder;
-  }
-
-  get position(): { uidValidity: number; lastUid: number } {
-    return { uidValidity: this.uidValidity, lastUid: this.lastUid };
-  }
-
   /** Connects, selects and catches up. Resolves when the session is really listening (IDLE follows). */
   async open(): Promise<void> {
     try {

@@ -36,10 +36,6 @@ export class ReconnectPolicy {
     return Math.round(ceiling / 2 + this.random() * (ceiling / 2));
   }
 
-  get attempts(): number {
-    return this.failures;
-  }
-
   reset(): void {
     this.failures = 0;
   }

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
-import { tokenStatusOf } from '@app/oauth';
-import { MailboxFolderEntity, MailboxStatusEntity, OAuthTokenEntity, ProviderEntity, SyncCursorEntity } from '@app/persistence';
+import { DataSource } from 'typeorm';
+import { findMailboxToken, tokenStatusOf } from '@app/oauth';
+import { MailboxFolderEntity, MailboxStatusEntity, ProviderEntity, SyncCursorEntity } from '@app/persistence';
 import { MailboxStatusResponse, StatusErrorResponse } from './dto/mailbox-status.response';
 import { MailboxesService } from './mailboxes.service';
 import { recommendedAction } from './recommended-action';
@@ -19,19 +19,12 @@ export class MailboxStatusService {
     private readonly mailboxes: MailboxesService,
   ) {}
 
-  /** A mailbox's own token, or its provider's app-only token. */
-  private async tokenFor(mailboxId: string, providerId: string): Promise<OAuthTokenEntity | null> {
-    const provider = await this.dataSource.getRepository(ProviderEntity).findOneBy({ id: providerId });
-    const repository = this.dataSource.getRepository(OAuthTokenEntity);
-    return provider?.oauthAppOnly ? repository.findOneBy({ providerId, mailboxId: IsNull() }) : repository.findOneBy({ mailboxId });
-  }
-
   async status(mailboxId: string): Promise<MailboxStatusResponse> {
     const mailbox = await this.mailboxes.load(mailboxId);
-    const [provider, status, token, cursors] = await Promise.all([
-      this.dataSource.getRepository(ProviderEntity).findOneByOrFail({ id: mailbox.providerId }),
+    const provider = await this.dataSource.getRepository(ProviderEntity).findOneByOrFail({ id: mailbox.providerId });
+    const [status, token, cursors] = await Promise.all([
       this.dataSource.getRepository(MailboxStatusEntity).findOneBy({ mailboxId }),
-      this.tokenFor(mailbox.id, mailbox.providerId),
+      provider.authMethod === 'oauth2' ? findMailboxToken(this.dataSource, mailbox, provider.oauthAppOnly) : null,
       this.dataSource.getRepository(SyncCursorEntity).findBy({ mailboxId }),
     ]);
     const connectionState = !mailbox.enabled ? 'disabled' : (status?.connectionState ?? 'pending');

@@ -65,7 +65,3 @@ export function nextTokenState(from: TokenState, event: TokenEvent): TokenState 
   if (!to) throw new InvalidTokenTransitionError(from, event);
   return to;
 }
-
-export function canTakeTokenEvent(from: TokenState, event: TokenEvent): boolean {
-  return TRANSITIONS[from][event] !== undefined;
-}

@@ -1,3 +1,4 @@
+import { DataSource, IsNull } from 'typeorm';
 import { OAuthTokenEntity, TokenState } from '@app/persistence';
 
 /** The token as the API shows it: state and dates, never a secret. */
@@ -20,4 +21,10 @@ export function tokenStatusOf(token: OAuthTokenEntity | null): TokenStatus {
     lastError: token.lastErrorCode && token.lastErrorAt ? { code: token.lastErrorCode, message: token.lastErrorMessage ?? token.lastErrorCode, at: token.lastErrorAt.toISOString() } : null,
     pendingAuthorization: token.authorization ? { userCode: pick('userCode'), verificationUri: pick('verificationUri'), expiresAt: pick('expiresAt') } : null,
   };
+}
+
+/** The token a mailbox signs in with: its own, or its provider's app-only (client credentials) token. */
+export function findMailboxToken(dataSource: DataSource, mailbox: { id: string; providerId: string }, appOnly: boolean): Promise<OAuthTokenEntity | null> {
+  const repository = dataSource.getRepository(OAuthTokenEntity);
+  return appOnly ? repository.findOneBy({ providerId: mailbox.providerId, mailboxId: IsNull() }) : repository.findOneBy({ mailboxId: mailbox.id });
 }

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { SecretBox } from '@app/crypto';
 import { ImapCredential } from '@app/imap';
-import { Clock, CLOCK, OAuthTokenStore, TokenRefresher } from '@app/oauth';
-import { MailboxCredentialEntity, OAuthTokenEntity, secretContext } from '@app/persistence';
+import { Clock, CLOCK, findMailboxToken, OAuthTokenStore, TokenRefresher } from '@app/oauth';
+import { MailboxCredentialEntity, secretContext } from '@app/persistence';
 import { MailboxSpec } from './mailbox-spec';
 
 /** No usable credential: a human must act (password missing, token not active). */
@@ -45,7 +45,7 @@ export class MailboxCredentials {
       if (!row) throw new CredentialUnavailableError('NO_PASSWORD', 'No password is stored for this mailbox');
       return { credential: { kind: 'password', login: mailbox.login, password: this.secrets.decrypt(row.passwordEncrypted, secretContext.mailboxPassword(mailbox.id)) }, expiresAt: null, tokenId: null };
     }
-    let token = await this.token(mailbox);
+    let token = await findMailboxToken(this.dataSource, mailbox, mailbox.appOnly);
     if (!token || token.state !== 'active') {
       const state = token?.state ?? 'not_obtained';
       throw new CredentialUnavailableError(`TOKEN_${state.toUpperCase()}`, `The OAuth token is ${state.replace(/_/g, ' ')}${token?.lastErrorMessage ? `: ${token.lastErrorMessage}` : ''}`);
@@ -59,10 +59,5 @@ export class MailboxCredentials {
     const { accessToken } = this.tokens.secretsOf(token);
     if (!accessToken) throw new CredentialUnavailableError('TOKEN_MISSING', 'No access token is stored');
     return { credential: { kind: 'oauth2', login: mailbox.login, accessToken }, expiresAt: token.expiresAt, tokenId: token.id };
-  }
-
-  private token(mailbox: MailboxSpec): Promise<OAuthTokenEntity | null> {
-    const repository = this.dataSource.getRepository(OAuthTokenEntity);
-    return mailbox.appOnly ? repository.findOneBy({ providerId: mailbox.providerId, mailboxId: IsNull() }) : repository.findOneBy({ mailboxId: mailbox.id });
   }
 }

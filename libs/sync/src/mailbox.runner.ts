@@ -85,10 +85,6 @@ export class MailboxRunner {
     await Promise.all(sessions.map((session) => session.close()));
   }
 
-  get listening(): boolean {
-    return this.sessions.length > 0;
-  }
-
   /** Make-before-break: fresh sessions with a fresh token are listening before the old ones close. */
   async reauthenticate(): Promise<void> {
     if (this.stopped || this.sessions.length === 0) return;

@@ -75,10 +75,6 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     return this.runners.get(mailboxId);
   }
 
-  get running(): number {
-    return this.runners.size;
-  }
-
   /** Compares with the database; skips the full comparison while nothing it depends on changed (a full pass at least every minute). */
   async reconcile(force = false): Promise<void> {
     const version = await this.specs.version();

@@ -11,8 +11,4 @@ export class ManualClock implements Clock {
   advance(ms: number): void {
     this.current += ms;
   }
-
-  set(ms: number): void {
-    this.current = ms;
-  }
 }
