@@ -1,3 +1,4 @@
+import { GraphSubscriptionEntity } from './graph-subscription.entity';
 import { MailboxCredentialEntity } from './mailbox-credential.entity';
 import { MailboxFolderEntity } from './mailbox-folder.entity';
 import { MailboxStatusEntity } from './mailbox-status.entity';
@@ -9,6 +10,7 @@ import { SyncCursorEntity } from './sync-cursor.entity';
 
 export * from './enums';
 export {
+  GraphSubscriptionEntity,
   MailboxCredentialEntity,
   MailboxEntity,
   MailboxFolderEntity,
@@ -28,4 +30,5 @@ export const ENTITIES = [
   OAuthTokenEntity,
   SyncCursorEntity,
   MailboxStatusEntity,
+  GraphSubscriptionEntity,
 ];

@@ -13,6 +13,10 @@ export class SyncCursorEntity {
   @Column({ name: 'last_uid', type: 'bigint', nullable: true }) lastUid: string | null;
   @Column({ name: 'highest_modseq', type: 'numeric', nullable: true }) highestModseq: string | null;
   @Column({ name: 'delta_link', type: 'text', nullable: true }) deltaLink: string | null;
+  /** Graph: the folder's id at Graph (a well-known name such as `inbox` is resolved once). */
+  @Column({ name: 'remote_folder_id', type: 'text', nullable: true }) remoteFolderId: string | null;
+  /** How the folder is followed: `idle` (IMAP), `push` (Graph notifications) or `polling` (Graph without PUBLIC_BASE_URL). */
+  @Column({ name: 'sync_mode', type: 'text', nullable: true }) syncMode: string | null;
   @Column({ name: 'fence_epoch', type: 'bigint', default: 0 }) fenceEpoch: string;
   @Column({ name: 'last_synced_at', type: 'timestamptz', nullable: true }) lastSyncedAt: Date | null;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

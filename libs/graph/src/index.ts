@@ -1,0 +1,1 @@
+export * from './intake/graph-notification.job';
