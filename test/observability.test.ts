@@ -28,6 +28,8 @@ describe('health, metrics and OpenAPI of the API app', () => {
     const res = await api.http.get('/docs/openapi.json').expect(200);
     const paths = Object.keys(res.body.paths).sort();
     expect(paths).toEqual([
+      '/v1/graph/lifecycle',
+      '/v1/graph/notifications',
       '/v1/mailboxes',
       '/v1/mailboxes/{id}',
       '/v1/mailboxes/{id}/oauth/authorize',

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
+import { installGraphBodyParsing } from '@app/graph';
 import { installBodyParsing } from '@app/http';
 import { OAuthModuleOptions } from '@app/oauth';
 import { ApiModule } from './api.module';
@@ -11,6 +12,7 @@ import { ApiModule } from './api.module';
 export async function createApiApp(config: AppConfig, options: OAuthModuleOptions = {}): Promise<INestApplication> {
   const app = await NestFactory.create(ApiModule.forRoot(config, options), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
+  installGraphBodyParsing(app); // before the general parsers: the Graph receiver has its own size limit
   installBodyParsing(app, config.api.bodyLimit);
   const document = SwaggerModule.createDocument(
     app,

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { AppConfig, ConfigModule } from '@app/config';
 import { CryptoModule } from '@app/crypto';
+import { GraphIntakeModule } from '@app/graph';
 import { HealthModule } from '@app/health';
 import { ApiKeyGuard, ApiKeyMatcher, effectiveApiKeys, HttpExceptionFilter, StrictValidationPipe } from '@app/http';
 import { LoggingModule } from '@app/logging';
@@ -11,6 +12,7 @@ import { OAuthFlowsModule, OAuthModuleOptions } from '@app/oauth';
 import { PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
 import { RedisModule } from '@app/redis';
+import { GraphNotificationsController } from './controllers/graph-notifications.controller';
 import { MailboxesController } from './controllers/mailboxes.controller';
 import { OAuthController } from './controllers/oauth.controller';
 import { ProvidersController } from './controllers/providers.controller';
@@ -32,8 +34,9 @@ export class ApiModule {
         ProvidersModule,
         MailboxesModule,
         OAuthFlowsModule.forRoot(options),
+        GraphIntakeModule.forRoot(),
       ],
-      controllers: [ProvidersController, MailboxesController, OAuthController],
+      controllers: [ProvidersController, MailboxesController, OAuthController, GraphNotificationsController],
       providers: [
         { provide: ApiKeyMatcher, useFactory: () => new ApiKeyMatcher(effectiveApiKeys(config)) },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
