@@ -13,3 +13,4 @@ export * from './test-queues';
 export * from './listener-world';
 export * from './dovecot';
 export * from './apps-world';
+export * from './fake-graph';
