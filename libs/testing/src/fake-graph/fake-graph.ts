@@ -99,7 +99,7 @@ export class FakeGraph {
       ca: this.notificationCa,
       record: (delivery) => this.deliveries.push(delivery),
       isLive: (id) => this.registry.get(id) !== undefined,
-      onDropped: (kind, url, items) => this.dropped(kind, items),
+      onDropped: (kind, _url, items) => this.dropped(kind, items),
     });
     const defaultPageSize = options.defaultPageSize ?? 10;
     this.runtime = {

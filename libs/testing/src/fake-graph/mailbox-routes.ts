@@ -27,6 +27,7 @@ export async function handleMailbox(runtime: GraphRuntime, call: GraphCall, segm
     if (key === undefined) throw new GraphError(400, 'BadRequest', 'Listing users is not supported by the fake Graph.');
     const found = runtime.store.findMailbox(key);
     if (!found) throw GraphErrors.invalidUser(key);
+    call.entry.email = found.email;
     authorizeMailbox(call.caller, found, key);
     [mailbox, userPath, rest] = [found, `users/${encodeURIComponent(key)}`, segments.slice(first.key !== undefined ? 1 : 2)];
   }

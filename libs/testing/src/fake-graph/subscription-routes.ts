@@ -128,6 +128,8 @@ async function get(runtime: GraphRuntime, call: GraphCall, id: string): Promise<
 /** Renew (expirationDateTime) and/or move (notificationUrl, validated again); either also reauthorizes. */
 async function update(runtime: GraphRuntime, call: GraphCall, id: string): Promise<void> {
   const sub = await own(runtime, call, id);
+  // Renewing re-checks the caller's access, as Graph does (a token that lost Mail.Read cannot renew).
+  requireMailPermission(call.caller);
   const body = await readJsonObject(call.req);
   if (body.expirationDateTime === undefined && body.notificationUrl === undefined) {
     throw GraphErrors.invalidRequest("Subscription must contain either the 'expirationDateTime' or 'notificationUrl' property and its value.");
