@@ -18,7 +18,7 @@ export async function createApiApp(config: AppConfig, options: OAuthModuleOption
     app,
     new DocumentBuilder()
       .setTitle('Mail Listener API')
-      .setDescription('Mail services (providers), mailboxes, OAuth tokens and sync status. Every /v1 route needs `Authorization: Bearer <API key>`.')
+      .setDescription('Mail services (providers), mailboxes, OAuth tokens and sync status. Every /v1 route needs `Authorization: Bearer <API key>`, except the Microsoft Graph webhook (/v1/graph/*) and the OAuth callback.')
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'One of the keys in API_KEYS' })
       .build(),

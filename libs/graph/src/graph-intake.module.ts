@@ -22,7 +22,7 @@ export class GraphIntakeModule {
         GraphIntakeMetrics,
         GraphNotificationIntake,
       ],
-      exports: [GraphNotificationIntake, SubscriptionDirectory],
+      exports: [GraphNotificationIntake],
     };
   }
 }

@@ -61,8 +61,4 @@ export class SubscriptionCache {
   get size(): number {
     return this.entries.size;
   }
-
-  clear(): void {
-    this.entries.clear();
-  }
 }

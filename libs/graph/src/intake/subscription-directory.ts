@@ -56,11 +56,6 @@ export class SubscriptionDirectory {
     return found;
   }
 
-  /** Forgets everything (tests, or after the listener replaced subscriptions in bulk). */
-  clear(): void {
-    this.cache.clear();
-  }
-
   private load(ids: string[]): Promise<Map<string, KnownSubscription | null>> {
     const query = this.query(ids);
     for (const id of ids) {
