@@ -9,3 +9,4 @@ export * from './intake/graph-receiver.docs';
 export * from './intake/intake-errors';
 export * from './intake/notification-payload';
 export * from './intake/validation-handshake';
+export * from './client';

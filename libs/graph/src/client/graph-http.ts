@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { GraphApiError } from './graph-api.error';
+import type { GraphMailboxClientOptions } from './graph-client.types';
+import { classifyGraphResponse, isTlsFailure, networkError, requestNeverSent, RETRYABLE_STATUSES } from './graph-response';
+import { MailboxConcurrency } from './mailbox-concurrency';
+
+export interface GraphRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Absolute URL (a nextLink/deltaLink is used exactly as Graph gave it). */
+  url: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** `Prefer` preferences, joined with ", ". */
+  prefer?: string[];
+  /** A delta page: 400 ErrorInvalidSyncStateData counts as a sync reset. */
+  delta?: boolean;
+  /** Safe to send again after a network failure mid-request; default: every method but POST. */
+  idempotent?: boolean;
+}
+
+export interface GraphResponse {
+  status: number;
+  /** Parsed JSON body; null for an empty body (204). */
+  json: unknown;
+  requestId: string | null;
+}
+
+const BACKOFF_BASE_MS = 1_000;
+const BACKOFF_MAX_MS = 60_000;
+
+/** Exponential backoff 1 s, 2 s, 4 s … capped at 60 s, plus up to 25 % jitter so many mailboxes spread out. */
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt));
+  return Math.min(BACKOFF_MAX_MS, Math.round(base * (1 + 0.25 * random())));
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url.split('?')[0] ?? url;
+  }
+}
+
+type Attempt = { kind: 'response'; response: GraphResponse } | { kind: 'error'; error: GraphApiError; retryable: boolean; status: number };
+
+/**
+ * Sends Graph requests for one mailbox: bearer token per request (one forced refresh after a 401),
+ * the mailbox's concurrency slots, a timeout per attempt, and retries of 429/503/504/network failures
+ * honouring Retry-After. Never logs; errors carry method, path (no query) and Graph's code/message only.
+ */
+export class GraphHttp {
+  readonly concurrency: MailboxConcurrency;
+  private readonly fetchImpl: typeof fetch;
+  private readonly agent?: Agent;
+  private readonly maxRetries: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly timeoutMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+
+  constructor(private readonly options: GraphMailboxClientOptions) {
+    this.concurrency = new MailboxConcurrency(options.maxConcurrent ?? 4);
+    this.maxRetries = Math.max(0, options.maxRetries ?? 5);
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.random = options.random ?? Math.random;
+    if (options.fetch) this.fetchImpl = options.fetch;
+    else if (options.caPem) {
+      // undici's own fetch with its own Agent: the global fetch is a different undici copy, and mixing the two is fragile.
+      const agent = new Agent({ connect: { ca: options.caPem } });
+      this.agent = agent;
+      this.fetchImpl = ((input: string, init: Record<string, unknown>) =>
+        undiciFetch(input, { ...init, dispatcher: agent } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch;
+    } else this.fetchImpl = globalThis.fetch;
+  }
+
+  /** Closes the TLS agent (only created with caPem); idle keep-alive sockets of the global fetch close by themselves. */
+  async close(): Promise<void> {
+    await this.agent?.close();
+  }
+
+  async request(request: GraphRequest): Promise<GraphResponse> {
+    let forceRefresh = false;
+    let refreshed = false;
+    let retries = 0;
+    for (;;) {
+      const token = await this.options.accessToken({ forceRefresh });
+      forceRefresh = false;
+      const outcome = await this.concurrency.run(() => this.attempt(request, token));
+      if (outcome.kind === 'response') return outcome.response;
+      const { error } = outcome;
+      if (error.status === 401 && !refreshed) {
+        // An access token can die before its expiry (revocation, policy change): refresh once, then believe the 401.
+        refreshed = true;
+        forceRefresh = true;
+        continue;
+      }
+      if (!outcome.retryable || retries >= this.maxRetries) throw error;
+      const wait = Math.min(this.maxRetryAfterMs, error.retryAfterMs ?? backoffDelay(retries, this.random));
+      if (outcome.status !== 0) this.options.onThrottled?.(wait, outcome.status);
+      retries += 1;
+      // Outside the slot: a throttled call must not keep the mailbox's other calls waiting.
+      await this.sleep(wait);
+    }
+  }
+
+  private async attempt(request: GraphRequest, token: string): Promise<Attempt> {
+    const path = pathOf(request.url);
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${token}`,
+      Accept: 'application/json',
+      'client-request-id': randomUUID(),
+    };
+    if (request.prefer?.length) headers.Prefer = request.prefer.join(', ');
+    let body: string | undefined;
+    if (request.body !== undefined) {
+      body = JSON.stringify(request.body);
+      headers['Content-Type'] = 'application/json';
+    }
+    let status: number;
+    let text: string;
+    let responseHeaders: Headers;
+    try {
+      const response = await this.fetchImpl(request.url, { method: request.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      status = response.status;
+      responseHeaders = response.headers;
+      // The body is read inside the slot and under the same timeout: the request is not over before it is.
+      text = await response.text();
+    } catch (cause) {
+      const error = networkError(cause, request.method, path, this.timeoutMs);
+      // A POST that may have reached Graph is not sent twice (a second subscription would be created).
+      const retryable = !isTlsFailure(error.code) && ((request.idempotent ?? request.method !== 'POST') || requestNeverSent(error.code));
+      return { kind: 'error', error, retryable, status: 0 };
+    }
+    const requestId = responseHeaders.get('request-id');
+    if (status >= 200 && status < 300) {
+      let json: unknown = null;
+      if (text.trim() !== '') {
+        try {
+          json = JSON.parse(text);
+        } catch {
+          const error = new GraphApiError({
+            kind: 'server',
+            status,
+            code: 'InvalidResponse',
+            message: `Graph ${request.method} ${path} answered ${status} with a body that is not JSON`,
+            requestId,
+          });
+          return { kind: 'error', error, retryable: false, status };
+        }
+      }
+      return { kind: 'response', response: { status, json, requestId } };
+    }
+    const error = classifyGraphResponse({ status, body: text, headers: responseHeaders, method: request.method, path, delta: request.delta });
+    return { kind: 'error', error, retryable: RETRYABLE_STATUSES.has(status), status };
+  }
+}

@@ -1,0 +1,11 @@
+export * from './graph-api.error';
+export * from './graph-client.types';
+export * from './graph-delta';
+export * from './graph-folders';
+export { backoffDelay, GraphHttp, type GraphRequest, type GraphResponse } from './graph-http';
+export * from './graph-mailbox.client';
+export * from './graph-message.mapper';
+export * from './graph-response';
+export * from './graph-subscriptions';
+export { GraphUrls } from './graph-urls';
+export * from './mailbox-concurrency';
