@@ -44,7 +44,7 @@ describe('IMAP with OAuth (XOAUTH2, real Dovecot, fake Entra ID)', () => {
     const email = 'bo@contoso.com';
     const id = await signedIn(email);
     await world.waitFor(() => world.status(id), (s) => s.connection.state === 'connected', 15_000, 'connected');
-    const runner = world.listener!.app.get(MailboxSupervisor).runner(id)!;
+    const runner = world.listener!.app.get(MailboxSupervisor).imapRunner(id)!;
     const scheduler = world.listener!.app.get(TokenRefreshScheduler);
 
     const delivered: number[] = [];

@@ -55,6 +55,9 @@ interface Round {
   dovecotProcesses: number;
 }
 
+/** e.g. LISTENER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the listener. */
+const nodeArgs = (process.env.LISTENER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 async function round(n: number, samples: number, burstSize: number): Promise<Round> {
   const dovecot = await DovecotServer.start({ hibernate: true });
   const db: TestDatabase = await createTestDatabase();
@@ -117,7 +120,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     };
     // Start with the mailboxes disabled to read the fixed memory, then enable them all at once.
     await queryDatabase(db.url, `UPDATE mailboxes SET enabled = false`);
-    listener = spawn(process.execPath, [join(ROOT, ENTRY_POINTS.listener)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    listener = spawn(process.execPath, [...nodeArgs, join(ROOT, ENTRY_POINTS.listener)], { env, stdio: ['ignore', 'inherit', 'inherit'] });
     const pid = listener.pid!;
     await waitHealthy(`http://127.0.0.1:${port}/health/ready`);
     await sleep(3000);
@@ -192,9 +195,13 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       dovecotProcesses,
     };
   } finally {
-    listener?.kill('SIGTERM');
-    await sleep(2000);
-    listener?.kill('SIGKILL');
+    if (listener && listener.exitCode === null) {
+      const exited = new Promise((resolve) => listener!.once('exit', resolve));
+      listener.kill('SIGTERM');
+      // A profiled listener writes its profile on a clean exit: give it time to close every session.
+      await Promise.race([exited, sleep(nodeArgs.length > 0 ? 60_000 : 5_000)]);
+      listener.kill('SIGKILL');
+    }
     await events.close();
     await db.drop().catch(() => undefined);
     await dovecot.destroy();

@@ -22,6 +22,14 @@ export interface AppConfig {
     /** Password mailboxes rejected this long are disabled (0: never). */
     authDisableAfterMs: number;
   };
+  graph: {
+    /** Lifetime asked for a new or renewed Graph subscription (Graph caps message subscriptions). */
+    subscriptionMinutes: number;
+    /** A delta per followed folder at least this often, whatever the pushes say (0: off). */
+    safetyDeltaMs: number;
+    /** Without PUBLIC_BASE_URL Graph cannot call us: each folder runs a delta this often instead. */
+    pollIntervalMs: number;
+  };
   encryption: {
     /** Base64 of 32 bytes; undefined only in development (a local key file is used then). */
     key: string | undefined;

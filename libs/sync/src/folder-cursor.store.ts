@@ -55,4 +55,40 @@ export class FolderCursorStore {
       if (current.uidValidity === uidValidity) throw new FencedOutError(folderId, epoch);
     }
   }
+
+  /** Graph: the folder's id at Graph, its stored delta link, and when the last delta round finished. */
+  async loadGraph(folderId: string): Promise<GraphFolderCursor> {
+    const [row]: { remote_folder_id: string | null; delta_link: string | null; last_synced_at: Date | null }[] = await this.dataSource.query(
+      `SELECT remote_folder_id, delta_link, last_synced_at FROM sync_cursors WHERE folder_id = $1`,
+      [folderId],
+    );
+    return { remoteFolderId: row?.remote_folder_id ?? null, deltaLink: row?.delta_link ?? null, lastSyncedAt: row?.last_synced_at ?? null };
+  }
+
+  /** Graph: stores where the folder stands after a delta round (or just its id and mode before the first one). */
+  async saveGraph(folderId: string, mailboxId: string, cursor: { remoteFolderId: string; deltaLink: string | null; mode: GraphSyncMode }, epoch: number): Promise<void> {
+    const rows: unknown[] = await this.dataSource.query(
+      `INSERT INTO sync_cursors (folder_id, mailbox_id, remote_folder_id, delta_link, sync_mode, fence_epoch, last_synced_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, now())
+       ON CONFLICT (folder_id) DO UPDATE SET remote_folder_id = $3, delta_link = COALESCE($4, sync_cursors.delta_link), sync_mode = $5,
+         fence_epoch = $6, last_synced_at = CASE WHEN $4::text IS NULL THEN sync_cursors.last_synced_at ELSE now() END, updated_at = now()
+       WHERE sync_cursors.fence_epoch <= $6
+       RETURNING folder_id`,
+      [folderId, mailboxId, cursor.remoteFolderId, cursor.deltaLink, cursor.mode, epoch],
+    );
+    if (rows.length === 0) throw new FencedOutError(folderId, epoch);
+  }
+
+  /** Graph: forgets a delta link Graph no longer knows (410), so the next round starts a new baseline. */
+  async clearDeltaLink(folderId: string, epoch: number): Promise<void> {
+    await this.dataSource.query(`UPDATE sync_cursors SET delta_link = NULL, updated_at = now() WHERE folder_id = $1 AND fence_epoch <= $2`, [folderId, epoch]);
+  }
+}
+
+export type GraphSyncMode = 'push' | 'polling';
+
+export interface GraphFolderCursor {
+  remoteFolderId: string | null;
+  deltaLink: string | null;
+  lastSyncedAt: Date | null;
 }

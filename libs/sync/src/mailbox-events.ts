@@ -19,6 +19,34 @@ export function mailReceived(mailbox: MailboxRef, message: ReceivedMessage, occu
   };
 }
 
+/** Graph: same message (mailbox, folder, immutable id) → same id, whichever delta round publishes it. */
+export function graphMailReceived(mailbox: MailboxRef, message: ReceivedMessage, occurredAt: Date): MailReceivedEvent {
+  const messageKey = createHash('sha256').update(message.providerMessageId ?? '').digest('hex').slice(0, 32);
+  return {
+    id: eventId('mail.received', mailbox.id, folderKey(message.folder), 'g', messageKey),
+    type: 'mail.received',
+    version: 1,
+    occurredAt: occurredAt.toISOString(),
+    mailbox,
+    message,
+  };
+}
+
+/** Graph forgot the folder's delta state (410): a new baseline was taken from the last known sync time. */
+export function graphDeltaReset(mailbox: MailboxRef, folder: string, occurredAt: Date): MailboxResyncedEvent {
+  return {
+    id: eventId('mailbox.resynced', mailbox.id, folderKey(folder), 'delta', occurredAt.getTime()),
+    type: 'mailbox.resynced',
+    version: 1,
+    occurredAt: occurredAt.toISOString(),
+    mailbox,
+    folder,
+    reason: 'delta_reset',
+    previousUidValidity: null,
+    uidValidity: null,
+  };
+}
+
 export function mailboxResynced(mailbox: MailboxRef, folder: string, previousUidValidity: number | null, uidValidity: number, occurredAt: Date): MailboxResyncedEvent {
   return {
     id: eventId('mailbox.resynced', mailbox.id, folderKey(folder), uidValidity),

@@ -9,8 +9,13 @@ export interface MailboxSpec {
   externalId: string | null;
   login: string;
   providerId: string;
+  /** `imap`: IDLE sessions; `graph`: Microsoft Graph subscriptions and delta. */
+  kind: 'imap' | 'graph';
+  /** Graph only: the API base, e.g. https://graph.microsoft.com/v1.0. */
+  graphBaseUrl: string | null;
   authMethod: AuthMethod;
   appOnly: boolean;
+  /** IMAP server; for Graph its host is the Graph host (connection pacing is per host). */
   endpoint: ImapEndpoint;
   folders: { id: string; path: string }[];
   backfillSince: Date | null;

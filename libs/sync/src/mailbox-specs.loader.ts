@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuthMethod } from '@app/persistence';
+import { DEFAULT_GRAPH_BASE_URL } from '@app/providers';
 import { MailboxSpec } from './mailbox-spec';
 
 interface SpecRow {
@@ -12,8 +13,10 @@ interface SpecRow {
   provider_id: string;
   backfill_since: Date | null;
   mailbox_updated: Date;
-  host: string;
-  port: number;
+  type: 'imap' | 'microsoft-graph';
+  graph_base_url: string | null;
+  host: string | null;
+  port: number | null;
   secure: boolean;
   verify_certificate: boolean;
   auth_method: AuthMethod;
@@ -29,7 +32,7 @@ export interface DesiredMailbox {
   resyncRequestedAt: Date | null;
 }
 
-/** Reads which IMAP mailboxes should be listening (enabled, on a provider that loads mail) and how. */
+/** Reads which mailboxes should be listening (enabled, on a provider that loads mail) and how. */
 @Injectable()
 export class MailboxSpecsLoader {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
@@ -37,7 +40,7 @@ export class MailboxSpecsLoader {
   async desired(): Promise<Map<string, DesiredMailbox>> {
     const rows: SpecRow[] = await this.dataSource.query(`
       SELECT m.id, m.email, m.external_id, m.login, m.provider_id, m.backfill_since, m.updated_at AS mailbox_updated,
-             p.host, p.port, p.secure, p.verify_certificate, p.auth_method, p.oauth_app_only, p.updated_at AS provider_updated,
+             p.type, p.graph_base_url, p.host, p.port, p.secure, p.verify_certificate, p.auth_method, p.oauth_app_only, p.updated_at AS provider_updated,
              coalesce(t.generation, a.generation) AS token_generation, coalesce(t.state, a.state)::text AS token_state,
              s.resync_requested_at
       FROM mailboxes m
@@ -45,7 +48,7 @@ export class MailboxSpecsLoader {
       LEFT JOIN oauth_tokens t ON t.mailbox_id = m.id
       LEFT JOIN oauth_tokens a ON p.oauth_app_only AND a.provider_id = p.id AND a.mailbox_id IS NULL
       LEFT JOIN mailbox_status s ON s.mailbox_id = m.id
-      WHERE m.enabled AND p.type = 'imap' AND p.load_emails AND p.host IS NOT NULL`);
+      WHERE m.enabled AND p.load_emails AND (p.type = 'microsoft-graph' OR p.host IS NOT NULL)`);
     const folders: { id: string; mailbox_id: string; path: string }[] = await this.dataSource.query(
       `SELECT f.id, f.mailbox_id, f.path FROM mailbox_folders f JOIN mailboxes m ON m.id = f.mailbox_id WHERE m.enabled ORDER BY f.mailbox_id, f.position`,
     );
@@ -58,6 +61,7 @@ export class MailboxSpecsLoader {
     const desired = new Map<string, DesiredMailbox>();
     for (const row of rows) {
       const mailboxFolders = foldersOf.get(row.id) ?? [];
+      const graphBase = (row.graph_base_url ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '');
       desired.set(row.id, {
         resyncRequestedAt: row.resync_requested_at,
         spec: {
@@ -66,9 +70,14 @@ export class MailboxSpecsLoader {
           externalId: row.external_id,
           login: row.login,
           providerId: row.provider_id,
+          kind: row.type === 'microsoft-graph' ? 'graph' : 'imap',
+          graphBaseUrl: row.type === 'microsoft-graph' ? graphBase : null,
           authMethod: row.auth_method,
           appOnly: row.oauth_app_only,
-          endpoint: { host: row.host, port: row.port, secure: row.secure, verifyCertificate: row.verify_certificate },
+          endpoint:
+            row.type === 'microsoft-graph'
+              ? { host: new URL(graphBase).host, port: 443, secure: true, verifyCertificate: row.verify_certificate }
+              : { host: row.host!, port: row.port!, secure: row.secure, verifyCertificate: row.verify_certificate },
           folders: mailboxFolders,
           backfillSince: row.backfill_since,
           fingerprint: [

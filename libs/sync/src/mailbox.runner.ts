@@ -6,6 +6,7 @@ import { FolderCursorStore } from './folder-cursor.store';
 import { CredentialUnavailableError, MailboxCredentials, ResolvedCredential } from './mailbox-credentials';
 import { mailboxResynced, mailReceived } from './mailbox-events';
 import { MailboxSpec, refOf } from './mailbox-spec';
+import { MailboxRunnerLike } from './mailbox-runner-like';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
 
@@ -37,7 +38,7 @@ type Failure = ImapFailure | { kind: 'credential'; code: string; message: string
  * rejected for too long), and re-authenticating OAuth sessions before their token expires by opening
  * the new sessions first and closing the old ones after (no gap; events are deduplicated by id).
  */
-export class MailboxRunner {
+export class MailboxRunner implements MailboxRunnerLike {
   private readonly logger: Logger;
   private sessions: ImapFolderSession[] = [];
   private retryTimer?: NodeJS.Timeout;

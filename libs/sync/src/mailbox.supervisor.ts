@@ -5,7 +5,11 @@ import { ConnectRamp } from '@app/imap';
 import { Clock, CLOCK } from '@app/oauth';
 import { FolderCursorStore } from './folder-cursor.store';
 import { MailboxCredentials } from './mailbox-credentials';
+import { GraphMailboxRunner, GraphRunnerDependencies } from './graph/graph-mailbox.runner';
+import { GraphSubscriptionStore } from './graph/graph-subscription.store';
 import { MailboxRunner, RunnerDependencies } from './mailbox.runner';
+import { MailboxRunnerLike } from './mailbox-runner-like';
+import { MailboxSpec } from './mailbox-spec';
 import { MailboxSpecsLoader } from './mailbox-specs.loader';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
@@ -22,9 +26,10 @@ const FULL_RELOAD_MS = 60_000;
 @Injectable()
 export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MailboxSupervisor.name);
-  private readonly runners = new Map<string, MailboxRunner>();
+  private readonly runners = new Map<string, MailboxRunnerLike>();
   private readonly ramp: ConnectRamp;
   private readonly dependencies: RunnerDependencies;
+  private readonly graphDependencies: GraphRunnerDependencies;
   private timer?: NodeJS.Timeout;
   private reconciling?: Promise<void>;
   private stopped = false;
@@ -38,6 +43,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     credentials: MailboxCredentials,
     cursors: FolderCursorStore,
     events: MailEventsPublisher,
+    subscriptions: GraphSubscriptionStore,
     @Inject(CLOCK) clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
@@ -55,6 +61,17 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       authDisableAfterMs: config.listener.authDisableAfterMs,
       disableMailbox: (id) => specs.disable(id),
     };
+    const base = config.publicBaseUrl;
+    this.graphDependencies = {
+      ...this.dependencies,
+      subscriptions,
+      push: base ? { notificationUrl: `${base}/v1/graph/notifications`, lifecycleNotificationUrl: `${base}/v1/graph/lifecycle` } : null,
+      subscriptionMinutes: config.graph.subscriptionMinutes,
+      safetyDeltaMs: config.graph.safetyDeltaMs,
+      pollIntervalMs: config.graph.pollIntervalMs,
+      caPem: config.oauth.caPem,
+    };
+    metrics.graphSubscriptionSource = () => this.countGraphSubscriptions();
   }
 
   onApplicationBootstrap(): void {
@@ -71,8 +88,33 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     this.runners.clear();
   }
 
-  runner(mailboxId: string): MailboxRunner | undefined {
+  runner(mailboxId: string): MailboxRunnerLike | undefined {
     return this.runners.get(mailboxId);
+  }
+
+  /** The IMAP runner of a mailbox this listener runs. */
+  imapRunner(mailboxId: string): MailboxRunner | undefined {
+    const runner = this.runners.get(mailboxId);
+    return runner instanceof MailboxRunner ? runner : undefined;
+  }
+
+  /** The Graph runner of a mailbox this listener runs (notifications are routed to it). */
+  graphRunner(mailboxId: string): GraphMailboxRunner | undefined {
+    const runner = this.runners.get(mailboxId);
+    return runner instanceof GraphMailboxRunner ? runner : undefined;
+  }
+
+  private newRunner(spec: MailboxSpec): MailboxRunnerLike {
+    return spec.kind === 'graph' ? new GraphMailboxRunner(spec, this.graphDependencies) : new MailboxRunner(spec, this.dependencies);
+  }
+
+  private countGraphSubscriptions(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const runner of this.runners.values()) {
+      if (!(runner instanceof GraphMailboxRunner)) continue;
+      for (const state of runner.subscriptionStates()) counts.set(state, (counts.get(state) ?? 0) + 1);
+    }
+    return counts;
   }
 
   /** Compares with the database; skips the full comparison while nothing it depends on changed (a full pass at least every minute). */
@@ -92,7 +134,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     for (const [id, { spec, resyncRequestedAt }] of desired) {
       let runner = this.runners.get(id);
       if (!runner) {
-        runner = new MailboxRunner(spec, this.dependencies);
+        runner = this.newRunner(spec);
         this.runners.set(id, runner);
         runner.start();
       } else if (resyncRequestedAt) {

@@ -4,6 +4,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { METRIC_PREFIX, METRICS_REGISTRY } from '@app/metrics';
 import { CONNECTION_STATES } from '@app/persistence';
+import { GRAPH_SUBSCRIPTION_STATES } from './graph/graph-subscription-state';
 
 /**
  * Mailbox sync metrics. Counters and the lag histogram are this replica's; the two fleet-wide gauges
@@ -15,6 +16,10 @@ export class SyncMetrics {
   readonly published: Counter<'type'>;
   readonly reconnects: Counter<'reason'>;
   readonly owned: Gauge;
+  readonly graphThrottled: Counter;
+  readonly graphSubscriptions: Gauge<'state'>;
+  /** Set by the supervisor: counts its Graph folders by subscription state at scrape time. */
+  graphSubscriptionSource: () => Map<string, number> = () => new Map();
 
   constructor(@Inject(METRICS_REGISTRY) registry: Registry, @InjectDataSource() dataSource: DataSource) {
     this.lag = new Histogram({
@@ -26,6 +31,22 @@ export class SyncMetrics {
     this.published = new Counter({ name: `${METRIC_PREFIX}events_published_total`, help: 'Events published on mail-events, by type', labelNames: ['type'], registers: [registry] });
     this.reconnects = new Counter({ name: `${METRIC_PREFIX}reconnects_total`, help: 'Mailbox reconnections, by reason', labelNames: ['reason'], registers: [registry] });
     this.owned = new Gauge({ name: `${METRIC_PREFIX}owned_mailboxes`, help: 'Mailboxes this listener replica is running', registers: [registry] });
+    this.graphThrottled = new Counter({
+      name: `${METRIC_PREFIX}graph_throttled_total`,
+      help: 'Graph requests answered 429/503 with Retry-After (waited and retried)',
+      registers: [registry],
+    });
+    const metrics = this;
+    this.graphSubscriptions = new Gauge({
+      name: `${METRIC_PREFIX}graph_subscriptions`,
+      help: 'Graph mail folders run by this replica, by subscription state (polling: no PUBLIC_BASE_URL)',
+      labelNames: ['state'],
+      registers: [registry],
+      collect() {
+        const counts = metrics.graphSubscriptionSource();
+        for (const state of GRAPH_SUBSCRIPTION_STATES) this.set({ state }, counts.get(state) ?? 0);
+      },
+    });
     new Gauge({
       name: `${METRIC_PREFIX}mailboxes`,
       help: 'Mailboxes by connection state (fleet-wide, from the database)',

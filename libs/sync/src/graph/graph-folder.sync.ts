@@ -1,0 +1,333 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { MailboxRef, MailEventsPublisher } from '@app/events';
+import { GraphMailboxClient, GraphMessage, GraphNotificationItem, hashClientState, isGraphApiError, receivedMessageOfGraph } from '@app/graph';
+import { Clock } from '@app/oauth';
+import { FolderCursorStore } from '../folder-cursor.store';
+import { graphDeltaReset, graphMailReceived } from '../mailbox-events';
+import { MailboxStateReporter } from '../mailbox-state.reporter';
+import { SyncMetrics } from '../sync.metrics';
+import { GraphSubscriptionEvent, GraphSubscriptionState, nextGraphSubscriptionState } from './graph-subscription-state';
+import { GraphSubscriptionStore } from './graph-subscription.store';
+
+export interface GraphPushUrls {
+  notificationUrl: string;
+  lifecycleNotificationUrl: string;
+}
+
+export interface GraphFolderSyncDependencies {
+  client: GraphMailboxClient;
+  mailbox: MailboxRef;
+  cursors: FolderCursorStore;
+  subscriptions: GraphSubscriptionStore;
+  events: MailEventsPublisher;
+  reporter: MailboxStateReporter;
+  metrics: SyncMetrics;
+  clock: Clock;
+  epoch: number;
+  /** null: no PUBLIC_BASE_URL, Graph cannot call us — poll by delta instead. */
+  push: GraphPushUrls | null;
+  subscriptionMinutes: number;
+  safetyDeltaMs: number;
+  pollIntervalMs: number;
+  /** First subscription only: publish mail received since then instead of starting from "now". */
+  backfillSince: Date | null;
+  /** Something in the background failed (renewal, a delta round): the runner reconnects with backoff. */
+  onFailure(error: unknown): void;
+}
+
+/** Renew when this share of the subscription's lifetime is left (Graph drops expired ones silently). */
+const RENEW_AT_REMAINING = 0.25;
+/** After a delta reset, take the new baseline from this long before the last good round (events dedupe by id). */
+const RESET_OVERLAP_MS = 10 * 60_000;
+
+/**
+ * Follows one Microsoft Graph mail folder: a change-notification subscription (created, renewed before
+ * it expires, recreated when Graph removes it, deleted when the mailbox goes), and delta rounds from the
+ * stored deltaLink — on open (catch-up or first baseline), on every notification, on lifecycle events, on
+ * a safety timer, or on a polling timer when Graph cannot reach us. Notifications only trigger rounds:
+ * what is published always comes from delta, so a lost, late, replayed or forged push cannot lose or
+ * duplicate mail. Rounds never overlap; a trigger during a round runs one more round after it.
+ */
+export class GraphFolderSync {
+  private readonly logger: Logger;
+  private subscriptionState: GraphSubscriptionState = 'none';
+  private subscription: { id: string; expiresAt: Date } | null = null;
+  private remoteFolderId: string | null = null;
+  private renewTimer?: NodeJS.Timeout;
+  private periodicTimer?: NodeJS.Timeout;
+  private running = false;
+  private again = false;
+  private closed = false;
+  private lastNotificationWrite = 0;
+
+  constructor(
+    readonly folder: { id: string; path: string },
+    private readonly deps: GraphFolderSyncDependencies,
+  ) {
+    this.logger = new Logger(`Mailbox ${deps.mailbox.id} ${folder.path}`);
+  }
+
+  get state(): GraphSubscriptionState {
+    return this.subscriptionState;
+  }
+
+  get subscriptionId(): string | null {
+    return this.subscription?.id ?? null;
+  }
+
+  /** Resolves the folder, makes sure a subscription is live, and catches up. Resolves once listening. */
+  async open(): Promise<void> {
+    const startedAt = new Date(this.deps.clock.now());
+    const cursor = await this.deps.cursors.loadGraph(this.folder.id);
+    this.remoteFolderId = cursor.remoteFolderId ?? (await this.deps.client.resolveFolder(this.folder.path)).id;
+    const mode = this.deps.push ? 'push' : 'polling';
+    await this.deps.cursors.saveGraph(this.folder.id, this.deps.mailbox.id, { remoteFolderId: this.remoteFolderId, deltaLink: null, mode }, this.deps.epoch);
+    if (this.deps.push) await this.ensureSubscription();
+    else this.transition('poll');
+    await this.deltaRound(cursor.deltaLink ? null : (this.deps.backfillSince ?? startedAt));
+    this.schedulePeriodic();
+  }
+
+  /** Stops timers; `deleteSubscription` (mailbox disabled or deleted) also removes it at Graph. */
+  async close(deleteSubscription: boolean): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.renewTimer);
+    clearTimeout(this.periodicTimer);
+    const subscription = this.subscription;
+    this.subscription = null;
+    this.transition('close');
+    if (!deleteSubscription || !subscription) return;
+    await this.deps.client.deleteSubscription(subscription.id).catch((error: unknown) => {
+      // It expires by itself within GRAPH_SUBSCRIPTION_MINUTES; its notifications are dropped as unknown.
+      this.logger.warn(`Deleting subscription ${subscription.id} at Graph failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    await this.deps.subscriptions.remove(subscription.id).catch(() => undefined);
+  }
+
+  /** A notification or lifecycle event for this folder arrived through the API. */
+  onNotification(item: GraphNotificationItem): void {
+    if (this.closed) return;
+    this.recordNotification(item.subscriptionId);
+    if (item.kind === 'change') return this.requestDelta();
+    switch (item.lifecycleEvent) {
+      case 'missed':
+        return this.requestDelta();
+      case 'reauthorizationRequired':
+        return this.background(() => this.reauthorize());
+      case 'subscriptionRemoved':
+        return this.background(() => this.recreate());
+    }
+  }
+
+  /** Runs a delta round now, or right after the one in progress. */
+  requestDelta(): void {
+    if (this.closed) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.background(async () => {
+      try {
+        do {
+          this.again = false;
+          await this.deltaRound(null);
+        } while (this.again && !this.closed);
+      } finally {
+        this.running = false;
+      }
+    });
+  }
+
+  private background(work: () => Promise<void>): void {
+    work().catch((error: unknown) => {
+      if (!this.closed) this.deps.onFailure(error);
+    });
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  /** Keeps the newest stored subscription if Graph still has it (renewing it), else creates one. */
+  private async ensureSubscription(): Promise<void> {
+    const stored = await this.deps.subscriptions.forFolder(this.folder.id);
+    const [newest, ...older] = stored;
+    for (const stale of older) await this.dropSubscription(stale.subscriptionId);
+    if (newest && newest.expiresAt.getTime() > this.deps.clock.now() + 60_000) {
+      this.subscription = { id: newest.subscriptionId, expiresAt: newest.expiresAt };
+      this.transition('adopt');
+      if (await this.renew()) return;
+    } else if (newest) {
+      await this.deps.subscriptions.remove(newest.subscriptionId);
+    }
+    await this.create();
+  }
+
+  private async create(): Promise<void> {
+    const push = this.deps.push!;
+    this.transition('create');
+    const clientState = randomBytes(32).toString('base64url');
+    try {
+      const created = await this.deps.client.createSubscription({
+        folderId: this.remoteFolderId!,
+        notificationUrl: push.notificationUrl,
+        lifecycleNotificationUrl: push.lifecycleNotificationUrl,
+        expirationDateTime: this.expiry(),
+        clientState,
+      });
+      await this.deps.subscriptions.insert({
+        subscriptionId: created.id,
+        folderId: this.folder.id,
+        mailboxId: this.deps.mailbox.id,
+        clientStateHash: hashClientState(clientState),
+        resource: created.resource,
+        expiresAt: created.expirationDateTime,
+      });
+      this.subscription = { id: created.id, expiresAt: created.expirationDateTime };
+      this.transition('created');
+      this.logger.log(`Subscription ${created.id} created, expires ${created.expirationDateTime.toISOString()}`);
+      this.scheduleRenewal();
+    } catch (error) {
+      this.transition('failed');
+      throw error;
+    }
+  }
+
+  /** PATCHes the expiry; false when Graph no longer has the subscription (the caller creates a new one). */
+  private async renew(): Promise<boolean> {
+    const subscription = this.subscription!;
+    this.transition('renew');
+    try {
+      const renewed = await this.deps.client.renewSubscription(subscription.id, this.expiry());
+      subscription.expiresAt = renewed.expirationDateTime;
+      await this.deps.subscriptions.renewed(subscription.id, renewed.expirationDateTime);
+      this.transition('renewed');
+      this.scheduleRenewal();
+      return true;
+    } catch (error) {
+      if (!isGraphApiError(error, 'not_found')) {
+        this.transition('failed');
+        throw error;
+      }
+      this.logger.warn(`Subscription ${subscription.id} is gone at Graph; creating a new one`);
+      this.transition('removed');
+      await this.deps.subscriptions.remove(subscription.id);
+      this.subscription = null;
+      return false;
+    }
+  }
+
+  /** Lifecycle `reauthorizationRequired`: a fresh token re-authorizes it; notifications it held back are fetched by delta. */
+  private async reauthorize(): Promise<void> {
+    if (!this.subscription) return;
+    this.transition('reauthorization_required');
+    if (!(await this.renew())) await this.create();
+    this.requestDelta();
+  }
+
+  /** Lifecycle `subscriptionRemoved`: a new subscription, then a delta for whatever arrived meanwhile. */
+  private async recreate(): Promise<void> {
+    if (this.subscription) {
+      await this.deps.subscriptions.remove(this.subscription.id);
+      this.subscription = null;
+      this.transition('removed');
+    }
+    if (this.subscriptionState !== 'creating') await this.create();
+    this.requestDelta();
+  }
+
+  private async dropSubscription(subscriptionId: string): Promise<void> {
+    await this.deps.client.deleteSubscription(subscriptionId).catch(() => undefined);
+    await this.deps.subscriptions.remove(subscriptionId);
+  }
+
+  private expiry(): Date {
+    return new Date(this.deps.clock.now() + this.deps.subscriptionMinutes * 60_000);
+  }
+
+  private scheduleRenewal(): void {
+    clearTimeout(this.renewTimer);
+    if (!this.subscription || this.closed) return;
+    const lifetime = this.deps.subscriptionMinutes * 60_000;
+    const due = this.subscription.expiresAt.getTime() - lifetime * RENEW_AT_REMAINING - Math.random() * lifetime * 0.05;
+    const delay = Math.max(1_000, due - this.deps.clock.now());
+    this.renewTimer = setTimeout(() => {
+      this.background(async () => {
+        if (!(await this.renew())) {
+          await this.create();
+          this.requestDelta();
+        }
+      });
+    }, Math.min(delay, 2 ** 31 - 1));
+    this.renewTimer.unref?.();
+  }
+
+  private transition(event: GraphSubscriptionEvent): void {
+    this.subscriptionState = nextGraphSubscriptionState(this.subscriptionState, event);
+  }
+
+  private recordNotification(subscriptionId: string): void {
+    const now = this.deps.clock.now();
+    // One write per second per folder at most: a burst of 1,000 notifications is one row update.
+    if (now - this.lastNotificationWrite < 1_000) return;
+    this.lastNotificationWrite = now;
+    void this.deps.subscriptions.notified([subscriptionId], new Date(now)).catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------- delta
+
+  private schedulePeriodic(): void {
+    clearTimeout(this.periodicTimer);
+    const every = this.deps.push ? this.deps.safetyDeltaMs : this.deps.pollIntervalMs;
+    if (every <= 0 || this.closed) return;
+    // Jitter so thousands of mailboxes opened together do not poll in the same second forever after.
+    this.periodicTimer = setTimeout(() => {
+      this.requestDelta();
+      this.schedulePeriodic();
+    }, every * (0.9 + Math.random() * 0.2));
+    this.periodicTimer.unref?.();
+  }
+
+  /**
+   * One round from the stored deltaLink (or a new baseline of mail received since `baselineSince`):
+   * publishes every page's messages before fetching the next, and stores the new link only at the end,
+   * so a crash mid-round replays the round (same event ids: nothing twice) instead of skipping it.
+   */
+  private async deltaRound(baselineSince: Date | null): Promise<void> {
+    const cursor = await this.deps.cursors.loadGraph(this.folder.id);
+    const from = cursor.deltaLink && !baselineSince ? { deltaLink: cursor.deltaLink } : { receivedSince: baselineSince ?? new Date(this.deps.clock.now()) };
+    let round;
+    try {
+      round = await this.deps.client.delta(this.remoteFolderId!, from, (messages) => this.publish(messages));
+    } catch (error) {
+      if (!isGraphApiError(error, 'sync_reset') || !('deltaLink' in from)) throw error;
+      const since = new Date((cursor.lastSyncedAt?.getTime() ?? this.deps.clock.now()) - RESET_OVERLAP_MS);
+      this.logger.warn(`Graph forgot the delta state (${error.code}); new baseline from ${since.toISOString()}`);
+      await this.deps.cursors.clearDeltaLink(this.folder.id, this.deps.epoch);
+      await this.deps.events.publish(graphDeltaReset(this.deps.mailbox, this.folder.path, new Date(this.deps.clock.now())));
+      this.deps.metrics.published.inc({ type: 'mailbox.resynced' });
+      round = await this.deps.client.delta(this.remoteFolderId!, { receivedSince: since }, (messages) => this.publish(messages));
+    }
+    await this.deps.cursors.saveGraph(
+      this.folder.id,
+      this.deps.mailbox.id,
+      { remoteFolderId: this.remoteFolderId!, deltaLink: round.deltaLink, mode: this.deps.push ? 'push' : 'polling' },
+      this.deps.epoch,
+    );
+  }
+
+  private async publish(messages: GraphMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    const now = new Date(this.deps.clock.now());
+    const received = messages.map((message) => receivedMessageOfGraph(message, this.folder.path));
+    await this.deps.events.publishMany(received.map((message) => graphMailReceived(this.deps.mailbox, message, now)));
+    this.deps.metrics.published.inc({ type: 'mail.received' }, received.length);
+    let lag: number | null = null;
+    for (const message of received) {
+      if (!message.receivedAt) continue;
+      lag = Math.max(0, (Date.now() - Date.parse(message.receivedAt)) / 1000);
+      this.deps.metrics.lag.observe(lag);
+    }
+    await this.deps.reporter.recordDelivery(this.deps.mailbox.id, now, lag);
+  }
+}

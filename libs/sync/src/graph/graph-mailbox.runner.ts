@@ -1,0 +1,228 @@
+import { Logger } from '@nestjs/common';
+import { GraphApiError, GraphMailboxClient, GraphNotificationItem, isGraphApiError } from '@app/graph';
+import { AUTH_FAILURE_RECONNECT, ReconnectPolicy } from '@app/imap';
+import { CredentialUnavailableError } from '../mailbox-credentials';
+import { refOf, MailboxSpec } from '../mailbox-spec';
+import { RunnerDependencies } from '../mailbox.runner';
+import { MailboxRunnerLike } from '../mailbox-runner-like';
+import { GraphFolderSync, GraphPushUrls } from './graph-folder.sync';
+import { GraphSubscriptionState } from './graph-subscription-state';
+import { GraphSubscriptionStore } from './graph-subscription.store';
+
+export interface GraphRunnerDependencies extends RunnerDependencies {
+  subscriptions: GraphSubscriptionStore;
+  push: GraphPushUrls | null;
+  subscriptionMinutes: number;
+  safetyDeltaMs: number;
+  pollIntervalMs: number;
+  /** Extra CA (PEM) for Graph over TLS (OAUTH_CA_FILE: corporate proxies, test servers). */
+  caPem?: string;
+}
+
+interface Failure {
+  kind: 'auth' | 'credential' | 'network' | 'throttled';
+  code: string;
+  message: string;
+  retryAfterMs?: number | null;
+}
+
+/** Ask for a new access token when the cached one has less than this left. */
+const TOKEN_REUSE_MIN_MS = 5 * 60_000;
+const TOKEN_RETRY_MS = 2_000;
+
+/**
+ * Keeps one Microsoft Graph mailbox in sync: one GraphFolderSync per followed folder, sharing one Graph
+ * client (Exchange allows 4 concurrent requests per mailbox and app). Connecting = every folder has a
+ * live subscription (or polls) and has caught up by delta. A failure anywhere closes the folders and
+ * reconnects with backoff; a refused token backs off far longer, after one forced refresh.
+ */
+export class GraphMailboxRunner implements MailboxRunnerLike {
+  private readonly logger: Logger;
+  private folders: GraphFolderSync[] = [];
+  private client: GraphMailboxClient | null = null;
+  private token: { value: string; expiresAt: number } | null = null;
+  private retryTimer?: NodeJS.Timeout;
+  private stopped = false;
+  private attempt = 0;
+  private readonly reconnects = new ReconnectPolicy();
+  private readonly authRetries = new ReconnectPolicy(AUTH_FAILURE_RECONNECT);
+  private refreshTokenFirst = false;
+  private triedTokenRefresh = false;
+
+  constructor(
+    readonly spec: MailboxSpec,
+    private readonly deps: GraphRunnerDependencies,
+  ) {
+    this.logger = new Logger(`Mailbox ${spec.id}`);
+  }
+
+  start(): void {
+    void this.connect('start');
+  }
+
+  async stop(event: 'release' | 'disable' | null): Promise<void> {
+    this.stopped = true;
+    // Released (shutdown, settings changed): the subscription stays for whoever runs the mailbox next.
+    await this.closeFolders(event !== 'release');
+    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.ownerId);
+  }
+
+  async restart(): Promise<void> {
+    if (this.stopped) return;
+    await this.closeFolders(false);
+    await this.connect('start');
+  }
+
+  onNotification(item: GraphNotificationItem): void {
+    this.folders.find((folder) => folder.folder.id === item.folderId)?.onNotification(item);
+  }
+
+  /** Subscription state per followed folder (metrics). */
+  subscriptionStates(): GraphSubscriptionState[] {
+    return this.folders.map((folder) => folder.state);
+  }
+
+  private async closeFolders(deleteSubscriptions: boolean): Promise<void> {
+    this.attempt += 1;
+    clearTimeout(this.retryTimer);
+    const folders = this.folders;
+    this.folders = [];
+    await Promise.all(folders.map((folder) => folder.close(deleteSubscriptions)));
+  }
+
+  private async connect(event: 'start' | 'retry'): Promise<void> {
+    try {
+      await this.connectOnce(event);
+    } catch (error) {
+      if (this.stopped) return;
+      this.logger.error(`Connecting failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+      this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
+    }
+  }
+
+  private async connectOnce(event: 'start' | 'retry'): Promise<void> {
+    if (this.stopped) return;
+    const attempt = ++this.attempt;
+    await this.deps.ramp.acquire(this.spec.endpoint.host);
+    if (attempt !== this.attempt || this.stopped) return;
+    const ref = refOf(this.spec);
+    await this.deps.reporter.apply(ref, event, null, this.deps.ownerId);
+    if (this.spec.authMethod !== 'oauth2') {
+      return this.failed({ kind: 'credential', code: 'GRAPH_NEEDS_OAUTH', message: 'Microsoft Graph needs OAuth 2.0: set the provider authMethod to oauth2' });
+    }
+    this.client ??= new GraphMailboxClient({
+      baseUrl: this.spec.graphBaseUrl!,
+      user: this.spec.login,
+      accessToken: ({ forceRefresh }) => this.accessToken(forceRefresh),
+      caPem: this.deps.caPem,
+      onThrottled: () => this.deps.metrics.graphThrottled.inc(),
+    });
+    const folders = this.spec.folders.map((folder) => new GraphFolderSync(folder, this.folderDependencies(attempt)));
+    try {
+      if (this.refreshTokenFirst) await this.accessToken(true);
+      this.refreshTokenFirst = false;
+      await Promise.all(folders.map((folder) => folder.open()));
+    } catch (error) {
+      await Promise.all(folders.map((folder) => folder.close(false)));
+      if (attempt === this.attempt && !this.stopped) await this.failed(this.failureOf(error));
+      return;
+    }
+    if (attempt !== this.attempt || this.stopped) {
+      await Promise.all(folders.map((folder) => folder.close(false)));
+      return;
+    }
+    this.folders = folders;
+    this.reconnects.connected(this.deps.clock.now());
+    this.authRetries.reset();
+    this.triedTokenRefresh = false;
+    await this.deps.reporter.apply(ref, 'listening', null, this.deps.ownerId);
+  }
+
+  private folderDependencies(attempt: number) {
+    const { cursors, events, reporter, metrics, clock, epoch, subscriptions, push, subscriptionMinutes, safetyDeltaMs, pollIntervalMs } = this.deps;
+    return {
+      client: this.client!,
+      mailbox: refOf(this.spec),
+      cursors,
+      subscriptions,
+      events,
+      reporter,
+      metrics,
+      clock,
+      epoch,
+      push,
+      subscriptionMinutes,
+      safetyDeltaMs,
+      pollIntervalMs,
+      backfillSince: this.spec.backfillSince,
+      onFailure: (error: unknown) => void this.dropped(attempt, error),
+    };
+  }
+
+  /** The cached access token while it has a few minutes left (the refresh scheduler renews it ahead). */
+  private async accessToken(forceRefresh: boolean): Promise<string> {
+    const now = this.deps.clock.now();
+    if (!forceRefresh && this.token && this.token.expiresAt - now > TOKEN_REUSE_MIN_MS) return this.token.value;
+    const resolved = await this.deps.credentials.resolve(this.spec, { forceRefresh });
+    if (resolved.credential.kind !== 'oauth2') throw new CredentialUnavailableError('GRAPH_NEEDS_OAUTH', 'Microsoft Graph needs an OAuth access token');
+    this.token = { value: resolved.credential.accessToken, expiresAt: resolved.expiresAt?.getTime() ?? now + TOKEN_REUSE_MIN_MS };
+    return this.token.value;
+  }
+
+  private async dropped(attempt: number, error: unknown): Promise<void> {
+    if (attempt !== this.attempt || this.stopped) return;
+    const failure = this.failureOf(error);
+    this.logger.warn(`Graph sync failed (${failure.code}: ${failure.message})`);
+    await this.closeFolders(false);
+    this.deps.metrics.reconnects.inc({ reason: failure.kind });
+    await this.failed(failure).catch((problem: unknown) => {
+      this.logger.error(`Handling a failure failed: ${problem instanceof Error ? problem.message : String(problem)}`);
+      this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
+    });
+  }
+
+  private async failed(failure: Failure): Promise<void> {
+    const ref = refOf(this.spec);
+    const reason = { code: failure.code, message: failure.message };
+    const now = this.deps.clock.now();
+    if (failure.kind === 'auth' || failure.kind === 'credential') {
+      await this.deps.reporter.apply(ref, 'auth_rejected', reason, this.deps.ownerId);
+      if (failure.kind === 'auth' && !this.triedTokenRefresh) {
+        this.triedTokenRefresh = true;
+        this.refreshTokenFirst = true;
+        return this.retryIn(TOKEN_RETRY_MS);
+      }
+      return this.retryIn(this.authRetries.nextDelay(now));
+    }
+    await this.deps.reporter.apply(ref, 'dropped', reason, this.deps.ownerId);
+    const delay = this.reconnects.nextDelay(now);
+    this.retryIn(Math.max(delay, failure.retryAfterMs ?? 0));
+  }
+
+  private retryIn(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.connect('retry'), delayMs);
+    this.retryTimer.unref?.();
+  }
+
+  private failureOf(error: unknown): Failure {
+    if (error instanceof CredentialUnavailableError) return { kind: 'credential', code: error.code, message: error.message };
+    if (isGraphApiError(error)) return graphFailure(error);
+    return { kind: 'network', code: (error as { code?: string }).code ?? 'GRAPH_SYNC_FAILED', message: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+function graphFailure(error: GraphApiError): Failure {
+  const message = `${error.message}${error.requestId ? ` (request-id ${error.requestId})` : ''}`;
+  switch (error.kind) {
+    case 'auth':
+      return { kind: 'auth', code: `GRAPH_${error.code || 'UNAUTHORIZED'}`, message };
+    case 'forbidden':
+      return { kind: 'credential', code: 'GRAPH_ACCESS_DENIED', message };
+    case 'throttled':
+      return { kind: 'throttled', code: 'GRAPH_THROTTLED', message, retryAfterMs: error.retryAfterMs };
+    default:
+      return { kind: 'network', code: `GRAPH_${error.code || error.kind.toUpperCase()}`, message, retryAfterMs: error.retryAfterMs };
+  }
+}
