@@ -9,14 +9,16 @@ import { query, type GraphUrls } from './graph-urls';
  * The first request of a folder's message delta. `changeType=created` makes Graph report new messages
  * only (read flags, flags, moves within the folder are not "new mail"); `$filter=receivedDateTime ge`
  * bounds the initial sync, so a baseline taken "now" replays nothing. Both live on in the tokens Graph
- * hands back, so later links need no options.
+ * hands back, so later links need no options — which is why the bound is rounded down to the second:
+ * Exchange stores receivedDateTime to the second, so `ge 10:00:00.400Z` would hide, in this round and
+ * every later one, a message received at 10:00:00.700 (stored as 10:00:00).
  */
 export function initialDeltaUrl(urls: GraphUrls, folderId: string, receivedSince: Date | null): string {
   const params: Array<[string, string]> = [
     ['changeType', 'created'],
     ['$select', MESSAGE_SELECT.join(',')],
   ];
-  if (receivedSince) params.push(['$filter', `receivedDateTime ge ${receivedSince.toISOString()}`]);
+  if (receivedSince) params.push(['$filter', `receivedDateTime ge ${new Date(Math.floor(receivedSince.getTime() / 1000) * 1000).toISOString()}`]);
   return `${urls.folder(folderId)}/messages/delta?${query(params)}`;
 }
 

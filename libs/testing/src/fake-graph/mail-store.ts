@@ -229,7 +229,8 @@ export class MailStore {
   deliver(mailbox: Mailbox, folder: Folder, input: Partial<FakeGraphMessageInput> = {}): StoredMessage {
     const now = this.now();
     this.deliveredCount += 1;
-    const receivedAt = parseGraphDateTime(input.receivedDateTime) ?? now;
+    // Exchange keeps receivedDateTime to the second, and $filter compares against that stored value.
+    const receivedAt = wholeSecond(parseGraphDateTime(input.receivedDateTime) ?? now);
     const message: StoredMessage = {
       key: randomUUID(),
       immutableId: newImmutableMessageId(),
@@ -241,7 +242,7 @@ export class MailStore {
       from: recipient(input.from ?? 'sender@example.com'),
       toRecipients: (input.toRecipients ?? [mailbox.email]).map(recipient),
       receivedAt,
-      sentAt: parseGraphDateTime(input.sentDateTime) ?? receivedAt,
+      sentAt: wholeSecond(parseGraphDateTime(input.sentDateTime) ?? receivedAt),
       createdAt: now,
       lastModifiedAt: now,
       hasAttachments: input.hasAttachments ?? false,
@@ -373,4 +374,8 @@ export function snapshot(mailbox: Mailbox, message: StoredMessage): FakeGraphMes
     changeKey: message.changeKey,
     etag: etag(message),
   };
+}
+
+function wholeSecond(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
 }
