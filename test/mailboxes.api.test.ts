@@ -122,6 +122,7 @@ describe('mailboxes API (real app, real Postgres and Redis)', () => {
   });
 
   it('reports status: pending for a new password mailbox, not_obtained token for an OAuth one', async () => {
+    const neverSynced = { uidValidity: null, lastUid: null, lastSyncedAt: null, subscriptionId: null, subscriptionExpiresAt: null, lastNotificationAt: null, lastDeltaAt: null };
     const basic = await post({ email: 'hal@contoso.com', password: 'x', folders: ['INBOX', 'Archive'] }).expect(201);
     const status = await api.http.get(`/v1/mailboxes/${basic.body.id}/status`).set(api.auth).expect(200);
     expect(status.body).toEqual({
@@ -132,8 +133,8 @@ describe('mailboxes API (real app, real Postgres and Redis)', () => {
         lastEventAt: null,
         lagSeconds: null,
         folders: [
-          { name: 'INBOX', uidValidity: null, lastUid: null, lastSyncedAt: null },
-          { name: 'Archive', uidValidity: null, lastUid: null, lastSyncedAt: null },
+          { name: 'INBOX', mode: 'idle', ...neverSynced },
+          { name: 'Archive', mode: 'idle', ...neverSynced },
         ],
       },
       owner: null,

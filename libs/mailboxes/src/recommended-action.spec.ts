@@ -37,4 +37,34 @@ describe('recommendedAction', () => {
       }),
     ).toBe('Finish signing in at https://microsoft.com/devicelogin with code ABC-123 before 2026-11-21T10:15:00.000Z');
   });
+
+  describe('Microsoft Graph', () => {
+    const graph: StatusFacts = { ...healthy, authMethod: 'oauth2', tokenState: 'active' };
+    const failing = (state: 'auth_error' | 'backoff', code: string, message = 'details') => ({ ...graph, connectionState: state, connectionError: { code, message } });
+
+    it('access denied: grant Mail.Read (delegated consent or admin consent for app-only)', () => {
+      expect(recommendedAction(failing('auth_error', 'GRAPH_ACCESS_DENIED', 'Access is denied.'))).toMatch(
+        /^Grant access: Microsoft Graph denied access to this mailbox \(Access is denied\.\); sign in as the mailbox owner and consent to Mail\.Read/,
+      );
+      expect(recommendedAction({ ...failing('auth_error', 'GRAPH_ACCESS_DENIED'), appOnly: true })).toMatch(/Mail\.Read application permission with admin consent/);
+    });
+
+    it('needs OAuth, throttled, unreachable, unknown folder or user', () => {
+      expect(recommendedAction(failing('auth_error', 'GRAPH_NEEDS_OAUTH'))).toMatch(/^Microsoft Graph needs OAuth 2\.0: set the provider authMethod to oauth2/);
+      expect(recommendedAction(failing('backoff', 'GRAPH_THROTTLED', 'Application is over its MailboxConcurrency limit.'))).toMatch(
+        /^Microsoft Graph is throttling this mailbox; the listener waits as Graph asks and retries \(Application is over/,
+      );
+      expect(recommendedAction(failing('backoff', 'GRAPH_ECONNREFUSED', 'connect ECONNREFUSED'))).toBe('Microsoft Graph is unreachable or failing; retrying (connect ECONNREFUSED)');
+      expect(recommendedAction(failing('backoff', 'GRAPH_FolderNotFound', 'Folder "Nope" does not exist'))).toBe('Check the folder names: Folder "Nope" does not exist');
+      expect(recommendedAction(failing('backoff', 'GRAPH_ErrorInvalidUser'))).toMatch(/^Check the mailbox address/);
+      // Token problems come first: the Graph error is a consequence.
+      expect(recommendedAction({ ...failing('auth_error', 'GRAPH_ACCESS_DENIED'), tokenState: 'invalid', tokenError: { code: 'invalid_grant', message: 'revoked' } })).toBe('Sign in again: revoked');
+    });
+
+    it('polling (no PUBLIC_BASE_URL) is mentioned only while nothing else needs doing', () => {
+      expect(recommendedAction({ ...graph, polling: true })).toMatch(/^Optional: set PUBLIC_BASE_URL/);
+      expect(recommendedAction({ ...failing('backoff', 'GRAPH_THROTTLED'), polling: true })).toMatch(/^Microsoft Graph is throttling/);
+      expect(recommendedAction({ ...graph, polling: false })).toBeNull();
+    });
+  });
 });

@@ -8,6 +8,34 @@ export interface StatusFacts {
   tokenState: TokenState | null;
   tokenError: { code: string; message: string } | null;
   pendingAuthorization: { userCode?: string; verificationUri?: string; expiresAt?: string } | null;
+  /** Microsoft Graph: app-only (client credentials) rather than a token per mailbox. */
+  appOnly?: boolean;
+  /** Microsoft Graph: at least one folder is polled by delta because the listener has no PUBLIC_BASE_URL. */
+  polling?: boolean;
+}
+
+/** What to do about a Graph failure the listener reported (codes `GRAPH_*`), or null when the generic advice fits. */
+function graphAction(facts: StatusFacts): string | null {
+  const error = facts.connectionError;
+  if (!error?.code.startsWith('GRAPH_')) return null;
+  const detail = ` (${error.message})`;
+  switch (error.code) {
+    case 'GRAPH_ACCESS_DENIED':
+      return facts.appOnly
+        ? `Grant access: Microsoft Graph denied the app access to this mailbox${detail}; give the app the Mail.Read application permission with admin consent (and check any application access policy that limits it to some mailboxes)`
+        : `Grant access: Microsoft Graph denied access to this mailbox${detail}; sign in as the mailbox owner and consent to Mail.Read (an administrator may have to grant admin consent for the organization)`;
+    case 'GRAPH_NEEDS_OAUTH':
+      return 'Microsoft Graph needs OAuth 2.0: set the provider authMethod to oauth2 with a client id, then sign in';
+    case 'GRAPH_THROTTLED':
+      return `Microsoft Graph is throttling this mailbox; the listener waits as Graph asks and retries${detail}. If it lasts, other applications may be using up the mailbox's request quota`;
+    case 'GRAPH_FolderNotFound':
+      return `Check the folder names: ${error.message}`;
+    case 'GRAPH_ErrorInvalidUser':
+    case 'GRAPH_MailboxNotEnabledForRESTAPI':
+      return `Check the mailbox address: Microsoft Graph does not know it or it is not an Exchange Online mailbox${detail}`;
+    default:
+      return facts.connectionState === 'backoff' ? `Microsoft Graph is unreachable or failing; retrying${detail}` : null;
+  }
 }
 
 /** One sentence telling a human what to do about a mailbox that is not syncing, or null when nothing. */
@@ -30,6 +58,10 @@ export function recommendedAction(facts: StatusFacts): string | null {
         break;
     }
   }
+  if (facts.connectionState === 'auth_error' || facts.connectionState === 'backoff') {
+    const graph = graphAction(facts);
+    if (graph) return graph;
+  }
   switch (facts.connectionState) {
     case 'auth_error':
       return facts.authMethod === 'basic'
@@ -39,6 +71,10 @@ export function recommendedAction(facts: StatusFacts): string | null {
       return `The server is unreachable; retrying${facts.connectionError ? ` (last error: ${facts.connectionError.message})` : ''}`;
     case 'pending':
       return 'Waiting for a listener replica to pick the mailbox up; if this lasts more than a minute, check that the listener is running';
+    case 'connected':
+      return facts.polling
+        ? 'Optional: set PUBLIC_BASE_URL (the public https address of the API) for the listener so Microsoft Graph pushes new mail; without it new mail is found by polling, which is slower and costs more requests'
+        : null;
     default:
       return null;
   }

@@ -27,11 +27,26 @@ export class TokenStatusResponse {
   @ApiPropertyOptional({ type: PendingAuthorizationResponse, nullable: true }) pendingAuthorization: PendingAuthorizationResponse | null;
 }
 
+export const FOLDER_SYNC_MODES = ['idle', 'push', 'polling'] as const;
+export type FolderSyncMode = (typeof FOLDER_SYNC_MODES)[number];
+
 export class FolderSyncResponse {
   @ApiProperty() name: string;
-  @ApiProperty({ nullable: true, type: Number }) uidValidity: number | null;
-  @ApiProperty({ nullable: true, type: Number }) lastUid: number | null;
-  @ApiProperty({ nullable: true, type: String }) lastSyncedAt: string | null;
+  @ApiProperty({
+    enum: FOLDER_SYNC_MODES,
+    nullable: true,
+    description:
+      'How the folder is followed: `idle` (IMAP IDLE), `push` (Microsoft Graph change notifications), `polling` (Graph delta on a timer: the listener has no PUBLIC_BASE_URL); null until a listener opened a Graph folder',
+  })
+  mode: FolderSyncMode | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'IMAP only' }) uidValidity: number | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'IMAP only' }) lastUid: number | null;
+  @ApiProperty({ nullable: true, type: String, description: 'When the folder was last known in sync (IMAP: last catch-up or delivery; Graph: last delta round)' })
+  lastSyncedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Graph only: the live change-notification subscription' }) subscriptionId: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Graph only: when that subscription expires unless renewed' }) subscriptionExpiresAt: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Graph only: when a notification for this folder last reached the listener' }) lastNotificationAt: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Graph only: when the last delta round finished' }) lastDeltaAt: string | null;
 }
 
 export class SyncStatusResponse {
