@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { SecretBox } from '@app/crypto';
 import { ImapCredential } from '@app/imap';
 import { Clock, CLOCK, findMailboxToken, OAuthTokenStore, TokenRefresher } from '@app/oauth';
-import { MailboxCredentialEntity, secretContext } from '@app/persistence';
+import { secretContext } from '@app/persistence';
 import { MailboxSpec } from './mailbox-spec';
 
 /** No usable credential: a human must act (password missing, token not active). */
@@ -41,9 +41,9 @@ export class MailboxCredentials {
 
   async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean } = {}): Promise<ResolvedCredential> {
     if (mailbox.authMethod === 'basic') {
-      const row = await this.dataSource.getRepository(MailboxCredentialEntity).findOneBy({ mailboxId: mailbox.id });
+      const [row]: { password_encrypted: string }[] = await this.dataSource.query(`SELECT password_encrypted FROM mailbox_credentials WHERE mailbox_id = $1`, [mailbox.id]);
       if (!row) throw new CredentialUnavailableError('NO_PASSWORD', 'No password is stored for this mailbox');
-      return { credential: { kind: 'password', login: mailbox.login, password: this.secrets.decrypt(row.passwordEncrypted, secretContext.mailboxPassword(mailbox.id)) }, expiresAt: null, tokenId: null };
+      return { credential: { kind: 'password', login: mailbox.login, password: this.secrets.decrypt(row.password_encrypted, secretContext.mailboxPassword(mailbox.id)) }, expiresAt: null, tokenId: null };
     }
     let token = await findMailboxToken(this.dataSource, mailbox, mailbox.appOnly);
     if (!token || token.state !== 'active') {

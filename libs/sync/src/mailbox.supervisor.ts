@@ -39,7 +39,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
   constructor(
     private readonly specs: MailboxSpecsLoader,
     private readonly metrics: SyncMetrics,
-    reporter: MailboxStateReporter,
+    private readonly reporter: MailboxStateReporter,
     credentials: MailboxCredentials,
     cursors: FolderCursorStore,
     events: MailEventsPublisher,
@@ -130,6 +130,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       this.runners.delete(id);
       const event = wanted ? 'release' : (await this.specs.exists(id)) ? 'disable' : null;
       await runner.stop(wanted ? null : event);
+      if (!wanted) this.reporter.forget(id);
     }
     for (const [id, { spec, resyncRequestedAt }] of desired) {
       let runner = this.runners.get(id);

@@ -1,0 +1,88 @@
+import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
+import { MailEventsPublisher } from '@app/events';
+import { dataSourceOptions, runMigrations } from '@app/persistence';
+import { MailboxStateReporter } from '@app/sync';
+import { createTestDatabase, ManualClock, queryDatabase, TestDatabase, testConfig, TestMailEvents } from '@app/testing';
+
+/** The reporter's single-statement writes against real Postgres: first row, updates, and rows changed under it. */
+describe('MailboxStateReporter', () => {
+  let db: TestDatabase;
+  let source: DataSource;
+  let redis: Redis;
+  let publisher: MailEventsPublisher;
+  let events: TestMailEvents;
+  let reporter: MailboxStateReporter;
+  const clock = new ManualClock(Date.parse('2026-11-21T10:00:00Z'));
+  let mailbox: { id: string; email: string; externalId: null };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    source = await new DataSource(dataSourceOptions(db.url, 2)).initialize();
+    await runMigrations(source);
+    const config = testConfig(db.url);
+    redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    publisher = new MailEventsPublisher(redis, config);
+    events = new TestMailEvents(config);
+    reporter = new MailboxStateReporter(source, publisher, clock);
+    const [provider] = await queryDatabase<{ id: string }>(
+      db.url,
+      `INSERT INTO providers (name, type, host, port, secure, verify_certificate, load_emails, send_emails, login_format, auth_method)
+       VALUES ('p', 'imap', 'imap.test', 993, true, true, true, false, 'email', 'basic') RETURNING id`,
+    );
+    // Inserted directly, as bulk imports do: no mailbox_status row exists yet.
+    const [row] = await queryDatabase<{ id: string }>(db.url, `INSERT INTO mailboxes (email, provider_id, login, enabled) VALUES ('ana@x.test', $1, 'ana', true) RETURNING id`, [provider.id]);
+    mailbox = { id: row.id, email: 'ana@x.test', externalId: null };
+  });
+
+  afterAll(async () => {
+    await publisher.onModuleDestroy();
+    await events.dropAndClose();
+    await redis.quit();
+    await source.destroy();
+    await db.drop();
+  });
+
+  const status = async () =>
+    (await queryDatabase<Record<string, unknown>>(db.url, `SELECT connection_state, state_version::int AS v, last_error_code, owner_id, auth_failing_since, state_since FROM mailbox_status WHERE mailbox_id = $1`, [mailbox.id]))[0];
+
+  it('creates the row on the first change, then moves it with one versioned update per change', async () => {
+    expect(await reporter.apply(mailbox, 'start', null, 'replica-a')).toBe('connecting');
+    expect(await status()).toMatchObject({ connection_state: 'connecting', v: 1, owner_id: 'replica-a', last_error_code: null, auth_failing_since: null });
+
+    clock.advance(1_000);
+    expect(await reporter.apply(mailbox, 'auth_rejected', { code: 'AUTH_FAILED', message: 'no' }, 'replica-a')).toBe('auth_error');
+    const failed = await status();
+    expect(failed).toMatchObject({ connection_state: 'auth_error', v: 2, last_error_code: 'AUTH_FAILED' });
+    expect((failed.auth_failing_since as Date).toISOString()).toBe('2026-11-21T10:00:01.000Z');
+
+    clock.advance(1_000);
+    await reporter.apply(mailbox, 'retry', null, 'replica-a');
+    await reporter.apply(mailbox, 'auth_rejected', { code: 'AUTH_FAILED', message: 'no' }, 'replica-a');
+    // The failing run started with the first rejection.
+    expect(((await status()).auth_failing_since as Date).toISOString()).toBe('2026-11-21T10:00:01.000Z');
+
+    await reporter.apply(mailbox, 'retry', null, 'replica-a');
+    await reporter.apply(mailbox, 'listening', null, 'replica-a');
+    expect(await status()).toMatchObject({ connection_state: 'connected', v: 6, last_error_code: null, auth_failing_since: null });
+
+    const ids = (await events.jobs()).map((job) => job.id).sort();
+    expect(ids).toEqual([1, 2, 3, 4, 5, 6].map((v) => `mailbox.state_changed.${mailbox.id}.${v}`).sort());
+  });
+
+  it('an event that does not apply, or changes nothing, writes nothing', async () => {
+    expect(await reporter.apply(mailbox, 'listening', null, 'replica-a')).toBe('connected');
+    expect(await reporter.apply(mailbox, 'retry', null, 'replica-a')).toBe('connected');
+    expect((await status()).v).toBe(6);
+  });
+
+  it('re-reads a row the API changed underneath (disabled through the API) instead of overwriting it', async () => {
+    await queryDatabase(db.url, `UPDATE mailbox_status SET connection_state = 'disabled', owner_id = NULL WHERE mailbox_id = $1`, [mailbox.id]);
+    // 'dropped' does not apply to a disabled mailbox: the stale "connected" in memory must not win.
+    expect(await reporter.apply(mailbox, 'dropped', { code: 'ECONNRESET', message: 'reset' }, 'replica-a')).toBe('disabled');
+    expect(await status()).toMatchObject({ connection_state: 'disabled', owner_id: null });
+    await queryDatabase(db.url, `UPDATE mailbox_status SET connection_state = 'pending', state_version = state_version + 1 WHERE mailbox_id = $1`, [mailbox.id]);
+    expect(await reporter.apply(mailbox, 'start', null, 'replica-b')).toBe('connecting');
+    expect(await status()).toMatchObject({ connection_state: 'connecting', v: 8, owner_id: 'replica-b' });
+  });
+});
