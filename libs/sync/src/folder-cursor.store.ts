@@ -56,32 +56,51 @@ export class FolderCursorStore {
     }
   }
 
-  /** Graph: the folder's id at Graph, its stored delta link, and when the last delta round finished. */
+  /** Graph: the folder's id at Graph, its stored delta link, when the last delta round finished, and the pending baseline. */
   async loadGraph(folderId: string): Promise<GraphFolderCursor> {
-    const [row]: { remote_folder_id: string | null; delta_link: string | null; last_synced_at: Date | null }[] = await this.dataSource.query(
-      `SELECT remote_folder_id, delta_link, last_synced_at FROM sync_cursors WHERE folder_id = $1`,
+    const [row]: { remote_folder_id: string | null; delta_link: string | null; last_synced_at: Date | null; baseline_at: Date | null }[] = await this.dataSource.query(
+      `SELECT remote_folder_id, delta_link, last_synced_at, baseline_at FROM sync_cursors WHERE folder_id = $1`,
       [folderId],
     );
-    return { remoteFolderId: row?.remote_folder_id ?? null, deltaLink: row?.delta_link ?? null, lastSyncedAt: row?.last_synced_at ?? null };
+    return {
+      remoteFolderId: row?.remote_folder_id ?? null,
+      deltaLink: row?.delta_link ?? null,
+      lastSyncedAt: row?.last_synced_at ?? null,
+      baselineAt: row?.baseline_at ?? null,
+    };
   }
 
-  /** Graph: stores where the folder stands after a delta round (or just its id and mode before the first one). */
-  async saveGraph(folderId: string, mailboxId: string, cursor: { remoteFolderId: string; deltaLink: string | null; mode: GraphSyncMode }, epoch: number): Promise<void> {
+  /**
+   * Graph: stores where the folder stands. With a delta link (a round finished at `syncedAt`): the link,
+   * and the baseline is done. Without one (opening, before the first round): the folder id and mode, and
+   * `baselineAt` unless one is already stored (a retry keeps the first attempt's instant).
+   */
+  async saveGraph(
+    folderId: string,
+    mailboxId: string,
+    cursor: { remoteFolderId: string; deltaLink: string | null; mode: GraphSyncMode; baselineAt?: Date | null; syncedAt?: Date },
+    epoch: number,
+  ): Promise<void> {
     const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO sync_cursors (folder_id, mailbox_id, remote_folder_id, delta_link, sync_mode, fence_epoch, last_synced_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, now())
+      `INSERT INTO sync_cursors (folder_id, mailbox_id, remote_folder_id, delta_link, sync_mode, baseline_at, fence_epoch, last_synced_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, CASE WHEN $4::text IS NULL THEN $7::timestamptz END, $6, CASE WHEN $4::text IS NOT NULL THEN $8::timestamptz END, now())
        ON CONFLICT (folder_id) DO UPDATE SET remote_folder_id = $3, delta_link = COALESCE($4, sync_cursors.delta_link), sync_mode = $5,
-         fence_epoch = $6, last_synced_at = CASE WHEN $4::text IS NULL THEN sync_cursors.last_synced_at ELSE now() END, updated_at = now()
+         baseline_at = CASE WHEN $4::text IS NULL THEN COALESCE(sync_cursors.baseline_at, $7::timestamptz) END,
+         fence_epoch = $6, last_synced_at = CASE WHEN $4::text IS NULL THEN sync_cursors.last_synced_at ELSE $8::timestamptz END, updated_at = now()
        WHERE sync_cursors.fence_epoch <= $6
        RETURNING folder_id`,
-      [folderId, mailboxId, cursor.remoteFolderId, cursor.deltaLink, cursor.mode, epoch],
+      [folderId, mailboxId, cursor.remoteFolderId, cursor.deltaLink, cursor.mode, epoch, cursor.baselineAt ?? null, cursor.syncedAt ?? new Date()],
     );
     if (rows.length === 0) throw new FencedOutError(folderId, epoch);
   }
 
-  /** Graph: forgets a delta link Graph no longer knows (410), so the next round starts a new baseline. */
-  async clearDeltaLink(folderId: string, epoch: number): Promise<void> {
-    await this.dataSource.query(`UPDATE sync_cursors SET delta_link = NULL, updated_at = now() WHERE folder_id = $1 AND fence_epoch <= $2`, [folderId, epoch]);
+  /** Graph: forgets a delta link Graph no longer knows (410); the next rounds start a new baseline at `baselineAt`. */
+  async clearDeltaLink(folderId: string, epoch: number, baselineAt: Date): Promise<void> {
+    await this.dataSource.query(`UPDATE sync_cursors SET delta_link = NULL, baseline_at = $3, updated_at = now() WHERE folder_id = $1 AND fence_epoch <= $2`, [
+      folderId,
+      epoch,
+      baselineAt,
+    ]);
   }
 }
 
@@ -91,4 +110,6 @@ export interface GraphFolderCursor {
   remoteFolderId: string | null;
   deltaLink: string | null;
   lastSyncedAt: Date | null;
+  /** Set while no delta link is stored: the next round is a baseline of mail received since then. */
+  baselineAt: Date | null;
 }

@@ -17,6 +17,8 @@ export class SyncCursorEntity {
   @Column({ name: 'remote_folder_id', type: 'text', nullable: true }) remoteFolderId: string | null;
   /** How the folder is followed: `idle` (IMAP), `push` (Graph notifications) or `polling` (Graph without PUBLIC_BASE_URL). */
   @Column({ name: 'sync_mode', type: 'text', nullable: true }) syncMode: string | null;
+  /** Graph: where the baseline starts (received since) until the first delta round stores a link. */
+  @Column({ name: 'baseline_at', type: 'timestamptz', nullable: true }) baselineAt: Date | null;
   @Column({ name: 'fence_epoch', type: 'bigint', default: 0 }) fenceEpoch: string;
   @Column({ name: 'last_synced_at', type: 'timestamptz', nullable: true }) lastSyncedAt: Date | null;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

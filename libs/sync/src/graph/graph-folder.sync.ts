@@ -47,7 +47,9 @@ const RESET_OVERLAP_MS = 10 * 60_000;
  * stored deltaLink — on open (catch-up or first baseline), on every notification, on lifecycle events, on
  * a safety timer, or on a polling timer when Graph cannot reach us. Notifications only trigger rounds:
  * what is published always comes from delta, so a lost, late, replayed or forged push cannot lose or
- * duplicate mail. Rounds never overlap; a trigger during a round runs one more round after it.
+ * duplicate mail. Rounds never overlap; a trigger during a round (also during open) runs one more round
+ * after it. Subscription changes (create, renew, reauthorize, recreate) run one at a time, and lifecycle
+ * events naming a subscription that is no longer the folder's current one change nothing.
  */
 export class GraphFolderSync {
   private readonly logger: Logger;
@@ -56,10 +58,14 @@ export class GraphFolderSync {
   private remoteFolderId: string | null = null;
   private renewTimer?: NodeJS.Timeout;
   private periodicTimer?: NodeJS.Timeout;
+  /** When the renewal is due by the clock (the safety timer renews if the renewal timer fired late or not at all). */
+  private renewDueAt: number | null = null;
   private running = false;
   private again = false;
   private closed = false;
   private lastNotificationWrite = 0;
+  /** Subscription changes, one after the other (a renewal and a lifecycle event must not both create one). */
+  private subscriptionWork: Promise<void> = Promise.resolve();
 
   constructor(
     readonly folder: { id: string; path: string },
@@ -76,16 +82,33 @@ export class GraphFolderSync {
     return this.subscription?.id ?? null;
   }
 
-  /** Resolves the folder, makes sure a subscription is live, and catches up. Resolves once listening. */
+  /**
+   * Resolves the folder, makes sure a subscription is live, and catches up. Resolves once listening.
+   * Notifications arriving meanwhile (the runner routes them to opening folders too) run one more round.
+   */
   async open(): Promise<void> {
-    const startedAt = new Date(this.deps.clock.now());
-    const cursor = await this.deps.cursors.loadGraph(this.folder.id);
-    this.remoteFolderId = cursor.remoteFolderId ?? (await this.deps.client.resolveFolder(this.folder.path)).id;
-    const mode = this.deps.push ? 'push' : 'polling';
-    await this.deps.cursors.saveGraph(this.folder.id, this.deps.mailbox.id, { remoteFolderId: this.remoteFolderId, deltaLink: null, mode }, this.deps.epoch);
-    if (this.deps.push) await this.ensureSubscription();
-    else this.transition('poll');
-    await this.deltaRound(cursor.deltaLink ? null : (this.deps.backfillSince ?? startedAt));
+    // Counts as a round in progress from the start: a notification now must wait for (and follow) the first round.
+    this.running = true;
+    try {
+      const startedAt = new Date(this.deps.clock.now());
+      const cursor = await this.deps.cursors.loadGraph(this.folder.id);
+      this.remoteFolderId = cursor.remoteFolderId ?? (await this.deps.client.resolveFolder(this.folder.path)).id;
+      const mode = this.deps.push ? 'push' : 'polling';
+      // No link yet: the first round is a baseline of mail received since now (or backfillSince). The instant
+      // is stored before anything else, so a retry or a restart before that round completes starts from it.
+      const baselineAt = cursor.deltaLink ? null : (cursor.baselineAt ?? this.deps.backfillSince ?? startedAt);
+      await this.deps.cursors.saveGraph(this.folder.id, this.deps.mailbox.id, { remoteFolderId: this.remoteFolderId, deltaLink: null, mode, baselineAt }, this.deps.epoch);
+      if (this.deps.push) await this.serialized(() => this.ensureSubscription());
+      else {
+        this.transition('poll');
+        // Subscriptions of an earlier run with PUBLIC_BASE_URL would keep calling an endpoint nobody reads.
+        for (const stale of await this.deps.subscriptions.forFolder(this.folder.id)) await this.dropSubscription(stale.subscriptionId);
+      }
+    } catch (error) {
+      this.running = false;
+      throw error;
+    }
+    await this.rounds();
     this.schedulePeriodic();
   }
 
@@ -94,6 +117,8 @@ export class GraphFolderSync {
     this.closed = true;
     clearTimeout(this.renewTimer);
     clearTimeout(this.periodicTimer);
+    // A subscription being created right now must be deleted too (queued changes are skipped once closed).
+    if (deleteSubscription) await this.subscriptionWork;
     const subscription = this.subscription;
     this.subscription = null;
     this.transition('close');
@@ -114,9 +139,9 @@ export class GraphFolderSync {
       case 'missed':
         return this.requestDelta();
       case 'reauthorizationRequired':
-        return this.background(() => this.reauthorize());
+        return this.background(() => this.serialized(() => this.reauthorize(item.subscriptionId)));
       case 'subscriptionRemoved':
-        return this.background(() => this.recreate());
+        return this.background(() => this.serialized(() => this.recreate(item.subscriptionId)));
     }
   }
 
@@ -128,16 +153,26 @@ export class GraphFolderSync {
       return;
     }
     this.running = true;
-    this.background(async () => {
-      try {
-        do {
-          this.again = false;
-          await this.deltaRound(null);
-        } while (this.again && !this.closed);
-      } finally {
-        this.running = false;
-      }
-    });
+    this.background(() => this.rounds());
+  }
+
+  /** Delta rounds until no trigger came in during the last one (the caller has set `running`). */
+  private async rounds(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        await this.deltaRound();
+      } while (this.again && !this.closed);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Queues a subscription change after the ones in progress; skipped once the folder is closed. */
+  private serialized(work: () => Promise<void>): Promise<void> {
+    const next = this.subscriptionWork.then(() => (this.closed ? undefined : work()));
+    this.subscriptionWork = next.catch(() => undefined);
+    return next;
   }
 
   private background(work: () => Promise<void>): void {
@@ -217,22 +252,32 @@ export class GraphFolderSync {
     }
   }
 
-  /** Lifecycle `reauthorizationRequired`: a fresh token re-authorizes it; notifications it held back are fetched by delta. */
-  private async reauthorize(): Promise<void> {
-    if (!this.subscription) return;
+  /**
+   * Lifecycle `reauthorizationRequired`: renewing with a fresh token re-authorizes it (Graph asks again and
+   * again until then: each ask is one renewal); notifications it held back are fetched by delta. An ask for
+   * a subscription the folder no longer uses needs no answer: that one expires or is already gone.
+   */
+  private async reauthorize(subscriptionId: string): Promise<void> {
+    if (this.subscription?.id !== subscriptionId) return;
     this.transition('reauthorization_required');
     if (!(await this.renew())) await this.create();
     this.requestDelta();
   }
 
-  /** Lifecycle `subscriptionRemoved`: a new subscription, then a delta for whatever arrived meanwhile. */
-  private async recreate(): Promise<void> {
-    if (this.subscription) {
-      await this.deps.subscriptions.remove(this.subscription.id);
+  /**
+   * Lifecycle `subscriptionRemoved`: a new subscription, then a delta for whatever arrived meanwhile. The
+   * same event again (Graph retries, a replay) names the removed subscription, not the new one: only its
+   * row is forgotten.
+   */
+  private async recreate(subscriptionId: string): Promise<void> {
+    if (this.subscription?.id === subscriptionId) {
+      await this.deps.subscriptions.remove(subscriptionId);
       this.subscription = null;
       this.transition('removed');
+      await this.create();
+    } else {
+      await this.deps.subscriptions.remove(subscriptionId);
     }
-    if (this.subscriptionState !== 'creating') await this.create();
     this.requestDelta();
   }
 
@@ -247,19 +292,39 @@ export class GraphFolderSync {
 
   private scheduleRenewal(): void {
     clearTimeout(this.renewTimer);
+    this.renewDueAt = null;
     if (!this.subscription || this.closed) return;
     const lifetime = this.deps.subscriptionMinutes * 60_000;
     const due = this.subscription.expiresAt.getTime() - lifetime * RENEW_AT_REMAINING - Math.random() * lifetime * 0.05;
+    this.renewDueAt = due;
     const delay = Math.max(1_000, due - this.deps.clock.now());
-    this.renewTimer = setTimeout(() => {
-      this.background(async () => {
+    this.renewTimer = setTimeout(() => this.renewNow(), Math.min(delay, 2 ** 31 - 1));
+    this.renewTimer.unref?.();
+  }
+
+  /** Renews the current subscription (a new one if Graph lost it), unless it was renewed or replaced meanwhile. */
+  private renewNow(): void {
+    const target = this.subscription;
+    if (!target) return;
+    const expiresAt = target.expiresAt.getTime();
+    this.renewDueAt = null;
+    this.background(() =>
+      this.serialized(async () => {
+        if (this.subscription !== target || target.expiresAt.getTime() !== expiresAt) return;
         if (!(await this.renew())) {
           await this.create();
           this.requestDelta();
         }
-      });
-    }, Math.min(delay, 2 ** 31 - 1));
-    this.renewTimer.unref?.();
+      }),
+    );
+  }
+
+  /**
+   * The renewal by the clock: a timer of days can fire late (a suspended host, a paused process), and the
+   * clock is what Graph expires subscriptions by. Checked on every safety (or polling) tick.
+   */
+  private renewIfDue(): void {
+    if (this.renewDueAt !== null && this.deps.clock.now() >= this.renewDueAt) this.renewNow();
   }
 
   private transition(event: GraphSubscriptionEvent): void {
@@ -282,6 +347,7 @@ export class GraphFolderSync {
     if (every <= 0 || this.closed) return;
     // Jitter so thousands of mailboxes opened together do not poll in the same second forever after.
     this.periodicTimer = setTimeout(() => {
+      this.renewIfDue();
       this.requestDelta();
       this.schedulePeriodic();
     }, every * (0.9 + Math.random() * 0.2));
@@ -289,13 +355,14 @@ export class GraphFolderSync {
   }
 
   /**
-   * One round from the stored deltaLink (or a new baseline of mail received since `baselineSince`):
-   * publishes every page's messages before fetching the next, and stores the new link only at the end,
-   * so a crash mid-round replays the round (same event ids: nothing twice) instead of skipping it.
+   * One round from the stored deltaLink, or (none stored yet) a baseline of mail received since the stored
+   * baseline instant: publishes every page's messages before fetching the next, and stores the new link
+   * only at the end, so a crash mid-round replays the round (same event ids: nothing twice) instead of
+   * skipping it.
    */
-  private async deltaRound(baselineSince: Date | null): Promise<void> {
+  private async deltaRound(): Promise<void> {
     const cursor = await this.deps.cursors.loadGraph(this.folder.id);
-    const from = cursor.deltaLink && !baselineSince ? { deltaLink: cursor.deltaLink } : { receivedSince: baselineSince ?? new Date(this.deps.clock.now()) };
+    const from = cursor.deltaLink ? { deltaLink: cursor.deltaLink } : { receivedSince: cursor.baselineAt ?? new Date(this.deps.clock.now()) };
     let round;
     try {
       round = await this.deps.client.delta(this.remoteFolderId!, from, (messages) => this.publish(messages));
@@ -303,7 +370,8 @@ export class GraphFolderSync {
       if (!isGraphApiError(error, 'sync_reset') || !('deltaLink' in from)) throw error;
       const since = new Date((cursor.lastSyncedAt?.getTime() ?? this.deps.clock.now()) - RESET_OVERLAP_MS);
       this.logger.warn(`Graph forgot the delta state (${error.code}); new baseline from ${since.toISOString()}`);
-      await this.deps.cursors.clearDeltaLink(this.folder.id, this.deps.epoch);
+      // Stored first: if the new baseline round fails, the next one starts from the same instant.
+      await this.deps.cursors.clearDeltaLink(this.folder.id, this.deps.epoch, since);
       await this.deps.events.publish(graphDeltaReset(this.deps.mailbox, this.folder.path, new Date(this.deps.clock.now())));
       this.deps.metrics.published.inc({ type: 'mailbox.resynced' });
       round = await this.deps.client.delta(this.remoteFolderId!, { receivedSince: since }, (messages) => this.publish(messages));
@@ -311,7 +379,7 @@ export class GraphFolderSync {
     await this.deps.cursors.saveGraph(
       this.folder.id,
       this.deps.mailbox.id,
-      { remoteFolderId: this.remoteFolderId!, deltaLink: round.deltaLink, mode: this.deps.push ? 'push' : 'polling' },
+      { remoteFolderId: this.remoteFolderId!, deltaLink: round.deltaLink, mode: this.deps.push ? 'push' : 'polling', syncedAt: new Date(this.deps.clock.now()) },
       this.deps.epoch,
     );
   }

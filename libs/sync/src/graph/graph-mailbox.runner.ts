@@ -39,6 +39,8 @@ const TOKEN_RETRY_MS = 2_000;
 export class GraphMailboxRunner implements MailboxRunnerLike {
   private readonly logger: Logger;
   private folders: GraphFolderSync[] = [];
+  /** Folders of the attempt in progress: notifications reach them before the whole mailbox is connected. */
+  private opening: GraphFolderSync[] = [];
   private client: GraphMailboxClient | null = null;
   private token: { value: string; expiresAt: number } | null = null;
   private retryTimer?: NodeJS.Timeout;
@@ -74,7 +76,8 @@ export class GraphMailboxRunner implements MailboxRunnerLike {
   }
 
   onNotification(item: GraphNotificationItem): void {
-    this.folders.find((folder) => folder.folder.id === item.folderId)?.onNotification(item);
+    const matches = (folder: GraphFolderSync) => folder.folder.id === item.folderId;
+    (this.folders.find(matches) ?? this.opening.find(matches))?.onNotification(item);
   }
 
   /** Subscription state per followed folder (metrics). */
@@ -118,6 +121,8 @@ export class GraphMailboxRunner implements MailboxRunnerLike {
       onThrottled: () => this.deps.metrics.graphThrottled.inc(),
     });
     const folders = this.spec.folders.map((folder) => new GraphFolderSync(folder, this.folderDependencies(attempt)));
+    // A folder that is subscribed and caught up may be notified while the others are still opening.
+    this.opening = folders;
     try {
       if (this.refreshTokenFirst) await this.accessToken(true);
       this.refreshTokenFirst = false;
@@ -126,6 +131,8 @@ export class GraphMailboxRunner implements MailboxRunnerLike {
       await Promise.all(folders.map((folder) => folder.close(false)));
       if (attempt === this.attempt && !this.stopped) await this.failed(this.failureOf(error));
       return;
+    } finally {
+      if (this.opening === folders) this.opening = [];
     }
     if (attempt !== this.attempt || this.stopped) {
       await Promise.all(folders.map((folder) => folder.close(false)));
