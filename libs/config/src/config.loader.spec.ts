@@ -72,6 +72,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('keeps Graph subscription lifetimes within what Graph accepts for mail (45 to 10070 minutes)', () => {
+    expect(loadConfig({ GRAPH_SUBSCRIPTION_MINUTES: '10070' }).graph.subscriptionMinutes).toBe(10_070);
+    expect(problemsOf({ GRAPH_SUBSCRIPTION_MINUTES: '10080' })).toEqual([expect.stringMatching(/^GRAPH_SUBSCRIPTION_MINUTES: must be at most 10070/)]);
+    expect(problemsOf({ GRAPH_SUBSCRIPTION_MINUTES: '44' })).toEqual([expect.stringMatching(/^GRAPH_SUBSCRIPTION_MINUTES: must be at least 45/)]);
+  });
+
   it('rejects short API keys and equal ports', () => {
     expect(problemsOf({ API_KEYS: 'short' })).toEqual([expect.stringMatching(/^API_KEYS: every key must be at least 16/)]);
     expect(problemsOf({ API_PORT: '4000', LISTENER_PORT: '4000' })).toEqual([expect.stringMatching(/^LISTENER_PORT: must differ/)]);
