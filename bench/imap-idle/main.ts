@@ -9,7 +9,7 @@
  * (p50/p99) on idle (hibernated) sessions, and the same for a burst of mail to many mailboxes at once.
  * Needs Postgres (DATABASE_URL), Redis (REDIS_URL), Dovecot, root, and `npm run build` (the script runs it).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,7 +59,11 @@ interface Round {
 const nodeArgs = (process.env.LISTENER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 async function round(n: number, samples: number, burstSize: number): Promise<Round> {
-  const dovecot = await DovecotServer.start({ hibernate: true });
+  // --dovecot=reuse: one shared uid and imap processes reused after their session hibernates (fewer
+  // forks per login); needs fs.inotify.max_user_instances raised (root), which this sets.
+  const reuse = arg('dovecot', 'per-user') === 'reuse';
+  if (reuse) execFileSync('sysctl', ['-w', `fs.inotify.max_user_instances=${Math.max(1024, n * 2)}`]);
+  const dovecot = await DovecotServer.start({ hibernate: true, ...(reuse ? { uidMode: 'shared' as const, imapServiceCount: 1000 } : {}) });
   const db: TestDatabase = await createTestDatabase();
   const key = randomBytes(32).toString('base64');
   const prefix = `bench-${randomBytes(4).toString('hex')}`;

@@ -46,6 +46,8 @@ export function imapFlowOptions(endpoint: ImapEndpoint, credential: ImapCredenti
     // imapflow waits 15 s of quiet before it IDLEs; until then no EXISTS is pushed. We only ever run a
     // fetch after a push, so IDLE again almost at once.
     autoIdleDelay: 50,
+    // We use neither CONDSTORE nor UTF8=ACCEPT: skipping ENABLE saves a round trip per connection.
+    disableAutoEnable: true,
     // Exchange Online has no IDLE on some tenants' front ends: fall back to polling with NOOP.
     missingIdleCommand: 'NOOP',
   };

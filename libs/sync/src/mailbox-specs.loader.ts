@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AuthMethod } from '@app/persistence';
+import { AuthMethod, ConnectionState } from '@app/persistence';
+import { StatusSnapshot } from './mailbox-state.reporter';
 import { DEFAULT_GRAPH_BASE_URL } from '@app/providers';
 import { MailboxSpec } from './mailbox-spec';
 
@@ -25,11 +26,17 @@ interface SpecRow {
   token_generation: number | null;
   token_state: string | null;
   resync_requested_at: Date | null;
+  connection_state: ConnectionState | null;
+  state_version: string | null;
+  last_error_code: string | null;
+  owner_id: string | null;
 }
 
 export interface DesiredMailbox {
   spec: MailboxSpec;
   resyncRequestedAt: Date | null;
+  /** The status row as read with the spec (null: none yet): spares the reporter a read on the first change. */
+  status: StatusSnapshot | null;
 }
 
 /** Reads which mailboxes should be listening (enabled, on a provider that loads mail) and how. */
@@ -42,7 +49,7 @@ export class MailboxSpecsLoader {
       SELECT m.id, m.email, m.external_id, m.login, m.provider_id, m.backfill_since, m.updated_at AS mailbox_updated,
              p.type, p.graph_base_url, p.host, p.port, p.secure, p.verify_certificate, p.auth_method, p.oauth_app_only, p.updated_at AS provider_updated,
              coalesce(t.generation, a.generation) AS token_generation, coalesce(t.state, a.state)::text AS token_state,
-             s.resync_requested_at
+             s.resync_requested_at, s.connection_state, s.state_version, s.last_error_code, s.owner_id
       FROM mailboxes m
       JOIN providers p ON p.id = m.provider_id
       LEFT JOIN oauth_tokens t ON t.mailbox_id = m.id
@@ -64,6 +71,9 @@ export class MailboxSpecsLoader {
       const graphBase = (row.graph_base_url ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '');
       desired.set(row.id, {
         resyncRequestedAt: row.resync_requested_at,
+        status: row.connection_state
+          ? { state: row.connection_state, version: Number(row.state_version), lastErrorCode: row.last_error_code, ownerId: row.owner_id, exists: true }
+          : { state: 'pending', version: 0, lastErrorCode: null, ownerId: null, exists: false },
         spec: {
           id: row.id,
           email: row.email,

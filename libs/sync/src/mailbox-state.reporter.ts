@@ -15,7 +15,7 @@ interface StatusRow {
 }
 
 /** What this reporter last wrote (or read) of a mailbox's row; a write based on a stale one is refused. */
-interface KnownStatus {
+export interface StatusSnapshot {
   state: ConnectionState;
   version: number;
   lastErrorCode: string | null;
@@ -37,7 +37,7 @@ export interface StateReason {
 @Injectable()
 export class MailboxStateReporter {
   private readonly logger = new Logger(MailboxStateReporter.name);
-  private readonly known = new Map<string, KnownStatus>();
+  private readonly known = new Map<string, StatusSnapshot>();
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -76,12 +76,17 @@ export class MailboxStateReporter {
     }
   }
 
+  /** What the row looked like when the supervisor loaded it (a stale snapshot only costs a re-read). */
+  seed(mailboxId: string, status: StatusSnapshot): void {
+    if (!this.known.has(mailboxId)) this.known.set(mailboxId, status);
+  }
+
   /** Stops remembering a mailbox's row (its runner stopped). */
   forget(mailboxId: string): void {
     this.known.delete(mailboxId);
   }
 
-  private async load(mailboxId: string): Promise<KnownStatus> {
+  private async load(mailboxId: string): Promise<StatusSnapshot> {
     const [row]: StatusRow[] = await this.dataSource.query(
       `SELECT connection_state, state_version, last_error_code, owner_id FROM mailbox_status WHERE mailbox_id = $1`,
       [mailboxId],
@@ -97,13 +102,13 @@ export class MailboxStateReporter {
    */
   private async write(
     mailboxId: string,
-    current: KnownStatus,
+    current: StatusSnapshot,
     next: ConnectionState,
     event: ConnectionEvent,
     reason: StateReason | null,
     owner: string | null,
     now: Date,
-  ): Promise<KnownStatus | null> {
+  ): Promise<StatusSnapshot | null> {
     const version = current.version + 1;
     const ownerId = next === 'pending' || next === 'disabled' ? null : owner;
     // Error columns: set from the reason; cleared once connected; otherwise kept.

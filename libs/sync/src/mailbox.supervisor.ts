@@ -132,9 +132,10 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       await runner.stop(wanted ? null : event);
       if (!wanted) this.reporter.forget(id);
     }
-    for (const [id, { spec, resyncRequestedAt }] of desired) {
+    for (const [id, { spec, resyncRequestedAt, status }] of desired) {
       let runner = this.runners.get(id);
       if (!runner) {
+        if (status) this.reporter.seed(id, status);
         runner = this.newRunner(spec);
         this.runners.set(id, runner);
         runner.start();

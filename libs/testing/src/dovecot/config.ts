@@ -50,6 +50,7 @@ export interface DovecotConfigInput {
   tlsPort?: number;
   oauth2?: { introspectionUrl: string; caFile?: string; mechanisms: OAuth2Mechanism[] };
   hibernate: boolean;
+  imapServiceCount: number;
   idleCheckIntervalSeconds: number;
   /** The `dovecot` system user/group: internal services and the fallback mail uid/gid. */
   internalUid: number;
@@ -154,6 +155,7 @@ export function renderDovecotConfig(input: DovecotConfigInput): string {
     `  process_min_avail = 1`,
     `}`,
     `service imap {`,
+    `  service_count = ${input.imapServiceCount}`,
     `  unix_listener imap-master {`,
     `    mode = 0666`,
     `  }`,

@@ -40,6 +40,12 @@ export interface DovecotServerOptions {
   tls?: boolean;
   /** Hibernate IDLE sessions after 5 s (imap-hibernate): thousands of idle sessions in a handful of processes. Default false. */
   hibernate?: boolean;
+  /**
+   * `service imap { service_count }`: connections one imap process serves before it exits (Dovecot's
+   * default 1 forks a process per login). Above 1 a process is reused after its session hibernates, but
+   * only for users of the same uid — use with `uidMode: 'shared'` (and a raised fs.inotify.max_user_instances).
+   */
+  imapServiceCount?: number;
   /** mailbox_idle_check_interval: the poll fallback when inotify is unavailable. Default 1. */
   idleCheckIntervalSeconds?: number;
   /** Unix uid per mail user (default `per-user`, see UidMode). */
@@ -209,6 +215,7 @@ export class DovecotServer {
           tlsPort: ports.tlsPort,
           oauth2,
           hibernate: options.hibernate ?? false,
+          imapServiceCount: options.imapServiceCount ?? 1,
           idleCheckIntervalSeconds: options.idleCheckIntervalSeconds ?? 1,
           internalUid: accounts.dovecotUid,
           debug: options.debug ?? false,
