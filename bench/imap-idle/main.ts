@@ -143,7 +143,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
 
     // Idle: let Dovecot hibernate every session (5 s), then measure memory and CPU over 30 s.
     await sleep(10_000);
-    // 60 s: includes the supervisor's once-a-minute full comparison with the database.
+    // 60 s of a quiet fleet (the supervisor's cheap version query every second; its full comparison runs every 5 min).
     const cpu0 = cpuSeconds(pid);
     await sleep(60_000);
     const idleCpuPercent = ((cpuSeconds(pid) - cpu0) / 60) * 100;

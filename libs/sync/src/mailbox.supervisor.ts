@@ -14,7 +14,8 @@ import { MailboxSpecsLoader } from './mailbox-specs.loader';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
 
-const FULL_RELOAD_MS = 60_000;
+/** A full comparison with the database at least this often, even when the cheap version query saw no change. */
+const FULL_RELOAD_MS = 5 * 60_000;
 
 /**
  * Decides which mailboxes this listener runs: every `SYNC_RECONCILE_INTERVAL_MS` it compares what the
@@ -117,7 +118,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     return counts;
   }
 
-  /** Compares with the database; skips the full comparison while nothing it depends on changed (a full pass at least every minute). */
+  /** Compares with the database; skips the full comparison while nothing it depends on changed (a full pass at least every FULL_RELOAD_MS). */
   async reconcile(force = false): Promise<void> {
     const version = await this.specs.version();
     if (!force && version === this.lastVersion && Date.now() - this.lastFullReload < FULL_RELOAD_MS) return;
