@@ -40,6 +40,17 @@ export interface GraphFolderSyncDependencies {
 const RENEW_AT_REMAINING = 0.25;
 /** After a delta reset, take the new baseline from this long before the last good round (events dedupe by id). */
 const RESET_OVERLAP_MS = 10 * 60_000;
+/** Closing waits this long at most for a subscription change in flight. */
+const CLOSE_WAIT_MS = 5_000;
+
+function waitAtMost(work: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref?.();
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * Follows one Microsoft Graph mail folder: a change-notification subscription (created, renewed before
@@ -108,6 +119,10 @@ export class GraphFolderSync {
       this.running = false;
       throw error;
     }
+    if (this.closed) {
+      this.running = false;
+      return;
+    }
     await this.rounds();
     this.schedulePeriodic();
   }
@@ -117,8 +132,9 @@ export class GraphFolderSync {
     this.closed = true;
     clearTimeout(this.renewTimer);
     clearTimeout(this.periodicTimer);
-    // A subscription being created right now must be deleted too (queued changes are skipped once closed).
-    if (deleteSubscription) await this.subscriptionWork;
+    // Let a subscription change in flight finish (a bounded wait: Graph may be hanging), so that whoever
+    // runs the folder next sees its outcome; one created after this point deletes itself (see create()).
+    await waitAtMost(this.subscriptionWork, CLOSE_WAIT_MS);
     const subscription = this.subscription;
     this.subscription = null;
     this.transition('close');
@@ -161,8 +177,9 @@ export class GraphFolderSync {
     try {
       do {
         this.again = false;
+        if (this.closed) break;
         await this.deltaRound();
-      } while (this.again && !this.closed);
+      } while (this.again);
     } finally {
       this.running = false;
     }
@@ -210,6 +227,11 @@ export class GraphFolderSync {
         expirationDateTime: this.expiry(),
         clientState,
       });
+      if (this.closed) {
+        // Nobody runs this folder any more (the mailbox stopped while Graph was validating our endpoint).
+        await this.deps.client.deleteSubscription(created.id).catch(() => undefined);
+        return;
+      }
       await this.deps.subscriptions.insert({
         subscriptionId: created.id,
         folderId: this.folder.id,
@@ -328,6 +350,8 @@ export class GraphFolderSync {
   }
 
   private transition(event: GraphSubscriptionEvent): void {
+    // A closed folder is 'none'; work that was in flight when it closed does not move it any more.
+    if (this.closed && event !== 'close') return;
     this.subscriptionState = nextGraphSubscriptionState(this.subscriptionState, event);
   }
 

@@ -85,11 +85,13 @@ export class GraphMailboxRunner implements MailboxRunnerLike {
     return this.folders.map((folder) => folder.state);
   }
 
+  /** Ends the current attempt: its folders, connected or still opening, close (a stopped runner creates nothing more at Graph). */
   private async closeFolders(deleteSubscriptions: boolean): Promise<void> {
     this.attempt += 1;
     clearTimeout(this.retryTimer);
-    const folders = this.folders;
+    const folders = [...this.folders, ...this.opening];
     this.folders = [];
+    this.opening = [];
     await Promise.all(folders.map((folder) => folder.close(deleteSubscriptions)));
   }
 
