@@ -14,3 +14,4 @@ export * from './listener-world';
 export * from './dovecot';
 export * from './apps-world';
 export * from './fake-graph';
+export * from './graph-world';
