@@ -8,8 +8,10 @@ import { BenchProcess, startBenchProcess, waitUntilReady } from './api-process';
 export interface BenchEnvironmentOptions {
   /** LOG_LEVEL of the app processes (`info` logs every request, as in production). */
   logLevel: string;
-  /** Directory for `--cpu-prof` profiles of the API; unset: no profiling. */
+  /** Directory for `--cpu-prof` profiles of the API (and of a phase's listener); unset: no profiling. */
   cpuProfileDir?: string;
+  /** More environment for the apps (e.g. OAUTH_CA_FILE of a fake identity provider). */
+  extraEnv?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -22,6 +24,8 @@ export interface BenchEnvironment {
   redisUrl: string;
   queuePrefix: string;
   appEnv: NodeJS.ProcessEnv;
+  /** node arguments for more app processes (`--cpu-prof` when profiling). */
+  nodeArgs: string[];
   api: { url: string; pid: number; process: BenchProcess };
   stop(): Promise<void>;
 }
@@ -42,6 +46,7 @@ export async function startBenchEnvironment(options: BenchEnvironmentOptions): P
     DATA_DIR: mkdtempSync(join(tmpdir(), 'ml-bench-graph-')),
     API_HOST: '127.0.0.1',
     API_PORT: String(port),
+    ...options.extraEnv,
   };
   const nodeArgs: string[] = [];
   if (options.cpuProfileDir) {
@@ -64,6 +69,7 @@ export async function startBenchEnvironment(options: BenchEnvironmentOptions): P
     redisUrl,
     queuePrefix,
     appEnv,
+    nodeArgs,
     api: { url, pid: api.pid, process: api },
     async stop() {
       const code = await api.stop();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FakeEntraId } from '../fake-entra';
 import { sleep } from '../fake-entra/http';
@@ -83,6 +84,8 @@ export class FakeGraph {
     options: FakeGraphOptions,
   ) {
     this.baseUrl = `http://127.0.0.1:${server.port}/v1.0`;
+    // Every handshake in flight listens on it: hundreds of subscriptions created at once are normal here.
+    setMaxListeners(0, this.stopping.signal);
     this.entra = options.entra;
     this.now = options.now ?? Date.now;
     this.maxSubscriptionMinutes = options.maxSubscriptionMinutes ?? 10070;
