@@ -267,6 +267,22 @@ describe('Graph listener (fake Graph + Entra ID, real API, listener, Postgres, R
     expect((await world.status(mailbox.id)).connection.state).toBe('connected');
   });
 
+  it('throttled beyond its retries: backoff with GRAPH_THROTTLED, then it reconnects and catches up', async () => {
+    const mailbox = await world.mailbox(email('overloaded'));
+    await world.waitForState(mailbox.id, 'connected');
+    // The first try and the client's 5 retries all answered 429.
+    world.graph.throttleNext(6, { email: mailbox.email, retryAfterSeconds: 0 });
+    const message = world.graph.deliver(mailbox.email, { subject: 'eventually' });
+    const [job] = await world.waitForReceived(mailbox.id, 1, 15_000);
+    expect(job.data.message.providerMessageId).toBe(message.immutableId);
+    const backoff = (await world.jobsOf(mailbox.id, 'mailbox.state_changed')).map((j) => j.data).find((event) => event.state === 'backoff');
+    expect(backoff).toMatchObject({ previous: 'connected', reason: { code: 'GRAPH_THROTTLED' } });
+    await world.waitForState(mailbox.id, 'connected');
+    expect(deltasOf(mailbox.email).filter((r) => r.status === 429)).toHaveLength(6);
+    await sleep(300);
+    expect(await world.received(mailbox.id)).toHaveLength(1);
+  });
+
   it('never has more than 4 Graph requests in flight per mailbox (6 folders, slow Graph)', async () => {
     const address = email('busy');
     world.addUser(address);
