@@ -1,22 +1,5 @@
-import { buildMessage, ENTRY_POINTS, freePort, ListenerWorld, startAppProcess, TEST_API_KEY, waitForHttpOk } from '@app/testing';
-import { AppConfig } from '@app/config';
+import { appProcessEnv, buildMessage, ENTRY_POINTS, freePort, ListenerWorld, startAppProcess, waitForHttpOk } from '@app/testing';
 
-/** The environment a listener process needs to join a ListenerWorld (same database, Redis prefix, keys). */
-function listenerEnv(config: AppConfig, port: number): NodeJS.ProcessEnv {
-  return {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: config.database.url,
-    REDIS_URL: config.redisUrl,
-    QUEUE_PREFIX: config.queuePrefix,
-    API_KEYS: TEST_API_KEY,
-    ENCRYPTION_KEY: config.encryption.key,
-    DATA_DIR: config.dataDir,
-    LISTENER_PORT: String(port),
-    API_HOST: '127.0.0.1',
-    SYNC_RECONCILE_INTERVAL_MS: '200',
-  };
-}
 
 /** A listener process killed with SIGKILL while mail arrives, then restarted: every message exactly once. */
 describe('IMAP listener crash and restart (real processes, Dovecot, Postgres, Redis)', () => {
@@ -28,7 +11,7 @@ describe('IMAP listener crash and restart (real processes, Dovecot, Postgres, Re
   it('publishes every message that arrived before, during and after the crash, once each', async () => {
     const mailbox = await world.mailbox('crash@contoso.com');
     const port = await freePort();
-    let listener = startAppProcess(ENTRY_POINTS.listener, listenerEnv(world.config, port));
+    let listener = startAppProcess(ENTRY_POINTS.listener, appProcessEnv(world.config, port));
     try {
       await waitForHttpOk(`http://127.0.0.1:${port}/health/ready`, listener);
       await world.waitForState(mailbox.id, 'connected');
@@ -50,7 +33,7 @@ describe('IMAP listener crash and restart (real processes, Dovecot, Postgres, Re
       await during;
       await deliver(10, 'while down');
 
-      listener = startAppProcess(ENTRY_POINTS.listener, listenerEnv(world.config, port));
+      listener = startAppProcess(ENTRY_POINTS.listener, appProcessEnv(world.config, port));
       await waitForHttpOk(`http://127.0.0.1:${port}/health/ready`, listener);
       await deliver(10, 'after');
       await world.waitForReceived(mailbox.id, delivered.length, 30_000);

@@ -15,3 +15,4 @@ export * from './graph/graph-folder.sync';
 export * from './graph/graph-subscription-state';
 export * from './graph/graph-subscription.store';
 export * from './graph/graph-notification.worker';
+export * from './reconnecting-runner';

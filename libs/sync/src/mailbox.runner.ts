@@ -1,12 +1,12 @@
-import { Logger } from '@nestjs/common';
 import { MailEventsPublisher } from '@app/events';
-import { classifyImapError, ConnectRamp, FolderSyncSink, ImapCredential, ImapFailure, ImapFolderSession, ReconnectPolicy, AUTH_FAILURE_RECONNECT } from '@app/imap';
+import { classifyImapError, ConnectRamp, FolderSyncSink, ImapCredential, ImapFailure, ImapFolderSession } from '@app/imap';
 import { Clock } from '@app/oauth';
 import { FolderCursorStore } from './folder-cursor.store';
 import { CredentialUnavailableError, MailboxCredentials, ResolvedCredential } from './mailbox-credentials';
 import { mailboxResynced, mailReceived } from './mailbox-events';
 import { MailboxSpec, refOf } from './mailbox-spec';
 import { MailboxRunnerLike } from './mailbox-runner-like';
+import { ReconnectingRunner } from './reconnecting-runner';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
 
@@ -27,8 +27,6 @@ export interface RunnerDependencies {
 
 /** Re-authenticate this long before an OAuth access token expires (make-before-break). */
 const REAUTH_LEAD_MS = 5 * 60_000;
-/** After the server rejects an OAuth token, refresh it and try again this soon (once). */
-const TOKEN_RETRY_MS = 2_000;
 
 type Failure = ImapFailure | { kind: 'credential'; code: string; message: string };
 
@@ -38,28 +36,12 @@ type Failure = ImapFailure | { kind: 'credential'; code: string; message: string
  * rejected for too long), and re-authenticating OAuth sessions before their token expires by opening
  * the new sessions first and closing the old ones after (no gap; events are deduplicated by id).
  */
-export class MailboxRunner implements MailboxRunnerLike {
-  private readonly logger: Logger;
+export class MailboxRunner extends ReconnectingRunner implements MailboxRunnerLike {
   private sessions: ImapFolderSession[] = [];
-  private retryTimer?: NodeJS.Timeout;
   private reauthTimer?: NodeJS.Timeout;
-  private stopped = false;
-  /** Bumped by every (re)connection; callbacks of older attempts are ignored. */
-  private attempt = 0;
-  private readonly reconnects = new ReconnectPolicy();
-  private readonly authRetries = new ReconnectPolicy(AUTH_FAILURE_RECONNECT);
-  private refreshTokenFirst = false;
-  private triedTokenRefresh = false;
 
-  constructor(
-    readonly spec: MailboxSpec,
-    private readonly deps: RunnerDependencies,
-  ) {
-    this.logger = new Logger(`Mailbox ${spec.id}`);
-  }
-
-  start(): void {
-    void this.connect('start');
+  constructor(spec: MailboxSpec, deps: RunnerDependencies) {
+    super(spec, deps);
   }
 
   /** Stops listening; `event` says what the mailbox's state becomes (null: it was deleted). */
@@ -78,8 +60,7 @@ export class MailboxRunner implements MailboxRunnerLike {
 
   /** Ends the current attempt: timers off, sessions closed, late callbacks of this attempt ignored. */
   private async closeSessions(): Promise<void> {
-    this.attempt += 1;
-    clearTimeout(this.retryTimer);
+    this.nextAttempt();
     clearTimeout(this.reauthTimer);
     const sessions = this.sessions;
     this.sessions = [];
@@ -101,7 +82,7 @@ export class MailboxRunner implements MailboxRunnerLike {
       this.reauthTimer.unref?.();
       return;
     }
-    if (attempt !== this.attempt || this.stopped) {
+    if (!this.isCurrent(attempt)) {
       await Promise.all(fresh.map((session) => session.close()));
       return;
     }
@@ -113,25 +94,14 @@ export class MailboxRunner implements MailboxRunnerLike {
     this.scheduleReauthentication(resolved);
   }
 
-  /** Never rejects: anything unexpected (the database unreachable…) is logged and retried with backoff. */
-  private async connect(event: 'start' | 'retry'): Promise<void> {
-    try {
-      await this.connectOnce(event);
-    } catch (error) {
-      if (this.stopped) return;
-      this.logger.error(`Connecting failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
-      this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
-    }
-  }
-
-  private async connectOnce(event: 'start' | 'retry'): Promise<void> {
+  protected async connectOnce(event: 'start' | 'retry'): Promise<void> {
     if (this.stopped) return;
-    const attempt = ++this.attempt;
+    const attempt = this.nextAttempt();
     const ref = refOf(this.spec);
     // Wait for our turn before doing anything: 10,000 mailboxes starting at once must not all hit the
     // mail server, nor the database, in the same second.
     await this.deps.ramp.acquire(this.spec.endpoint.host);
-    if (attempt !== this.attempt || this.stopped) return;
+    if (!this.isCurrent(attempt)) return;
     await this.deps.reporter.apply(ref, event, null, this.deps.ownerId);
     let resolved: ResolvedCredential;
     let sessions: ImapFolderSession[];
@@ -140,19 +110,16 @@ export class MailboxRunner implements MailboxRunnerLike {
       this.refreshTokenFirst = false;
       sessions = await this.openSessions(resolved.credential);
     } catch (error) {
-      if (attempt === this.attempt && !this.stopped) await this.failed(this.failureOf(error));
+      if (this.isCurrent(attempt)) await this.failed(this.failureOf(error));
       return;
     }
-    if (attempt !== this.attempt || this.stopped) {
+    if (!this.isCurrent(attempt)) {
       await Promise.all(sessions.map((session) => session.close()));
       return;
     }
     this.sessions = sessions;
     this.watch(sessions, attempt);
-    this.reconnects.connected(this.deps.clock.now());
-    this.authRetries.reset();
-    this.triedTokenRefresh = false;
-    await this.deps.reporter.apply(ref, 'listening', null, this.deps.ownerId);
+    await this.listening();
     this.scheduleReauthentication(resolved);
   }
 
@@ -172,7 +139,7 @@ export class MailboxRunner implements MailboxRunnerLike {
   private watch(sessions: ImapFolderSession[], attempt: number): void {
     for (const session of sessions) {
       session.once('closed', (failure: ImapFailure) => {
-        if (attempt !== this.attempt || this.stopped || !this.sessions.includes(session)) return;
+        if (!this.isCurrent(attempt) || !this.sessions.includes(session)) return;
         this.dropped(failure).catch((error: unknown) => {
           this.logger.error(`Handling a dropped connection failed: ${error instanceof Error ? error.message : String(error)}`);
           this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
@@ -193,13 +160,7 @@ export class MailboxRunner implements MailboxRunnerLike {
     const reason = { code: failure.code, message: failure.message };
     const now = this.deps.clock.now();
     if (failure.kind === 'auth' || failure.kind === 'credential') {
-      await this.deps.reporter.apply(ref, 'auth_rejected', reason, this.deps.ownerId);
-      if (failure.kind === 'auth' && this.spec.authMethod === 'oauth2' && !this.triedTokenRefresh) {
-        // The server may simply have a stale view of the token: refresh it and try once more soon.
-        this.triedTokenRefresh = true;
-        this.refreshTokenFirst = true;
-        return this.retryIn(TOKEN_RETRY_MS);
-      }
+      if (await this.loginRejected(reason, failure.kind === 'auth' && this.spec.authMethod === 'oauth2')) return;
       const delay = this.authRetries.nextDelay(now);
       if (this.spec.authMethod === 'basic' && this.deps.authDisableAfterMs > 0) {
         const since = await this.deps.reporter.authFailingSince(this.spec.id);
@@ -217,17 +178,8 @@ export class MailboxRunner implements MailboxRunnerLike {
       }
       return this.retryIn(delay);
     }
-    await this.deps.reporter.apply(ref, 'dropped', reason, this.deps.ownerId);
     // An untrusted certificate will not fix itself quickly: do not retry every second.
-    const delay = this.reconnects.nextDelay(now);
-    return this.retryIn(failure.kind === 'tls' ? Math.max(delay, 60_000) : delay);
-  }
-
-  private retryIn(delayMs: number): void {
-    if (this.stopped) return;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.connect('retry'), delayMs);
-    this.retryTimer.unref?.();
+    await this.connectionDropped(reason, failure.kind === 'tls' ? 60_000 : 0);
   }
 
   private scheduleReauthentication(resolved: ResolvedCredential): void {

@@ -130,7 +130,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       if (wanted && wanted.spec.fingerprint === runner.spec.fingerprint) continue;
       this.runners.delete(id);
       const event = wanted ? 'release' : (await this.specs.exists(id)) ? 'disable' : null;
-      await runner.stop(wanted ? null : event);
+      await runner.stop(wanted ? null : event, { replaced: Boolean(wanted) });
       if (!wanted) this.reporter.forget(id);
     }
     for (const [id, { spec, resyncRequestedAt, status }] of desired) {

@@ -10,7 +10,7 @@ import { AppsWorld } from './apps-world';
 import { FakeEntraId } from './fake-entra';
 import { FakeGraph, FakeGraphOptions } from './fake-graph';
 import { startListener } from './listener-harness';
-import { TEST_API_KEY } from './test-config';
+import { appProcessEnv, TEST_API_KEY } from './test-config';
 import { queryDatabase } from './test-database';
 
 /** The CRM's Entra app for delegated (per mailbox) Graph access: a confidential web app. */
@@ -111,19 +111,9 @@ export class GraphWorld extends AppsWorld {
   listenerEnv(port: number, extra: NodeJS.ProcessEnv = {}, push = this.push): NodeJS.ProcessEnv {
     const config = this.config;
     return {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: config.database.url,
-      REDIS_URL: config.redisUrl,
-      QUEUE_PREFIX: config.queuePrefix,
-      API_KEYS: TEST_API_KEY,
-      ENCRYPTION_KEY: config.encryption.key,
-      DATA_DIR: config.dataDir,
-      LISTENER_PORT: String(port),
-      API_HOST: '127.0.0.1',
+      ...appProcessEnv(config, port),
       OAUTH_CA_FILE: this.caFile,
       OAUTH_REFRESH_CHECK_INTERVAL_MS: '600000',
-      SYNC_RECONCILE_INTERVAL_MS: '200',
       GRAPH_SAFETY_DELTA_MINUTES: String(config.graph.safetyDeltaMs / 60_000),
       GRAPH_POLL_INTERVAL_SECONDS: String(config.graph.pollIntervalMs / 1000),
       GRAPH_SUBSCRIPTION_MINUTES: String(config.graph.subscriptionMinutes),

@@ -26,3 +26,20 @@ export function testConfig(databaseUrl: string, env: NodeJS.ProcessEnv = {}): Ap
     ...env,
   });
 }
+
+/** The environment of an app process joining a test's world: same database, Redis prefix, keys and data dir. */
+export function appProcessEnv(config: AppConfig, listenerPort: number): NodeJS.ProcessEnv {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: config.database.url,
+    REDIS_URL: config.redisUrl,
+    QUEUE_PREFIX: config.queuePrefix,
+    API_KEYS: TEST_API_KEY,
+    ENCRYPTION_KEY: config.encryption.key,
+    DATA_DIR: config.dataDir,
+    LISTENER_PORT: String(listenerPort),
+    API_HOST: '127.0.0.1',
+    SYNC_RECONCILE_INTERVAL_MS: '200',
+  };
+}

@@ -1,10 +1,9 @@
-import { Logger } from '@nestjs/common';
 import { GraphApiError, GraphMailboxClient, GraphNotificationItem, isGraphApiError } from '@app/graph';
-import { AUTH_FAILURE_RECONNECT, ReconnectPolicy } from '@app/imap';
 import { CredentialUnavailableError } from '../mailbox-credentials';
 import { refOf, MailboxSpec } from '../mailbox-spec';
 import { RunnerDependencies } from '../mailbox.runner';
 import { MailboxRunnerLike } from '../mailbox-runner-like';
+import { ReconnectingRunner } from '../reconnecting-runner';
 import { GraphFolderSync, GraphPushUrls } from './graph-folder.sync';
 import { GraphSubscriptionState } from './graph-subscription-state';
 import { GraphSubscriptionStore } from './graph-subscription.store';
@@ -28,7 +27,6 @@ interface Failure {
 
 /** Ask for a new access token when the cached one has less than this left. */
 const TOKEN_REUSE_MIN_MS = 5 * 60_000;
-const TOKEN_RETRY_MS = 2_000;
 
 /**
  * Keeps one Microsoft Graph mailbox in sync: one GraphFolderSync per followed folder, sharing one Graph
@@ -36,36 +34,21 @@ const TOKEN_RETRY_MS = 2_000;
  * live subscription (or polls) and has caught up by delta. A failure anywhere closes the folders and
  * reconnects with backoff; a refused token backs off far longer, after one forced refresh.
  */
-export class GraphMailboxRunner implements MailboxRunnerLike {
-  private readonly logger: Logger;
+export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependencies> implements MailboxRunnerLike {
   private folders: GraphFolderSync[] = [];
   /** Folders of the attempt in progress: notifications reach them before the whole mailbox is connected. */
   private opening: GraphFolderSync[] = [];
   private client: GraphMailboxClient | null = null;
   private token: { value: string; expiresAt: number } | null = null;
-  private retryTimer?: NodeJS.Timeout;
-  private stopped = false;
-  private attempt = 0;
-  private readonly reconnects = new ReconnectPolicy();
-  private readonly authRetries = new ReconnectPolicy(AUTH_FAILURE_RECONNECT);
-  private refreshTokenFirst = false;
-  private triedTokenRefresh = false;
 
-  constructor(
-    readonly spec: MailboxSpec,
-    private readonly deps: GraphRunnerDependencies,
-  ) {
-    this.logger = new Logger(`Mailbox ${spec.id}`);
+  constructor(spec: MailboxSpec, deps: GraphRunnerDependencies) {
+    super(spec, deps);
   }
 
-  start(): void {
-    void this.connect('start');
-  }
-
-  async stop(event: 'release' | 'disable' | null): Promise<void> {
+  async stop(event: 'release' | 'disable' | null, options: { replaced?: boolean } = {}): Promise<void> {
     this.stopped = true;
-    // Released (shutdown, settings changed): the subscription stays for whoever runs the mailbox next.
-    await this.closeFolders(event !== 'release');
+    // Released (shutdown) or replaced (settings changed): the subscription stays for whoever runs the mailbox next.
+    await this.closeFolders(event !== 'release' && !options.replaced);
     if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.ownerId);
   }
 
@@ -87,29 +70,18 @@ export class GraphMailboxRunner implements MailboxRunnerLike {
 
   /** Ends the current attempt: its folders, connected or still opening, close (a stopped runner creates nothing more at Graph). */
   private async closeFolders(deleteSubscriptions: boolean): Promise<void> {
-    this.attempt += 1;
-    clearTimeout(this.retryTimer);
+    this.nextAttempt();
     const folders = [...this.folders, ...this.opening];
     this.folders = [];
     this.opening = [];
     await Promise.all(folders.map((folder) => folder.close(deleteSubscriptions)));
   }
 
-  private async connect(event: 'start' | 'retry'): Promise<void> {
-    try {
-      await this.connectOnce(event);
-    } catch (error) {
-      if (this.stopped) return;
-      this.logger.error(`Connecting failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
-      this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
-    }
-  }
-
-  private async connectOnce(event: 'start' | 'retry'): Promise<void> {
+  protected async connectOnce(event: 'start' | 'retry'): Promise<void> {
     if (this.stopped) return;
-    const attempt = ++this.attempt;
+    const attempt = this.nextAttempt();
     await this.deps.ramp.acquire(this.spec.endpoint.host);
-    if (attempt !== this.attempt || this.stopped) return;
+    if (!this.isCurrent(attempt)) return;
     const ref = refOf(this.spec);
     await this.deps.reporter.apply(ref, event, null, this.deps.ownerId);
     if (this.spec.authMethod !== 'oauth2') {
@@ -131,20 +103,17 @@ export class GraphMailboxRunner implements MailboxRunnerLike {
       await Promise.all(folders.map((folder) => folder.open()));
     } catch (error) {
       await Promise.all(folders.map((folder) => folder.close(false)));
-      if (attempt === this.attempt && !this.stopped) await this.failed(this.failureOf(error));
+      if (this.isCurrent(attempt)) await this.failed(this.failureOf(error));
       return;
     } finally {
       if (this.opening === folders) this.opening = [];
     }
-    if (attempt !== this.attempt || this.stopped) {
+    if (!this.isCurrent(attempt)) {
       await Promise.all(folders.map((folder) => folder.close(false)));
       return;
     }
     this.folders = folders;
-    this.reconnects.connected(this.deps.clock.now());
-    this.authRetries.reset();
-    this.triedTokenRefresh = false;
-    await this.deps.reporter.apply(ref, 'listening', null, this.deps.ownerId);
+    await this.listening();
   }
 
   private folderDependencies(attempt: number) {
@@ -179,7 +148,7 @@ export class GraphMailboxRunner implements MailboxRunnerLike {
   }
 
   private async dropped(attempt: number, error: unknown): Promise<void> {
-    if (attempt !== this.attempt || this.stopped) return;
+    if (!this.isCurrent(attempt)) return;
     const failure = this.failureOf(error);
     this.logger.warn(`Graph sync failed (${failure.code}: ${failure.message})`);
     await this.closeFolders(false);
@@ -191,28 +160,12 @@ export class GraphMailboxRunner implements MailboxRunnerLike {
   }
 
   private async failed(failure: Failure): Promise<void> {
-    const ref = refOf(this.spec);
     const reason = { code: failure.code, message: failure.message };
-    const now = this.deps.clock.now();
     if (failure.kind === 'auth' || failure.kind === 'credential') {
-      await this.deps.reporter.apply(ref, 'auth_rejected', reason, this.deps.ownerId);
-      if (failure.kind === 'auth' && !this.triedTokenRefresh) {
-        this.triedTokenRefresh = true;
-        this.refreshTokenFirst = true;
-        return this.retryIn(TOKEN_RETRY_MS);
-      }
-      return this.retryIn(this.authRetries.nextDelay(now));
+      if (await this.loginRejected(reason, failure.kind === 'auth')) return;
+      return this.retryIn(this.authRetries.nextDelay(this.deps.clock.now()));
     }
-    await this.deps.reporter.apply(ref, 'dropped', reason, this.deps.ownerId);
-    const delay = this.reconnects.nextDelay(now);
-    this.retryIn(Math.max(delay, failure.retryAfterMs ?? 0));
-  }
-
-  private retryIn(delayMs: number): void {
-    if (this.stopped) return;
-    clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.connect('retry'), delayMs);
-    this.retryTimer.unref?.();
+    await this.connectionDropped(reason, failure.retryAfterMs ?? 0);
   }
 
   private failureOf(error: unknown): Failure {

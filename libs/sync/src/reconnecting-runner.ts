@@ -1,0 +1,99 @@
+import { Logger } from '@nestjs/common';
+import { AUTH_FAILURE_RECONNECT, ReconnectPolicy } from '@app/imap';
+import { MailboxSpec, refOf } from './mailbox-spec';
+import { RunnerDependencies } from './mailbox.runner';
+import { StateReason } from './mailbox-state.reporter';
+
+/** After the server rejects an OAuth token, refresh it and try again this soon (once). */
+const TOKEN_RETRY_MS = 2_000;
+
+/**
+ * The connect/retry loop IMAP and Graph runners share: one attempt at a time (callbacks of an older
+ * attempt are ignored), exponential backoff with jitter after a drop, far longer backoff after a
+ * rejected login, and one quick retry with a refreshed token when an OAuth token is refused.
+ */
+export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDependencies> {
+  protected readonly logger: Logger;
+  protected stopped = false;
+  /** Bumped by every (re)connection; callbacks of older attempts are ignored. */
+  protected attempt = 0;
+  protected readonly reconnects = new ReconnectPolicy();
+  protected readonly authRetries = new ReconnectPolicy(AUTH_FAILURE_RECONNECT);
+  /** Set after a refused token: the next attempt refreshes it first. */
+  protected refreshTokenFirst = false;
+  private triedTokenRefresh = false;
+  private retryTimer?: NodeJS.Timeout;
+
+  protected constructor(
+    readonly spec: MailboxSpec,
+    protected readonly deps: D,
+  ) {
+    this.logger = new Logger(`Mailbox ${spec.id}`);
+  }
+
+  start(): void {
+    void this.connect('start');
+  }
+
+  protected abstract connectOnce(event: 'start' | 'retry'): Promise<void>;
+
+  /** Never rejects: anything unexpected (the database unreachable…) is logged and retried with backoff. */
+  protected async connect(event: 'start' | 'retry'): Promise<void> {
+    try {
+      await this.connectOnce(event);
+    } catch (error) {
+      if (this.stopped) return;
+      this.logger.error(`Connecting failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+      this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
+    }
+  }
+
+  /** A new attempt begins: earlier attempts' timers and callbacks stop counting. */
+  protected nextAttempt(): number {
+    clearTimeout(this.retryTimer);
+    return ++this.attempt;
+  }
+
+  protected isCurrent(attempt: number): boolean {
+    return attempt === this.attempt && !this.stopped;
+  }
+
+  /** The mailbox is listening: backoffs start over, and a refused token may be retried again. */
+  protected async listening(): Promise<void> {
+    this.reconnects.connected(this.deps.clock.now());
+    this.authRetries.reset();
+    this.triedTokenRefresh = false;
+    await this.deps.reporter.apply(refOf(this.spec), 'listening', null, this.deps.ownerId);
+  }
+
+  /**
+   * Records a rejected login (state auth_error). Returns true when it scheduled the one quick retry with
+   * a refreshed token (an OAuth token the server refused); otherwise the caller picks the backoff.
+   */
+  protected async loginRejected(reason: StateReason, tokenRefused: boolean): Promise<boolean> {
+    await this.deps.reporter.apply(refOf(this.spec), 'auth_rejected', reason, this.deps.ownerId);
+    if (!tokenRefused || this.triedTokenRefresh) return false;
+    // The server may simply have a stale view of the token: refresh it and try once more soon.
+    this.triedTokenRefresh = true;
+    this.refreshTokenFirst = true;
+    this.retryIn(TOKEN_RETRY_MS);
+    return true;
+  }
+
+  /** Records a dropped connection (state backoff) and schedules the next attempt, at least `minDelayMs` away. */
+  protected async connectionDropped(reason: StateReason, minDelayMs = 0): Promise<void> {
+    await this.deps.reporter.apply(refOf(this.spec), 'dropped', reason, this.deps.ownerId);
+    this.retryIn(Math.max(this.reconnects.nextDelay(this.deps.clock.now()), minDelayMs));
+  }
+
+  protected retryIn(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.connect('retry'), delayMs);
+    this.retryTimer.unref?.();
+  }
+
+  protected cancelRetry(): void {
+    clearTimeout(this.retryTimer);
+  }
+}
