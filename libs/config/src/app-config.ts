@@ -21,6 +21,8 @@ export interface AppConfig {
     connectRatePerHost: number;
     /** Password mailboxes rejected this long are disabled (0: never). */
     authDisableAfterMs: number;
+    /** Each IMAP session fetches past its cursor this often whatever IDLE said, and a session that does not answer is reconnected (0: off). */
+    safetySweepMs: number;
   };
   graph: {
     /** Lifetime asked for a new or renewed Graph subscription (Graph caps message subscriptions). */

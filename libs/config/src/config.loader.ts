@@ -24,6 +24,7 @@ const EXAMPLES: Record<string, string> = {
   SYNC_RECONCILE_INTERVAL_MS: '1000',
   IMAP_CONNECT_RATE_PER_HOST: '200',
   IMAP_AUTH_DISABLE_AFTER_HOURS: '72',
+  IMAP_SAFETY_SWEEP_MINUTES: '15',
   GRAPH_SUBSCRIPTION_MINUTES: '4230',
   GRAPH_SAFETY_DELTA_MINUTES: '15',
   GRAPH_POLL_INTERVAL_SECONDS: '30',
@@ -98,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       reconcileIntervalMs: e.SYNC_RECONCILE_INTERVAL_MS,
       connectRatePerHost: e.IMAP_CONNECT_RATE_PER_HOST,
       authDisableAfterMs: e.IMAP_AUTH_DISABLE_AFTER_HOURS * 3600_000,
+      safetySweepMs: e.IMAP_SAFETY_SWEEP_MINUTES * 60_000,
     },
     graph: {
       subscriptionMinutes: e.GRAPH_SUBSCRIPTION_MINUTES,

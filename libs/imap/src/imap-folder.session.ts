@@ -29,7 +29,16 @@ export interface ImapFolderSessionOptions {
   timeouts?: ImapTimeouts;
   /** Messages published per batch (one Redis round trip, one cursor write). */
   batchSize?: number;
+  /**
+   * Safety sweep: this often (with jitter) the session asks the server for anything past the cursor
+   * itself, whatever IDLE said — a push the server or a middlebox lost is caught, and a connection that
+   * silently died (NAT timeout, half-open TCP) is noticed: a sweep not answered within
+   * min(60 s, the interval) closes the session and the runner reconnects and catches up. 0: off.
+   */
+  sweepIntervalMs?: number;
 }
+
+const SWEEP_TIMEOUT_MAX_MS = 60_000;
 
 const FETCH_QUERY = { uid: true, envelope: true, size: true, internalDate: true } as const;
 
@@ -43,8 +52,9 @@ export class ImapFolderSession extends EventEmitter {
   private readonly client: ImapFlow;
   private uidValidity = 0;
   private lastUid = 0;
-  private syncing = false;
+  private syncing: Promise<void> | null = null;
   private syncAgain = false;
+  private sweepTimer?: NodeJS.Timeout;
   private closing = false;
   private lastFailure: ImapFailure | null = null;
 
@@ -52,7 +62,7 @@ export class ImapFolderSession extends EventEmitter {
     super();
     this.client = new ImapFlow(imapFlowOptions(options.endpoint, options.credential, options.timeouts ?? DEFAULT_IMAP_TIMEOUTS));
     this.client.on('error', (error: unknown) => {
-      this.lastFailure = classifyImapError(error);
+      this.lastFailure ??= classifyImapError(error);
     });
     this.client.on('close', () => {
       if (!this.closing) this.emit('closed', this.lastFailure ?? { kind: 'network', code: 'CONNECTION_LOST', message: 'The server closed the connection' });
@@ -67,6 +77,7 @@ export class ImapFolderSession extends EventEmitter {
       const mailbox = await this.client.mailboxOpen(this.options.folder, { readOnly: true });
       this.uidValidity = Number(mailbox.uidValidity);
       await this.catchUp(mailbox.uidNext);
+      this.scheduleSweep();
     } catch (error) {
       const failure = classifyImapError(error);
       this.closing = true;
@@ -78,6 +89,7 @@ export class ImapFolderSession extends EventEmitter {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    clearTimeout(this.sweepTimer);
     try {
       await Promise.race([this.client.logout(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
     } catch {
@@ -88,14 +100,35 @@ export class ImapFolderSession extends EventEmitter {
   }
 
   /** Fetches anything past the cursor now (used on resync requests and by make-before-break). */
-  requestSync(): void {
-    if (this.closing) return;
+  requestSync(): Promise<void> {
+    if (this.closing) return Promise.resolve();
     if (this.syncing) {
       this.syncAgain = true;
-      return;
+      return this.syncing;
     }
-    this.syncing = true;
-    void this.syncLoop();
+    this.syncing = this.syncLoop().finally(() => (this.syncing = null));
+    return this.syncing;
+  }
+
+  private scheduleSweep(): void {
+    const every = this.options.sweepIntervalMs ?? 0;
+    if (every <= 0 || this.closing) return;
+    this.sweepTimer = setTimeout(() => void this.sweep(Math.min(SWEEP_TIMEOUT_MAX_MS, every)), every * (0.8 + Math.random() * 0.4));
+    this.sweepTimer.unref?.();
+  }
+
+  private async sweep(timeoutMs: number): Promise<void> {
+    let answered = false;
+    const watchdog = setTimeout(() => {
+      if (answered || this.closing) return;
+      this.lastFailure = { kind: 'network', code: 'SWEEP_TIMEOUT', message: `The server did not answer a safety check within ${timeoutMs / 1000} s (dead connection)` };
+      this.client.close();
+    }, timeoutMs);
+    watchdog.unref?.();
+    await this.requestSync();
+    answered = true;
+    clearTimeout(watchdog);
+    this.scheduleSweep();
   }
 
   private async catchUp(uidNext: number): Promise<void> {
@@ -127,11 +160,10 @@ export class ImapFolderSession extends EventEmitter {
       } while (this.syncAgain && !this.closing);
     } catch (error) {
       if (this.closing) return;
-      this.lastFailure = classifyImapError(error);
+      // A sweep that timed out already said why (its close is what failed this fetch).
+      this.lastFailure ??= classifyImapError(error);
       // A failed fetch or publish leaves the cursor where it was; reconnecting catches up from there.
       this.client.close();
-    } finally {
-      this.syncing = false;
     }
   }
 

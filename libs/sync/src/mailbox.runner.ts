@@ -22,6 +22,8 @@ export interface RunnerDependencies {
   /** Lease epoch fencing cursor writes (0 until replicas hold leases). */
   epoch: number;
   authDisableAfterMs: number;
+  /** IMAP safety sweep interval (0: off). */
+  safetySweepMs: number;
   disableMailbox(mailboxId: string): Promise<void>;
 }
 
@@ -125,7 +127,8 @@ export class MailboxRunner extends ReconnectingRunner implements MailboxRunnerLi
 
   private async openSessions(credential: ImapCredential): Promise<ImapFolderSession[]> {
     const sessions = this.spec.folders.map(
-      (folder) => new ImapFolderSession({ endpoint: this.spec.endpoint, credential, folder: folder.path, sink: this.sinkFor(folder) }),
+      (folder) =>
+        new ImapFolderSession({ endpoint: this.spec.endpoint, credential, folder: folder.path, sink: this.sinkFor(folder), sweepIntervalMs: this.deps.safetySweepMs }),
     );
     const results = await Promise.allSettled(sessions.map((session) => session.open()));
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');

@@ -60,6 +60,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       ownerId: config.listener.id,
       epoch: 0,
       authDisableAfterMs: config.listener.authDisableAfterMs,
+      safetySweepMs: config.listener.safetySweepMs,
       disableMailbox: (id) => specs.disable(id),
     };
     const base = config.publicBaseUrl;

@@ -15,3 +15,4 @@ export * from './dovecot';
 export * from './apps-world';
 export * from './fake-graph';
 export * from './graph-world';
+export * from './tcp-proxy';
