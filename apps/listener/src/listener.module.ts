@@ -23,7 +23,7 @@ export class ListenerModule {
       module: ListenerModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config, 'mail-listener-listener'),
+        LoggingModule.forRoot(config, 'mail-listener-listener', { httpRequests: false }),
         PersistenceModule,
         RedisModule,
         CryptoModule,

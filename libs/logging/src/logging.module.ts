@@ -7,11 +7,17 @@ import { REDACT_PATHS } from './redaction';
 /** pino JSON logs with secrets redacted and a request id per HTTP request. */
 @Module({})
 export class LoggingModule {
-  static forRoot(config: AppConfig, appName: string): DynamicModule {
+  /**
+   * `httpRequests: false` (the listener: its HTTP is health and metrics only) logs no requests. That also
+   * keeps nestjs-pino's per-request AsyncLocalStorage off, which would otherwise add promise hooks to every
+   * promise in the process (~7 % of the listener's CPU while it connects thousands of mailboxes).
+   */
+  static forRoot(config: AppConfig, appName: string, options: { httpRequests?: boolean } = {}): DynamicModule {
     return {
       module: LoggingModule,
       imports: [
         LoggerModule.forRoot({
+          ...(options.httpRequests === false ? { forRoutes: [] } : {}),
           pinoHttp: {
             name: appName,
             level: config.logLevel,
