@@ -19,6 +19,8 @@ export interface AppConfig {
     reconcileIntervalMs: number;
     /** New IMAP connections per second per server host (bursts of the same size). */
     connectRatePerHost: number;
+    /** Connection attempts in flight at once, all hosts (they queue beyond, not in the database pool). */
+    connectConcurrency: number;
     /** Password mailboxes rejected this long are disabled (0: never). */
     authDisableAfterMs: number;
     /** Each IMAP session fetches past its cursor this often whatever IDLE said, and a session that does not answer is reconnected (0: off). */

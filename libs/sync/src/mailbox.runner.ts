@@ -7,6 +7,7 @@ import { mailboxResynced, mailReceived } from './mailbox-events';
 import { MailboxSpec, refOf } from './mailbox-spec';
 import { MailboxRunnerLike } from './mailbox-runner-like';
 import { ReconnectingRunner } from './reconnecting-runner';
+import { ConnectSlots } from './connect-slots';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
 
@@ -17,6 +18,8 @@ export interface RunnerDependencies {
   events: MailEventsPublisher;
   metrics: SyncMetrics;
   ramp: ConnectRamp;
+  /** Bounds connection attempts in flight (all hosts). */
+  connectSlots: ConnectSlots;
   clock: Clock;
   ownerId: string;
   /** Lease epoch fencing cursor writes (0 until replicas hold leases). */

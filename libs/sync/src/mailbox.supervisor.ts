@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
 import { ConnectRamp } from '@app/imap';
 import { Clock, CLOCK } from '@app/oauth';
+import { ConnectSlots } from './connect-slots';
 import { FolderCursorStore } from './folder-cursor.store';
 import { MailboxCredentials } from './mailbox-credentials';
 import { GraphMailboxRunner, GraphRunnerDependencies } from './graph/graph-mailbox.runner';
@@ -29,6 +30,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger(MailboxSupervisor.name);
   private readonly runners = new Map<string, MailboxRunnerLike>();
   private readonly ramp: ConnectRamp;
+  private readonly connectSlots: ConnectSlots;
   private readonly dependencies: RunnerDependencies;
   private readonly graphDependencies: GraphRunnerDependencies;
   private timer?: NodeJS.Timeout;
@@ -49,6 +51,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.ramp = new ConnectRamp(config.listener.connectRatePerHost);
+    this.connectSlots = new ConnectSlots(config.listener.connectConcurrency);
     this.dependencies = {
       reporter,
       credentials,
@@ -56,6 +59,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       events,
       metrics,
       ramp: this.ramp,
+      connectSlots: this.connectSlots,
       clock,
       ownerId: config.listener.id,
       epoch: 0,
@@ -85,6 +89,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     clearTimeout(this.timer);
     await this.reconciling;
     this.ramp.close();
+    this.connectSlots.close();
     // Hand the mailboxes back (state pending, no owner) so another replica can take them at once.
     await Promise.all([...this.runners.values()].map((runner) => runner.stop('release').catch(() => undefined)));
     this.runners.clear();
