@@ -7,6 +7,7 @@ import { mailboxResynced, mailReceived } from './mailbox-events';
 import { MailboxSpec, refOf } from './mailbox-spec';
 import { MailboxRunnerLike } from './mailbox-runner-like';
 import { ReconnectingRunner } from './reconnecting-runner';
+import { publishReceived } from './publish-received';
 import { ConnectSlots } from './connect-slots';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
@@ -217,14 +218,7 @@ export class MailboxRunner extends ReconnectingRunner implements MailboxRunnerLi
       },
       deliver: async (messages, uidValidity) => {
         const now = new Date(this.deps.clock.now());
-        await events.publishMany(messages.map((message) => mailReceived(ref, message, now)));
-        metrics.published.inc({ type: 'mail.received' }, messages.length);
-        let lag: number | null = null;
-        for (const message of messages) {
-          if (!message.receivedAt) continue;
-          lag = Math.max(0, (Date.now() - Date.parse(message.receivedAt)) / 1000);
-          metrics.lag.observe(lag);
-        }
+        const lag = await publishReceived({ events, metrics }, messages.map((message) => mailReceived(ref, message, now)));
         await cursors.advance(folder.id, uidValidity, messages[messages.length - 1].uid!, epoch);
         await reporter.recordDelivery(this.spec.id, now, lag);
       },

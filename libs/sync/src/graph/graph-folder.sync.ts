@@ -5,6 +5,7 @@ import { GraphMailboxClient, GraphMessage, GraphNotificationItem, hashClientStat
 import { Clock } from '@app/oauth';
 import { FolderCursorStore } from '../folder-cursor.store';
 import { graphDeltaReset, graphMailReceived } from '../mailbox-events';
+import { publishReceived } from '../publish-received';
 import { MailboxStateReporter } from '../mailbox-state.reporter';
 import { SyncMetrics } from '../sync.metrics';
 import { GraphSubscriptionEvent, GraphSubscriptionState, nextGraphSubscriptionState } from './graph-subscription-state';
@@ -292,13 +293,11 @@ export class GraphFolderSync {
    * row is forgotten.
    */
   private async recreate(subscriptionId: string): Promise<void> {
+    await this.deps.subscriptions.remove(subscriptionId);
     if (this.subscription?.id === subscriptionId) {
-      await this.deps.subscriptions.remove(subscriptionId);
       this.subscription = null;
       this.transition('removed');
       await this.create();
-    } else {
-      await this.deps.subscriptions.remove(subscriptionId);
     }
     this.requestDelta();
   }
@@ -411,15 +410,8 @@ export class GraphFolderSync {
   private async publish(messages: GraphMessage[]): Promise<void> {
     if (messages.length === 0) return;
     const now = new Date(this.deps.clock.now());
-    const received = messages.map((message) => receivedMessageOfGraph(message, this.folder.path));
-    await this.deps.events.publishMany(received.map((message) => graphMailReceived(this.deps.mailbox, message, now)));
-    this.deps.metrics.published.inc({ type: 'mail.received' }, received.length);
-    let lag: number | null = null;
-    for (const message of received) {
-      if (!message.receivedAt) continue;
-      lag = Math.max(0, (Date.now() - Date.parse(message.receivedAt)) / 1000);
-      this.deps.metrics.lag.observe(lag);
-    }
+    const batch = messages.map((message) => graphMailReceived(this.deps.mailbox, receivedMessageOfGraph(message, this.folder.path), now));
+    const lag = await publishReceived(this.deps, batch);
     await this.deps.reporter.recordDelivery(this.deps.mailbox.id, now, lag);
   }
 }
