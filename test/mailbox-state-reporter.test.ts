@@ -43,6 +43,22 @@ describe('MailboxStateReporter', () => {
     await db.drop();
   });
 
+  /** Runs `work` and returns the first word of every statement it sent. */
+  async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+    const statements: string[] = [];
+    const query = source.query.bind(source);
+    const spy = jest.spyOn(source, 'query').mockImplementation((sql: string, parameters?: unknown[]) => {
+      statements.push(sql.trim().split(/\s+/)[0]);
+      return query(sql, parameters);
+    });
+    try {
+      await work();
+    } finally {
+      spy.mockRestore();
+    }
+    return statements;
+  }
+
   const status = async () =>
     (await queryDatabase<Record<string, unknown>>(db.url, `SELECT connection_state, state_version::int AS v, last_error_code, owner_id, auth_failing_since, state_since FROM mailbox_status WHERE mailbox_id = $1`, [mailbox.id]))[0];
 
@@ -84,5 +100,37 @@ describe('MailboxStateReporter', () => {
     await queryDatabase(db.url, `UPDATE mailbox_status SET connection_state = 'pending', state_version = state_version + 1 WHERE mailbox_id = $1`, [mailbox.id]);
     expect(await reporter.apply(mailbox, 'start', null, 'replica-b')).toBe('connecting');
     expect(await status()).toMatchObject({ connection_state: 'connecting', v: 8, owner_id: 'replica-b' });
+  });
+
+  it('writes the changes of one event-loop turn as one statement, re-reading only the rows that moved on', async () => {
+    const [provider] = await queryDatabase<{ id: string }>(db.url, `SELECT provider_id AS id FROM mailboxes WHERE id = $1`, [mailbox.id]);
+    const rows = await queryDatabase<{ id: string; email: string }>(
+      db.url,
+      `INSERT INTO mailboxes (email, provider_id, login, enabled) SELECT 'm' || i || '@x.test', $1, 'm' || i, true FROM generate_series(1, 40) i RETURNING id, email`,
+      [provider.id],
+    );
+    const many = rows.map((row) => ({ id: row.id, email: row.email, externalId: null }));
+    // Nothing known of them yet: one SELECT finds no rows, and one INSERT creates all 40.
+    expect(await statementsOf(() => Promise.all(many.map((m) => reporter.apply(m, 'start', null, 'replica-a'))))).toEqual(['SELECT', 'INSERT']);
+    // The API disables one of them underneath: its stale snapshot must be refused and re-read.
+    await queryDatabase(db.url, `UPDATE mailbox_status SET connection_state = 'disabled', owner_id = NULL, state_version = state_version + 1 WHERE mailbox_id = $1`, [many[7].id]);
+    let states: string[] = [];
+    const statements = await statementsOf(async () => (states = await Promise.all(many.map((m) => reporter.apply(m, 'listening', null, 'replica-a')))));
+    expect(states.filter((state) => state === 'connected')).toHaveLength(39);
+    expect(states[7]).toBe('disabled');
+    // 40 changes in one turn: one UPDATE for all (one of them refused) and one SELECT re-reading that row,
+    // where 'listening' no longer applies.
+    expect(statements).toEqual(['UPDATE', 'SELECT']);
+    const after = await queryDatabase<{ id: string; connection_state: string; v: number }>(
+      db.url,
+      `SELECT mailbox_id AS id, connection_state, state_version::int AS v FROM mailbox_status WHERE mailbox_id = ANY($1::uuid[])`,
+      [many.map((m) => m.id)],
+    );
+    const byId = new Map(after.map((row) => [row.id, row]));
+    expect(byId.get(many[7].id)).toMatchObject({ connection_state: 'disabled', v: 2 });
+    for (const m of many.filter((_, i) => i !== 7)) expect(byId.get(m.id)).toMatchObject({ connection_state: 'connected', v: 2 });
+    const ids = new Set((await events.jobs()).map((job) => job.id));
+    for (const m of many.filter((_, i) => i !== 7)) expect(ids.has(`mailbox.state_changed.${m.id}.2`)).toBe(true);
+    expect(ids.has(`mailbox.state_changed.${many[7].id}.2`)).toBe(false);
   });
 });

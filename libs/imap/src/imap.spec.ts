@@ -1,3 +1,4 @@
+import { imapFlowOptions } from './imap-endpoint';
 import { ConnectRamp } from './connect-ramp';
 import { classifyImapError } from './imap-errors';
 import { receivedMessageOf } from './message-mapper';
@@ -78,5 +79,20 @@ describe('receivedMessageOf', () => {
       receivedAt: '2026-11-21T10:00:00.000Z',
       size: 1234,
     });
+  });
+});
+
+describe('imapFlowOptions', () => {
+  const endpoint = { host: 'imap.example.test', port: 993, secure: true, verifyCertificate: true };
+
+  it('keeps an idle session lean: no COMPRESS (a zlib state per connection), no ENABLE round trip', () => {
+    const options = imapFlowOptions(endpoint, { kind: 'password', login: 'ana', password: 'pw' });
+    expect(options).toMatchObject({ disableCompression: true, disableAutoEnable: true, logger: false });
+  });
+
+  it('verifies the certificate as the provider says, and logs in with the token for OAuth mailboxes', () => {
+    const options = imapFlowOptions({ ...endpoint, verifyCertificate: false }, { kind: 'oauth2', login: 'ana@example.test', accessToken: 'at' });
+    expect(options.tls).toMatchObject({ rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+    expect(options.auth).toEqual({ user: 'ana@example.test', accessToken: 'at' });
   });
 });

@@ -1,7 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { turnBatcher } from '@app/batching';
 import { FolderCursor } from '@app/imap';
+
+interface BaselineWrite {
+  folderId: string;
+  mailboxId: string;
+  uidValidity: number;
+  lastUid: number;
+  epoch: number;
+}
+
+interface AdvanceWrite {
+  folderId: string;
+  uidValidity: number;
+  lastUid: number;
+  epoch: number;
+}
 
 /** A cursor write refused because a newer lease epoch owns the mailbox (another replica took over). */
 export class FencedOutError extends Error {
@@ -16,44 +32,76 @@ export class FencedOutError extends Error {
 /**
  * Per-folder sync positions in Postgres. Writes only ever move a cursor forward, and only for the
  * current lease epoch (`fence_epoch`), so a paused replica cannot move it backwards after a takeover.
+ * The IMAP reads and writes of one event-loop turn (thousands of folders opening, a burst of mail) are
+ * one statement each.
  */
 @Injectable()
 export class FolderCursorStore {
+  private readonly loadOne = turnBatcher<string, FolderCursor>({
+    key: (folderId) => folderId,
+    run: async (folderIds) => {
+      const rows: { folder_id: string; uid_validity: string | null; last_uid: string | null }[] = await this.dataSource.query(
+        `SELECT folder_id, uid_validity, last_uid FROM sync_cursors WHERE folder_id = ANY($1::uuid[])`,
+        [folderIds],
+      );
+      const byId = new Map(rows.map((row) => [row.folder_id, row]));
+      return folderIds.map((id) => {
+        const row = byId.get(id);
+        return { uidValidity: row?.uid_validity ? Number(row.uid_validity) : null, lastUid: row?.last_uid ? Number(row.last_uid) : null };
+      });
+    },
+  });
+
+  private readonly baselineOne = turnBatcher<BaselineWrite, boolean>({
+    key: (write) => write.folderId,
+    run: async (writes) => {
+      const rows: { folder_id: string }[] = await this.dataSource.query(
+        `INSERT INTO sync_cursors (folder_id, mailbox_id, uid_validity, last_uid, fence_epoch, last_synced_at, updated_at)
+         SELECT folder_id, mailbox_id, uid_validity, last_uid, fence_epoch, now(), now()
+         FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[]) AS v(folder_id, mailbox_id, uid_validity, last_uid, fence_epoch)
+         ON CONFLICT (folder_id) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid, fence_epoch = excluded.fence_epoch,
+           last_synced_at = now(), updated_at = now()
+         WHERE sync_cursors.fence_epoch <= excluded.fence_epoch
+         RETURNING folder_id`,
+        [writes.map((w) => w.folderId), writes.map((w) => w.mailboxId), writes.map((w) => w.uidValidity), writes.map((w) => w.lastUid), writes.map((w) => w.epoch)],
+      );
+      const written = new Set(rows.map((row) => row.folder_id));
+      return writes.map((w) => written.has(w.folderId));
+    },
+  });
+
+  private readonly advanceOne = turnBatcher<AdvanceWrite, boolean>({
+    key: (write) => write.folderId,
+    run: async (writes) => {
+      const [rows]: [{ folder_id: string }[], number] = await this.dataSource.query(
+        `UPDATE sync_cursors c SET last_uid = GREATEST(c.last_uid, v.last_uid), fence_epoch = v.fence_epoch, last_synced_at = now(), updated_at = now()
+         FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[]) AS v(folder_id, uid_validity, last_uid, fence_epoch)
+         WHERE c.folder_id = v.folder_id AND c.uid_validity = v.uid_validity AND c.fence_epoch <= v.fence_epoch
+         RETURNING c.folder_id`,
+        [writes.map((w) => w.folderId), writes.map((w) => w.uidValidity), writes.map((w) => w.lastUid), writes.map((w) => w.epoch)],
+      );
+      const written = new Set(rows.map((row) => row.folder_id));
+      return writes.map((w) => written.has(w.folderId));
+    },
+  });
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  async load(folderId: string): Promise<FolderCursor> {
-    const [row]: { uid_validity: string | null; last_uid: string | null }[] = await this.dataSource.query(
-      `SELECT uid_validity, last_uid FROM sync_cursors WHERE folder_id = $1`,
-      [folderId],
-    );
-    return { uidValidity: row?.uid_validity ? Number(row.uid_validity) : null, lastUid: row?.last_uid ? Number(row.last_uid) : null };
+  load(folderId: string): Promise<FolderCursor> {
+    return this.loadOne(folderId);
   }
 
   /** Sets a new starting point (first subscription, or UIDVALIDITY changed). */
   async baseline(folderId: string, mailboxId: string, uidValidity: number, lastUid: number, epoch: number): Promise<void> {
-    const rows: unknown[] = await this.dataSource.query(
-      `INSERT INTO sync_cursors (folder_id, mailbox_id, uid_validity, last_uid, fence_epoch, last_synced_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, now(), now())
-       ON CONFLICT (folder_id) DO UPDATE SET uid_validity = $3, last_uid = $4, fence_epoch = $5, last_synced_at = now(), updated_at = now()
-       WHERE sync_cursors.fence_epoch <= $5
-       RETURNING folder_id`,
-      [folderId, mailboxId, uidValidity, lastUid, epoch],
-    );
-    if (rows.length === 0) throw new FencedOutError(folderId, epoch);
+    if (!(await this.baselineOne({ folderId, mailboxId, uidValidity, lastUid, epoch }))) throw new FencedOutError(folderId, epoch);
   }
 
   /** Moves the cursor to `lastUid` if that is forward; a cursor already further on stays. */
   async advance(folderId: string, uidValidity: number, lastUid: number, epoch: number): Promise<void> {
-    const [rows]: [unknown[], number] = await this.dataSource.query(
-      `UPDATE sync_cursors SET last_uid = GREATEST(last_uid, $3), fence_epoch = $4, last_synced_at = now(), updated_at = now()
-       WHERE folder_id = $1 AND uid_validity = $2 AND fence_epoch <= $4
-       RETURNING folder_id`,
-      [folderId, uidValidity, lastUid, epoch],
-    );
-    if (rows.length === 0) {
-      const current = await this.load(folderId);
-      if (current.uidValidity === uidValidity) throw new FencedOutError(folderId, epoch);
-    }
+    if (await this.advanceOne({ folderId, uidValidity, lastUid, epoch })) return;
+    // Not moved: a newer epoch owns it (fenced out), or the folder has another UIDVALIDITY by now.
+    const current = await this.load(folderId);
+    if (current.uidValidity === uidValidity) throw new FencedOutError(folderId, epoch);
   }
 
   /** Graph: the folder's id at Graph, its stored delta link, when the last delta round finished, and the pending baseline. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { turnBatcher } from '@app/batching';
 import { SecretBox } from '@app/crypto';
 import { ImapCredential } from '@app/imap';
 import { Clock, CLOCK, findMailboxToken, OAuthTokenStore, TokenRefresher } from '@app/oauth';
@@ -31,6 +32,19 @@ const MIN_TOKEN_VALIDITY_MS = 3 * 60_000;
 /** The login secret of a mailbox: its decrypted password, or a valid OAuth access token (refreshed if needed). */
 @Injectable()
 export class MailboxCredentials {
+  /** Stored (encrypted) passwords, read together for the mailboxes connecting in one event-loop turn. */
+  private readonly encryptedPassword = turnBatcher<string, string | null>({
+    key: (mailboxId) => mailboxId,
+    run: async (mailboxIds) => {
+      const rows: { mailbox_id: string; password_encrypted: string }[] = await this.dataSource.query(
+        `SELECT mailbox_id, password_encrypted FROM mailbox_credentials WHERE mailbox_id = ANY($1::uuid[])`,
+        [mailboxIds],
+      );
+      const byId = new Map(rows.map((row) => [row.mailbox_id, row.password_encrypted]));
+      return mailboxIds.map((id) => byId.get(id) ?? null);
+    },
+  });
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly secrets: SecretBox,
@@ -41,9 +55,9 @@ export class MailboxCredentials {
 
   async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean } = {}): Promise<ResolvedCredential> {
     if (mailbox.authMethod === 'basic') {
-      const [row]: { password_encrypted: string }[] = await this.dataSource.query(`SELECT password_encrypted FROM mailbox_credentials WHERE mailbox_id = $1`, [mailbox.id]);
-      if (!row) throw new CredentialUnavailableError('NO_PASSWORD', 'No password is stored for this mailbox');
-      return { credential: { kind: 'password', login: mailbox.login, password: this.secrets.decrypt(row.password_encrypted, secretContext.mailboxPassword(mailbox.id)) }, expiresAt: null, tokenId: null };
+      const encrypted = await this.encryptedPassword(mailbox.id);
+      if (encrypted === null) throw new CredentialUnavailableError('NO_PASSWORD', 'No password is stored for this mailbox');
+      return { credential: { kind: 'password', login: mailbox.login, password: this.secrets.decrypt(encrypted, secretContext.mailboxPassword(mailbox.id)) }, expiresAt: null, tokenId: null };
     }
     let token = await findMailboxToken(this.dataSource, mailbox, mailbox.appOnly);
     if (!token || token.state !== 'active') {
