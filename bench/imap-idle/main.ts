@@ -3,9 +3,10 @@
  *
  *   npm run bench:imap-idle -- [--mailboxes=1000,3000,10000] [--samples=200] [--burst=500]
  *
- * For each N: seeds N Dovecot users and N mailboxes (password login), starts the built listener as its
- * own process, and prints the time until all N are connected, the listener's RSS (before any mailbox,
- * and per mailbox), its CPU while every session idles, the APPEND → job-in-`mail-events` latency
+ * For each N: seeds N Dovecot users and N mailboxes (password login), measures Dovecot's own floor (the
+ * same N logins by a minimal pipelined client), starts the built listener as its own process, and prints
+ * the time until all N are connected, the listener's RSS (before any mailbox, and per mailbox; the JS
+ * heap per mailbox beside it), its CPU while every session idles (and per 10 s of that minute), the APPEND → job-in-`mail-events` latency
  * (p50/p99) on idle (hibernated) sessions, and the same for a burst of mail to many mailboxes at once.
  * Needs Postgres (DATABASE_URL), Redis (REDIS_URL), Dovecot, root, and `npm run build` (the script runs it).
  */
@@ -25,6 +26,7 @@ import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort
 import { runMigrations, dataSourceOptions } from '@app/persistence';
 import { DataSource } from 'typeorm';
 import { cpuSeconds, percentile, rssBytes } from './proc-stats';
+import { rawIdleFloor } from './raw-idle-floor';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -34,6 +36,14 @@ function arg(name: string, fallback: string): string {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The listener's own `nodejs_heap_size_used_bytes` (prom-client default metrics). */
+async function heapUsed(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const match = /^\w*nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text);
+  if (!match) throw new Error('nodejs_heap_size_used_bytes missing from /metrics');
+  return Number(match[1]);
+}
 
 async function waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -47,6 +57,12 @@ async function waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
 interface Round {
   mailboxes: number;
   connectSeconds: number;
+  /** The same logins by a client that costs next to nothing (see rawIdleFloor): the server's own time. */
+  floorSeconds: number;
+  /** JS heap in use (the listener's own metric) per mailbox, beside the RSS-based figure. */
+  heapPerMailboxKiB: number;
+  /** CPU % of each 10 s of the idle minute. */
+  idleCpuBuckets: number[];
   fixedRssMiB: number;
   perMailboxKiB: number;
   idleCpuPercent: number;
@@ -81,7 +97,12 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     // Seed: Dovecot users (own uid each, so inotify limits are per user) and mailboxes in bulk.
     const emails = Array.from({ length: n }, (_, i) => `m${i}@bench.test`);
     console.log('  adding Dovecot users');
-    await dovecot.addUsers(emails.map((username) => ({ username, password: `pw-${username}` })));
+    const users = emails.map((username) => ({ username, password: `pw-${username}` }));
+    await dovecot.addUsers(users);
+    // Dovecot's floor on this machine. It also creates every user's mail store, as a real server has.
+    const floor = await rawIdleFloor(dovecot.port, users);
+    console.log(`  floor: ${floor.sessions} sessions idling in ${floor.seconds.toFixed(1)} s with a minimal client`);
+    await sleep(10_000);
     console.log('  seeding mailboxes');
     const box = new SecretBox(KeyRing.fromBase64(key));
     const pg = new Client({ connectionString: db.url });
@@ -128,6 +149,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     await waitHealthy(`http://127.0.0.1:${port}/health/ready`);
     await sleep(3000);
     const fixedRss = rssBytes(pid);
+    const fixedHeap = await heapUsed(port);
 
     console.log(`  listener up (RSS ${(fixedRss / 2 ** 20).toFixed(0)} MiB); enabling ${n} mailboxes`);
     const started = Date.now();
@@ -149,9 +171,15 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     await sleep(10_000);
     // 60 s of a quiet fleet (the supervisor's cheap version query every second; its full comparison runs every 5 min).
     const cpu0 = cpuSeconds(pid);
-    await sleep(60_000);
+    const idleCpuBuckets: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const bucket0 = cpuSeconds(pid);
+      await sleep(10_000);
+      idleCpuBuckets.push(((cpuSeconds(pid) - bucket0) / 10) * 100);
+    }
     const idleCpuPercent = ((cpuSeconds(pid) - cpu0) / 60) * 100;
     const rss = rssBytes(pid);
+    const heap = await heapUsed(port);
 
     const idOf = (m: { id: string }, uidValidity: number, uid: number) => `mail.received.${m.id}.${folderKey('INBOX')}.${uidValidity}.${uid}`;
     const waitSeen = async (ids: string[], timeoutMs: number) => {
@@ -195,6 +223,9 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     return {
       mailboxes: n,
       connectSeconds,
+      floorSeconds: floor.seconds,
+      heapPerMailboxKiB: (heap - fixedHeap) / n / 1024,
+      idleCpuBuckets,
       fixedRssMiB: fixedRss / 2 ** 20,
       perMailboxKiB: (rss - fixedRss) / n / 1024,
       idleCpuPercent,
@@ -227,10 +258,10 @@ async function main(): Promise<void> {
     results.push(r);
     console.log(JSON.stringify(r));
   }
-  console.log('\nmailboxes | connect all | fixed RSS | per mailbox | idle CPU | idle p50/p99 (APPEND→job) | burst p50/p99 (APPEND ack→job), first APPEND→last job (APPENDs alone) | Dovecot procs');
+  console.log('\nmailboxes | connect all (minimal client) | fixed RSS | per mailbox RSS (heap) | idle CPU (per 10 s) | idle p50/p99 (APPEND→job) | burst p50/p99 (APPEND ack→job), first APPEND→last job (APPENDs alone) | Dovecot procs');
   for (const r of results) {
     console.log(
-      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(9)} s | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(7)} KiB | ${r.idleCpuPercent.toFixed(2).padStart(6)} % | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.dovecotProcesses}`,
+      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(6)} s (${r.floorSeconds.toFixed(1)} s) | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(5)} KiB (${r.heapPerMailboxKiB.toFixed(1)} KiB) | ${r.idleCpuPercent.toFixed(2)} % (${r.idleCpuBuckets.map((b) => b.toFixed(1)).join(' ')}) | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.dovecotProcesses}`,
     );
   }
 }
