@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, runMigrations } from '@app/persistence';
 import { FencedOutError, FolderCursorStore } from '@app/sync';
-import { createTestDatabase, queryDatabase, TestDatabase } from '@app/testing';
+import { createTestDatabase, queryDatabase, statementsOf, TestDatabase } from '@app/testing';
 
 /** IMAP cursors against real Postgres: the reads and writes of one event-loop turn are one statement each. */
 describe('FolderCursorStore', () => {
@@ -39,29 +39,13 @@ describe('FolderCursorStore', () => {
     await db.drop();
   });
 
-  /** Runs `work` and returns the first word of every statement it sent. */
-  async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
-    const statements: string[] = [];
-    const query = source.query.bind(source);
-    const spy = jest.spyOn(source, 'query').mockImplementation((sql: string, parameters?: unknown[]) => {
-      statements.push(sql.trim().split(/\s+/)[0]);
-      return query(sql, parameters);
-    });
-    try {
-      await work();
-    } finally {
-      spy.mockRestore();
-    }
-    return statements;
-  }
-
   it('loads, baselines and advances 30 folders with one statement each', async () => {
     let loaded: Awaited<ReturnType<FolderCursorStore['load']>>[] = [];
-    expect(await statementsOf(async () => (loaded = await Promise.all(folders.map((f) => store.load(f.id)))))).toEqual(['SELECT']);
+    expect(await statementsOf(source, async () => (loaded = await Promise.all(folders.map((f) => store.load(f.id)))))).toEqual(['SELECT']);
     expect(loaded.every((cursor) => cursor.uidValidity === null && cursor.lastUid === null)).toBe(true);
 
-    expect(await statementsOf(() => Promise.all(folders.map((f, i) => store.baseline(f.id, f.mailboxId, 7, 100 + i, 0))))).toEqual(['INSERT']);
-    expect(await statementsOf(() => Promise.all(folders.map((f) => store.advance(f.id, 7, 500, 0))))).toEqual(['UPDATE']);
+    expect(await statementsOf(source, () => Promise.all(folders.map((f, i) => store.baseline(f.id, f.mailboxId, 7, 100 + i, 0))))).toEqual(['INSERT']);
+    expect(await statementsOf(source, () => Promise.all(folders.map((f) => store.advance(f.id, 7, 500, 0))))).toEqual(['UPDATE']);
 
     const rows = await queryDatabase<{ last_uid: string }>(db.url, `SELECT last_uid FROM sync_cursors WHERE folder_id = ANY($1::uuid[])`, [folders.map((f) => f.id)]);
     expect(rows.map((row) => Number(row.last_uid))).toEqual(folders.map(() => 500));

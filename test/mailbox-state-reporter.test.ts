@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { MailEventsPublisher } from '@app/events';
 import { dataSourceOptions, runMigrations } from '@app/persistence';
 import { MailboxStateReporter } from '@app/sync';
-import { createTestDatabase, ManualClock, queryDatabase, TestDatabase, testConfig, TestMailEvents } from '@app/testing';
+import { createTestDatabase, ManualClock, queryDatabase, statementsOf, TestDatabase, testConfig, TestMailEvents } from '@app/testing';
 
 /** The reporter's single-statement writes against real Postgres: first row, updates, and rows changed under it. */
 describe('MailboxStateReporter', () => {
@@ -42,22 +42,6 @@ describe('MailboxStateReporter', () => {
     await source.destroy();
     await db.drop();
   });
-
-  /** Runs `work` and returns the first word of every statement it sent. */
-  async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
-    const statements: string[] = [];
-    const query = source.query.bind(source);
-    const spy = jest.spyOn(source, 'query').mockImplementation((sql: string, parameters?: unknown[]) => {
-      statements.push(sql.trim().split(/\s+/)[0]);
-      return query(sql, parameters);
-    });
-    try {
-      await work();
-    } finally {
-      spy.mockRestore();
-    }
-    return statements;
-  }
 
   const status = async () =>
     (await queryDatabase<Record<string, unknown>>(db.url, `SELECT connection_state, state_version::int AS v, last_error_code, owner_id, auth_failing_since, state_since FROM mailbox_status WHERE mailbox_id = $1`, [mailbox.id]))[0];
@@ -111,11 +95,11 @@ describe('MailboxStateReporter', () => {
     );
     const many = rows.map((row) => ({ id: row.id, email: row.email, externalId: null }));
     // Nothing known of them yet: one SELECT finds no rows, and one INSERT creates all 40.
-    expect(await statementsOf(() => Promise.all(many.map((m) => reporter.apply(m, 'start', null, 'replica-a'))))).toEqual(['SELECT', 'INSERT']);
+    expect(await statementsOf(source, () => Promise.all(many.map((m) => reporter.apply(m, 'start', null, 'replica-a'))))).toEqual(['SELECT', 'INSERT']);
     // The API disables one of them underneath: its stale snapshot must be refused and re-read.
     await queryDatabase(db.url, `UPDATE mailbox_status SET connection_state = 'disabled', owner_id = NULL, state_version = state_version + 1 WHERE mailbox_id = $1`, [many[7].id]);
     let states: string[] = [];
-    const statements = await statementsOf(async () => (states = await Promise.all(many.map((m) => reporter.apply(m, 'listening', null, 'replica-a')))));
+    const statements = await statementsOf(source, async () => (states = await Promise.all(many.map((m) => reporter.apply(m, 'listening', null, 'replica-a')))));
     expect(states.filter((state) => state === 'connected')).toHaveLength(39);
     expect(states[7]).toBe('disabled');
     // 40 changes in one turn: one UPDATE for all (one of them refused) and one SELECT re-reading that row,

@@ -16,3 +16,4 @@ export * from './apps-world';
 export * from './fake-graph';
 export * from './graph-world';
 export * from './tcp-proxy';
+export * from './statement-log';
