@@ -1,4 +1,4 @@
-import { roundsOfDistinctKeys, turnBatcher } from './turn-batcher';
+import { answeredBy, answersByKey, roundsOfDistinctKeys, turnBatcher } from './turn-batcher';
 
 describe('turnBatcher', () => {
   it('sends the calls of one turn as one batch and answers each in order', async () => {
@@ -9,14 +9,15 @@ describe('turnBatcher', () => {
     expect(batches).toEqual([[1, 2, 3]]);
   });
 
-  it('collects calls from several callbacks of the same poll phase (I/O callbacks, timers firing together)', async () => {
+  it('collects calls from several callbacks of one loop phase (as socket callbacks of one poll phase)', async () => {
     const batches: number[][] = [];
     const echo = turnBatcher<number, number>({ key: String, run: async (items) => (batches.push(items), items) });
     const answers = await new Promise<number[]>((resolve) => {
       const pending: Promise<number>[] = [];
-      // Three timers due at the same moment fire in one timers phase, each its own callback.
-      for (const n of [1, 2, 3]) setTimeout(() => pending.push(echo(n)), 0);
-      setTimeout(() => void Promise.all(pending).then(resolve), 0);
+      // Three immediates run in one check phase, each its own callback. (Not timers: each setTimeout
+      // reads the clock, so under load two "simultaneous" timers can fall into different loop turns.)
+      for (const n of [1, 2, 3]) setImmediate(() => pending.push(echo(n)));
+      setImmediate(() => void Promise.all(pending).then(resolve));
     });
     expect(answers).toEqual([1, 2, 3]);
     expect(batches).toEqual([[1, 2, 3]]);
@@ -61,5 +62,20 @@ describe('turnBatcher', () => {
 describe('roundsOfDistinctKeys', () => {
   it('puts the n-th occurrence of a key in round n', () => {
     expect(roundsOfDistinctKeys(['a', 'b', 'a', 'c', 'b', 'a'], (k) => k)).toEqual([[0, 1, 3], [2, 4], [5]]);
+  });
+});
+
+describe('answeredBy', () => {
+  it('answers true only for items whose id the statement returned, in item order', () => {
+    const items = [{ id: 'a' }, { id: 'b' }, { id: 'c' }];
+    expect(answeredBy(items, (i) => i.id, ['c', 'a'])).toEqual([true, false, true]);
+    expect(answeredBy(items, (i) => i.id, [])).toEqual([false, false, false]);
+  });
+});
+
+describe('answersByKey', () => {
+  it('answers each requested id from its row, in request order, and from undefined when there is none', () => {
+    const rows = [{ id: 'c', v: 3 }, { id: 'a', v: 1 }];
+    expect(answersByKey(['a', 'b', 'c'], rows, (row) => row.id, (row) => row?.v ?? null)).toEqual([1, null, 3]);
   });
 });

@@ -52,3 +52,21 @@ export function roundsOfDistinctKeys<I>(items: readonly I[], key: (item: I) => s
   });
   return rounds;
 }
+
+/**
+ * For a batched read (`WHERE id = ANY($1)`): one answer per requested id, in request order, made from
+ * that id's row or from `undefined` when the statement returned none.
+ */
+export function answersByKey<R, O>(ids: readonly string[], rows: readonly R[], rowId: (row: R) => string, answer: (row: R | undefined) => O): O[] {
+  const byId = new Map(rows.map((row) => [rowId(row), row]));
+  return ids.map((id) => answer(byId.get(id)));
+}
+
+/**
+ * For a batched write whose statement returns the ids of the rows it changed (`RETURNING id`): true for
+ * each item whose row was written, false for one a condition held back (fenced out, version moved on).
+ */
+export function answeredBy<I>(items: readonly I[], id: (item: I) => string, returnedIds: Iterable<string>): boolean[] {
+  const written = new Set(returnedIds);
+  return items.map((item) => written.has(id(item)));
+}

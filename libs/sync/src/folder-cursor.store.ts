@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { turnBatcher } from '@app/batching';
+import { answeredBy, answersByKey, turnBatcher } from '@app/batching';
 import { FolderCursor } from '@app/imap';
 
 interface BaselineWrite {
@@ -44,11 +44,10 @@ export class FolderCursorStore {
         `SELECT folder_id, uid_validity, last_uid FROM sync_cursors WHERE folder_id = ANY($1::uuid[])`,
         [folderIds],
       );
-      const byId = new Map(rows.map((row) => [row.folder_id, row]));
-      return folderIds.map((id) => {
-        const row = byId.get(id);
-        return { uidValidity: row?.uid_validity ? Number(row.uid_validity) : null, lastUid: row?.last_uid ? Number(row.last_uid) : null };
-      });
+      return answersByKey(folderIds, rows, (row) => row.folder_id, (row) => ({
+        uidValidity: row?.uid_validity ? Number(row.uid_validity) : null,
+        lastUid: row?.last_uid ? Number(row.last_uid) : null,
+      }));
     },
   });
 
@@ -65,8 +64,7 @@ export class FolderCursorStore {
          RETURNING folder_id`,
         [writes.map((w) => w.folderId), writes.map((w) => w.mailboxId), writes.map((w) => w.uidValidity), writes.map((w) => w.lastUid), writes.map((w) => w.epoch)],
       );
-      const written = new Set(rows.map((row) => row.folder_id));
-      return writes.map((w) => written.has(w.folderId));
+      return answeredBy(writes, (w) => w.folderId, rows.map((row) => row.folder_id));
     },
   });
 
@@ -80,8 +78,7 @@ export class FolderCursorStore {
          RETURNING c.folder_id`,
         [writes.map((w) => w.folderId), writes.map((w) => w.uidValidity), writes.map((w) => w.lastUid), writes.map((w) => w.epoch)],
       );
-      const written = new Set(rows.map((row) => row.folder_id));
-      return writes.map((w) => written.has(w.folderId));
+      return answeredBy(writes, (w) => w.folderId, rows.map((row) => row.folder_id));
     },
   });
 

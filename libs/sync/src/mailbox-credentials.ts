@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { turnBatcher } from '@app/batching';
+import { answersByKey, turnBatcher } from '@app/batching';
 import { SecretBox } from '@app/crypto';
 import { ImapCredential } from '@app/imap';
 import { Clock, CLOCK, findMailboxToken, OAuthTokenStore, TokenRefresher } from '@app/oauth';
@@ -40,8 +40,7 @@ export class MailboxCredentials {
         `SELECT mailbox_id, password_encrypted FROM mailbox_credentials WHERE mailbox_id = ANY($1::uuid[])`,
         [mailboxIds],
       );
-      const byId = new Map(rows.map((row) => [row.mailbox_id, row.password_encrypted]));
-      return mailboxIds.map((id) => byId.get(id) ?? null);
+      return answersByKey(mailboxIds, rows, (row) => row.mailbox_id, (row) => row?.password_encrypted ?? null);
     },
   });
 

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AuthMethod, ConnectionState } from '@app/persistence';
-import { StatusSnapshot } from './mailbox-state.reporter';
+import { StatusSnapshot, statusSnapshotOf } from './mailbox-state.reporter';
 import { DEFAULT_GRAPH_BASE_URL } from '@app/providers';
 import { MailboxSpec } from './mailbox-spec';
 
@@ -71,9 +71,7 @@ export class MailboxSpecsLoader {
       const graphBase = (row.graph_base_url ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '');
       desired.set(row.id, {
         resyncRequestedAt: row.resync_requested_at,
-        status: row.connection_state
-          ? { state: row.connection_state, version: Number(row.state_version), lastErrorCode: row.last_error_code, ownerId: row.owner_id, exists: true }
-          : { state: 'pending', version: 0, lastErrorCode: null, ownerId: null, exists: false },
+        status: statusSnapshotOf(row),
         spec: {
           id: row.id,
           email: row.email,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { turnBatcher } from '@app/batching';
+import { answeredBy, answersByKey, turnBatcher } from '@app/batching';
 import { MailboxRef, MailEventsPublisher } from '@app/events';
 import { ConnectionState } from '@app/persistence';
 import { Clock, CLOCK } from '@app/oauth';
@@ -51,6 +51,12 @@ export interface StatusSnapshot {
   lastErrorCode: string | null;
   ownerId: string | null;
   exists: boolean;
+}
+
+/** The snapshot of a status row's columns; no row (or a LEFT JOIN that found none) is `pending` at version 0. */
+export function statusSnapshotOf(row: { [K in keyof StatusRow]: StatusRow[K] | null } | undefined): StatusSnapshot {
+  if (!row?.connection_state) return { state: 'pending', version: 0, lastErrorCode: null, ownerId: null, exists: false };
+  return { state: row.connection_state, version: Number(row.state_version), lastErrorCode: row.last_error_code, ownerId: row.owner_id, exists: true };
 }
 
 export interface StateReason {
@@ -136,12 +142,7 @@ export class MailboxStateReporter {
       `SELECT mailbox_id, connection_state, state_version, last_error_code, owner_id FROM mailbox_status WHERE mailbox_id = ANY($1::uuid[])`,
       [mailboxIds],
     );
-    const byId = new Map(rows.map((row) => [row.mailbox_id, row]));
-    return mailboxIds.map((id) => {
-      const row = byId.get(id);
-      if (!row) return { state: 'pending', version: 0, lastErrorCode: null, ownerId: null, exists: false };
-      return { state: row.connection_state, version: Number(row.state_version), lastErrorCode: row.last_error_code, ownerId: row.owner_id, exists: true };
-    });
+    return answersByKey(mailboxIds, rows, (row) => row.mailbox_id, statusSnapshotOf);
   }
 
   /**
@@ -202,8 +203,7 @@ export class MailboxStateReporter {
         column((u) => u.expectedState),
       ],
     );
-    const updated = new Set(rows.map((row) => row.mailbox_id));
-    return updates.map((u) => updated.has(u.mailboxId));
+    return answeredBy(updates, (u) => u.mailboxId, rows.map((row) => row.mailbox_id));
   }
 
   /** Mailboxes without a status row yet (bulk-imported): the first write creates it, unless someone else just did. */
@@ -226,8 +226,7 @@ export class MailboxStateReporter {
         inserts.map((i) => i.authStart),
       ],
     );
-    const created = new Set(rows.map((row) => row.mailbox_id));
-    return inserts.map((i) => created.has(i.mailboxId));
+    return answeredBy(inserts, (i) => i.mailboxId, rows.map((row) => row.mailbox_id));
   }
 
   async current(mailboxId: string): Promise<ConnectionState | null> {
