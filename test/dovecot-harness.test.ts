@@ -5,6 +5,9 @@
  * Measurements (APPEND → EXISTS delays, processes and memory for 200 idle sessions) are printed at the end.
  */
 import { existsSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { request } from 'undici';
@@ -253,6 +256,25 @@ describe('DovecotServer: plain IMAP on loopback', () => {
       expect(inbox.exists).toBe(countBefore);
     } finally {
       await again.logout();
+    }
+  });
+
+  it('restart starts even when a socket of the stopped run is still bound (orphaned by file descriptors in flight)', async () => {
+    // After 10,000 sessions the kernel kept imap-hibernate's listening socket alive with no Dovecot
+    // process behind it, and the new master refused to start. A listener of ours on that path is the
+    // same situation as far as the master can tell: connecting to the path does not fail.
+    await dovecot.stop();
+    const path = join(dovecot.dir, 'run', 'imap-hibernate');
+    await unlink(path).catch(() => undefined);
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => squatter.listen(path, resolve));
+    try {
+      await dovecot.restart();
+      const again = client(dovecot, { user: ANA, pass: 'ana-password' });
+      await again.connect();
+      await again.logout();
+    } finally {
+      squatter.close();
     }
   });
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -394,7 +394,20 @@ export class DovecotServer {
   async restart(): Promise<void> {
     if (this.destroyed) throw new Error('DovecotServer was destroyed');
     await this.stop();
+    await this.removeStaleSockets();
     await this.launch();
+  }
+
+  /**
+   * After thousands of sessions, imap processes may die with their client sockets still in flight to
+   * imap-hibernate (passed as SCM_RIGHTS, never received). The kernel then keeps imap-hibernate's
+   * listening socket alive with no process behind it, a connect to it does not get ECONNREFUSED, and the
+   * new master refuses to start ("Socket already exists"). Nothing of ours runs at this point, so the
+   * socket files can go.
+   */
+  private async removeStaleSockets(): Promise<void> {
+    const entries = await readdir(this.paths.baseDir, { withFileTypes: true }).catch(() => []);
+    await Promise.all(entries.filter((entry) => entry.isSocket()).map((entry) => unlink(join(this.paths.baseDir, entry.name)).catch(() => undefined)));
   }
 
   /** Stops and deletes the temp dir. Idempotent. */
