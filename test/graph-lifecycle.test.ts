@@ -111,7 +111,12 @@ describe('Graph subscription lifecycle (fake Graph + Entra ID, real API, listene
     it('a message notified while the other folders are still being opened is not lost', async () => {
       const address = email('opening');
       world.addUser(address);
-      world.graph.setResponseDelay(250);
+      // The inbox goes ahead; the four other folders' calls are held back 1.5 s, so the mailbox is surely
+      // still connecting once the inbox is caught up (with one delay for all, the folders finished within
+      // a few ms of each other and a loaded run could miss the window).
+      const others = ['archive', 'sentitems', 'drafts', 'deleteditems'];
+      const held = [...others, ...others.map((name) => encodeURIComponent(world.graph.folderId(address, name)))];
+      world.graph.setResponseDelay(1_500, new RegExp(held.map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'i'));
       try {
         const mailbox = await world.mailbox(address, { folders: ['INBOX', 'Archive', 'SentItems', 'Drafts', 'DeletedItems'] });
         const inbox = world.graph.folderId(address, 'inbox');

@@ -38,6 +38,8 @@ interface ThrottleRule {
 
 /** Per-request state the pipeline needs besides what the routes see. */
 interface PipelineState {
+  /** The request path (the response delay may apply to some paths only). */
+  path: string;
   delayed: boolean;
   /** Throttled or over the concurrency limit: answered at once, without the response delay. */
   rejected: boolean;
@@ -78,6 +80,7 @@ export class FakeGraph {
   private readonly maxInFlight = new Map<string, number>();
   private readonly pipeline = new WeakMap<GraphCall, PipelineState>();
   private responseDelayMs = 0;
+  private responseDelayPaths: RegExp | null = null;
 
   private constructor(
     private readonly server: ListeningServer,
@@ -322,9 +325,13 @@ export class FakeGraph {
     });
   }
 
-  /** Every API response is held back this long (to measure a client's own overhead above Graph's). */
-  setResponseDelay(ms: number): void {
+  /**
+   * Every API response is held back this long (to measure a client's own overhead above Graph's), or
+   * only those whose path matches `paths` (to hold some folders back while others go ahead).
+   */
+  setResponseDelay(ms: number, paths?: RegExp): void {
     this.responseDelayMs = Math.max(0, ms);
+    this.responseDelayPaths = paths ?? null;
   }
 
   get requests(): FakeGraphRequest[] {
@@ -404,7 +411,7 @@ export class FakeGraph {
       requestId,
     };
     this.requestLog.push(entry);
-    const state: PipelineState = { delayed: false, rejected: false };
+    const state: PipelineState = { path: url.pathname, delayed: false, rejected: false };
     const done = () => {
       if (!entry.endedAt) {
         entry.status = res.statusCode;
@@ -486,7 +493,7 @@ export class FakeGraph {
 
   private async delay(state: PipelineState): Promise<void> {
     state.delayed = true;
-    if (this.responseDelayMs > 0) await sleep(this.responseDelayMs);
+    if (this.responseDelayMs > 0 && (!this.responseDelayPaths || this.responseDelayPaths.test(state.path))) await sleep(this.responseDelayMs);
   }
 
   private sendError(res: ServerResponse, error: GraphError, requestId: string, clientRequestId: string): void {
