@@ -377,9 +377,9 @@ describe('Graph webhook receiver (real API, Postgres, Redis)', () => {
       expect(metrics).toMatch(/^mail_listener_graph_notifications_total\{[^}]*result="forged"[^}]*\} 1$/m);
       expect(metrics).toMatch(/^mail_listener_graph_notifications_total\{[^}]*result="accepted"[^}]*\} 0$/m);
 
-      const output = processes.at(-1)!.output();
-      expect(output).toMatch(/not enqueued, answering 503/);
-      expect(output).toMatch(/missing or wrong clientState/);
+      const app = processes.at(-1)!;
+      await app.waitForOutput(/not enqueued, answering 503/);
+      const output = await app.waitForOutput(/missing or wrong clientState/);
       for (const secret of secrets) expect(output).not.toContain(secret);
     });
 
@@ -394,9 +394,9 @@ describe('Graph webhook receiver (real API, Postgres, Redis)', () => {
       const stored = await jobs();
       expect(stored.flatMap((job) => job.data.items.map((item) => item.messageId ?? item.lifecycleEvent)).sort()).toEqual(['logged', 'reauthorizationRequired']);
 
-      const output = processes.at(-1)!.output();
-      expect(output).toMatch(/"path":"\/v1\/graph\/notifications"/);
-      expect(output).toMatch(/missing or wrong clientState/);
+      const app = processes.at(-1)!;
+      await app.waitForOutput(/"path":"\/v1\/graph\/notifications"/);
+      const output = await app.waitForOutput(/missing or wrong clientState/);
       expect(output).not.toContain(token);
       for (const secret of secrets) expect(output).not.toContain(secret);
     });

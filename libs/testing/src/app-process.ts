@@ -7,6 +7,11 @@ const ROOT = join(__dirname, '..', '..', '..');
 export interface AppProcess {
   child: ChildProcess;
   output(): string;
+  /**
+   * Resolves with the output once it matches `pattern`. pino writes stdout asynchronously, so a log line can
+   * reach us after the HTTP answer it belongs to: assertions on logs wait for their line.
+   */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
   /** Resolves with the exit code (signal deaths count as 128+). */
   exited: Promise<number>;
   stop(signal?: NodeJS.Signals): Promise<number>;
@@ -17,12 +22,42 @@ export function startAppProcess(entry: string, env: NodeJS.ProcessEnv): AppProce
   const script = join(ROOT, entry);
   const child = spawn(process.execPath, [script], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const append = (chunk: Buffer) => {
+    output += chunk.toString();
+    child.emit('output');
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  let closed = false;
+  child.once('close', () => (closed = true));
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1))));
   return {
     child,
     output: () => output,
+    waitForOutput(pattern: RegExp, timeoutMs = 10_000) {
+      return new Promise<string>((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(output)) return;
+          finish();
+          resolve(output);
+        };
+        const fail = (why: string) => {
+          finish();
+          reject(new Error(`output did not match ${pattern} (${why}):\n${output}`));
+        };
+        const onClose = () => fail('the process exited');
+        const timer = setTimeout(() => fail(`after ${timeoutMs} ms`), timeoutMs);
+        const finish = () => {
+          clearTimeout(timer);
+          child.off('output', check);
+          child.off('close', onClose);
+        };
+        child.on('output', check);
+        child.once('close', onClose);
+        check();
+        if (closed && !pattern.test(output)) fail('the process had exited');
+      });
+    },
     exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
