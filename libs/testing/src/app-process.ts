@@ -12,7 +12,11 @@ export interface AppProcess {
    * reach us after the HTTP answer it belongs to: assertions on logs wait for their line.
    */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** Resolves with the exit code (signal deaths count as 128+). */
+  /**
+   * Resolves with the exit code (signal deaths count as 128+) once the output is complete: Node reports
+   * the exit before the last stdout chunks are read, so this also waits for the pipes to close (at most
+   * 2 s, in case a grandchild still holds them).
+   */
   exited: Promise<number>;
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
@@ -30,7 +34,17 @@ export function startAppProcess(entry: string, env: NodeJS.ProcessEnv): AppProce
   child.stderr?.on('data', append);
   let closed = false;
   child.once('close', () => (closed = true));
-  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1))));
+  const exited = new Promise<number>((resolve) =>
+    child.once('exit', (code, signal) => {
+      const exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1);
+      if (closed) return resolve(exitCode);
+      const timer = setTimeout(() => resolve(exitCode), 2_000);
+      child.once('close', () => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    }),
+  );
   return {
     child,
     output: () => output,
