@@ -38,14 +38,17 @@ function arg(name: string, fallback: string): string {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The V8 heap in use and committed (the listener's own metrics): committed minus used is GC slack, RSS minus committed is native memory. */
-async function heapFigures(port: number): Promise<{ used: number; committed: number }> {
+async function heapFigures(port: number): Promise<{ used: number; committed: number; committedBySpace: Record<string, number> }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const metric = (name: string): number => {
     const match = new RegExp(`^\\w*${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
     if (!match) throw new Error(`${name} missing from /metrics`);
     return Number(match[1]);
   };
-  return { used: metric('nodejs_heap_size_used_bytes'), committed: metric('nodejs_heap_size_total_bytes') };
+  const committedBySpace = Object.fromEntries(
+    [...text.matchAll(/^\w*nodejs_heap_space_size_total_bytes\{[^}]*space="(\w+)"[^}]*\} (\S+)$/gm)].map(([, space, bytes]) => [space, Number(bytes)]),
+  );
+  return { used: metric('nodejs_heap_size_used_bytes'), committed: metric('nodejs_heap_size_total_bytes'), committedBySpace };
 }
 
 async function waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
@@ -66,6 +69,8 @@ interface Round {
   heapPerMailboxKiB: number;
   /** V8 heap committed per mailbox (used plus GC slack). */
   heapCommittedPerMailboxKiB: number;
+  /** Growth of the committed heap by V8 space (MiB): new space is young-generation room, not per-mailbox state. */
+  heapCommittedGrowthBySpaceMiB: Record<string, number>;
   /** CPU % of each 10 s of the idle window. */
   idleCpuBuckets: number[];
   fixedRssMiB: number;
@@ -262,6 +267,9 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       floorSeconds: floor.seconds,
       heapPerMailboxKiB: (heap.used - fixedHeap.used) / n / 1024,
       heapCommittedPerMailboxKiB: (heap.committed - fixedHeap.committed) / n / 1024,
+      heapCommittedGrowthBySpaceMiB: Object.fromEntries(
+        Object.entries(heap.committedBySpace).map(([space, bytes]) => [space, Math.round(((bytes - (fixedHeap.committedBySpace[space] ?? 0)) / 2 ** 20) * 10) / 10]),
+      ),
       idleCpuBuckets,
       fixedRssMiB: fixedRss / 2 ** 20,
       perMailboxKiB: (rss - fixedRss) / n / 1024,
