@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@app/config';
-import { closeOnSignals } from '@app/lifecycle';
+import { applyHeapCompaction, closeOnSignals } from '@app/lifecycle';
 import { createListenerApp } from './listener.app';
 
 async function main(): Promise<void> {
   process.title = 'mail-listener-listener';
   const config = loadConfigOrExit();
+  applyHeapCompaction(config.listener.heapCompaction);
   const app = await createListenerApp(config);
   closeOnSignals(app);
   await app.listen(config.listener.port, config.api.host);

@@ -25,6 +25,11 @@ export interface AppConfig {
     authDisableAfterMs: number;
     /** Each IMAP session fetches past its cursor this often whatever IDLE said, and a session that does not answer is reconnected (0: off). */
     safetySweepMs: number;
+    /**
+     * `every-gc`: V8 compacts the old space on every full GC. Thousands of idle sessions are left scattered
+     * over pages by the start's garbage, and V8's own heuristics compact only a few of them per GC.
+     */
+    heapCompaction: 'every-gc' | 'v8-default';
   };
   graph: {
     /** Lifetime asked for a new or renewed Graph subscription (Graph caps message subscriptions). */

@@ -78,6 +78,14 @@ describe('loadConfig', () => {
     expect(problemsOf({ GRAPH_SUBSCRIPTION_MINUTES: '44' })).toEqual([expect.stringMatching(/^GRAPH_SUBSCRIPTION_MINUTES: must be at least 45/)]);
   });
 
+  it('compacts the listener heap on every full GC unless told to leave V8 its default', () => {
+    expect(loadConfig({}).listener.heapCompaction).toBe('every-gc');
+    expect(loadConfig({ LISTENER_HEAP_COMPACTION: 'v8-default' }).listener.heapCompaction).toBe('v8-default');
+    expect(problemsOf({ LISTENER_HEAP_COMPACTION: 'always' })).toEqual([
+      expect.stringMatching(/^LISTENER_HEAP_COMPACTION: .*'every-gc' \| 'v8-default'.*example: LISTENER_HEAP_COMPACTION=every-gc/),
+    ]);
+  });
+
   it('rejects short API keys and equal ports', () => {
     expect(problemsOf({ API_KEYS: 'short' })).toEqual([expect.stringMatching(/^API_KEYS: every key must be at least 16/)]);
     expect(problemsOf({ API_PORT: '4000', LISTENER_PORT: '4000' })).toEqual([expect.stringMatching(/^LISTENER_PORT: must differ/)]);

@@ -22,6 +22,7 @@ const EXAMPLES: Record<string, string> = {
   HTTP_BODY_LIMIT: '256kb',
   LISTENER_ID: 'listener-0',
   SYNC_RECONCILE_INTERVAL_MS: '1000',
+  LISTENER_HEAP_COMPACTION: 'every-gc',
   IMAP_CONNECT_RATE_PER_HOST: '200',
   SYNC_CONNECT_CONCURRENCY: '100',
   IMAP_AUTH_DISABLE_AFTER_HOURS: '72',
@@ -102,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       connectConcurrency: e.SYNC_CONNECT_CONCURRENCY,
       authDisableAfterMs: e.IMAP_AUTH_DISABLE_AFTER_HOURS * 3600_000,
       safetySweepMs: e.IMAP_SAFETY_SWEEP_MINUTES * 60_000,
+      heapCompaction: e.LISTENER_HEAP_COMPACTION,
     },
     graph: {
       subscriptionMinutes: e.GRAPH_SUBSCRIPTION_MINUTES,

@@ -66,6 +66,7 @@ export const environmentSchema = z.object({
   OAUTH_REFRESH_JITTER_FRACTION: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5),
   LISTENER_ID: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, . - or _').optional(),
   SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(1000),
+  LISTENER_HEAP_COMPACTION: z.enum(['every-gc', 'v8-default']).default('every-gc'),
   IMAP_CONNECT_RATE_PER_HOST: z.coerce.number().min(0.1, 'must be at least 0.1').max(10_000, 'must be at most 10000').default(200),
   SYNC_CONNECT_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(100),
   IMAP_AUTH_DISABLE_AFTER_HOURS: z.coerce.number().min(0, 'must be 0 (never) or more').max(8760, 'must be at most 8760').default(72),
