@@ -33,13 +33,17 @@ export function startAppProcess(entry: string, env: NodeJS.ProcessEnv): AppProce
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
   let closed = false;
-  child.once('close', () => (closed = true));
+  const pipesClosed = new Promise<void>((resolve) =>
+    child.once('close', () => {
+      closed = true;
+      resolve();
+    }),
+  );
   const exited = new Promise<number>((resolve) =>
     child.once('exit', (code, signal) => {
       const exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1);
-      if (closed) return resolve(exitCode);
       const timer = setTimeout(() => resolve(exitCode), 2_000);
-      child.once('close', () => {
+      void pipesClosed.then(() => {
         clearTimeout(timer);
         resolve(exitCode);
       });
