@@ -149,6 +149,10 @@ describe('OAuth sign-in flows (API, fake Entra ID and Google, real Postgres and 
       expect(forged.text).toContain('state: is not one this service issued');
       const tampered = query.state.slice(0, -2) + (query.state.endsWith('AA') ? 'BB' : 'AA');
       await world.api.http.get('/v1/oauth/callback').query({ code: query.code, state: tampered }).expect(400);
+      const parts = String(query.state).split('.');
+      parts[3] = Buffer.from(parts[3], 'base64url').subarray(0, 4).toString('base64url');
+      const truncatedTag = await world.api.http.get('/v1/oauth/callback').query({ code: query.code, state: parts.join('.') }).expect(400);
+      expect(truncatedTag.text).toContain('state: is not one this service issued');
       const missing = await world.api.http.get('/v1/oauth/callback').query({ code: query.code }).expect(400);
       expect(missing.text).toContain('state: is missing');
       world.clock.advance(11 * 60_000);

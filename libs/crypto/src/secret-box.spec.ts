@@ -14,6 +14,21 @@ describe('SecretBox', () => {
     expect(box.decrypt(sealed, 'mailbox:1:password')).toBe('hunter2-very-secret');
   });
 
+  it.each([4, 8, 12, 15])('refuses a value whose authentication tag was cut to %i bytes', (bytes) => {
+    const box = new SecretBox(KeyRing.fromBase64(newKey));
+    const parts = box.encrypt('state-payload', 'oauth-state').split('.');
+    // A truncated GCM tag still verifies unless the length is pinned: 4 bytes is a 1-in-2^32 forgery.
+    parts[3] = Buffer.from(parts[3], 'base64url').subarray(0, bytes).toString('base64url');
+    expect(() => box.decrypt(parts.join('.'), 'oauth-state')).toThrow(SecretDecryptionError);
+  });
+
+  it('refuses an IV of the wrong length', () => {
+    const box = new SecretBox(KeyRing.fromBase64(newKey));
+    const parts = box.encrypt('x', 'ctx').split('.');
+    parts[2] = randomBytes(16).toString('base64url');
+    expect(() => box.decrypt(parts.join('.'), 'ctx')).toThrow(/unknown format/);
+  });
+
   it('uses a fresh IV per value', () => {
     const box = new SecretBox(KeyRing.fromBase64(newKey));
     expect(box.encrypt('same', 'c')).not.toEqual(box.encrypt('same', 'c'));

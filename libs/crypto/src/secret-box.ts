@@ -3,6 +3,11 @@ import { KeyRing } from './key-ring';
 
 const VERSION = 'v1';
 const IV_BYTES = 12;
+/**
+ * GCM accepts tags cut down to 4 bytes unless the length is pinned: a forger would then need 2^32 tries,
+ * not 2^128. Every value we seal has a 16-byte tag, so anything else is refused before decryption.
+ */
+const TAG_BYTES = 16;
 
 export class SecretDecryptionError extends Error {
   constructor(reason: string) {
@@ -23,7 +28,7 @@ export class SecretBox {
   encrypt(plaintext: string, context: string): string {
     const key = this.keys.current;
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', key.material, iv);
+    const cipher = createCipheriv('aes-256-gcm', key.material, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
@@ -33,13 +38,16 @@ export class SecretBox {
   decrypt(sealed: string, context: string): string {
     const parts = sealed.split('.');
     if (parts.length !== 5 || parts[0] !== VERSION) throw new SecretDecryptionError('unknown format');
-    const [, id, iv, tag, ciphertext] = parts;
+    const [, id, ivText, tagText, ciphertext] = parts;
+    const iv = Buffer.from(ivText, 'base64url');
+    const tag = Buffer.from(tagText, 'base64url');
+    if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new SecretDecryptionError('unknown format');
     const key = this.keys.find(id);
     if (!key) throw new SecretDecryptionError(`key ${id} is neither ENCRYPTION_KEY nor in ENCRYPTION_OLD_KEYS`);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', key.material, Buffer.from(iv, 'base64url'));
+      const decipher = createDecipheriv('aes-256-gcm', key.material, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(context, 'utf8'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      decipher.setAuthTag(tag);
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
     } catch {
       throw new SecretDecryptionError('authentication failed (wrong key or tampered value)');
