@@ -1,19 +1,27 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
-import { installGraphBodyParsing } from '@app/graph';
+import { GRAPH_RECEIVER_ROUTE, installGraphBodyParsing } from '@app/graph';
 import { installBodyParsing } from '@app/http';
 import { OAuthModuleOptions } from '@app/oauth';
 import { ApiModule } from './api.module';
 
 /** Builds the API application (used by main.ts and by the tests, which run the real thing). */
 export async function createApiApp(config: AppConfig, options: OAuthModuleOptions = {}): Promise<INestApplication> {
-  const app = await NestFactory.create(ApiModule.forRoot(config, options), { bodyParser: false, bufferLogs: true });
+  const server = express();
+  // Exact paths only: `/V1/providers` or `/v1/providers/` are not the API. Express matches routes
+  // case-insensitively by default; set before Nest registers routes, as Express reads it when it
+  // creates its router.
+  server.set('case sensitive routing', true);
+  server.set('strict routing', true);
+  const app = await NestFactory.create(ApiModule.forRoot(config, options), new ExpressAdapter(server), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
   installGraphBodyParsing(app); // before the general parsers: the Graph receiver has its own size limit
-  installBodyParsing(app, config.api.bodyLimit);
+  installBodyParsing(app, config.api.bodyLimit, [`/${GRAPH_RECEIVER_ROUTE}`]);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

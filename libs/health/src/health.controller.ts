@@ -1,11 +1,13 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { Public } from '@app/http';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 import { DatabaseHealthIndicator } from './database.health';
 import { RedisHealthIndicator } from './redis.health';
 
 /** Liveness: the process answers. Readiness: Postgres (migrated) and Redis answer. */
 @ApiExcludeController()
+@Public() // scraped and probed without an API key
 @Controller('health')
 export class HealthController {
   constructor(

@@ -6,7 +6,11 @@ import { IS_PUBLIC } from './public.decorator';
 
 export const API_KEY_MATCHER = Symbol('API_KEY_MATCHER');
 
-/** Every /v1 route needs `Authorization: Bearer <API key>` unless marked @Public(). */
+/**
+ * Every route needs `Authorization: Bearer <API key>` unless its handler or controller is marked
+ * @Public(). The decision never looks at the request's path: a path test (`startsWith('/v1/')`) let
+ * `/V1/providers` through, because the router matched it case-insensitively and the test did not.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
@@ -15,10 +19,8 @@ export class ApiKeyGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const request = context.switchToHttp().getRequest<Request>();
-    if (!request.path.startsWith('/v1/')) return true;
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
-    const header = request.headers.authorization;
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()]) === true) return true;
+    const header = context.switchToHttp().getRequest<Request>().headers.authorization;
     if (!header) throw new UnauthorizedException('Missing Authorization header: send "Authorization: Bearer <API key>"');
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) throw new UnauthorizedException('Authorization header must be "Bearer <API key>"');

@@ -1,14 +1,82 @@
 import { INestApplication } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
-import { toErrorBody } from './http-exception.filter';
+import { errorBody, toErrorBody } from './http-exception.filter';
+import { jsonBodyProblem, stringProblem } from './json-hygiene';
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A verify failure body-parser turns into a 400 (its default for verify errors is 403). */
+function invalidUtf8(): Error {
+  return Object.assign(new Error('Request body is not valid UTF-8'), { status: 400, expose: true, type: 'entity.verify.failed' });
+}
 
 /**
- * JSON bodies with a size limit. Parse errors (malformed JSON, too large) are answered here with the
- * standard error body, because they happen before Nest's exception filters see the request.
+ * Only `application/json` reaches a JSON route: a form post (`application/x-www-form-urlencoded`,
+ * `multipart/form-data`, `text/plain`) is what a plain HTML form on any web page can send from a browser
+ * inside the network without a CORS preflight, so accepting it would let such a page drive the API.
  */
-export function installBodyParsing(app: INestApplication, limit: string): void {
-  app.use(express.json({ limit, strict: true }));
-  app.use(express.urlencoded({ extended: false, limit }));
+function requireJson(req: Request, res: Response, next: NextFunction): void {
+  const announcedBytes = Number(req.headers['content-length'] ?? 0);
+  const hasContent = req.headers['transfer-encoding'] !== undefined || announcedBytes > 0;
+  if (req.body !== undefined || !hasContent || req.is(['application/json'])) return next();
+  res.status(415).json(errorBody(415, `Content-Type must be application/json (got ${JSON.stringify((req.headers['content-type'] ?? 'none').slice(0, 100))})`));
+}
+
+/** NUL characters and lone surrogates in a query parameter, named; the path's own NULs too. */
+function checkUrl(req: Request, res: Response, next: NextFunction): void {
+  if (/%00/.test(req.path)) {
+    res.status(400).json(errorBody(400, 'path: must not contain NUL characters (%00)'));
+    return;
+  }
+  for (const [name, value] of Object.entries(req.query ?? {})) {
+    for (const text of [name, ...(Array.isArray(value) ? value : [value])].filter((item): item is string => typeof item === 'string')) {
+      const problem = stringProblem(text);
+      if (problem) {
+        res.status(400).json(errorBody(400, `${stringProblem(name) ? 'query' : name}: ${problem}`));
+        return;
+      }
+    }
+  }
+  next();
+}
+
+function checkJsonBody(req: Request, res: Response, next: NextFunction): void {
+  if (req.body === undefined) return next();
+  const problem = jsonBodyProblem(req.body);
+  if (!problem) return next();
+  res.status(400).json(errorBody(400, problem));
+}
+
+/**
+ * JSON bodies with a size limit, strictly: UTF-8 only (invalid bytes are a 400, not silently replaced),
+ * `application/json` only (415 otherwise), and the checks of json-hygiene before any DTO sees the body.
+ * Parse errors (malformed JSON, too large, undecodable Content-Encoding) are answered here with the
+ * standard error body, because they happen before Nest's exception filters see the request.
+ * The Graph receiver has parsed its own body by then (installGraphBodyParsing): express.json skips a
+ * body that was read, and the receiver drops bad items one by one instead of refusing the batch.
+ */
+export function installBodyParsing(app: INestApplication, limit: string, skipPaths: string[] = []): void {
+  const skipped = (req: Request) => skipPaths.some((prefix) => req.path === prefix || req.path.startsWith(`${prefix}/`));
+  const unlessSkipped =
+    (middleware: (req: Request, res: Response, next: NextFunction) => void) => (req: Request, res: Response, next: NextFunction) =>
+      skipped(req) ? next() : middleware(req, res, next);
+  app.use(checkUrl);
+  app.use(
+    express.json({
+      limit,
+      strict: true,
+      type: 'application/json',
+      verify: (_req, _res, buffer) => {
+        try {
+          STRICT_UTF8.decode(buffer);
+        } catch {
+          throw invalidUtf8();
+        }
+      },
+    }),
+  );
+  app.use(unlessSkipped(requireJson));
+  app.use(unlessSkipped(checkJsonBody));
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     const body = toErrorBody(error);
     if (!body) return next(error);

@@ -26,16 +26,51 @@ export function errorBody(statusCode: number, message: string): ErrorBody {
   return { statusCode, error: REASONS[statusCode] ?? 'Error', message };
 }
 
-/** Errors thrown by express' body parser carry a `type` and a status. */
-interface BodyParserError {
-  type: string;
-  status?: number;
+/** Errors raised while reading a body (body-parser, raw-body, zlib through http-errors) carry a status. */
+interface BodyReadError {
+  type?: string;
+  status: number;
   limit?: number;
   message: string;
 }
 
-function isBodyParserError(error: unknown): error is BodyParserError {
-  return typeof error === 'object' && error !== null && typeof (error as BodyParserError).type === 'string' && 'expose' in error;
+function isBodyReadError(error: unknown): error is BodyReadError {
+  if (typeof error !== 'object' || error === null || !('expose' in error)) return false;
+  const status = (error as unknown as BodyReadError).status;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/**
+ * Where a malformed body went wrong, never what it held: V8's messages quote the input
+ * (`Unexpected token 'p', "password=hunter2" is not valid JSON`), which could echo a secret back.
+ */
+export function malformedJsonMessage(parseError: string): string {
+  const position = /position (\d+)/.exec(parseError)?.[1];
+  if (position !== undefined) return `Malformed JSON body: syntax error at character ${position}`;
+  if (/end of (JSON )?input/i.test(parseError)) return 'Malformed JSON body: it ends too early';
+  return 'Malformed JSON body: not valid JSON';
+}
+
+function bodyReadErrorBody(error: BodyReadError): ErrorBody {
+  switch (error.type) {
+    case 'entity.parse.failed':
+      return errorBody(400, malformedJsonMessage(error.message));
+    case 'entity.too.large':
+      return errorBody(413, `Request body is larger than the limit of ${error.limit ?? '?'} bytes`);
+    case 'entity.verify.failed':
+      return errorBody(400, error.message);
+    case 'encoding.unsupported':
+      return errorBody(415, 'Content-Encoding is not supported: send identity, gzip, deflate or br');
+    case 'charset.unsupported':
+      return errorBody(415, 'Content-Type charset is not supported: send UTF-8');
+    case 'request.aborted':
+      return errorBody(400, 'Request body was cut off by the client');
+    case 'request.size.invalid':
+      return errorBody(400, 'Request body does not match its Content-Length');
+    default:
+      // zlib's errors (a body that is not the gzip/deflate/br its Content-Encoding says) have no type.
+      return errorBody(error.status, error.type ? `Request body could not be read (${error.type})` : 'Request body could not be decoded as its Content-Encoding says');
+  }
 }
 
 /** Maps any error to `{ statusCode, error, message }`; request-side problems become 4xx, never 500. */
@@ -47,19 +82,7 @@ export function toErrorBody(error: unknown): ErrorBody | undefined {
     const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : error.message;
     return errorBody(status, message);
   }
-  if (isBodyParserError(error)) {
-    switch (error.type) {
-      case 'entity.parse.failed':
-        return errorBody(400, `Malformed JSON body: ${error.message}`);
-      case 'entity.too.large':
-        return errorBody(413, `Request body is larger than the limit of ${error.limit ?? '?'} bytes`);
-      case 'encoding.unsupported':
-      case 'charset.unsupported':
-        return errorBody(415, error.message);
-      default:
-        if (error.status && error.status >= 400 && error.status < 500) return errorBody(error.status, error.message);
-    }
-  }
+  if (isBodyReadError(error)) return bodyReadErrorBody(error);
   if (error instanceof QueryFailedError) {
     const code = (error.driverError as { code?: string } | undefined)?.code;
     if (code === '22P02' || code === '22003') return errorBody(400, 'A value in the request has the wrong format');

@@ -2,5 +2,9 @@ import { SetMetadata } from '@nestjs/common';
 
 export const IS_PUBLIC = 'mail-listener:public';
 
-/** Marks a /v1 route that Microsoft or a browser calls without our API key (Graph receiver, OAuth callback). */
+/**
+ * Marks a handler or controller that is called without our API key: Microsoft's Graph receiver, the
+ * OAuth callback a browser lands on, and the scrape/probe endpoints (`/metrics`, `/health/*`). Everything
+ * else is refused without a key (ApiKeyGuard denies by default).
+ */
 export const Public = () => SetMetadata(IS_PUBLIC, true);

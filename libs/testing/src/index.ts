@@ -17,3 +17,4 @@ export * from './fake-graph';
 export * from './graph-world';
 export * from './tcp-proxy';
 export * from './statement-log';
+export * from './raw-http';
