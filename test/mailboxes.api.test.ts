@@ -63,7 +63,7 @@ describe('mailboxes API (real app, real Postgres and Redis)', () => {
 
   it('a duplicate mailbox is a 409', async () => {
     const res = await post({ email: 'ANA@contoso.com', password: 'other' }).expect(409);
-    expect(res.body).toEqual({ statusCode: 409, error: 'Conflict', message: expect.stringMatching(/A mailbox for ana@contoso.com already exists/) });
+    expect(res.body).toEqual({ statusCode: 409, error: 'Conflict', message: expect.stringMatching(/^email: a mailbox for ana@contoso.com already exists \(id /) });
   });
 
   describe('bad input is a 400 naming the field, and nothing is written', () => {

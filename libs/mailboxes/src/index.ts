@@ -5,3 +5,4 @@ export * from './mailbox-status.service';
 export * from './mailboxes.module';
 export * from './mailboxes.service';
 export * from './recommended-action';
+export * from './mailbox-errors';

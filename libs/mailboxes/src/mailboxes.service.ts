@@ -4,10 +4,11 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, FindOptionsWhere, Repository } from 'typeorm';
 import { SecretBox } from '@app/crypto';
 import { Page } from '@app/http';
-import { MailboxCredentialEntity, MailboxEntity, MailboxFolderEntity, MailboxStatusEntity, ProviderEntity, secretContext } from '@app/persistence';
+import { isPgError, MailboxCredentialEntity, MailboxEntity, MailboxFolderEntity, MailboxStatusEntity, PgErrorCode, ProviderEntity, secretContext } from '@app/persistence';
 import { ProvidersService } from '@app/providers';
 import { CreateMailboxDto, MailboxListQueryDto, MailboxResponse, ResyncResponse, UpdateMailboxDto } from './dto/mailbox.dto';
 import { deriveLogin } from './login-format';
+import { MailboxEmailTakenException, ProviderDeletedException } from './mailbox-errors';
 
 const DEFAULT_FOLDERS = ['INBOX'];
 
@@ -21,22 +22,32 @@ export class MailboxesService {
   ) {}
 
   async create(dto: CreateMailboxDto): Promise<MailboxResponse> {
-    const provider = await this.providerFor(dto);
-    const login = deriveLogin(provider.loginFormat, dto.email, dto.login, provider.name);
-    this.checkPasswordFits(provider, dto.password, true);
-
+    const chosen = await this.providerFor(dto);
     const id = randomUUID();
     const enabled = dto.enabled ?? true;
     const backfillSince = dto.backfillSince ? new Date(dto.backfillSince) : null;
     if (backfillSince && backfillSince.getTime() > Date.now()) throw new BadRequestException('backfillSince: must not be in the future');
-    await this.dataSource.transaction(async (manager) => {
-      const existing = await manager.findOne(MailboxEntity, { where: { email: dto.email }, select: { id: true } });
-      if (existing) throw new ConflictException(`A mailbox for ${dto.email} already exists (id ${existing.id})`);
-      await manager.insert(MailboxEntity, { id, email: dto.email, providerId: provider.id, login, externalId: dto.externalId ?? null, enabled, backfillSince });
-      await this.replaceFolders(manager, id, dto.folders ?? DEFAULT_FOLDERS);
-      if (dto.password !== undefined) await this.storePassword(manager, id, dto.password);
-      await manager.insert(MailboxStatusEntity, { mailboxId: id, connectionState: enabled ? 'pending' : 'disabled', stateSince: new Date() });
-    });
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        // The provider row is held (FOR SHARE) until commit and the rules are checked on that locked row: a
+        // concurrent PATCH of its authMethod or a DELETE (both FOR UPDATE) either waits for this mailbox and
+        // then sees it, or commits first and is seen here. Without it, both sides checked a stale provider.
+        const provider = await manager.findOne(ProviderEntity, { where: { id: chosen.id }, lock: { mode: 'pessimistic_read' } });
+        if (!provider) throw new ProviderDeletedException(chosen.id);
+        const login = deriveLogin(provider.loginFormat, dto.email, dto.login, provider.name);
+        this.checkPasswordFits(provider, dto.password, true);
+        const existing = await manager.findOne(MailboxEntity, { where: { email: dto.email }, select: { id: true } });
+        if (existing) throw new MailboxEmailTakenException(dto.email, existing.id);
+        await manager.insert(MailboxEntity, { id, email: dto.email, providerId: provider.id, login, externalId: dto.externalId ?? null, enabled, backfillSince });
+        await this.replaceFolders(manager, id, dto.folders ?? DEFAULT_FOLDERS);
+        if (dto.password !== undefined) await this.storePassword(manager, id, dto.password);
+        await manager.insert(MailboxStatusEntity, { mailboxId: id, connectionState: enabled ? 'pending' : 'disabled', stateSince: new Date() });
+      });
+    } catch (error) {
+      // Two creates of one address at once both pass the lookup above; the unique index decides.
+      if (isPgError(error, PgErrorCode.UniqueViolation, 'uq_mailboxes_email')) throw new MailboxEmailTakenException(dto.email);
+      throw error;
+    }
     return this.get(id);
   }
 

@@ -4,5 +4,6 @@ export * from './entities';
 export * from './migration-runner';
 export * from './migrations';
 export * from './persistence.module';
+export * from './postgres-errors';
 export * from './secret-contexts';
 export * from './secrets-reencryption';
