@@ -1,3 +1,5 @@
+import type { AllowedNetwork } from './network-list';
+
 /** Typed, validated configuration shared by every app. Built once at start by loadConfig. */
 export interface AppConfig {
   env: 'development' | 'production' | 'test';
@@ -45,6 +47,13 @@ export interface AppConfig {
     oldKeys: string[];
   };
   publicBaseUrl: string | undefined;
+  outbound: {
+    /**
+     * OUTBOUND_ALLOWED_NETWORKS: internal networks (loopback, private, link-local…) that connections to
+     * API-client-configured addresses may reach in production, e.g. an on-premises mail server.
+     */
+    allowedNetworks: AllowedNetwork[];
+  };
   oauth: {
     /** Where identity providers send the browser back after consent (GET /v1/oauth/callback). */
     redirectUri: string;

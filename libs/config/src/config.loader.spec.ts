@@ -86,6 +86,24 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads OUTBOUND_ALLOWED_NETWORKS as CIDRs, one problem line per bad entry', () => {
+    expect(loadConfig({}).outbound.allowedNetworks).toEqual([]);
+    expect(loadConfig({ OUTBOUND_ALLOWED_NETWORKS: ' 10.20.0.0/16 , fd00:20::/32,192.168.1.20' }).outbound.allowedNetworks).toEqual([
+      { address: '10.20.0.0', prefix: 16, family: 'ipv4', cidr: '10.20.0.0/16' },
+      { address: 'fd00:20::', prefix: 32, family: 'ipv6', cidr: 'fd00:20::/32' },
+      { address: '192.168.1.20', prefix: 32, family: 'ipv4', cidr: '192.168.1.20/32' },
+    ]);
+    expect(loadConfig({ OUTBOUND_ALLOWED_NETWORKS: '::ffff:10.0.0.0/104,0.0.0.0/0' }).outbound.allowedNetworks.map((n) => n.cidr)).toEqual(['::ffff:10.0.0.0/104', '0.0.0.0/0']);
+    expect(problemsOf({ OUTBOUND_ALLOWED_NETWORKS: '10.0.0.0/8,intranet.local,10.1.0.0/8,10.0.0.0/33,fd00::1/8,[::1]/128,fe80::1%eth0/64' })).toEqual([
+      expect.stringMatching(/^OUTBOUND_ALLOWED_NETWORKS: entry 2 \(intranet.local\) is not a network in CIDR notation such as 10.0.0.0\/8/),
+      expect.stringMatching(/^OUTBOUND_ALLOWED_NETWORKS: entry 3 \(10.1.0.0\/8\) has bits set past the \/8 prefix; the network is 10.0.0.0\/8/),
+      expect.stringMatching(/^OUTBOUND_ALLOWED_NETWORKS: entry 4 \(10.0.0.0\/33\) has a prefix longer than 32 bits/),
+      expect.stringMatching(/^OUTBOUND_ALLOWED_NETWORKS: entry 5 \(fd00::1\/8\) has bits set past the \/8 prefix; the network is fd00::\/8/),
+      expect.stringMatching(/^OUTBOUND_ALLOWED_NETWORKS: entry 6 \(\[::1\]\/128\) is not a network/),
+      expect.stringMatching(/^OUTBOUND_ALLOWED_NETWORKS: entry 7 \(fe80::1%eth0\/64\) is not a network/),
+    ]);
+  });
+
   it('rejects short API keys and equal ports', () => {
     expect(problemsOf({ API_KEYS: 'short' })).toEqual([expect.stringMatching(/^API_KEYS: every key must be at least 16/)]);
     expect(problemsOf({ API_PORT: '4000', LISTENER_PORT: '4000' })).toEqual([expect.stringMatching(/^LISTENER_PORT: must differ/)]);

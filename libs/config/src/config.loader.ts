@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { AppConfig } from './app-config';
 import { ConfigError } from './config.error';
 import { environmentSchema } from './config.schema';
+import { parseNetworkList } from './network-list';
 
 const EXAMPLES: Record<string, string> = {
   NODE_ENV: 'production',
@@ -19,6 +20,7 @@ const EXAMPLES: Record<string, string> = {
   ENCRYPTION_KEY: 'output of `openssl rand -base64 32`',
   ENCRYPTION_OLD_KEYS: 'previous base64 key(s), comma-separated',
   PUBLIC_BASE_URL: 'https://mail-listener.example.com',
+  OUTBOUND_ALLOWED_NETWORKS: '10.20.0.0/16,fd00:20::/32',
   HTTP_BODY_LIMIT: '256kb',
   LISTENER_ID: 'listener-0',
   SYNC_RECONCILE_INTERVAL_MS: '1000',
@@ -72,6 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     if (!e.ENCRYPTION_KEY) problems.push(problem('ENCRYPTION_KEY', 'is required when NODE_ENV=production'));
     if (e.API_KEYS.length === 0) problems.push(problem('API_KEYS', 'is required when NODE_ENV=production'));
   }
+  const allowedNetworks = parseNetworkList(e.OUTBOUND_ALLOWED_NETWORKS);
+  for (const line of allowedNetworks.problems) problems.push(problem('OUTBOUND_ALLOWED_NETWORKS', line));
   if (e.API_PORT === e.LISTENER_PORT) {
     problems.push(problem('LISTENER_PORT', `must differ from API_PORT (both are ${e.API_PORT})`));
   }
@@ -112,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     encryption: { key: e.ENCRYPTION_KEY || undefined, oldKeys: e.ENCRYPTION_OLD_KEYS },
     publicBaseUrl,
+    outbound: { allowedNetworks: allowedNetworks.networks },
     oauth: {
       redirectUri: e.OAUTH_REDIRECT_URI ?? `${publicBaseUrl ?? `http://localhost:${e.API_PORT}`}/v1/oauth/callback`,
       caPem,

@@ -57,6 +57,7 @@ export const environmentSchema = z.object({
   ENCRYPTION_KEY: z.string().trim().optional(),
   ENCRYPTION_OLD_KEYS: commaList,
   PUBLIC_BASE_URL: optionalUrl(['http:', 'https:']),
+  OUTBOUND_ALLOWED_NETWORKS: commaList,
   OAUTH_REDIRECT_URI: optionalUrl(['http:', 'https:']),
   OAUTH_CA_FILE: z.string().trim().optional().transform((value) => (value === '' ? undefined : value)),
   OAUTH_REFRESH_CHECK_INTERVAL_MS: z.coerce.number().int().min(100, 'must be at least 100').max(600_000, 'must be at most 600000').default(5000),
