@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Job, Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { GRAPH_NOTIFICATIONS_QUEUE, GraphNotificationJob, hashClientState } from '@app/graph';
+import { GRAPH_NOTIFICATIONS_QUEUE, GraphNotificationJob, hashClientState, MAX_NOTIFICATIONS_PER_POST } from '@app/graph';
 import {
   AppProcess,
   createTestDatabase,
@@ -207,7 +208,7 @@ describe('Graph webhook receiver (real API, Postgres, Redis)', () => {
     it('a mixed batch: only the good items are enqueued', async () => {
       const delta = await counted(() =>
         post('notifications', {
-          value: [change(subA, 'good-1'), { ...change(subB), clientState: 'guess' }, change({ id: 'not-a-subscription', clientState: 'x' }), change(subB, 'good-2')],
+          value: [change(subA, 'good-1'), { ...change(subB), clientState: 'guess' }, change({ id: randomUUID(), clientState: 'x' }), change(subB, 'good-2')],
         }).expect(202),
       );
       expect(delta).toEqual({ accepted: 2, forged: 1, unknown_subscription: 1 });
@@ -275,10 +276,7 @@ describe('Graph webhook receiver (real API, Postgres, Redis)', () => {
       ['an array instead of the collection', () => post('notifications', [change({ id: 'x', clientState: 'y' })]), /^Request body must be a JSON object/],
       ['no value', () => post('notifications', { values: [] }), /^value: must be an array of notifications$/],
       ['value is an object', () => post('lifecycle', { value: { subscriptionId: 'x' } }), /^value: must be an array of notifications$/],
-      ['an item that is not an object', () => post('notifications', { value: [{ subscriptionId: 'x' }, 'oops'] }), /^value\[1\]: must be an object/],
-      ['subscriptionId of the wrong type', () => post('notifications', { value: [{ subscriptionId: 42, clientState: 'x' }] }), /^value\[0\]\.subscriptionId: must be a non-empty string$/],
-      ['clientState of the wrong type', () => post('lifecycle', { value: [{ subscriptionId: 'x', clientState: { a: 1 } }] }), /^value\[0\]\.clientState: must be a string$/],
-      ['resourceData of the wrong type', () => post('notifications', { value: [{ ...change(subA), resourceData: [] }] }), /^value\[0\]\.resourceData: must be an object$/],
+      ['a value that is a string', () => post('notifications', { value: 'oops' }), /^value: must be an array of notifications$/],
     ];
     it.each(cases)('%s → 400 naming the problem, counted as invalid, nothing enqueued', async (_name, send, message) => {
       let res: { status: number; body: unknown } | undefined;
@@ -304,6 +302,99 @@ describe('Graph webhook receiver (real API, Postgres, Redis)', () => {
       expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'Request body is larger than the limit of 1048576 bytes' });
       // Other routes keep the general limit.
       await api.http.post('/v1/providers').set(api.auth).send({ name: 'x'.repeat(300_000) }).expect(413);
+    });
+  });
+
+  describe('bad items: dropped one by one and counted as invalid, before any lookup; never a 503', () => {
+    /** The ids of every graph_subscriptions lookup `act` sends to Postgres. */
+    async function lookups(act: () => Promise<unknown>): Promise<string[][]> {
+      const source = api.app.get(DataSource);
+      const seen: string[][] = [];
+      const query = source.query;
+      source.query = ((sql: string, parameters?: unknown[], ...rest: unknown[]) => {
+        if (sql.includes('graph_subscriptions')) seen.push((parameters?.[0] as string[]) ?? []);
+        return query.call(source, sql, parameters, ...(rest as []));
+      }) as DataSource['query'];
+      try {
+        await act();
+      } finally {
+        source.query = query;
+      }
+      return seen;
+    }
+
+    it('a subscriptionId with a NUL byte is an invalid item, not a failed lookup (Graph would retry a 503 for 4 hours)', async () => {
+      let res: { status: number; text: string } | undefined;
+      const delta = await counted(async () => {
+        res = await post('notifications', { value: [change({ id: `${subA.id}\u0000`, clientState: subA.clientState }), change(subA, 'beside-the-nul')] });
+      });
+      expect(res!.status).toBe(202);
+      expect(res!.text).toBe('');
+      expect(delta).toEqual({ invalid: 1, accepted: 1 });
+      expect((await jobs()).flatMap((job) => job.data.items.map((item) => item.messageId))).toEqual(['beside-the-nul']);
+    });
+
+    it('items that are not well-formed are dropped without a lookup; the good items of the same POST are enqueued', async () => {
+      const bad = [
+        { ...change(subA), subscriptionId: 'not-a-guid' },
+        { ...change(subA), subscriptionId: `${subA.id}x` },
+        { ...change(subA), subscriptionId: '' },
+        { ...change(subA), subscriptionId: 42 },
+        { ...change(subA), subscriptionId: [subA.id] },
+        { ...change(subA), subscriptionId: null },
+        { ...change(subA), clientState: { a: 1 } },
+        { ...change(subA), clientState: `${subA.clientState}\u0000` },
+        { ...change(subA), changeType: 7 },
+        { ...change(subA), resourceData: [] },
+        { ...change(subA), resourceData: { id: 'AAMk\ud800' } },
+        'oops',
+        null,
+        [change(subA)],
+      ];
+      let ids: string[][] = [];
+      const delta = await counted(async () => {
+        ids = await lookups(() => post('notifications', { value: [...bad, change(subA, 'good-among-bad')] }).expect(202));
+      });
+      expect(delta).toEqual({ invalid: bad.length, accepted: 1 });
+      expect(ids.flat()).not.toContain('not-a-guid');
+      expect(ids.flat().every((id) => id === subA.id)).toBe(true);
+      expect((await jobs()).flatMap((job) => job.data.items.map((item) => item.messageId))).toEqual(['good-among-bad']);
+      // Nothing but bad items: no query at all.
+      expect(await lookups(() => post('lifecycle', { value: bad }).expect(202))).toEqual([]);
+    });
+
+    it(`one POST is looked up for at most ${MAX_NOTIFICATIONS_PER_POST} items (more than Graph batches); the rest are invalid`, async () => {
+      // The issue's probe: ~1 MiB of 13,000 random subscription ids.
+      const value = [change(subA, 'first-of-many'), ...Array.from({ length: 12_999 }, () => ({ subscriptionId: randomUUID(), clientState: 'x' }))];
+      expect(JSON.stringify({ value }).length).toBeGreaterThan(800_000);
+      let ids: string[][] = [];
+      const delta = await counted(async () => {
+        ids = await lookups(() => post('notifications', { value }).expect(202));
+      });
+      expect(ids).toHaveLength(1);
+      expect(ids[0].length).toBeLessThanOrEqual(MAX_NOTIFICATIONS_PER_POST);
+      expect(delta).toEqual({ accepted: 1, unknown_subscription: MAX_NOTIFICATIONS_PER_POST - 1, invalid: 13_000 - MAX_NOTIFICATIONS_PER_POST });
+      expect((await jobs()).flatMap((job) => job.data.items.map((item) => item.messageId))).toEqual(['first-of-many']);
+    });
+
+    it.each([
+      ['gzip', 'not gzip at all'],
+      ['deflate', '{"value": []}'],
+      ['gzip', ''],
+    ])('Content-Encoding: %s with a body that is not encoded so is a 400 with the standard error body', async (encoding, body) => {
+      const res = await api.http.post('/v1/graph/notifications').set('Content-Type', 'application/json').set('Content-Encoding', encoding).send(body);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringContaining('Content-Encoding') });
+      if (body) expect(res.body.message).not.toContain(body);
+    });
+
+    it('a real gzip body is still read', async () => {
+      const { gzipSync } = await import('node:zlib');
+      const body = gzipSync(JSON.stringify({ value: [change(subA, 'gzipped')] }));
+      // fetch, not supertest: superagent would serialize a Buffer as JSON.
+      const res = await fetch(`${api.url}/v1/graph/notifications`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, body });
+      expect(res.status).toBe(202);
+      expect((await jobs()).flatMap((job) => job.data.items.map((item) => item.messageId))).toEqual(['gzipped']);
     });
   });
 
@@ -390,12 +481,14 @@ describe('Graph webhook receiver (real API, Postgres, Redis)', () => {
       expect(await handshake.text()).toBe(token);
       expect((await send(base, 'notifications', { value: [change(subA, 'logged'), { ...change(subB), clientState: `${subA.clientState}-guess` }] })).status).toBe(202);
       expect((await send(base, 'lifecycle', { value: [lifecycle(subB, 'reauthorizationRequired'), lifecycle(subB, 'bogus')] })).status).toBe(202);
-      expect((await send(base, 'notifications', { value: [{ subscriptionId: subA.id, clientState: 5 }] })).status).toBe(400);
+      expect((await send(base, 'notifications', { value: [{ subscriptionId: subA.id, clientState: 5 }, { subscriptionId: 'x', clientState: subB.clientState }] })).status).toBe(202);
+      expect((await send(base, 'notifications', { value: 'x' })).status).toBe(400);
       const stored = await jobs();
       expect(stored.flatMap((job) => job.data.items.map((item) => item.messageId ?? item.lifecycleEvent)).sort()).toEqual(['logged', 'reauthorizationRequired']);
 
       const app = processes.at(-1)!;
       await app.waitForOutput(/"path":"\/v1\/graph\/notifications"/);
+      await app.waitForOutput(/Dropped 2 malformed Graph notification\(s\): value\[0\]\.clientState: must be a string; value\[1\]\.subscriptionId: must be a Graph subscription id/);
       const output = await app.waitForOutput(/missing or wrong clientState/);
       expect(output).not.toContain(token);
       for (const secret of secrets) expect(output).not.toContain(secret);

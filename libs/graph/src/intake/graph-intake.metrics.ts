@@ -9,8 +9,10 @@ import { GRAPH_LIFECYCLE_EVENTS, GraphLifecycleEvent } from './graph-notificatio
  * - lifecycle_<event>: a lifecycle notification (reauthorizationRequired, subscriptionRemoved, missed) enqueued;
  * - forged: known subscription, missing or wrong clientState (dropped);
  * - unknown_subscription: no such subscription in graph_subscriptions (dropped);
- * - invalid: a lifecycle item with a missing or unknown lifecycleEvent (dropped), or a body rejected with
- *   400 (counted once per item it claimed to carry, once if it had none);
+ * - invalid: an item that is not a well-formed notification (not an object, a subscriptionId that is not a
+ *   GUID, a field of the wrong type, NUL characters…) or beyond the items read of one POST, a lifecycle
+ *   item with a missing or unknown lifecycleEvent (all dropped), or a body rejected with 400 (counted once
+ *   per item it claimed to carry, once if it had none);
  * - enqueue_failed: would have been accepted, but Redis did not store the job; answered 503, so Graph
  *   delivers the batch again.
  */

@@ -3,7 +3,7 @@ import { classifyNotifications } from './classify-notifications';
 import { GraphIntakeMetrics, GraphNotificationResult, isKeptResult } from './graph-intake.metrics';
 import { GraphNotificationQueue } from './graph-notification.queue';
 import { GraphIntakeUnavailableError, MalformedNotificationError } from './intake-errors';
-import { claimedItemCount, GraphEndpoint, parseNotificationCollection, ReceivedNotification } from './notification-payload';
+import { claimedItemCount, GraphEndpoint, MAX_NOTIFICATIONS_PER_POST, NotificationCollection, parseNotificationCollection } from './notification-payload';
 import { SubscriptionDirectory } from './subscription-directory';
 
 export interface IntakeOutcome {
@@ -35,8 +35,16 @@ export class GraphNotificationIntake {
   ) {}
 
   async receive(endpoint: GraphEndpoint, body: unknown, receivedAt = new Date()): Promise<IntakeOutcome> {
-    const received = this.parse(body);
-    if (received.length === 0) return { enqueued: 0, tally: {} };
+    const collection = this.parse(body);
+    const { received } = collection;
+    // Malformed items never reach the lookup: a NUL byte or a made-up id is not a reason for a 503.
+    const malformed = collection.rejected.length + collection.unread;
+    if (malformed > 0) this.reportMalformed(collection);
+    if (received.length === 0) {
+      const tally: IntakeOutcome['tally'] = malformed > 0 ? { invalid: malformed } : {};
+      this.metrics.count(tally);
+      return { enqueued: 0, tally };
+    }
 
     let subscriptions;
     try {
@@ -47,13 +55,15 @@ export class GraphNotificationIntake {
     }
 
     const { items, tally, forgedSubscriptionIds, unknownSubscriptionIds } = classifyNotifications(endpoint, received, subscriptions);
+    if (malformed > 0) tally.invalid = (tally.invalid ?? 0) + malformed;
     if (forgedSubscriptionIds.length > 0) {
       this.logger.warn(`Dropped ${forgedSubscriptionIds.length} Graph notification(s) with a missing or wrong clientState (subscriptions ${sample(forgedSubscriptionIds)})`);
     }
     if (unknownSubscriptionIds.length > 0) {
       this.logger.debug(`Dropped ${unknownSubscriptionIds.length} Graph notification(s) for unknown subscriptions ${sample(unknownSubscriptionIds)}`);
     }
-    if (tally.invalid) this.logger.warn(`Dropped ${tally.invalid} Graph lifecycle notification(s) without a known lifecycleEvent`);
+    const withoutEvent = (tally.invalid ?? 0) - malformed;
+    if (withoutEvent > 0) this.logger.warn(`Dropped ${withoutEvent} Graph lifecycle notification(s) without a known lifecycleEvent`);
 
     if (items.length > 0) {
       try {
@@ -70,7 +80,15 @@ export class GraphNotificationIntake {
     return { enqueued: items.length, tally };
   }
 
-  private parse(body: unknown): ReceivedNotification[] {
+  /** One line per POST: a few of the problems (paths and what is wrong, never the values sent). */
+  private reportMalformed({ rejected, unread }: NotificationCollection): void {
+    const problems = rejected.slice(0, 3).map((item) => item.problem);
+    if (rejected.length > problems.length) problems.push(`${rejected.length - problems.length} more`);
+    if (unread > 0) problems.push(`${unread} item(s) beyond the ${MAX_NOTIFICATIONS_PER_POST} of one POST not read`);
+    this.logger.warn(`Dropped ${rejected.length + unread} malformed Graph notification(s): ${problems.join('; ')}`);
+  }
+
+  private parse(body: unknown): NotificationCollection {
     try {
       return parseNotificationCollection(body);
     } catch (error) {

@@ -13,6 +13,7 @@ import {
   ApiServiceUnavailableResponse,
 } from '@nestjs/swagger';
 import { GRAPH_LIFECYCLE_EVENTS } from './graph-notification.job';
+import { MAX_NOTIFICATIONS_PER_POST } from './notification-payload';
 
 /** OpenAPI description of Graph's payload; the receiver reads the body itself (see notification-payload.ts). */
 export class GraphResourceDataDoc {
@@ -21,7 +22,7 @@ export class GraphResourceDataDoc {
 }
 
 export class GraphNotificationDoc {
-  @ApiProperty({ description: 'Graph subscription id; unknown ids are dropped' }) subscriptionId: string;
+  @ApiProperty({ format: 'uuid', description: 'Graph subscription id; unknown ids are dropped' }) subscriptionId: string;
   @ApiProperty({ description: 'The secret given when subscribing; missing or wrong: the item is dropped as forged' }) clientState: string;
   @ApiPropertyOptional({ example: 'created' }) changeType?: string;
   @ApiPropertyOptional({ example: "Users/{user-id}/Messages/{message-id}" }) resource?: string;
@@ -32,7 +33,7 @@ export class GraphNotificationDoc {
 }
 
 export class GraphNotificationCollectionDoc {
-  @ApiProperty({ type: [GraphNotificationDoc] }) value: GraphNotificationDoc[];
+  @ApiProperty({ type: [GraphNotificationDoc], description: `Items beyond the first ${MAX_NOTIFICATIONS_PER_POST} are not read` }) value: GraphNotificationDoc[];
 }
 
 /** The OpenAPI shape shared by both receiver endpoints; 202 is their status for a notification POST. */
@@ -44,8 +45,12 @@ export function GraphReceiverEndpoint(summary: string): MethodDecorator {
     ApiQuery({ name: 'validationToken', required: false, description: 'Validation handshake: echoed back (decoded) as text/plain' }),
     ApiBody({ type: GraphNotificationCollectionDoc, required: false }),
     ApiOkResponse({ description: 'Validation handshake: the decoded validationToken', content: { 'text/plain': { schema: { type: 'string' } } } }),
-    ApiAcceptedResponse({ description: 'Received; the valid items are queued for the listener (forged and unknown ones are dropped silently)' }),
-    ApiBadRequestResponse({ description: 'Not a Graph notification collection; the message names the problem' }),
+    ApiAcceptedResponse({
+      description:
+        `Received; the valid items are queued for the listener. Forged, unknown and malformed items (a subscriptionId that is not a GUID, ` +
+        `fields of the wrong type, NUL characters) and items beyond the first ${MAX_NOTIFICATIONS_PER_POST} are dropped and counted, one by one`,
+    }),
+    ApiBadRequestResponse({ description: 'Not a Graph notification collection, or a body that is not what its Content-Encoding says; the message names the problem' }),
     ApiPayloadTooLargeResponse({ description: 'Body larger than 1 MiB' }),
     ApiServiceUnavailableResponse({ description: 'Could not store the notifications (Redis or Postgres unavailable): Graph retries' }),
   );

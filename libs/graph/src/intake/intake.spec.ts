@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { hashClientState, clientStateMatches } from './client-state';
 import { classifyNotifications } from './classify-notifications';
 import { MalformedNotificationError, withDeadline, IntakeTimeoutError } from './intake-errors';
-import { claimedItemCount, parseNotificationCollection, ReceivedNotification } from './notification-payload';
+import { claimedItemCount, MAX_NOTIFICATIONS_PER_POST, parseNotificationCollection, ReceivedNotification } from './notification-payload';
 import { KnownSubscription, SubscriptionCache } from './subscription-cache';
 import { validationTokenOf } from './validation-handshake';
 
@@ -21,37 +21,72 @@ describe('clientState', () => {
 });
 
 describe('parseNotificationCollection', () => {
+  const S1 = '7f105c7d-2dc5-4530-97cd-4e7ae6534c07';
+  const S2 = 'A1B2C3D4-0000-4000-8000-00000000000F';
+
   it('reads the fields the receiver uses and ignores the others', () => {
     const parsed = parseNotificationCollection({
       value: [
-        { subscriptionId: 's', clientState: 'c', changeType: 'created', resource: 'Users/u/Messages/m', resourceData: { '@odata.type': '#Microsoft.Graph.Message', id: 'm' }, tenantId: 't' },
-        { subscriptionId: 's2', lifecycleEvent: 'missed', clientState: null },
+        { subscriptionId: S1, clientState: 'c', changeType: 'created', resource: 'Users/u/Messages/m', resourceData: { '@odata.type': '#Microsoft.Graph.Message', id: 'm' }, tenantId: 't' },
+        { subscriptionId: S2, lifecycleEvent: 'missed', clientState: null },
       ],
     });
-    expect(parsed).toEqual([
-      { subscriptionId: 's', clientState: 'c', changeType: 'created', resourceId: 'm', lifecycleEvent: undefined },
-      { subscriptionId: 's2', clientState: undefined, changeType: undefined, resourceId: undefined, lifecycleEvent: 'missed' },
-    ]);
-    expect(parseNotificationCollection({ value: [] })).toEqual([]);
+    expect(parsed).toEqual({
+      received: [
+        { subscriptionId: S1, clientState: 'c', changeType: 'created', resourceId: 'm', lifecycleEvent: undefined },
+        { subscriptionId: S2, clientState: undefined, changeType: undefined, resourceId: undefined, lifecycleEvent: 'missed' },
+      ],
+      rejected: [],
+      unread: 0,
+    });
+    expect(parseNotificationCollection({ value: [] })).toEqual({ received: [], rejected: [], unread: 0 });
   });
 
   it.each([
     [undefined, /^Request body must be a JSON object/],
-    [[{ subscriptionId: 's' }], /^Request body must be a JSON object/],
+    [[{ subscriptionId: S1 }], /^Request body must be a JSON object/],
     ['text', /^Request body must be a JSON object/],
     [{}, /^value: must be an array of notifications$/],
-    [{ value: { subscriptionId: 's' } }, /^value: must be an array/],
-    [{ value: [{ subscriptionId: 's' }, 42] }, /^value\[1\]: must be an object/],
-    [{ value: [null] }, /^value\[0\]: must be an object/],
-    [{ value: [{}] }, /^value\[0\]\.subscriptionId: must be a non-empty string$/],
-    [{ value: [{ subscriptionId: 7 }] }, /^value\[0\]\.subscriptionId: must be a non-empty string$/],
-    [{ value: [{ subscriptionId: 's', clientState: 1 }] }, /^value\[0\]\.clientState: must be a string$/],
-    [{ value: [{ subscriptionId: 's', resourceData: 'x' }] }, /^value\[0\]\.resourceData: must be an object$/],
-    [{ value: [{ subscriptionId: 's', resourceData: { id: 3 } }] }, /^value\[0\]\.resourceData\.id: must be a string$/],
-    [{ value: [{ subscriptionId: 's', lifecycleEvent: ['missed'] }] }, /^value\[0\]\.lifecycleEvent: must be a string$/],
-  ])('rejects %j with a message naming the problem', (body, message) => {
+    [{ value: { subscriptionId: S1 } }, /^value: must be an array/],
+    [{ value: 'x' }, /^value: must be an array/],
+  ])('rejects the body %j (not a collection) with a message naming the problem', (body, message) => {
     expect(() => parseNotificationCollection(body)).toThrow(MalformedNotificationError);
     expect(() => parseNotificationCollection(body)).toThrow(message);
+  });
+
+  it.each([
+    [42, /^value\[1\]: must be an object/],
+    [null, /^value\[1\]: must be an object/],
+    [[{ subscriptionId: S1 }], /^value\[1\]: must be an object/],
+    [{}, /^value\[1\]\.subscriptionId: must be a Graph subscription id \(a GUID\)$/],
+    [{ subscriptionId: 7 }, /^value\[1\]\.subscriptionId: must be a Graph subscription id/],
+    [{ subscriptionId: 's' }, /^value\[1\]\.subscriptionId: must be a Graph subscription id/],
+    [{ subscriptionId: `${S1}\u0000` }, /^value\[1\]\.subscriptionId: must be a Graph subscription id/],
+    [{ subscriptionId: ` ${S1}` }, /^value\[1\]\.subscriptionId: must be a Graph subscription id/],
+    [{ subscriptionId: S1, clientState: 1 }, /^value\[1\]\.clientState: must be a string$/],
+    [{ subscriptionId: S1, clientState: 'a\u0000b' }, /^value\[1\]\.clientState: must not contain NUL characters or lone surrogates$/],
+    [{ subscriptionId: S1, changeType: 'created\ud800' }, /^value\[1\]\.changeType: must not contain NUL/],
+    [{ subscriptionId: S1, resourceData: 'x' }, /^value\[1\]\.resourceData: must be an object$/],
+    [{ subscriptionId: S1, resourceData: { id: 3 } }, /^value\[1\]\.resourceData\.id: must be a string$/],
+    [{ subscriptionId: S1, resourceData: { id: '\udc00m' } }, /^value\[1\]\.resourceData\.id: must not contain NUL/],
+    [{ subscriptionId: S1, lifecycleEvent: ['missed'] }, /^value\[1\]\.lifecycleEvent: must be a string$/],
+  ])('drops the item %j alone, saying where and what, and keeps its neighbours', (item, problem) => {
+    const parsed = parseNotificationCollection({ value: [{ subscriptionId: S1 }, item, { subscriptionId: S2 }] });
+    expect(parsed.received.map((notification) => notification.subscriptionId)).toEqual([S1, S2]);
+    expect(parsed.rejected).toEqual([{ path: 'value[1]', problem: expect.stringMatching(problem) }]);
+  });
+
+  it('keeps a surrogate pair (an emoji) and never echoes the values of a dropped item', () => {
+    expect(parseNotificationCollection({ value: [{ subscriptionId: S1, changeType: 'created 😀' }] }).rejected).toEqual([]);
+    const parsed = parseNotificationCollection({ value: [{ subscriptionId: 'secret-looking', clientState: 'secret-state' }] });
+    expect(JSON.stringify(parsed.rejected)).not.toMatch(/secret/);
+  });
+
+  it(`reads at most ${MAX_NOTIFICATIONS_PER_POST} items of one POST and counts the rest as unread`, () => {
+    const value = Array.from({ length: MAX_NOTIFICATIONS_PER_POST + 250 }, () => ({ subscriptionId: S1 }));
+    const parsed = parseNotificationCollection({ value });
+    expect(parsed.received).toHaveLength(MAX_NOTIFICATIONS_PER_POST);
+    expect(parsed.unread).toBe(250);
   });
 
   it('counts what a rejected body claimed to carry', () => {

@@ -5,9 +5,6 @@ import { GRAPH_INTAKE_OPTIONS, GraphIntakeOptions } from './graph-intake.options
 import { KnownSubscription, SubscriptionCache } from './subscription-cache';
 import { withDeadline } from './intake-errors';
 
-/** Graph subscription ids are GUIDs; anything far longer is not ours and is not worth a query. */
-const MAX_SUBSCRIPTION_ID_LENGTH = 256;
-
 interface SubscriptionRow {
   subscription_id: string;
   mailbox_id: string;
@@ -17,7 +14,8 @@ interface SubscriptionRow {
 
 /**
  * Finds the subscriptions a notification POST names: from the cache, and every miss of the batch in ONE
- * query. Lookups of an id already being queried (concurrent POSTs for one folder) wait for that query
+ * query. The ids are GUIDs already (parseNotificationCollection drops any other item), at most
+ * MAX_NOTIFICATIONS_PER_POST of them. Lookups of an id already being queried (concurrent POSTs for one folder) wait for that query
  * instead of sending their own.
  */
 @Injectable()
@@ -42,8 +40,6 @@ export class SubscriptionDirectory {
       const cached = this.cache.get(id);
       if (cached !== undefined) {
         found.set(id, cached);
-      } else if (id.length > MAX_SUBSCRIPTION_ID_LENGTH) {
-        found.set(id, null);
       } else {
         const pending = this.inFlight.get(id);
         if (pending) waiting.push(pending.then((subscription) => void found.set(id, subscription)));
