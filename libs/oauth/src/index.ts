@@ -4,6 +4,7 @@ export * from './flows/authorization-code.flow';
 export * from './flows/device-code.flow';
 export * from './flows/token-import.service';
 export * from './identity-client';
+export * from './identity-unreachable';
 export * from './identity-clients';
 export * from './microsoft/msal-network-client';
 export * from './oauth-mailbox.context';

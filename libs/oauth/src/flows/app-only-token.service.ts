@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SecretBox } from '@app/crypto';
@@ -6,7 +6,7 @@ import { ProviderEntity } from '@app/persistence';
 import { IdentityClients } from '../identity-clients';
 import { OAuthTokenStore } from '../oauth-token.store';
 import { oauthSettingsOf } from '../oauth-settings';
-import { classifyTokenError } from '../token-errors';
+import { refusalOrUnreachable } from '../identity-unreachable';
 import { TokenStatus, tokenStatusOf } from '../token-status';
 
 /**
@@ -30,15 +30,15 @@ export class AppOnlyTokenService {
     }
     const settings = oauthSettingsOf(provider, this.secrets);
     const token = await this.store.forProvider(provider.id);
+    let grant;
     try {
-      const grant = await this.clients.for(settings).clientCredentials(settings);
-      const result = await this.store.transition(token.id, token.state === 'active' ? 'refreshed' : 'authorization_completed', { grant, newGrant: token.state !== 'active', error: null });
-      return tokenStatusOf(result?.token ?? null);
+      grant = await this.clients.for(settings).clientCredentials(settings);
     } catch (error) {
-      const classified = classifyTokenError(error);
-      if (classified.kind === 'transient') throw new ServiceUnavailableException(`The identity provider could not be reached (${classified.code}); try again`);
-      throw new BadRequestException(`The identity provider refused the client credentials: ${classified.message}`);
+      const refusal = refusalOrUnreachable(error);
+      throw new BadRequestException(`The identity provider refused the client credentials: ${refusal.message}`);
     }
+    const result = await this.store.transition(token.id, token.state === 'active' ? 'refreshed' : 'authorization_completed', { grant, newGrant: token.state !== 'active', error: null });
+    return tokenStatusOf(result?.token ?? null);
   }
 
   async status(providerId: string): Promise<TokenStatus> {

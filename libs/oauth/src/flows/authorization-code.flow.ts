@@ -7,6 +7,7 @@ import { Clock, CLOCK } from '../clock';
 import { IdentityClients } from '../identity-clients';
 import { accountMatchesMailbox, OAuthMailboxContextLoader } from '../oauth-mailbox.context';
 import { OAuthTokenStore } from '../oauth-token.store';
+import { IdentityProviderUnreachableException, isUnreachable, refusalOrUnreachable } from '../identity-unreachable';
 import { classifyTokenError } from '../token-errors';
 
 const STATE_LIFETIME_MS = 10 * 60_000;
@@ -58,13 +59,20 @@ export class AuthorizationCodeFlowService {
     const nonce = randomBytes(16).toString('base64url');
     const expiresAt = this.clock.now() + STATE_LIFETIME_MS;
     const state = this.secrets.encrypt(JSON.stringify({ sid, mid: mailboxId, exp: expiresAt } satisfies StatePayload), STATE_CONTEXT);
-    const url = await this.clients.for(context.settings).authorizationUrl(context.settings, {
-      redirectUri: this.config.oauth.redirectUri,
-      state,
-      nonce,
-      codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
-      loginHint: context.mailbox.email,
-    });
+    let url: string;
+    try {
+      // Building the URL reads the authority's OpenID metadata (Microsoft): the identity provider may be down.
+      url = await this.clients.for(context.settings).authorizationUrl(context.settings, {
+        redirectUri: this.config.oauth.redirectUri,
+        state,
+        nonce,
+        codeChallenge: createHash('sha256').update(verifier).digest('base64url'),
+        loginHint: context.mailbox.email,
+      });
+    } catch (error) {
+      const refusal = refusalOrUnreachable(error);
+      throw new BadRequestException(`The identity provider refused the authorization request: ${refusal.message}`);
+    }
     await this.store.transition(context.token.id, 'authorization_started', {
       authorization: {
         kind: 'authorization_code',
@@ -109,7 +117,8 @@ export class AuthorizationCodeFlowService {
       const classified = classifyTokenError(error);
       await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: classified.code, message: classified.message } }, ownAttempt);
       this.logger.warn(`Mailbox ${payload.mid}: code redemption failed (${classified.code})`);
-      return this.refuse(classified.kind === 'transient' ? 502 : 400, `The identity provider did not accept the sign-in: ${classified.message}`);
+      if (isUnreachable(classified)) return this.refuse(IdentityProviderUnreachableException.status, new IdentityProviderUnreachableException(classified.code).message);
+      return this.refuse(400, `The identity provider did not accept the sign-in: ${classified.message}`);
     }
 
     if (!accountMatchesMailbox(grant.username, context.mailbox)) {

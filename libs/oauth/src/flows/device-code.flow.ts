@@ -10,6 +10,7 @@ import { IdentityClients } from '../identity-clients';
 import { DeviceCodeFlow, UnsupportedFlowError } from '../identity-client';
 import { accountMatchesMailbox, OAuthMailboxContextLoader } from '../oauth-mailbox.context';
 import { OAuthTokenStore, TokenError } from '../oauth-token.store';
+import { refusalOrUnreachable } from '../identity-unreachable';
 import { classifyTokenError } from '../token-errors';
 
 export interface DeviceCodeStarted {
@@ -82,8 +83,8 @@ export class DeviceCodeFlowService implements OnModuleInit, OnModuleDestroy {
       flow = await this.clients.for(context.settings).startDeviceCode(context.settings);
     } catch (error) {
       if (error instanceof UnsupportedFlowError) throw new BadRequestException(error.message);
-      const classified = classifyTokenError(error);
-      throw new BadRequestException(`The identity provider refused the device code request: ${classified.message}`);
+      const refusal = refusalOrUnreachable(error);
+      throw new BadRequestException(`The identity provider refused the device code request: ${refusal.message}`);
     }
     this.cancel(mailboxId);
     const flowId = randomUUID();

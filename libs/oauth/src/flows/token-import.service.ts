@@ -1,8 +1,8 @@
-import { BadRequestException, Injectable, ServiceUnavailableException } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import { IdentityClients } from '../identity-clients';
 import { accountMatchesMailbox, OAuthMailboxContextLoader } from '../oauth-mailbox.context';
 import { OAuthTokenStore } from '../oauth-token.store';
-import { classifyTokenError } from '../token-errors';
+import { refusalOrUnreachable } from '../identity-unreachable';
 import { TokenStatus, tokenStatusOf } from '../token-status';
 import { DeviceCodeFlowService } from './device-code.flow';
 
@@ -26,11 +26,8 @@ export class TokenImportService {
     try {
       grant = await this.clients.for(context.settings).redeemRefreshToken(context.settings, refreshToken);
     } catch (error) {
-      const classified = classifyTokenError(error);
-      if (classified.kind === 'transient') {
-        throw new ServiceUnavailableException(`The identity provider could not be reached (${classified.code}); nothing was stored, try again`);
-      }
-      throw new BadRequestException(`refreshToken: the identity provider refused it: ${classified.message}`);
+      const refusal = refusalOrUnreachable(error);
+      throw new BadRequestException(`refreshToken: the identity provider refused it: ${refusal.message}`);
     }
     if (grant.username && !accountMatchesMailbox(grant.username, context.mailbox)) {
       throw new BadRequestException(`refreshToken: it belongs to ${grant.username}, not to ${context.mailbox.email}; nothing was stored`);
