@@ -5,7 +5,8 @@ import { appProcessEnv, buildMessage, ENTRY_POINTS, freePort, ListenerWorld, sta
 describe('IMAP listener crash and restart (real processes, Dovecot, Postgres, Redis)', () => {
   const world = new ListenerWorld();
 
-  beforeAll(() => world.start({ listener: false }), 60_000);
+  // A short lease time, so the dead listener's claim lapses within the test (production: 2 s beats, 10 s lease).
+  beforeAll(() => world.start({ listener: false, env: { CLUSTER_HEARTBEAT_MS: '200', CLUSTER_LEASE_TTL_MS: '1000' } }), 60_000);
   afterAll(() => world.stop());
 
   it('publishes every message that arrived before, during and after the crash, once each', async () => {
@@ -33,8 +34,18 @@ describe('IMAP listener crash and restart (real processes, Dovecot, Postgres, Re
       await during;
       await deliver(10, 'while down');
 
+      // The dead process cannot say it stopped; once its lease time has passed the status must not
+      // keep saying `connected` with it as the owner.
+      const silent = await world.waitForState(mailbox.id, 'pending', 10_000);
+      expect(silent.owner).toBeNull();
+      expect(silent.connection.lastError).toMatchObject({ code: 'LISTENER_UNRESPONSIVE', message: expect.stringContaining('has not been heard from since') });
+      expect(silent.recommendedAction).toContain('No listener is syncing this mailbox');
+
       listener = startAppProcess(ENTRY_POINTS.listener, appProcessEnv(world.config, port));
       await waitForHttpOk(`http://127.0.0.1:${port}/health/ready`, listener);
+      const back = await world.waitForState(mailbox.id, 'connected');
+      expect(back.owner).toEqual(expect.any(String));
+      expect(back.connection.lastError).toBeNull();
       await deliver(10, 'after');
       await world.waitForReceived(mailbox.id, delivered.length, 30_000);
       await new Promise((resolve) => setTimeout(resolve, 500));

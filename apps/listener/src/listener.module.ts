@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { ClusterModule } from '@app/cluster';
 import { AppConfig, ConfigModule } from '@app/config';
 import { CryptoModule } from '@app/crypto';
 import { HealthModule } from '@app/health';
@@ -29,6 +30,7 @@ export class ListenerModule {
         CryptoModule,
         MetricsModule.forRoot('listener'),
         HealthModule,
+        ClusterModule.forReplica(),
         OAuthRefreshModule.forRoot(options),
         SyncModule,
       ],

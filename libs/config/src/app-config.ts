@@ -33,6 +33,12 @@ export interface AppConfig {
      */
     heapCompaction: 'every-gc' | 'v8-default';
   };
+  cluster: {
+    /** How often each listener replica writes its heartbeat. */
+    heartbeatMs: number;
+    /** A replica not heard from for this long is dead: its mailboxes are not listened to. */
+    leaseTtlMs: number;
+  };
   graph: {
     /** Lifetime asked for a new or renewed Graph subscription (Graph caps message subscriptions). */
     subscriptionMinutes: number;

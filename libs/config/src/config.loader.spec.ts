@@ -26,6 +26,14 @@ describe('loadConfig', () => {
     expect(config.oauth.refresh).toEqual({ checkIntervalMs: 5000, concurrency: 8, minLeadMs: 600_000, leadFraction: 0.2, jitterFraction: 0.5 });
   });
 
+  it('reads the cluster timings and refuses a lease time shorter than three heartbeats', () => {
+    expect(loadConfig({}).cluster).toEqual({ heartbeatMs: 2000, leaseTtlMs: 10_000 });
+    expect(loadConfig({ CLUSTER_HEARTBEAT_MS: '200', CLUSTER_LEASE_TTL_MS: '1000' }).cluster).toEqual({ heartbeatMs: 200, leaseTtlMs: 1000 });
+    expect(problemsOf({ CLUSTER_HEARTBEAT_MS: '5000', CLUSTER_LEASE_TTL_MS: '10000' })).toEqual([
+      'CLUSTER_LEASE_TTL_MS: must be at least 3 × CLUSTER_HEARTBEAT_MS (15000) (example: CLUSTER_LEASE_TTL_MS=10000)',
+    ]);
+  });
+
   it('derives the OAuth redirect URI from PUBLIC_BASE_URL and checks OAUTH_CA_FILE', () => {
     expect(loadConfig({ PUBLIC_BASE_URL: 'https://ml.example.com/' }).oauth.redirectUri).toBe('https://ml.example.com/v1/oauth/callback');
     expect(problemsOf({ OAUTH_CA_FILE: '/nonexistent/ca.pem' })).toEqual([expect.stringMatching(/^OAUTH_CA_FILE: cannot read \/nonexistent\/ca.pem/)]);

@@ -24,6 +24,8 @@ const EXAMPLES: Record<string, string> = {
   HTTP_BODY_LIMIT: '256kb',
   LISTENER_ID: 'listener-0',
   SYNC_RECONCILE_INTERVAL_MS: '1000',
+  CLUSTER_HEARTBEAT_MS: '2000',
+  CLUSTER_LEASE_TTL_MS: '10000',
   LISTENER_HEAP_COMPACTION: 'every-gc',
   IMAP_CONNECT_RATE_PER_HOST: '200',
   SYNC_CONNECT_CONCURRENCY: '100',
@@ -79,6 +81,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (e.API_PORT === e.LISTENER_PORT) {
     problems.push(problem('LISTENER_PORT', `must differ from API_PORT (both are ${e.API_PORT})`));
   }
+  if (e.CLUSTER_LEASE_TTL_MS < 3 * e.CLUSTER_HEARTBEAT_MS) {
+    // Two missed heartbeats (a GC pause, a slow query) must not make a live replica look dead.
+    problems.push(problem('CLUSTER_LEASE_TTL_MS', `must be at least 3 × CLUSTER_HEARTBEAT_MS (${3 * e.CLUSTER_HEARTBEAT_MS})`));
+  }
   let caPem: string | undefined;
   if (e.OAUTH_CA_FILE) {
     try {
@@ -109,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       safetySweepMs: e.IMAP_SAFETY_SWEEP_MINUTES * 60_000,
       heapCompaction: e.LISTENER_HEAP_COMPACTION,
     },
+    cluster: { heartbeatMs: e.CLUSTER_HEARTBEAT_MS, leaseTtlMs: e.CLUSTER_LEASE_TTL_MS },
     graph: {
       subscriptionMinutes: e.GRAPH_SUBSCRIPTION_MINUTES,
       safetyDeltaMs: e.GRAPH_SAFETY_DELTA_MINUTES * 60_000,

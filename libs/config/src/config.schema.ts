@@ -66,6 +66,8 @@ export const environmentSchema = z.object({
   OAUTH_REFRESH_LEAD_FRACTION: z.coerce.number().min(0, 'must be between 0 and 0.9').max(0.9, 'must be between 0 and 0.9').default(0.2),
   OAUTH_REFRESH_JITTER_FRACTION: z.coerce.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5),
   LISTENER_ID: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, . - or _').optional(),
+  CLUSTER_HEARTBEAT_MS: z.coerce.number().int().min(50, 'must be at least 50').max(60_000, 'must be at most 60000').default(2000),
+  CLUSTER_LEASE_TTL_MS: z.coerce.number().int().min(200, 'must be at least 200').max(600_000, 'must be at most 600000').default(10_000),
   SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(1000),
   LISTENER_HEAP_COMPACTION: z.enum(['every-gc', 'v8-default']).default('every-gc'),
   IMAP_CONNECT_RATE_PER_HOST: z.coerce.number().min(0.1, 'must be at least 0.1').max(10_000, 'must be at most 10000').default(200),

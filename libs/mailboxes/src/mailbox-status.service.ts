@@ -1,11 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { isReplicaAlive, ReplicaRegistry } from '@app/cluster';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import { findMailboxToken, tokenStatusOf } from '@app/oauth';
-import { GraphSubscriptionEntity, MailboxFolderEntity, MailboxStatusEntity, ProviderEntity, SyncCursorEntity } from '@app/persistence';
+import { ConnectionState, GraphSubscriptionEntity, MailboxFolderEntity, MailboxStatusEntity, ProviderEntity, SyncCursorEntity } from '@app/persistence';
 import { FolderSyncMode, MailboxStatusResponse, StatusErrorResponse } from './dto/mailbox-status.response';
 import { MailboxesService } from './mailboxes.service';
-import { recommendedAction } from './recommended-action';
+import { LISTENER_UNRESPONSIVE, recommendedAction } from './recommended-action';
 
 function errorOf(code: string | null, message: string | null, at: Date | null): StatusErrorResponse | null {
   return code && at ? { code, message: message ?? code, at: at.toISOString() } : null;
@@ -21,7 +23,41 @@ export class MailboxStatusService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly mailboxes: MailboxesService,
+    private readonly replicas: ReplicaRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * What the listener last wrote, unless the replica that wrote it has gone silent: a listener killed
+   * with SIGKILL cannot say so, and its last word (`connected`) would stand until another took over.
+   * Past the lease time its claim is void: the mailbox is `pending`, with the reason, and has no owner.
+   */
+  private async connectionOf(mailbox: { enabled: boolean; createdAt: Date }, status: MailboxStatusEntity | null) {
+    const state: ConnectionState = !mailbox.enabled ? 'disabled' : (status?.connectionState ?? 'pending');
+    const reported = {
+      state,
+      since: status?.stateSince ?? mailbox.createdAt,
+      error: status ? errorOf(status.lastErrorCode, status.lastErrorMessage, status.lastErrorAt) : null,
+      owner: status?.ownerId ?? null,
+    };
+    if (!reported.owner || state === 'disabled' || state === 'pending') return reported;
+    const leaseTtlMs = this.config.cluster.leaseTtlMs;
+    const replica = (await this.replicas.find([reported.owner])).get(reported.owner);
+    if (isReplicaAlive(replica, leaseTtlMs)) return reported;
+    const lastHeard = replica?.heartbeatAt ?? reported.since;
+    // The claim lapsed one lease time after the last beat (never before the state it voids began).
+    const silentSince = new Date(Math.max(lastHeard.getTime() + leaseTtlMs, reported.since.getTime()));
+    return {
+      state: 'pending' as const,
+      since: silentSince,
+      error: {
+        code: LISTENER_UNRESPONSIVE,
+        message: `listener replica ${reported.owner} has not been heard from since ${lastHeard.toISOString()} (lease time ${leaseTtlMs / 1000} s); its last report was ${state}`,
+        at: silentSince.toISOString(),
+      },
+      owner: null,
+    };
+  }
 
   async status(mailboxId: string): Promise<MailboxStatusResponse> {
     const mailbox = await this.mailboxes.load(mailboxId);
@@ -34,14 +70,14 @@ export class MailboxStatusService {
       // Newest expiry first: while one is being replaced a folder briefly has two.
       graph ? this.dataSource.getRepository(GraphSubscriptionEntity).find({ where: { mailboxId }, order: { expiresAt: 'DESC' } }) : [],
     ]);
-    const connectionState = !mailbox.enabled ? 'disabled' : (status?.connectionState ?? 'pending');
-    const connectionError = status ? errorOf(status.lastErrorCode, status.lastErrorMessage, status.lastErrorAt) : null;
+    const connection = await this.connectionOf(mailbox, status);
+    const { state: connectionState, error: connectionError } = connection;
     const tokenStatus = tokenStatusOf(token);
 
     const folders = [...mailbox.folders].sort((a: MailboxFolderEntity, b: MailboxFolderEntity) => a.position - b.position);
     return {
       mailboxId,
-      connection: { state: connectionState, since: (status?.stateSince ?? mailbox.createdAt).toISOString(), lastError: connectionError },
+      connection: { state: connectionState, since: connection.since.toISOString(), lastError: connectionError },
       token:
         provider.authMethod === 'oauth2'
           ? tokenStatus
@@ -65,7 +101,7 @@ export class MailboxStatusService {
           };
         }),
       },
-      owner: status?.ownerId ?? null,
+      owner: connection.owner,
       recommendedAction: recommendedAction({
         enabled: mailbox.enabled,
         connectionState,

@@ -1,4 +1,4 @@
-import { recommendedAction, StatusFacts } from './recommended-action';
+import { LISTENER_UNRESPONSIVE, recommendedAction, StatusFacts } from './recommended-action';
 
 const healthy: StatusFacts = {
   enabled: true,
@@ -36,6 +36,13 @@ describe('recommendedAction', () => {
         pendingAuthorization: { userCode: 'ABC-123', verificationUri: 'https://microsoft.com/devicelogin', expiresAt: '2026-11-21T10:15:00.000Z' },
       }),
     ).toBe('Finish signing in at https://microsoft.com/devicelogin with code ABC-123 before 2026-11-21T10:15:00.000Z');
+  });
+
+  it('a mailbox whose listener went silent: say so, name the replica, point at the cluster', () => {
+    const message = 'listener replica listener-7f9c has not been heard from since 2026-12-04T10:00:00.000Z (lease time 10 s); its last report was connected';
+    const action = recommendedAction({ ...healthy, connectionState: 'pending', connectionError: { code: LISTENER_UNRESPONSIVE, message } });
+    expect(action).toBe(`No listener is syncing this mailbox: ${message}. Check that the listener replicas are running (GET /v1/cluster will list them); another replica takes the mailbox over by itself`);
+    expect(recommendedAction({ ...healthy, connectionState: 'pending' })).toMatch(/^Waiting for a listener replica/);
   });
 
   describe('Microsoft Graph', () => {

@@ -14,6 +14,9 @@ export interface StatusFacts {
   polling?: boolean;
 }
 
+/** The status code of a mailbox whose owning listener replica stopped heartbeating (killed, frozen, cut off). */
+export const LISTENER_UNRESPONSIVE = 'LISTENER_UNRESPONSIVE';
+
 /** What to do about a Graph failure the listener reported (codes `GRAPH_*`), or null when the generic advice fits. */
 function graphAction(facts: StatusFacts): string | null {
   const error = facts.connectionError;
@@ -70,6 +73,9 @@ export function recommendedAction(facts: StatusFacts): string | null {
     case 'backoff':
       return `The server is unreachable; retrying${facts.connectionError ? ` (last error: ${facts.connectionError.message})` : ''}`;
     case 'pending':
+      if (facts.connectionError?.code === LISTENER_UNRESPONSIVE) {
+        return `No listener is syncing this mailbox: ${facts.connectionError.message}. Check that the listener replicas are running (GET /v1/cluster will list them); another replica takes the mailbox over by itself`;
+      }
       return 'Waiting for a listener replica to pick the mailbox up; if this lasts more than a minute, check that the listener is running';
     case 'connected':
       return facts.polling

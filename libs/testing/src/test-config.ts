@@ -41,5 +41,7 @@ export function appProcessEnv(config: AppConfig, listenerPort: number): NodeJS.P
     LISTENER_PORT: String(listenerPort),
     API_HOST: '127.0.0.1',
     SYNC_RECONCILE_INTERVAL_MS: '200',
+    CLUSTER_HEARTBEAT_MS: String(config.cluster.heartbeatMs),
+    CLUSTER_LEASE_TTL_MS: String(config.cluster.leaseTtlMs),
   };
 }

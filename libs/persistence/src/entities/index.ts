@@ -1,4 +1,5 @@
 import { GraphSubscriptionEntity } from './graph-subscription.entity';
+import { ListenerReplicaEntity } from './listener-replica.entity';
 import { MailboxCredentialEntity } from './mailbox-credential.entity';
 import { MailboxFolderEntity } from './mailbox-folder.entity';
 import { MailboxStatusEntity } from './mailbox-status.entity';
@@ -11,6 +12,7 @@ import { SyncCursorEntity } from './sync-cursor.entity';
 export * from './enums';
 export {
   GraphSubscriptionEntity,
+  ListenerReplicaEntity,
   MailboxCredentialEntity,
   MailboxEntity,
   MailboxFolderEntity,
@@ -31,4 +33,5 @@ export const ENTITIES = [
   SyncCursorEntity,
   MailboxStatusEntity,
   GraphSubscriptionEntity,
+  ListenerReplicaEntity,
 ];

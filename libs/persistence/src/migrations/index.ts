@@ -2,6 +2,13 @@ import { InitialSchema1763700000000 } from './1763700000000-initial-schema';
 import { OAuthLifecycle1763800000000 } from './1763800000000-oauth-lifecycle';
 import { MailboxRuntime1763900000000 } from './1763900000000-mailbox-runtime';
 import { GraphSubscriptions1764000000000 } from './1764000000000-graph-subscriptions';
+import { ListenerReplicas1764100000000 } from './1764100000000-listener-replicas';
 
 /** Every migration in order. Add new ones at the end; never edit one that has shipped. */
-export const MIGRATIONS = [InitialSchema1763700000000, OAuthLifecycle1763800000000, MailboxRuntime1763900000000, GraphSubscriptions1764000000000];
+export const MIGRATIONS = [
+  InitialSchema1763700000000,
+  OAuthLifecycle1763800000000,
+  MailboxRuntime1763900000000,
+  GraphSubscriptions1764000000000,
+  ListenerReplicas1764100000000,
+];

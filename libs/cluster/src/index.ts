@@ -1,0 +1,4 @@
+export * from './cluster.module';
+export * from './replica-heartbeat';
+export * from './replica-liveness';
+export * from './replica-registry';
