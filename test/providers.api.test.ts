@@ -111,8 +111,8 @@ describe('providers API (real app, real Postgres and Redis)', () => {
     const cases: [string, unknown, RegExp][] = [
       ['unknown field', { ...imapProvider, colour: 'blue' }, /^colour: unknown field/],
       ['wrong type', { ...imapProvider, port: '993' }, /port: must be an integer number/],
-      ['host with a scheme', { ...imapProvider, host: 'imaps://mail.contoso.com' }, /^host: must be a host name/],
-      ['host with spaces', { ...imapProvider, host: 'mail contoso.com' }, /^host: must be a host name/],
+      ['host with a scheme', { ...imapProvider, host: 'imaps://mail.contoso.com' }, /^host: must be a DNS name or an IP address/],
+      ['host with spaces', { ...imapProvider, host: 'mail contoso.com' }, /^host: must be a DNS name or an IP address/],
       ['port 0', { ...imapProvider, port: 0 }, /^port: must be between 1 and 65535/],
       ['port 70000', { ...imapProvider, port: 70000 }, /^port: must be between 1 and 65535/],
       ['oauth2 without client id', { ...imapProvider, authMethod: 'oauth2' }, /^oauth\.clientId: is required when authMethod is oauth2/],

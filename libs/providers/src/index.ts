@@ -6,3 +6,4 @@ export * from './provider-settings';
 export * from './provider.mapper';
 export * from './providers.module';
 export * from './providers.service';
+export * from './provider-domains';

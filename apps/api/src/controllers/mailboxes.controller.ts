@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   CreateMailboxDto,
@@ -11,6 +11,7 @@ import {
   ResyncResponse,
   UpdateMailboxDto,
 } from '@app/mailboxes';
+import { IdParam } from '@app/validation';
 
 @ApiTags('mailboxes')
 @ApiBearerAuth()
@@ -36,33 +37,33 @@ export class MailboxesController {
 
   @Get(':id')
   @ApiOkResponse({ type: MailboxResponse })
-  get(@Param('id', new ParseUUIDPipe()) id: string): Promise<MailboxResponse> {
+  get(@IdParam() id: string): Promise<MailboxResponse> {
     return this.mailboxes.get(id);
   }
 
   @Get(':id/status')
   @ApiOkResponse({ type: MailboxStatusResponse })
-  status(@Param('id', new ParseUUIDPipe()) id: string): Promise<MailboxStatusResponse> {
+  status(@IdParam() id: string): Promise<MailboxStatusResponse> {
     return this.statuses.status(id);
   }
 
   @Post(':id/resync')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: ResyncResponse, description: 'The listener reconnects and catches up from the stored cursors within seconds' })
-  resync(@Param('id', new ParseUUIDPipe()) id: string): Promise<ResyncResponse> {
+  resync(@IdParam() id: string): Promise<ResyncResponse> {
     return this.mailboxes.requestResync(id);
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: MailboxResponse })
-  update(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: UpdateMailboxDto): Promise<MailboxResponse> {
+  update(@IdParam() id: string, @Body() dto: UpdateMailboxDto): Promise<MailboxResponse> {
     return this.mailboxes.update(id, dto);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()
-  remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  remove(@IdParam() id: string): Promise<void> {
     return this.mailboxes.remove(id);
   }
 }

@@ -1,6 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpException, Param, ParseUUIDPipe, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiExcludeEndpoint, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsISO8601, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Body, Controller, Delete, Get, HttpCode, HttpException, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiExcludeEndpoint, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '@app/http';
 import { TokenStatusResponse } from '@app/mailboxes';
@@ -14,6 +13,7 @@ import {
   TokenImportService,
   TokenStatus,
 } from '@app/oauth';
+import { Field, FIELD_LIMITS, IdParam, isoDateTime } from '@app/validation';
 
 class DeviceCodeResponse implements DeviceCodeStarted {
   @ApiProperty({ example: 'ABCD1234' }) userCode: string;
@@ -24,21 +24,13 @@ class DeviceCodeResponse implements DeviceCodeStarted {
 }
 
 class ImportTokenDto {
-  @ApiProperty({ writeOnly: true, description: 'Refresh token the CRM holds; redeemed once at import (nothing is stored if refused)' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(16_384)
+  @Field({ kind: 'string', required: true, maxLength: FIELD_LIMITS.token, writeOnly: true, description: 'Refresh token the CRM holds; redeemed once at import (nothing is stored if refused)' })
   refreshToken: string;
 
-  @ApiPropertyOptional({ writeOnly: true, description: 'Accepted for compatibility; a fresh access token is obtained at import' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(16_384)
+  @Field({ kind: 'string', maxLength: FIELD_LIMITS.token, minLength: 0, writeOnly: true, description: 'Accepted for compatibility; a fresh access token is obtained at import' })
   accessToken?: string;
 
-  @ApiPropertyOptional({ description: 'Expiry of accessToken (ISO 8601)' })
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 date such as 2026-11-21T10:00:00Z' })
+  @Field({ kind: 'string', maxLength: FIELD_LIMITS.dateTime, check: isoDateTime('2026-11-21T10:00:00Z'), description: 'Expiry of accessToken (ISO 8601)' })
   expiresAt?: string;
 }
 
@@ -56,14 +48,14 @@ export class OAuthController {
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOkResponse({ type: DeviceCodeResponse, description: 'Show the user code and address; the service polls until the user signs in' })
-  deviceCode(@Param('id', new ParseUUIDPipe()) id: string): Promise<DeviceCodeStarted> {
+  deviceCode(@IdParam() id: string): Promise<DeviceCodeStarted> {
     return this.deviceCodes.start(id);
   }
 
   @Get('mailboxes/:id/oauth/authorize')
   @ApiBearerAuth()
   @ApiFoundResponse({ description: 'Redirect to the identity provider consent page (send the user there)' })
-  async authorize(@Param('id', new ParseUUIDPipe()) id: string, @Res() res: Response): Promise<void> {
+  async authorize(@IdParam() id: string, @Res() res: Response): Promise<void> {
     res.redirect(302, await this.authorizationCodes.authorizationUrl(id));
   }
 
@@ -92,7 +84,7 @@ export class OAuthController {
   @Put('mailboxes/:id/token')
   @ApiBearerAuth()
   @ApiOkResponse({ type: TokenStatusResponse })
-  importToken(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ImportTokenDto): Promise<TokenStatus> {
+  importToken(@IdParam() id: string, @Body() dto: ImportTokenDto): Promise<TokenStatus> {
     return this.imports.import(id, dto.refreshToken);
   }
 
@@ -100,7 +92,7 @@ export class OAuthController {
   @HttpCode(204)
   @ApiBearerAuth()
   @ApiNoContentResponse({ description: 'Tokens forgotten; state not_obtained' })
-  deleteToken(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  deleteToken(@IdParam() id: string): Promise<void> {
     return this.imports.remove(id);
   }
 
@@ -108,7 +100,7 @@ export class OAuthController {
   @HttpCode(200)
   @ApiBearerAuth()
   @ApiOkResponse({ type: TokenStatusResponse, description: 'Acquires the app-only (client credentials) token now and reports it' })
-  appToken(@Param('id', new ParseUUIDPipe()) id: string): Promise<TokenStatus> {
+  appToken(@IdParam() id: string): Promise<TokenStatus> {
     return this.appOnly.acquire(id);
   }
 }

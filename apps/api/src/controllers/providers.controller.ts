@@ -1,11 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { IsEmail } from 'class-validator';
+import { IsEmail, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '@app/http';
 import { CreateProviderDto, ProviderListResponse, ProviderResponse, ProvidersService, UpdateProviderDto } from '@app/providers';
+import { FIELD_LIMITS, IdParam } from '@app/validation';
 
 class ResolveQueryDto {
   @IsEmail({ require_tld: false }, { message: 'must be an email address such as ana@contoso.com' })
+  @MaxLength(FIELD_LIMITS.email)
   email: string;
 }
 
@@ -36,13 +38,13 @@ export class ProvidersController {
 
   @Get(':id')
   @ApiOkResponse({ type: ProviderResponse })
-  get(@Param('id', new ParseUUIDPipe()) id: string): Promise<ProviderResponse> {
+  get(@IdParam() id: string): Promise<ProviderResponse> {
     return this.providers.get(id);
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: ProviderResponse })
-  update(@Param('id', new ParseUUIDPipe()) id: string, @Body() dto: UpdateProviderDto): Promise<ProviderResponse> {
+  update(@IdParam() id: string, @Body() dto: UpdateProviderDto): Promise<ProviderResponse> {
     return this.providers.update(id, dto);
   }
 
@@ -50,7 +52,7 @@ export class ProvidersController {
   @HttpCode(204)
   @ApiNoContentResponse()
   @ApiConflictResponse({ description: 'Mailboxes still use the provider' })
-  remove(@Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
+  remove(@IdParam() id: string): Promise<void> {
     return this.providers.remove(id);
   }
 }

@@ -1,103 +1,72 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  ArrayMaxSize,
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsBoolean,
-  IsEmail,
-  IsISO8601,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  IsUUID,
-  MaxLength,
-  ValidateIf,
-} from 'class-validator';
+import { IsBoolean, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '@app/http';
+import { EMAIL, Field, FIELD_LIMITS, isoDateTime, UUID } from '@app/validation';
 
 const trimLower = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
+/** Field specs shared by create and PATCH (same limits, same messages, same OpenAPI schema). */
+const LOGIN = { kind: 'string', maxLength: FIELD_LIMITS.login } as const;
+const PASSWORD = { kind: 'string', maxLength: FIELD_LIMITS.password, writeOnly: true } as const;
+const FOLDERS = {
+  kind: 'list',
+  items: { maxLength: FIELD_LIMITS.folderPath },
+  minItems: 1,
+  maxItems: FIELD_LIMITS.folders,
+  unique: 'must not list the same folder twice',
+} as const;
+const EXTERNAL_ID = { kind: 'string', maxLength: FIELD_LIMITS.externalId } as const;
+
 export class CreateMailboxDto {
-  @ApiProperty({ example: 'ana@contoso.com' })
   @Transform(trimLower)
-  @IsEmail({ allow_display_name: false, require_tld: false }, { message: 'must be an email address such as ana@contoso.com' })
-  @MaxLength(320)
+  @Field({ kind: 'string', required: true, maxLength: FIELD_LIMITS.email, check: EMAIL, example: 'ana@contoso.com' })
   email: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Omit to pick the provider that serves the email domain' })
-  @IsOptional()
-  @IsUUID('all', { message: 'must be a UUID' })
+  @Field({ kind: 'string', maxLength: FIELD_LIMITS.uuid, check: UUID, description: 'Omit to pick the provider that serves the email domain' })
   providerId?: string;
 
-  @ApiPropertyOptional({ description: "Only for providers whose loginFormat is manual; otherwise derived from the email" })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(320)
+  @Field({ ...LOGIN, description: 'Only for providers whose loginFormat is manual; otherwise derived from the email' })
   login?: string;
 
-  @ApiPropertyOptional({ description: 'For basic-auth providers (write-only; never returned)', writeOnly: true })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(1024)
+  @Field({ ...PASSWORD, description: 'For basic-auth providers (write-only; never returned)' })
   password?: string;
 
-  @ApiPropertyOptional({ type: [String], default: ['INBOX'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(50)
-  @ArrayUnique({ message: 'must not list the same folder twice' })
-  @IsString({ each: true })
-  @IsNotEmpty({ each: true })
-  @MaxLength(1000, { each: true })
+  @Field({ ...FOLDERS, default: ['INBOX'] })
   folders?: string[];
 
-  @ApiPropertyOptional({ description: "The CRM's own id for this mailbox", nullable: true, type: String })
-  @IsOptional()
-  @IsString()
-  @MaxLength(255)
+  @Field({ ...EXTERNAL_ID, description: "The CRM's own id for this mailbox.", nullMeans: 'none (same as omitting it)' })
   externalId?: string | null;
 
-  @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() enabled?: boolean;
+  @Field({ kind: 'boolean', default: true })
+  enabled?: boolean;
 
-  @ApiPropertyOptional({ description: 'Publish mail received since this time on the first sync (default: start from now, no replay)', example: '2026-11-01T00:00:00Z' })
-  @IsOptional()
-  @IsISO8601({ strict: true }, { message: 'must be an ISO 8601 date such as 2026-11-01T00:00:00Z' })
-  backfillSince?: string;
+  @Field({
+    kind: 'string',
+    maxLength: FIELD_LIMITS.dateTime,
+    check: isoDateTime('2026-11-01T00:00:00Z'),
+    description: 'Publish mail received since this time on the first sync (default: start from now, no replay).',
+    nullMeans: 'no backfill (same as omitting it)',
+    example: '2026-11-01T00:00:00Z',
+  })
+  backfillSince?: string | null;
 }
 
 export class UpdateMailboxDto {
-  @ApiPropertyOptional({ description: 'Only for providers whose loginFormat is manual' })
-  @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(320)
+  @Field({ ...LOGIN, description: 'Only for providers whose loginFormat is manual' })
   login?: string;
 
-  @ApiPropertyOptional({ writeOnly: true }) @IsOptional() @IsString() @IsNotEmpty() @MaxLength(1024) password?: string;
+  @Field({ ...PASSWORD, description: 'Replaces the stored password (write-only; never returned)' })
+  password?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Replaces the folder list; cursors of folders kept are kept' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(50)
-  @ArrayUnique({ message: 'must not list the same folder twice' })
-  @IsString({ each: true })
-  @IsNotEmpty({ each: true })
-  @MaxLength(1000, { each: true })
+  @Field({ ...FOLDERS, description: 'Replaces the folder list; cursors of folders kept are kept' })
   folders?: string[];
 
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'null clears it' })
-  @ValidateIf((_, value) => value !== null && value !== undefined)
-  @IsString()
-  @MaxLength(255)
+  @Field({ ...EXTERNAL_ID, description: "The CRM's own id for this mailbox.", nullMeans: 'clears it' })
   externalId?: string | null;
 
-  @ApiPropertyOptional() @IsOptional() @IsBoolean() enabled?: boolean;
+  @Field({ kind: 'boolean', description: 'false stops syncing (the connection is closed); true resumes' })
+  enabled?: boolean;
 }
 
 export class ResyncResponse {
@@ -107,8 +76,8 @@ export class ResyncResponse {
 
 export class MailboxListQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional({ format: 'uuid' }) @IsOptional() @IsUUID('all', { message: 'must be a UUID' }) providerId?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(255) externalId?: string;
-  @ApiPropertyOptional() @IsOptional() @Transform(trimLower) @IsString() @MaxLength(320) email?: string;
+  @ApiPropertyOptional({ maxLength: FIELD_LIMITS.externalId }) @IsOptional() @IsString() @MaxLength(FIELD_LIMITS.externalId) externalId?: string;
+  @ApiPropertyOptional({ maxLength: FIELD_LIMITS.email }) @IsOptional() @Transform(trimLower) @IsString() @MaxLength(FIELD_LIMITS.email) email?: string;
 
   @ApiPropertyOptional({ type: Boolean })
   @IsOptional()

@@ -1,41 +1,28 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsNotEmpty, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
 import { PROVIDER_TYPES, ProviderType } from '@app/persistence';
+import { Field, FIELD_LIMITS } from '@app/validation';
 import { OAuthSettingsDto, OAuthSettingsPatchDto } from './oauth-settings.dto';
 import { ProviderSettingsDto } from './provider-settings.dto';
 
+const NAME = { kind: 'string', maxLength: FIELD_LIMITS.name } as const;
+
 export class CreateProviderDto extends ProviderSettingsDto {
-  @ApiProperty({ example: 'Contoso Exchange Online' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @Field({ ...NAME, required: true, example: 'Contoso Exchange Online' })
   name: string;
 
-  @ApiProperty({ enum: PROVIDER_TYPES })
-  @IsIn(PROVIDER_TYPES, { message: `must be one of: ${PROVIDER_TYPES.join(', ')}` })
+  @Field({ kind: 'enum', values: PROVIDER_TYPES, required: true })
   type: ProviderType;
 
-  @ApiPropertyOptional({ type: OAuthSettingsDto, description: 'Required when authMethod is oauth2' })
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => OAuthSettingsDto)
+  @Field({ kind: 'object', type: () => OAuthSettingsDto, description: 'Required when authMethod is oauth2' })
   oauth?: OAuthSettingsDto;
 }
 
 export class UpdateProviderDto extends ProviderSettingsDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200) name?: string;
+  @Field(NAME)
+  name?: string;
 
-  @ApiPropertyOptional({ enum: PROVIDER_TYPES })
-  @IsOptional()
-  @IsIn(PROVIDER_TYPES, { message: `must be one of: ${PROVIDER_TYPES.join(', ')}` })
+  @Field({ kind: 'enum', values: PROVIDER_TYPES })
   type?: ProviderType;
 
-  @ApiPropertyOptional({ type: OAuthSettingsPatchDto, description: 'Fields given replace the stored ones' })
-  @IsOptional()
-  @IsObject()
-  @ValidateNested()
-  @Type(() => OAuthSettingsPatchDto)
+  @Field({ kind: 'object', type: () => OAuthSettingsPatchDto, description: 'Fields given replace the stored ones' })
   oauth?: OAuthSettingsPatchDto;
 }

@@ -1,55 +1,42 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AUTH_METHODS, AuthMethod, LOGIN_FORMATS, LoginFormat } from '@app/persistence';
-import { DOMAIN_PATTERN, HOST_PATTERN } from '../validation-patterns';
+import { Field, FIELD_LIMITS, httpUrl, matches, PORT_RANGE } from '@app/validation';
+import { DOMAIN_PATTERN, HOST_MESSAGE, HOST_PATTERN } from '../validation-patterns';
 
 /** Settings shared by create and patch; every field optional here, requirements checked on the merged result. */
 export class ProviderSettingsDto {
-  @ApiPropertyOptional({ description: 'Service address (host name or IP, no scheme)', example: 'outlook.office365.com' })
-  @IsOptional()
-  @IsString()
-  @Matches(HOST_PATTERN, { message: 'must be a host name or IP address without scheme, port, path or spaces (example: outlook.office365.com)' })
+  @Field({ kind: 'string', maxLength: FIELD_LIMITS.host, check: matches(HOST_PATTERN, HOST_MESSAGE), description: 'Service address: a DNS name or an IP address (no scheme, port or brackets)', example: 'outlook.office365.com' })
   host?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 65535, description: 'Default 993 with TLS, 143 without' })
-  @IsOptional()
-  @IsInt()
-  @Min(1, { message: 'must be between 1 and 65535' })
-  @Max(65535, { message: 'must be between 1 and 65535' })
+  @Field({ kind: 'integer', ...PORT_RANGE, description: 'Default 993 with TLS, 143 without' })
   port?: number;
 
-  @ApiPropertyOptional({ description: 'TLS on connect', default: true }) @IsOptional() @IsBoolean() secure?: boolean;
+  @Field({ kind: 'boolean', description: 'TLS on connect', default: true })
+  secure?: boolean;
 
-  @ApiPropertyOptional({ description: 'Verify the server certificate; turning it off is logged as a warning', default: true })
-  @IsOptional()
-  @IsBoolean()
+  @Field({ kind: 'boolean', description: 'Verify the server certificate; turning it off is logged as a warning', default: true })
   verifyCertificate?: boolean;
 
-  @ApiPropertyOptional({ default: true }) @IsOptional() @IsBoolean() loadEmails?: boolean;
+  @Field({ kind: 'boolean', default: true })
+  loadEmails?: boolean;
 
-  @ApiPropertyOptional({ default: false }) @IsOptional() @IsBoolean() sendEmails?: boolean;
+  @Field({ kind: 'boolean', default: false })
+  sendEmails?: boolean;
 
-  @ApiPropertyOptional({ enum: LOGIN_FORMATS, default: 'email' })
-  @IsOptional()
-  @IsIn(LOGIN_FORMATS, { message: `must be one of: ${LOGIN_FORMATS.join(', ')}` })
+  @Field({ kind: 'enum', values: LOGIN_FORMATS, default: 'email' })
   loginFormat?: LoginFormat;
 
-  @ApiPropertyOptional({ enum: AUTH_METHODS, description: 'Default basic for imap, oauth2 for microsoft-graph' })
-  @IsOptional()
-  @IsIn(AUTH_METHODS, { message: `must be one of: ${AUTH_METHODS.join(', ')}` })
+  @Field({ kind: 'enum', values: AUTH_METHODS, description: 'Default basic for imap, oauth2 for microsoft-graph' })
   authMethod?: AuthMethod;
 
-  @ApiPropertyOptional({ description: 'Microsoft Graph base URL', default: 'https://graph.microsoft.com/v1.0' })
-  @IsOptional()
-  @IsUrl({ protocols: ['https', 'http'], require_protocol: true, require_tld: false }, { message: 'must be an http(s) URL such as https://graph.microsoft.com/v1.0' })
-  @MaxLength(2048)
+  @Field({ kind: 'string', maxLength: FIELD_LIMITS.url, check: httpUrl('https://graph.microsoft.com/v1.0'), description: 'Microsoft Graph base URL', default: 'https://graph.microsoft.com/v1.0' })
   graphBaseUrl?: string;
 
-  @ApiPropertyOptional({ type: [String], description: 'Mail domains this provider serves', example: ['contoso.com'] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(1000)
-  @Matches(DOMAIN_PATTERN, { each: true, message: 'each domain must look like contoso.com' })
+  @Field({
+    kind: 'list',
+    items: { maxLength: FIELD_LIMITS.domain, check: matches(DOMAIN_PATTERN, 'each domain must look like contoso.com') },
+    maxItems: FIELD_LIMITS.domains,
+    description: 'Mail domains this provider serves',
+    example: ['contoso.com'],
+  })
   domains?: string[];
 }
-
