@@ -16,6 +16,7 @@ import {
 } from '@azure/msal-node';
 import { OAuth2Client } from 'google-auth-library';
 import { Agent, request } from 'undici';
+import { OutboundPolicy } from '@app/outbound';
 import { MsalNetworkClient } from '../libs/oauth/src/microsoft/msal-network-client';
 import { FakeEntraId, decodeJwtPayload } from '../libs/testing/src/fake-entra';
 import { FakeGoogleOAuth } from '../libs/testing/src/fake-google';
@@ -76,7 +77,7 @@ describe('fake Entra ID with msal-node', () => {
   beforeAll(async () => {
     clock = Date.now();
     entra = await FakeEntraId.start({ now: () => clock });
-    network = new MsalNetworkClient({ ca: entra.caPem });
+    network = new MsalNetworkClient({ ca: entra.caPem, outbound: OutboundPolicy.allowAll() });
     tls = new Agent({ connect: { ca: entra.caPem } });
     entra.setDeviceCodeInterval(1);
     entra.registerApp({ clientId: PUBLIC_APP, displayName: 'Mail Listener (device)' });

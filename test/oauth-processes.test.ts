@@ -54,6 +54,8 @@ describe('OAuth in real processes: secrets never logged', () => {
       API_PORT: String(await freePort()),
       LISTENER_PORT: String(await freePort()),
       OAUTH_CA_FILE: caFile,
+      // Production refuses loopback addresses: the fake identity server and the IMAP port live there.
+      OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8',
       // Every token is due at once, so the listener refreshes right after it starts.
       OAUTH_REFRESH_MIN_LEAD_SECONDS: '86400',
       OAUTH_REFRESH_CHECK_INTERVAL_MS: '200',

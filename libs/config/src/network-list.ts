@@ -11,8 +11,8 @@ export interface AllowedNetwork {
 }
 
 /** The 16 bytes of an IPv6 address Node already accepted (`isIP(text) === 6`), embedded IPv4 included. */
-function ipv6Bytes(text: string): number[] {
-  let address = text;
+export function ipv6Bytes(text: string): number[] {
+  let address = text.replace(/%.*$/, '');
   const tail: number[] = [];
   const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(address);
   if (dotted) {

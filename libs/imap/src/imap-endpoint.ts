@@ -1,4 +1,5 @@
 import type { ImapFlowOptions } from 'imapflow';
+import type { OutboundPolicy } from '@app/outbound';
 
 /** Where and how to reach an IMAP server (from the provider). */
 export interface ImapEndpoint {
@@ -28,13 +29,18 @@ export interface ImapTimeouts {
  */
 export const DEFAULT_IMAP_TIMEOUTS: ImapTimeouts = { connectMs: 15_000, socketMs: 25 * 60_000, maxIdleMs: 20 * 60_000 };
 
-export function imapFlowOptions(endpoint: ImapEndpoint, credential: ImapCredential, timeouts: ImapTimeouts = DEFAULT_IMAP_TIMEOUTS): ImapFlowOptions {
+/**
+ * imapflow's options. `outbound` (production) puts the policy's lookup into the socket options — imapflow
+ * hands `tls` to net/tls.connect, so a host name's addresses are judged when the socket resolves them;
+ * an IP literal never reaches a lookup and is checked by the session before it connects.
+ */
+export function imapFlowOptions(endpoint: ImapEndpoint, credential: ImapCredential, timeouts: ImapTimeouts = DEFAULT_IMAP_TIMEOUTS, outbound?: OutboundPolicy): ImapFlowOptions {
   return {
     host: endpoint.host,
     port: endpoint.port,
     secure: endpoint.secure,
     servername: endpoint.host,
-    tls: { rejectUnauthorized: endpoint.verifyCertificate, minVersion: 'TLSv1.2' },
+    tls: { rejectUnauthorized: endpoint.verifyCertificate, minVersion: 'TLSv1.2', ...(outbound?.enforced ? { lookup: outbound.lookup } : {}) },
     auth: credential.kind === 'password' ? { user: credential.login, pass: credential.password } : { user: credential.login, accessToken: credential.accessToken },
     clientInfo: { name: 'mail-listener' },
     logger: false,

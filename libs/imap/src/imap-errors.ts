@@ -1,11 +1,15 @@
+import { outboundRefusalOf } from '@app/outbound';
+
 /**
  * Why an IMAP connection failed, as the listener must treat it:
  * - `auth`: the server rejected the login (wrong password, expired/invalid token). Do not hammer.
  * - `tls`: the certificate is not trusted; retrying will not help until someone acts.
  * - `network`: refused, unreachable, timed out, dropped. Retry with backoff.
  * - `protocol`: the server answered something unexpected (folder missing, BAD). Retry slowly.
+ * - `refused`: the outbound policy refused the server's address (production); an operator must change the
+ *   provider's host or OUTBOUND_ALLOWED_NETWORKS. Nothing was sent; retry rarely (DNS may change).
  */
-export type ImapFailureKind = 'auth' | 'tls' | 'network' | 'protocol';
+export type ImapFailureKind = 'auth' | 'tls' | 'network' | 'protocol' | 'refused';
 
 export interface ImapFailure {
   kind: ImapFailureKind;
@@ -24,6 +28,8 @@ const TLS_CODES = new Set([
 ]);
 
 export function classifyImapError(error: unknown): ImapFailure {
+  const refusal = outboundRefusalOf(error);
+  if (refusal) return { kind: 'refused', code: refusal.code, message: refusal.message };
   const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as Record<string, unknown>;
   const message = String(e.responseText ?? e.message ?? 'unknown error').split(/\r?\n/)[0].slice(0, 300);
   const code = typeof e.code === 'string' ? e.code : typeof e.serverResponseCode === 'string' ? e.serverResponseCode : undefined;

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
 import { ReceivedMessage } from '@app/events';
+import { OutboundPolicy } from '@app/outbound';
 import { DEFAULT_IMAP_TIMEOUTS, ImapCredential, ImapEndpoint, imapFlowOptions, ImapTimeouts } from './imap-endpoint';
 import { classifyImapError, ImapFailure } from './imap-errors';
 import { receivedMessageOf } from './message-mapper';
@@ -23,6 +24,8 @@ export interface FolderSyncSink {
 
 export interface ImapFolderSessionOptions {
   endpoint: ImapEndpoint;
+  /** Which addresses the connection may reach (production refuses internal ones unless allow-listed). */
+  outbound: OutboundPolicy;
   credential: ImapCredential;
   folder: string;
   sink: FolderSyncSink;
@@ -60,7 +63,7 @@ export class ImapFolderSession extends EventEmitter {
 
   constructor(private readonly options: ImapFolderSessionOptions) {
     super();
-    this.client = new ImapFlow(imapFlowOptions(options.endpoint, options.credential, options.timeouts ?? DEFAULT_IMAP_TIMEOUTS));
+    this.client = new ImapFlow(imapFlowOptions(options.endpoint, options.credential, options.timeouts ?? DEFAULT_IMAP_TIMEOUTS, options.outbound));
     this.client.on('error', (error: unknown) => {
       this.lastFailure ??= classifyImapError(error);
     });
@@ -73,6 +76,8 @@ export class ImapFolderSession extends EventEmitter {
   /** Connects, selects and catches up. Resolves when the session is really listening (IDLE follows). */
   async open(): Promise<void> {
     try {
+      // An IP literal is connected to without a lookup: judge it here (names are judged by the lookup).
+      this.options.outbound.checkHost(this.options.endpoint.host);
       await this.client.connect();
       const mailbox = await this.client.mailboxOpen(this.options.folder, { readOnly: true });
       this.uidValidity = Number(mailbox.uidValidity);

@@ -1,3 +1,4 @@
+import { OutboundAddressRefusedError, OutboundPolicy } from '@app/outbound';
 import { imapFlowOptions } from './imap-endpoint';
 import { ConnectRamp } from './connect-ramp';
 import { classifyImapError } from './imap-errors';
@@ -44,6 +45,14 @@ describe('classifyImapError', () => {
     [Object.assign(new Error('Connection not available'), { code: 'NoConnection' }), 'network'],
     [{ message: 'Mailbox does not exist', serverResponseCode: 'NONEXISTENT' }, 'protocol'],
   ])('%j → %s', (error, kind) => expect(classifyImapError(error).kind).toBe(kind));
+});
+
+describe('classifyImapError and the outbound policy', () => {
+  it('a refused address is its own kind, with the code and the sentence for a human', () => {
+    const refusal = new OutboundAddressRefusedError('imap.evil.test', '127.0.0.1', 'loopback');
+    expect(classifyImapError(refusal)).toEqual({ kind: 'refused', code: 'OUTBOUND_ADDRESS_REFUSED', message: refusal.message });
+    expect(classifyImapError(Object.assign(new Error('wrapped'), { cause: refusal })).kind).toBe('refused');
+  });
 });
 
 describe('receivedMessageOf', () => {
@@ -94,5 +103,11 @@ describe('imapFlowOptions', () => {
     const options = imapFlowOptions({ ...endpoint, verifyCertificate: false }, { kind: 'oauth2', login: 'ana@example.test', accessToken: 'at' });
     expect(options.tls).toMatchObject({ rejectUnauthorized: false, minVersion: 'TLSv1.2' });
     expect(options.auth).toEqual({ user: 'ana@example.test', accessToken: 'at' });
+  });
+
+  it('hands the outbound policy\'s lookup to the socket in production only', () => {
+    const production = new OutboundPolicy({ enforce: true, allowedNetworks: [] });
+    expect(imapFlowOptions(endpoint, { kind: 'password', login: 'ana', password: 'pw' }, undefined, production).tls?.lookup).toBe(production.lookup);
+    expect(imapFlowOptions(endpoint, { kind: 'password', login: 'ana', password: 'pw' }, undefined, OutboundPolicy.allowAll()).tls).not.toHaveProperty('lookup');
   });
 });

@@ -74,4 +74,20 @@ describe('recommendedAction', () => {
       expect(recommendedAction({ ...graph, polling: false })).toBeNull();
     });
   });
+
+  it('an address the outbound policy refused: check the address or allow its network (the listener retries rarely)', () => {
+    const message =
+      'Refused to connect to imap.contoso.test (127.0.0.1): loopback addresses are not reached in production; if this server is meant to be reached, add its network to OUTBOUND_ALLOWED_NETWORKS (e.g. 127.0.0.1/32)';
+    const expected = `Check the provider's server address: ${message}. The listener tries again every 10 minutes`;
+    expect(recommendedAction({ ...healthy, connectionState: 'backoff', connectionError: { code: 'OUTBOUND_ADDRESS_REFUSED', message } })).toBe(expected);
+    // The identity provider's address refused: the token stays active, the mailbox cannot log in.
+    expect(recommendedAction({ ...healthy, authMethod: 'oauth2', tokenState: 'active', connectionState: 'auth_error', tokenError: { code: 'OUTBOUND_ADDRESS_REFUSED', message } })).toBe(expected);
+  });
+
+  it('tokens dropped because the provider\'s identity or Graph address changed: sign in again, saying why', () => {
+    const tokenError = { code: 'PROVIDER_ADDRESS_CHANGED', message: "the provider's oauth.authorityHost changed, and tokens of the old address are not sent to the new one" };
+    expect(recommendedAction({ ...healthy, connectionState: 'auth_error', authMethod: 'oauth2', tokenState: 'not_obtained', tokenError })).toBe(
+      "Sign in again: the provider's oauth.authorityHost changed, and tokens of the old address are not sent to the new one (start a device code or authorization link, or import a token)",
+    );
+  });
 });

@@ -1,3 +1,5 @@
+import { PROVIDER_ADDRESS_CHANGED } from '@app/oauth';
+import { OUTBOUND_ADDRESS_REFUSED } from '@app/outbound';
 import { ConnectionState, TokenState } from '@app/persistence';
 
 export interface StatusFacts {
@@ -48,7 +50,9 @@ export function recommendedAction(facts: StatusFacts): string | null {
     switch (facts.tokenState) {
       case null:
       case 'not_obtained':
-        return 'Sign in: no OAuth token has been obtained yet (start a device code or authorization link, or import a token)';
+        return facts.tokenError?.code === PROVIDER_ADDRESS_CHANGED
+          ? `Sign in again: ${facts.tokenError.message} (start a device code or authorization link, or import a token)`
+          : 'Sign in: no OAuth token has been obtained yet (start a device code or authorization link, or import a token)';
       case 'waiting_for_authorization': {
         const pending = facts.pendingAuthorization;
         return pending?.verificationUri && pending.userCode
@@ -61,6 +65,9 @@ export function recommendedAction(facts: StatusFacts): string | null {
         break;
     }
   }
+  // The outbound policy refused the mail server's or the identity provider's address: nothing reached it.
+  const refused = [facts.connectionError, facts.tokenError].find((error) => error?.code === OUTBOUND_ADDRESS_REFUSED);
+  if (refused && (facts.connectionState === 'backoff' || facts.connectionState === 'auth_error')) return `Check the provider's server address: ${refused.message}. The listener tries again every 10 minutes`;
   if (facts.connectionState === 'auth_error' || facts.connectionState === 'backoff') {
     const graph = graphAction(facts);
     if (graph) return graph;

@@ -1,5 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { fetchThrough, outboundAgent, OutboundPolicy } from '@app/outbound';
+import type { Agent } from 'undici';
 import { GoogleIdentityClient } from './google/google-identity.client';
 import { IdentityClient } from './identity-client';
 import { MicrosoftIdentityClient } from './microsoft/microsoft-identity.client';
@@ -11,11 +13,15 @@ import { OAuthSettings } from './oauth-settings';
 export class IdentityClients implements OnModuleDestroy {
   private readonly network: MsalNetworkClient;
   private readonly microsoft: MicrosoftIdentityClient;
-  private readonly google = new GoogleIdentityClient();
+  /** Google's client fetches through this Agent (the authority host may point elsewhere, see GoogleIdentityClient). */
+  private readonly googleAgent: Agent;
+  private readonly google: GoogleIdentityClient;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.network = new MsalNetworkClient({ ca: config.oauth.caPem });
+  constructor(@Inject(APP_CONFIG) config: AppConfig, outbound: OutboundPolicy) {
+    this.network = new MsalNetworkClient({ ca: config.oauth.caPem, outbound });
     this.microsoft = new MicrosoftIdentityClient(this.network);
+    this.googleAgent = outboundAgent(outbound, { ca: config.oauth.caPem });
+    this.google = new GoogleIdentityClient(fetchThrough(this.googleAgent));
   }
 
   for(settings: OAuthSettings): IdentityClient {
@@ -23,6 +29,6 @@ export class IdentityClients implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.network.close();
+    await Promise.all([this.network.close(), this.googleAgent.close()]);
   }
 }

@@ -12,6 +12,7 @@ export * from './oauth-settings';
 export * from './oauth-token.store';
 export * from './oauth.metrics';
 export * from './oauth.module';
+export * from './provider-tokens.reset';
 export * from './refresh/refresh-policy';
 export * from './refresh/token-refresh.scheduler';
 export * from './refresh/token-refresher';

@@ -31,6 +31,22 @@ export interface TransitionResult {
   previous: TokenState;
 }
 
+/** What the `deleted` event leaves of a token: no tokens, no pending authorization, no error. */
+export function forgetGrant(token: OAuthTokenEntity): void {
+  token.accessTokenEncrypted = null;
+  token.refreshTokenEncrypted = null;
+  token.cacheEncrypted = null;
+  token.expiresAt = null;
+  token.issuedAt = null;
+  token.accountUsername = null;
+  token.refreshDueAt = null;
+  token.refreshAttempts = 0;
+  token.authorization = null;
+  token.lastErrorCode = null;
+  token.lastErrorMessage = null;
+  token.lastErrorAt = null;
+}
+
 /**
  * The only writer of `oauth_tokens`. Every change goes through `transition`, which locks the row, checks
  * the move against the token state machine and writes secrets encrypted, in one transaction.
@@ -132,20 +148,7 @@ export class OAuthTokenStore {
       token.lastErrorAt = null;
       if (change.newGrant) token.generation += 1;
     }
-    if (event === 'deleted') {
-      token.accessTokenEncrypted = null;
-      token.refreshTokenEncrypted = null;
-      token.cacheEncrypted = null;
-      token.expiresAt = null;
-      token.issuedAt = null;
-      token.accountUsername = null;
-      token.refreshDueAt = null;
-      token.refreshAttempts = 0;
-      token.authorization = null;
-      token.lastErrorCode = null;
-      token.lastErrorMessage = null;
-      token.lastErrorAt = null;
-    }
+    if (event === 'deleted') forgetGrant(token);
     if (event === 'refresh_failed_permanently') token.refreshDueAt = null;
     if (change.error !== undefined) {
       token.lastErrorCode = change.error?.code ?? null;

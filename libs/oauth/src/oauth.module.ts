@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EventsModule } from '@app/events';
+import { OutboundModule } from '@app/outbound';
 import { Clock, CLOCK, systemClock } from './clock';
 import { AppOnlyTokenService } from './flows/app-only-token.service';
 import { AuthorizationCodeFlowService } from './flows/authorization-code.flow';
@@ -26,6 +27,7 @@ export class OAuthFlowsModule {
     const providers = [...CORE, DeviceCodeFlowService, AuthorizationCodeFlowService, TokenImportService, AppOnlyTokenService];
     return {
       module: OAuthFlowsModule,
+      imports: [OutboundModule],
       providers: [{ provide: CLOCK, useValue: options.clock ?? systemClock }, ...providers],
       exports: [CLOCK, ...providers],
     };
@@ -41,7 +43,7 @@ export class OAuthRefreshModule {
       module: OAuthRefreshModule,
       // Global: the sync runtime uses the token store, the refresher and the clock.
       global: true,
-      imports: [EventsModule],
+      imports: [EventsModule, OutboundModule],
       providers: [{ provide: CLOCK, useValue: options.clock ?? systemClock }, ...providers],
       exports: [CLOCK, ...providers],
     };

@@ -1,3 +1,5 @@
+import { AuthError } from '@azure/msal-node';
+import { OutboundAddressRefusedError } from '@app/outbound';
 import { classifyTokenError } from './token-errors';
 
 /** Shapes as msal-node (ServerError / InteractionRequiredAuthError) and Gaxios throw them. */
@@ -27,5 +29,14 @@ describe('classifyTokenError', () => {
     const revoked = classifyTokenError(msal('invalid_grant', 'AADSTS50173: The provided grant has expired due to it being revoked.\r\nTrace ID: abc\r\nCorrelation ID: def'));
     expect(revoked.message).toBe('AADSTS50173: The provided grant has expired due to it being revoked.');
     expect(classifyTokenError(gaxios(429, { error: 'x' }, { 'retry-after': '7' })).retryAfterMs).toBe(7000);
+  });
+
+  it('an address the outbound policy refused is a configuration problem with its own code, however it was wrapped', () => {
+    const refusal = new OutboundAddressRefusedError('login.evil.test', '169.254.169.254', 'link-local (cloud metadata)');
+    const expected = { kind: 'configuration', code: 'OUTBOUND_ADDRESS_REFUSED', message: refusal.message };
+    expect(classifyTokenError(refusal)).toEqual(expected);
+    // As MsalNetworkClient hands it to msal, and as gaxios (fetch) wraps it.
+    expect(classifyTokenError(Object.assign(new AuthError('outbound_address_refused', refusal.message), { cause: refusal }))).toEqual(expected);
+    expect(classifyTokenError(Object.assign(new Error('request to https://login.evil.test/token failed'), { cause: new TypeError('fetch failed', { cause: refusal }) }))).toEqual(expected);
   });
 });

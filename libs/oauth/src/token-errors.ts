@@ -1,3 +1,5 @@
+import { outboundRefusalOf } from '@app/outbound';
+
 /**
  * How a failed token request should be handled:
  * - `permanent`: the grant is dead (revoked, expired, consent withdrawn, MFA/password change). The token
@@ -91,6 +93,10 @@ function firstLine(text: string): string {
 }
 
 export function classifyTokenError(error: unknown): ClassifiedTokenError {
+  // Our own outbound policy refused the identity address (production): an operator must fix the provider
+  // or OUTBOUND_ALLOWED_NETWORKS. Nothing reached the identity provider; the user's grant is untouched.
+  const refusal = outboundRefusalOf(error);
+  if (refusal) return { kind: 'configuration', code: refusal.code, message: refusal.message };
   const f = fieldsOf(error);
   const description = firstLine(f.description ?? 'unknown error');
   const aadsts = /AADSTS(\d+)/.exec(f.description ?? '');

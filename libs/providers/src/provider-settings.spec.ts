@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
-import { defaultScopes, resolveProviderSettings } from './provider-settings';
+import { OutboundPolicy } from '@app/outbound';
+import { defaultScopes, movedEndpoints, resolveProviderSettings } from './provider-settings';
 
 function messageOf(fn: () => unknown): string {
   try {
@@ -58,5 +59,39 @@ describe('resolveProviderSettings', () => {
     expect(patched.domains).toEqual(['a.com', 'b.com']);
     expect(resolveProviderSettings({ authMethod: 'basic' }, base).oauth).toBeNull();
     expect(messageOf(() => resolveProviderSettings({ authMethod: 'basic', oauth: { clientId: 'z' } }, base))).toBe('oauth: only accepted when authMethod is oauth2');
+  });
+
+  it('in production names an http identity or Graph address, unless the allow list names its IP', () => {
+    const production = new OutboundPolicy({ enforce: true, allowedNetworks: [{ address: '10.0.0.0', prefix: 8, family: 'ipv4' }] });
+    const urlProblem = (url: string) => production.urlProblem(url);
+    const graph = { name: 'g', type: 'microsoft-graph' as const, oauth: { clientId: 'c', authorityHost: 'http://login.example.test' }, graphBaseUrl: 'http://graph.example.test/v1.0' };
+    expect(messageOf(() => resolveProviderSettings(graph, undefined, { urlProblem })).split('; ')).toEqual([
+      'oauth.authorityHost: must be https in production (plain http only to an IP address listed in OUTBOUND_ALLOWED_NETWORKS)',
+      'graphBaseUrl: must be https in production (plain http only to an IP address listed in OUTBOUND_ALLOWED_NETWORKS)',
+    ]);
+    expect(() => resolveProviderSettings({ ...graph, oauth: { clientId: 'c', authorityHost: 'http://10.1.2.3:8080' }, graphBaseUrl: 'https://graph.example.test/v1.0' }, undefined, { urlProblem })).not.toThrow();
+    expect(() => resolveProviderSettings(graph, undefined, { urlProblem: (url) => OutboundPolicy.allowAll().urlProblem(url) })).not.toThrow();
+  });
+
+  it('knows when the identity or Graph address moves (spelling alone is no move)', () => {
+    const base = resolveProviderSettings({ name: 'g', type: 'microsoft-graph', oauth: { clientId: 'c' } });
+    expect(movedEndpoints(base, resolveProviderSettings({ oauth: { authorityHost: 'https://LOGIN.microsoftonline.com/' }, graphBaseUrl: 'https://graph.microsoft.com/v1.0/' }, base))).toEqual([]);
+    expect(movedEndpoints(base, resolveProviderSettings({ oauth: { authorityHost: 'https://login.evil.test' } }, base))).toEqual(['oauth.authorityHost']);
+    expect(movedEndpoints(base, resolveProviderSettings({ graphBaseUrl: 'https://graph.evil.test/v1.0', oauth: { tenant: 'contoso.com' } }, base))).toEqual(['graphBaseUrl']);
+    expect(movedEndpoints(base, resolveProviderSettings({ oauth: { tenant: 'contoso.com', scopes: ['x'] } }, base))).toEqual([]);
+  });
+
+  it('an app-only provider whose address moves needs its client secret again in the same request', () => {
+    const base = resolveProviderSettings(
+      { name: 'g', type: 'microsoft-graph', oauth: { clientId: 'c', tenant: 'contoso.com', appOnly: true } },
+      undefined,
+      { secretSupplied: true },
+    );
+    const stored = { secretStored: true };
+    expect(messageOf(() => resolveProviderSettings({ graphBaseUrl: 'https://graph.evil.test/v1.0' }, base, stored))).toBe(
+      'oauth.clientSecret: is required again when graphBaseUrl changes (a stored secret is only sent to the address it was given for)',
+    );
+    expect(() => resolveProviderSettings({ graphBaseUrl: 'https://graph.evil.test/v1.0' }, base, { ...stored, secretSupplied: true })).not.toThrow();
+    expect(() => resolveProviderSettings({ name: 'renamed' }, base, stored)).not.toThrow();
   });
 });

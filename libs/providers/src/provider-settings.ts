@@ -28,7 +28,41 @@ export type ProviderSettingsInput = Partial<Omit<ResolvedProviderSettings, 'oaut
 
 /** What the settings check needs to know beyond the fields themselves. */
 export interface ProviderSettingsContext {
-  hasClientSecret: boolean;
+  /** The request carries oauth.clientSecret. */
+  secretSupplied?: boolean;
+  /** A client secret is stored (update). It is kept only while the identity and Graph addresses stay. */
+  secretStored?: boolean;
+  /**
+   * The outbound policy's verdict on an identity or Graph endpoint URL (in production: https, or plain
+   * http to an allow-listed address), null when it may be used.
+   */
+  urlProblem?: (url: string) => string | null;
+}
+
+/** The endpoints stored secrets and tokens are sent to; moving one drops them (see movedEndpoints). */
+export type SecretBearingEndpoint = 'oauth.authorityHost' | 'graphBaseUrl';
+
+function sameAddress(a: string, b: string): boolean {
+  try {
+    return new URL(a).href.replace(/\/+$/, '') === new URL(b).href.replace(/\/+$/, '');
+  } catch {
+    return a === b;
+  }
+}
+
+/**
+ * Which endpoints a change moves elsewhere: the identity address (client secret, refresh tokens and
+ * client credentials go there) and the Graph address (access tokens go there). Spelling alone (case,
+ * a trailing slash) is not a move; an endpoint that appears or disappears is not one either.
+ */
+export function movedEndpoints(
+  before: Pick<ResolvedProviderSettings, 'oauth' | 'graphBaseUrl'>,
+  after: Pick<ResolvedProviderSettings, 'oauth' | 'graphBaseUrl'>,
+): SecretBearingEndpoint[] {
+  const moved: SecretBearingEndpoint[] = [];
+  if (before.oauth && after.oauth && !sameAddress(before.oauth.authorityHost, after.oauth.authorityHost)) moved.push('oauth.authorityHost');
+  if (before.graphBaseUrl && after.graphBaseUrl && !sameAddress(before.graphBaseUrl, after.graphBaseUrl)) moved.push('graphBaseUrl');
+  return moved;
 }
 
 function isGoogle(authorityHost: string): boolean {
@@ -52,7 +86,7 @@ const MULTI_TENANT_ALIASES = ['common', 'organizations', 'consumers'];
 export function resolveProviderSettings(
   input: ProviderSettingsInput,
   base?: ResolvedProviderSettings,
-  context: ProviderSettingsContext = { hasClientSecret: false },
+  context: ProviderSettingsContext = {},
 ): ResolvedProviderSettings {
   const type = input.type ?? base?.type ?? 'imap';
   const typeChanged = base !== undefined && input.type !== undefined && input.type !== base.type;
@@ -83,7 +117,12 @@ export function resolveProviderSettings(
     if (!oauth.clientId) problems.push('oauth.clientId: is required when authMethod is oauth2');
     if (appOnly) {
       if (type !== 'microsoft-graph' || issuer !== 'microsoft') problems.push('oauth.appOnly: only for microsoft-graph providers with the microsoft issuer');
-      if (!context.hasClientSecret) problems.push('oauth.clientSecret: is required when oauth.appOnly is true (client credentials)');
+      const moved = base ? movedEndpoints(base, { oauth, graphBaseUrl: type === 'microsoft-graph' ? graphBaseUrl : null }) : [];
+      if (!context.secretSupplied && context.secretStored && moved.length > 0) {
+        problems.push(`oauth.clientSecret: is required again when ${moved.join(' or ')} changes (a stored secret is only sent to the address it was given for)`);
+      } else if (!context.secretSupplied && !context.secretStored) {
+        problems.push('oauth.clientSecret: is required when oauth.appOnly is true (client credentials)');
+      }
       if (MULTI_TENANT_ALIASES.includes(oauth.tenant.toLowerCase())) problems.push('oauth.tenant: must be a specific tenant id or domain when oauth.appOnly is true');
     }
   } else if (input.oauth !== undefined) {
@@ -107,6 +146,12 @@ export function resolveProviderSettings(
     domains: normalizeDomains(input.domains ?? base?.domains ?? []),
   };
 
+  if (context.urlProblem) {
+    const identity = oauth ? context.urlProblem(oauth.authorityHost) : null;
+    if (identity) problems.push(`oauth.authorityHost: ${identity}`);
+    const graph = resolved.graphBaseUrl ? context.urlProblem(resolved.graphBaseUrl) : null;
+    if (graph) problems.push(`graphBaseUrl: ${graph}`);
+  }
   if (!resolved.loadEmails && !resolved.sendEmails) problems.push('loadEmails: at least one of loadEmails and sendEmails must be true');
   if (type === 'imap' && !resolved.host) problems.push('host: is required for imap providers (example: outlook.office365.com)');
   if (type === 'microsoft-graph' && authMethod !== 'oauth2') problems.push('authMethod: microsoft-graph providers need oauth2');

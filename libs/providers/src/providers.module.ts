@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { OutboundModule } from '@app/outbound';
 import { ProvidersService } from './providers.service';
 
-@Module({ providers: [ProvidersService], exports: [ProvidersService] })
+@Module({ imports: [OutboundModule], providers: [ProvidersService], exports: [ProvidersService] })
 export class ProvidersModule {}

@@ -4,11 +4,13 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, Not, Repository } from 'typeorm';
 import { SecretBox } from '@app/crypto';
 import { Page } from '@app/http';
+import { forgetProviderTokens, PROVIDER_ADDRESS_CHANGED } from '@app/oauth';
+import { OutboundPolicy } from '@app/outbound';
 import { MailboxEntity, ProviderDomainEntity, ProviderEntity, secretContext } from '@app/persistence';
 import { CreateProviderDto, UpdateProviderDto } from './dto/create-provider.dto';
 import { ProviderResponse } from './dto/provider.response';
 import { applyProviderSettings, toProviderResponse, toProviderSettings } from './provider.mapper';
-import { resolveProviderSettings, ResolvedProviderSettings } from './provider-settings';
+import { movedEndpoints, resolveProviderSettings, ResolvedProviderSettings } from './provider-settings';
 
 /** The domain part of an address, lower-case; undefined when it is not an address. */
 export function domainOf(email: string): string | undefined {
@@ -26,10 +28,11 @@ export class ProvidersService {
     @InjectRepository(ProviderEntity) private readonly providers: Repository<ProviderEntity>,
     @InjectRepository(ProviderDomainEntity) private readonly domains: Repository<ProviderDomainEntity>,
     private readonly secrets: SecretBox,
+    private readonly outbound: OutboundPolicy,
   ) {}
 
   async create(dto: CreateProviderDto): Promise<ProviderResponse> {
-    const settings = resolveProviderSettings(dto, undefined, { hasClientSecret: Boolean(dto.oauth?.clientSecret) });
+    const settings = resolveProviderSettings(dto, undefined, { secretSupplied: Boolean(dto.oauth?.clientSecret), urlProblem: (url) => this.outbound.urlProblem(url) });
     const id = await this.dataSource.transaction(async (manager) => {
       // The id is chosen here because it is bound into the client secret's ciphertext.
       const entity = manager.create(ProviderEntity, { id: randomUUID() });
@@ -48,9 +51,13 @@ export class ProvidersService {
       const entity = await manager.findOne(ProviderEntity, { where: { id }, relations: { domains: true }, lock: { mode: 'pessimistic_write', tables: ['providers'] } });
       if (!entity) throw new NotFoundException(`Provider ${id} not found`);
       const before = toProviderSettings(entity);
+      const secretSupplied = Boolean(dto.oauth?.clientSecret);
       const settings = resolveProviderSettings(dto, before, {
-        hasClientSecret: Boolean(dto.oauth?.clientSecret) || (entity.oauthClientSecretEncrypted !== null && dto.authMethod !== 'basic'),
+        secretSupplied,
+        secretStored: entity.oauthClientSecretEncrypted !== null && dto.authMethod !== 'basic',
+        urlProblem: (url) => this.outbound.urlProblem(url),
       });
+      const moved = movedEndpoints(before, settings);
       const inUse = await manager.count(MailboxEntity, { where: { providerId: id } });
       if (inUse > 0) {
         for (const field of ['type', 'authMethod'] as const) {
@@ -60,15 +67,45 @@ export class ProvidersService {
         }
       }
       applyProviderSettings(entity, settings);
+      const hadSecret = entity.oauthClientSecretEncrypted !== null;
       if (settings.authMethod !== 'oauth2') entity.oauthClientSecretEncrypted = null;
       else if (dto.oauth?.clientSecret) entity.oauthClientSecretEncrypted = this.secrets.encrypt(dto.oauth.clientSecret, secretContext.providerClientSecret(id));
+      // Secrets follow no address they were not given for: a new identity or Graph address gets the client
+      // secret only when the same request supplies it again.
+      else if (moved.length > 0) entity.oauthClientSecretEncrypted = null;
       entity.updatedAt = new Date();
       await manager.save(ProviderEntity, { ...entity, domains: undefined });
+      if (moved.length > 0) await this.forgetTokensAfterMove(manager, id, moved, { secretSupplied, secretDropped: hadSecret && entity.oauthClientSecretEncrypted === null });
       if (dto.domains !== undefined) await this.replaceDomains(manager, id, settings.domains);
       if (settings.loginFormat !== before.loginFormat) await this.rederiveLogins(manager, id, settings);
       this.warnIfInsecure(id, settings, before);
     });
     return toProviderResponse(await this.load(id));
+  }
+
+  /**
+   * The provider's identity or Graph address moved. Mailbox tokens were issued by (refresh tokens) or are
+   * presented to (access tokens) the old address, and a new sign-in is the only way to get tokens meant for
+   * the new one: they are forgotten. The app-only token goes too, unless the request supplied the client
+   * secret again (whoever knows it can get that token anyway).
+   */
+  private async forgetTokensAfterMove(
+    manager: EntityManager,
+    id: string,
+    moved: string[],
+    outcome: { secretSupplied: boolean; secretDropped: boolean },
+  ): Promise<void> {
+    const what = moved.join(' and ');
+    const forgotten = await forgetProviderTokens(manager, id, { appOnly: !outcome.secretSupplied, mailboxes: true }, {
+      code: PROVIDER_ADDRESS_CHANGED,
+      message: `the provider's ${what} changed, and tokens of the old address are not sent to the new one`,
+    });
+    const dropped = [
+      outcome.secretDropped ? 'its client secret' : null,
+      forgotten.appOnly ? 'its app-only token' : null,
+      forgotten.mailboxes > 0 ? `${forgotten.mailboxes} mailbox token(s)` : null,
+    ].filter(Boolean);
+    if (dropped.length > 0) this.logger.warn(`Provider ${id}: ${what} changed; dropped ${dropped.join(', ')}`);
   }
 
   async remove(id: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { MailEventsPublisher } from '@app/events';
 import { classifyImapError, ConnectRamp, FolderSyncSink, ImapCredential, ImapFailure, ImapFolderSession } from '@app/imap';
 import { Clock } from '@app/oauth';
+import { OutboundPolicy } from '@app/outbound';
 import { FolderCursorStore } from './folder-cursor.store';
 import { CredentialUnavailableError, MailboxCredentials, ResolvedCredential } from './mailbox-credentials';
 import { mailboxResynced, mailReceived } from './mailbox-events';
@@ -22,6 +23,8 @@ export interface RunnerDependencies {
   /** Bounds connection attempts in flight (all hosts). */
   connectSlots: ConnectSlots;
   clock: Clock;
+  /** Which addresses connections may reach (production refuses internal ones unless allow-listed). */
+  outbound: OutboundPolicy;
   ownerId: string;
   /** Lease epoch fencing cursor writes (0 until replicas hold leases). */
   epoch: number;
@@ -30,6 +33,13 @@ export interface RunnerDependencies {
   safetySweepMs: number;
   disableMailbox(mailboxId: string): Promise<void>;
 }
+
+/**
+ * After the outbound policy refused the server's address, try again no sooner than this: only an operator
+ * (provider host, OUTBOUND_ALLOWED_NETWORKS) or a DNS change fixes it, and a provider change restarts the
+ * runner at once anyway.
+ */
+export const REFUSED_ADDRESS_RETRY_MS = 10 * 60_000;
 
 /** Re-authenticate this long before an OAuth access token expires (make-before-break). */
 const REAUTH_LEAD_MS = 5 * 60_000;
@@ -132,7 +142,14 @@ export class MailboxRunner extends ReconnectingRunner implements MailboxRunnerLi
   private async openSessions(credential: ImapCredential): Promise<ImapFolderSession[]> {
     const sessions = this.spec.folders.map(
       (folder) =>
-        new ImapFolderSession({ endpoint: this.spec.endpoint, credential, folder: folder.path, sink: this.sinkFor(folder), sweepIntervalMs: this.deps.safetySweepMs }),
+        new ImapFolderSession({
+          endpoint: this.spec.endpoint,
+          outbound: this.deps.outbound,
+          credential,
+          folder: folder.path,
+          sink: this.sinkFor(folder),
+          sweepIntervalMs: this.deps.safetySweepMs,
+        }),
     );
     const results = await Promise.allSettled(sessions.map((session) => session.open()));
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -185,8 +202,8 @@ export class MailboxRunner extends ReconnectingRunner implements MailboxRunnerLi
       }
       return this.retryIn(delay);
     }
-    // An untrusted certificate will not fix itself quickly: do not retry every second.
-    await this.connectionDropped(reason, failure.kind === 'tls' ? 60_000 : 0);
+    // An untrusted certificate will not fix itself quickly, a refused address even less: do not retry every second.
+    await this.connectionDropped(reason, failure.kind === 'refused' ? REFUSED_ADDRESS_RETRY_MS : failure.kind === 'tls' ? 60_000 : 0);
   }
 
   private scheduleReauthentication(resolved: ResolvedCredential): void {

@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
 import { ConnectRamp } from '@app/imap';
 import { Clock, CLOCK } from '@app/oauth';
+import { OutboundPolicy } from '@app/outbound';
 import { ConnectSlots } from './connect-slots';
 import { FolderCursorStore } from './folder-cursor.store';
 import { MailboxCredentials } from './mailbox-credentials';
@@ -49,6 +50,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     subscriptions: GraphSubscriptionStore,
     @Inject(CLOCK) clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    outbound: OutboundPolicy,
   ) {
     this.ramp = new ConnectRamp(config.listener.connectRatePerHost);
     this.connectSlots = new ConnectSlots(config.listener.connectConcurrency);
@@ -61,6 +63,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       ramp: this.ramp,
       connectSlots: this.connectSlots,
       clock,
+      outbound,
       ownerId: config.listener.id,
       epoch: 0,
       authDisableAfterMs: config.listener.authDisableAfterMs,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '@app/events';
+import { OutboundModule } from '@app/outbound';
 import { FolderCursorStore } from './folder-cursor.store';
 import { GraphNotificationWorker } from './graph/graph-notification.worker';
 import { GraphSubscriptionStore } from './graph/graph-subscription.store';
@@ -14,7 +15,7 @@ import { SyncMetrics } from './sync.metrics';
  * rounds, cursors, state and metrics. Needs OAuthRefreshModule.
  */
 @Module({
-  imports: [EventsModule],
+  imports: [EventsModule, OutboundModule],
   providers: [
     FolderCursorStore,
     MailboxCredentials,

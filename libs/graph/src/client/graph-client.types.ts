@@ -1,4 +1,5 @@
 import type { MailAddress } from '@app/events';
+import type { OutboundPolicy } from '@app/outbound';
 
 export interface GraphMailboxClientOptions {
   /** e.g. https://graph.microsoft.com/v1.0 or the fake's baseUrl; a trailing slash is fine. */
@@ -27,7 +28,12 @@ export interface GraphMailboxClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Extra CA (PEM) trusted for TLS to Graph (a private gateway or the TLS fake); uses an undici Agent. */
   caPem?: string;
-  /** Replaces the HTTP transport (tests of pure logic); default the global fetch (or undici's with caPem). */
+  /**
+   * The outbound policy every connection must pass (production: no internal address unless allow-listed,
+   * https unless the address is); uses an undici Agent when enforced. Without it nothing is checked.
+   */
+  outbound?: OutboundPolicy;
+  /** Replaces the HTTP transport (tests of pure logic); default the global fetch (or undici's with caPem or an enforced policy). */
   fetch?: typeof fetch;
   /** Randomness for the backoff jitter (tests); default Math.random. */
   random?: () => number;

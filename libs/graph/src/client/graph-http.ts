@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { Agent } from 'undici';
+import { fetchThrough, OUTBOUND_ADDRESS_REFUSED, outboundAgent, OutboundPolicy } from '@app/outbound';
 import { GraphApiError } from './graph-api.error';
 import type { GraphMailboxClientOptions } from './graph-client.types';
 import { classifyGraphResponse, isTlsFailure, networkError, requestNeverSent, RETRYABLE_STATUSES } from './graph-response';
@@ -70,16 +71,14 @@ export class GraphHttp {
     this.sleep = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     if (options.fetch) this.fetchImpl = options.fetch;
-    else if (options.caPem) {
-      // undici's own fetch with its own Agent: the global fetch is a different undici copy, and mixing the two is fragile.
-      const agent = new Agent({ connect: { ca: options.caPem } });
-      this.agent = agent;
-      this.fetchImpl = ((input: string, init: Record<string, unknown>) =>
-        undiciFetch(input, { ...init, dispatcher: agent } as Parameters<typeof undiciFetch>[1])) as unknown as typeof fetch;
+    else if (options.caPem || options.outbound?.enforced) {
+      // An Agent of our own: to trust the extra CA, and to pass every connection through the outbound policy.
+      this.agent = outboundAgent(options.outbound ?? OutboundPolicy.allowAll(), { ca: options.caPem });
+      this.fetchImpl = fetchThrough(this.agent);
     } else this.fetchImpl = globalThis.fetch;
   }
 
-  /** Closes the TLS agent (only created with caPem); idle keep-alive sockets of the global fetch close by themselves. */
+  /** Closes the agent (only created with caPem or an enforced policy); idle keep-alive sockets of the global fetch close by themselves. */
   async close(): Promise<void> {
     await this.agent?.close();
   }
@@ -133,8 +132,10 @@ export class GraphHttp {
       text = await response.text();
     } catch (cause) {
       const error = networkError(cause, request.method, path, this.timeoutMs);
-      // A POST that may have reached Graph is not sent twice (a second subscription would be created).
-      const retryable = !isTlsFailure(error.code) && ((request.idempotent ?? request.method !== 'POST') || requestNeverSent(error.code));
+      // A POST that may have reached Graph is not sent twice (a second subscription would be created). A
+      // certificate or an address the outbound policy refuses is not fixed by trying again.
+      const settled = isTlsFailure(error.code) || error.code === OUTBOUND_ADDRESS_REFUSED;
+      const retryable = !settled && ((request.idempotent ?? request.method !== 'POST') || requestNeverSent(error.code));
       return { kind: 'error', error, retryable, status: 0 };
     }
     const requestId = responseHeaders.get('request-id');

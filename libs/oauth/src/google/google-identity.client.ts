@@ -21,8 +21,13 @@ function emailInIdToken(idToken: string | null | undefined): string | null {
   }
 }
 
-/** Gmail through google-auth-library: authorization code with PKCE, refresh, import. */
+/**
+ * Gmail through google-auth-library: authorization code with PKCE, refresh, import. Requests go through
+ * `fetchImpl` (the outbound policy's Agent in the service): the authority host is configurable.
+ */
 export class GoogleIdentityClient implements IdentityClient {
+  constructor(private readonly fetchImpl: typeof fetch = fetch) {}
+
   async startDeviceCode(): Promise<DeviceCodeFlow> {
     throw new UnsupportedFlowError('Google does not allow the Gmail scope in the device flow: use the authorization link (GET /v1/mailboxes/:id/oauth/authorize)');
   }
@@ -67,8 +72,8 @@ export class GoogleIdentityClient implements IdentityClient {
       clientSecret: settings.clientSecret ?? undefined,
       redirectUri,
       endpoints: endpointsOf(settings),
-      // Node's own fetch: gaxios would otherwise load its HTTP client through a dynamic import.
-      transporterOptions: { fetchImplementation: fetch },
+      // A fetch of our own: gaxios would otherwise load its HTTP client through a dynamic import.
+      transporterOptions: { fetchImplementation: this.fetchImpl },
     });
   }
 

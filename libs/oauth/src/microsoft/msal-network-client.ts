@@ -1,17 +1,19 @@
-import type { INetworkModule, NetworkRequestOptions, NetworkResponse } from '@azure/msal-node';
+import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { Agent, request } from 'undici';
+import { OUTBOUND_ADDRESS_REFUSED, outboundAgent, OutboundPolicy, outboundRefusalOf } from '@app/outbound';
 
 /**
  * msal-node's HTTP client, replaced so that identity endpoints can be trusted through an extra CA
- * (OAUTH_CA_FILE: a TLS-inspecting proxy, a sovereign-cloud mirror, the test identity server) and so
- * every call has a timeout. msal only calls GET (metadata) and POST (token endpoints).
+ * (OAUTH_CA_FILE: a TLS-inspecting proxy, a sovereign-cloud mirror, the test identity server), so every
+ * call has a timeout, and so every connection passes the outbound policy (the authority host is
+ * configured by API clients). msal only calls GET (metadata) and POST (token endpoints).
  */
 export class MsalNetworkClient implements INetworkModule {
   private readonly dispatcher: Agent;
 
-  constructor(options: { ca?: string | Buffer; timeoutMs?: number } = {}) {
+  constructor(options: { ca?: string | Buffer; timeoutMs?: number; outbound: OutboundPolicy }) {
     const timeout = options.timeoutMs ?? 15_000;
-    this.dispatcher = new Agent({ connect: { ca: options.ca, timeout }, headersTimeout: timeout, bodyTimeout: timeout });
+    this.dispatcher = outboundAgent(options.outbound, { ca: options.ca, connectTimeoutMs: timeout, headersTimeout: timeout, bodyTimeout: timeout });
   }
 
   sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
@@ -34,6 +36,11 @@ export class MsalNetworkClient implements INetworkModule {
       dispatcher: this.dispatcher,
       headersTimeout: timeout,
       bodyTimeout: timeout,
+    }).catch((error: unknown) => {
+      const refusal = outboundRefusalOf(error);
+      if (!refusal) throw error;
+      // msal turns any error that is not its own into a bare "network_error": keep the refusal's code and words.
+      throw Object.assign(new AuthError(OUTBOUND_ADDRESS_REFUSED.toLowerCase(), refusal.message), { cause: refusal });
     });
     const text = await response.body.text();
     const headers: Record<string, string> = {};

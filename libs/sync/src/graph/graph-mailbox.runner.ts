@@ -1,7 +1,8 @@
 import { GraphApiError, GraphMailboxClient, GraphNotificationItem, isGraphApiError } from '@app/graph';
+import { outboundRefusalOf } from '@app/outbound';
 import { CredentialUnavailableError } from '../mailbox-credentials';
 import { refOf, MailboxSpec } from '../mailbox-spec';
-import { RunnerDependencies } from '../mailbox.runner';
+import { REFUSED_ADDRESS_RETRY_MS, RunnerDependencies } from '../mailbox.runner';
 import { MailboxRunnerLike } from '../mailbox-runner-like';
 import { ReconnectingRunner } from '../reconnecting-runner';
 import { GraphFolderSync, GraphPushUrls } from './graph-folder.sync';
@@ -49,6 +50,10 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     this.stopped = true;
     // Released (shutdown) or replaced (settings changed): the subscription stays for whoever runs the mailbox next.
     await this.closeFolders(event !== 'release' && !options.replaced);
+    // Its own connection pool (an Agent under an enforced outbound policy or an extra CA) goes with it;
+    // not awaited: closing waits for requests still in flight.
+    void this.client?.close().catch(() => undefined);
+    this.client = null;
     if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.ownerId);
   }
 
@@ -92,6 +97,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
       user: this.spec.login,
       accessToken: ({ forceRefresh }) => this.accessToken(forceRefresh),
       caPem: this.deps.caPem,
+      outbound: this.deps.outbound,
       onThrottled: () => this.deps.metrics.graphThrottled.inc(),
     });
     const folders = this.spec.folders.map((folder) => new GraphFolderSync(folder, this.folderDependencies(attempt)));
@@ -170,6 +176,9 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
 
   private failureOf(error: unknown): Failure {
     if (error instanceof CredentialUnavailableError) return { kind: 'credential', code: error.code, message: error.message };
+    // The outbound policy refused Graph's address: only an operator fixes that, so retry rarely.
+    const refusal = outboundRefusalOf(error);
+    if (refusal) return { kind: 'network', code: refusal.code, message: refusal.message, retryAfterMs: REFUSED_ADDRESS_RETRY_MS };
     if (isGraphApiError(error)) return graphFailure(error);
     return { kind: 'network', code: (error as { code?: string }).code ?? 'GRAPH_SYNC_FAILED', message: error instanceof Error ? error.message : String(error) };
   }
