@@ -18,3 +18,4 @@ export * from './graph-world';
 export * from './tcp-proxy';
 export * from './statement-log';
 export * from './raw-http';
+export * from './fuzz';
