@@ -9,7 +9,8 @@ const OAUTH_FIELDS = {
     kind: 'string',
     maxLength: FIELD_LIMITS.clientSecret,
     writeOnly: true,
-    description: 'Client secret (write-only; never returned). Omit for public clients (device code).',
+    description:
+      'Client secret (write-only; never returned). Omit for public clients (device code). A PATCH that changes oauth.authorityHost or graphBaseUrl drops the stored secret unless it is given again in the same request.',
   },
   tenant: {
     kind: 'string',
@@ -22,7 +23,9 @@ const OAUTH_FIELDS = {
     kind: 'string',
     maxLength: FIELD_LIMITS.url,
     check: httpUrl('https://login.microsoftonline.com'),
-    description: 'Authority host (sovereign clouds, test servers)',
+    description:
+      'Authority host (sovereign clouds, test servers). In production https, unless OUTBOUND_ALLOWED_NETWORKS lists its IP address. ' +
+      'Changing it drops the stored client secret and the app-only token unless oauth.clientSecret comes in the same request, and every mailbox token of the provider (sign in again).',
     default: 'https://login.microsoftonline.com',
   },
   scopes: {

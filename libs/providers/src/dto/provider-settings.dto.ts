@@ -28,7 +28,15 @@ export class ProviderSettingsDto {
   @Field({ kind: 'enum', values: AUTH_METHODS, description: 'Default basic for imap, oauth2 for microsoft-graph' })
   authMethod?: AuthMethod;
 
-  @Field({ kind: 'string', maxLength: FIELD_LIMITS.url, check: httpUrl('https://graph.microsoft.com/v1.0'), description: 'Microsoft Graph base URL', default: 'https://graph.microsoft.com/v1.0' })
+  @Field({
+    kind: 'string',
+    maxLength: FIELD_LIMITS.url,
+    check: httpUrl('https://graph.microsoft.com/v1.0'),
+    description:
+      'Microsoft Graph base URL. In production https, unless OUTBOUND_ALLOWED_NETWORKS lists its IP address. ' +
+      'Changing it drops the stored client secret and the app-only token unless oauth.clientSecret comes in the same request, and every mailbox token of the provider (sign in again).',
+    default: 'https://graph.microsoft.com/v1.0',
+  })
   graphBaseUrl?: string;
 
   @Field({

@@ -3,7 +3,10 @@ import { AUTH_METHODS, AuthMethod, LOGIN_FORMATS, LoginFormat, OAUTH_ISSUERS, OA
 
 export class OAuthSettingsResponse {
   @ApiProperty() clientId: string;
-  @ApiProperty({ description: 'Whether a client secret is stored (the secret itself is never returned)' }) hasClientSecret: boolean;
+  @ApiProperty({
+    description: 'Whether a client secret is stored (the secret itself is never returned). False after a change of oauth.authorityHost or graphBaseUrl that did not supply the secret again: it was dropped.',
+  })
+  hasClientSecret: boolean;
   @ApiProperty() tenant: string;
   @ApiProperty() authorityHost: string;
   @ApiProperty({ type: [String] }) scopes: string[];
