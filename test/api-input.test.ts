@@ -72,6 +72,21 @@ describe('request bodies and URLs are checked before validation (real API, Postg
     expect(res.body.message).toBe('Request body is not valid UTF-8');
   });
 
+  it('refuses a body labelled UTF-16 or UTF-32, even when its bytes would pass as UTF-8', async () => {
+    const body = Buffer.from(JSON.stringify({ ...provider, name: 'Utf16', domains: ['utf16.example'] }), 'utf16le');
+    for (const charset of ['utf-16le', 'utf-16', 'utf-32', 'latin1']) {
+      const res = await postRaw('/v1/providers', body, { 'Content-Type': `application/json; charset=${charset}` }, 415);
+      expect(res.body.message).toBe('Content-Type charset is not supported: send UTF-8');
+    }
+  });
+
+  it('names the path when a percent-escape in it is malformed or not UTF-8', async () => {
+    for (const id of ['%ZZ', '%ED%A0%80', '%E0%A4']) {
+      const res = await api.http.get(`/v1/providers/${id}`).set(api.auth).expect(400);
+      expect(res.body.message).toBe('path: malformed percent-encoding (every %XX must spell UTF-8)');
+    }
+  });
+
   it('answers a body that is not the gzip its Content-Encoding says with a 400, on the API and on the Graph receiver', async () => {
     const notGzip = Buffer.from(JSON.stringify(provider));
     const res = await postRaw('/v1/providers', notGzip, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, 400);

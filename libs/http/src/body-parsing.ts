@@ -22,10 +22,37 @@ function requireJson(req: Request, res: Response, next: NextFunction): void {
   res.status(415).json(errorBody(415, `Content-Type must be application/json (got ${JSON.stringify((req.headers['content-type'] ?? 'none').slice(0, 100))})`));
 }
 
-/** NUL characters and lone surrogates in a query parameter, named; the path's own NULs too. */
+/**
+ * JSON is UTF-8 (RFC 8259 §8.1). body-parser would decode a body announced as UTF-16 or UTF-32, and
+ * UTF-16 text of ASCII is also valid UTF-8 byte by byte, so the bytes alone cannot tell: refuse the label.
+ */
+function requireUtf8Charset(req: Request, res: Response, next: NextFunction): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+  if (charset === undefined || charset === 'utf-8' || charset === 'utf8') return next();
+  res.status(415).json(errorBody(415, 'Content-Type charset is not supported: send UTF-8'));
+}
+
+/** Whether every percent-escape of the path decodes to UTF-8 (`%ZZ`, `%ED%A0%80` do not). */
+function decodablePath(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * NUL characters and lone surrogates in a query parameter, named; the path's own NULs and broken
+ * percent-escapes too (Express' own message for those, "Failed to decode param", names no field).
+ */
 function checkUrl(req: Request, res: Response, next: NextFunction): void {
   if (/%00/.test(req.path)) {
     res.status(400).json(errorBody(400, 'path: must not contain NUL characters (%00)'));
+    return;
+  }
+  if (!decodablePath(req.path)) {
+    res.status(400).json(errorBody(400, 'path: malformed percent-encoding (every %XX must spell UTF-8)'));
     return;
   }
   for (const [name, value] of Object.entries(req.query ?? {})) {
@@ -61,6 +88,7 @@ export function installBodyParsing(app: INestApplication, limit: string, skipPat
     (middleware: (req: Request, res: Response, next: NextFunction) => void) => (req: Request, res: Response, next: NextFunction) =>
       skipped(req) ? next() : middleware(req, res, next);
   app.use(checkUrl);
+  app.use(unlessSkipped(requireUtf8Charset));
   app.use(
     express.json({
       limit,
