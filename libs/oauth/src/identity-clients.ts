@@ -20,7 +20,8 @@ export class IdentityClients implements OnModuleDestroy {
   constructor(@Inject(APP_CONFIG) config: AppConfig, outbound: OutboundPolicy) {
     this.network = new MsalNetworkClient({ ca: config.oauth.caPem, outbound });
     this.microsoft = new MicrosoftIdentityClient(this.network);
-    this.googleAgent = outboundAgent(outbound, { ca: config.oauth.caPem });
+    // No OAUTH_CA_FILE here: a `ca` replaces the system roots, and Google's own endpoints need those.
+    this.googleAgent = outboundAgent(outbound);
     this.google = new GoogleIdentityClient(fetchThrough(this.googleAgent));
   }
 

@@ -22,7 +22,7 @@ export function outboundConnector(policy: OutboundPolicy, options: buildConnecto
 }
 
 export interface OutboundAgentOptions extends Omit<Agent.Options, 'connect'> {
-  /** Extra CA certificate(s), PEM, trusted besides the system ones (OAUTH_CA_FILE). */
+  /** CA certificate(s), PEM, to trust (OAUTH_CA_FILE); like tls.connect's `ca`, they replace the system roots. */
   ca?: string | Buffer;
   /** TCP + TLS connect timeout. */
   connectTimeoutMs?: number;
