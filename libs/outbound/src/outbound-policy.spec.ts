@@ -169,6 +169,11 @@ describe('OutboundPolicy', () => {
     expect((await lookUp(production('127.0.0.0/8,::1/128'), 'localhost')).error).toBeNull();
   });
 
+  it.each(['127.1', '2130706433', '0x7f.0.0.1', '0177.0.0.1'])('the legacy IPv4 spelling %s is no IP literal to a socket, and its lookup is refused', async (host) => {
+    expect(() => policy.checkHost(host)).not.toThrow();
+    expect((await lookUp(policy, host)).error).toMatchObject({ code: 'OUTBOUND_ADDRESS_REFUSED', address: '127.0.0.1', reason: 'loopback' });
+  });
+
   it('finds the refusal inside wrapping errors (fetch, msal)', () => {
     const refusal = new OutboundAddressRefusedError('h', '10.0.0.1', 'private');
     expect(outboundRefusalOf(new TypeError('fetch failed', { cause: refusal }))).toBe(refusal);
