@@ -74,4 +74,50 @@ describe('mailbox creation racing provider changes (real app, real Postgres)', (
     const orphans = await queryDatabase(db.url, `SELECT m.email FROM mailboxes m LEFT JOIN providers p ON p.id = m.provider_id WHERE p.id IS NULL`);
     expect(orphans).toEqual([]);
   });
+
+  it('two providers created at once with the same domain: one 201, one 409 naming domains and the domain', async () => {
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const domain = `twice${round}.race.test`;
+      const [first, second] = stagger(round);
+      const answers = await Promise.all([
+        after(first, () => api.http.post('/v1/providers').set(api.auth).send({ name: `Twice A ${round}`, type: 'imap', host: 'imap.race.test', domains: [domain, `a${round}.race.test`] })),
+        after(second, () => api.http.post('/v1/providers').set(api.auth).send({ name: `Twice B ${round}`, type: 'imap', host: 'imap.race.test', domains: [`b${round}.race.test`, domain] })),
+      ]);
+      expect(answers.map((res) => res.status).sort()).toEqual([201, 409]);
+      const winner = answers.find((res) => res.status === 201)!;
+      const loser = answers.find((res) => res.status === 409)!;
+      expect(loser.body).toEqual({ statusCode: 409, error: 'Conflict', message: `domains: ${domain} is already served by provider "${winner.body.name}" (${winner.body.id})` });
+    }
+    const names = await queryDatabase<{ name: string }>(db.url, `SELECT name FROM providers WHERE name LIKE 'Twice %'`);
+    expect(names).toHaveLength(ROUNDS);
+  });
+
+  it('a provider PATCHed to take a domain while another is created with it: one wins, the other a 409 naming the domain', async () => {
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const domain = `claim${round}.race.test`;
+      const existing = await createProvider(round, 'claimant');
+      const [first, second] = stagger(round);
+      const [patch, post] = await Promise.all([
+        after(first, () => api.http.patch(`/v1/providers/${existing}`).set(api.auth).send({ domains: [`claimant${round}.race.test`, domain] })),
+        after(second, () => api.http.post('/v1/providers').set(api.auth).send({ name: `Claim ${round}`, type: 'imap', host: 'imap.race.test', domains: [domain] })),
+      ]);
+      expect([[200, 409], [409, 201]]).toContainEqual([patch.status, post.status]);
+      const loser = patch.status === 409 ? patch : post;
+      expect(loser.body.message).toMatch(new RegExp(`^domains: ${domain.replace(/\./g, '\\.')} is already served by provider "`));
+    }
+  });
+
+  it('two mailboxes created at once with the same address: one 201, one 409 naming email', async () => {
+    const providerId = await createProvider(0, 'same');
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const email = `twin${round}@same0.race.test`;
+      const [first, second] = stagger(round);
+      const answers = await Promise.all([
+        after(first, () => api.http.post('/v1/mailboxes').set(api.auth).send({ email, providerId, password: 'pw-1' })),
+        after(second, () => api.http.post('/v1/mailboxes').set(api.auth).send({ email, providerId, password: 'pw-2' })),
+      ]);
+      expect(answers.map((res) => res.status).sort()).toEqual([201, 409]);
+      expect(answers.find((res) => res.status === 409)!.body.message).toMatch(new RegExp(`^email: a mailbox for ${email.replace(/\./g, '\\.')} already exists`));
+    }
+  });
 });

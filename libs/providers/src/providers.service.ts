@@ -1,7 +1,7 @@
 import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, Not, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { SecretBox } from '@app/crypto';
 import { Page } from '@app/http';
 import { forgetProviderTokens, PROVIDER_ADDRESS_CHANGED } from '@app/oauth';
@@ -9,6 +9,7 @@ import { OutboundPolicy } from '@app/outbound';
 import { MailboxEntity, ProviderDomainEntity, ProviderEntity, secretContext } from '@app/persistence';
 import { CreateProviderDto, UpdateProviderDto } from './dto/create-provider.dto';
 import { ProviderResponse } from './dto/provider.response';
+import { claimDomains } from './provider-domains';
 import { applyProviderSettings, toProviderResponse, toProviderSettings } from './provider.mapper';
 import { movedEndpoints, resolveProviderSettings, ResolvedProviderSettings } from './provider-settings';
 
@@ -158,16 +159,7 @@ export class ProvidersService {
   }
 
   private async replaceDomains(manager: EntityManager, providerId: string, domains: string[]): Promise<void> {
-    if (domains.length > 0) {
-      const taken = await manager.find(ProviderDomainEntity, { where: { domain: In(domains), providerId: Not(providerId) }, relations: { provider: true } });
-      if (taken.length > 0) {
-        throw new ConflictException(
-          `domains: ${taken.map((d) => `${d.domain} is already served by provider "${d.provider.name}" (${d.providerId})`).join('; ')}`,
-        );
-      }
-    }
-    await manager.delete(ProviderDomainEntity, { providerId });
-    if (domains.length > 0) await manager.insert(ProviderDomainEntity, domains.map((domain) => ({ domain, providerId })));
+    await claimDomains(manager, providerId, domains);
   }
 
   /** Mailbox logins follow the provider's login format; `manual` keeps whatever login each mailbox has. */
