@@ -121,14 +121,15 @@ describe('outbound policy in production (issue 11, finding 3)', () => {
     it('the identity provider on a refused address is refused when connecting, with the code and how to allow it; also behind a name (localhost)', async () => {
       await world.createMicrosoftProvider({ name: 'Loopback identity', domains: ['idp.contoso.com'] });
       const literal = await world.createMailbox('ana@idp.contoso.com');
-      const refused = await closed.http.post(`/v1/mailboxes/${literal.id}/oauth/device-code`).set(closed.auth).expect(400);
+      const refused = await closed.http.post(`/v1/mailboxes/${literal.id}/oauth/device-code`).set(closed.auth).expect(409);
+      expect(refused.body.message).toMatch(/^oauth.authorityHost: the provider's identity address is refused by the outbound policy: /);
       expect(refused.body.message).toContain('Refused to connect to 127.0.0.1: loopback addresses are not reached in production');
       expect(refused.body.message).toContain('OUTBOUND_ALLOWED_NETWORKS (e.g. 127.0.0.1/32)');
 
       const port = new URL(world.entra.authorityHost).port;
       await world.createMicrosoftProvider({ name: 'Named identity', domains: ['named.contoso.com'], oauth: { authorityHost: `https://localhost:${port}` } });
       const named = await world.createMailbox('bo@named.contoso.com');
-      const rebinding = await closed.http.post(`/v1/mailboxes/${named.id}/oauth/device-code`).set(closed.auth).expect(400);
+      const rebinding = await closed.http.post(`/v1/mailboxes/${named.id}/oauth/device-code`).set(closed.auth).expect(409);
       expect(rebinding.body.message).toMatch(/Refused to connect to localhost \((127\.0\.0\.1|::1)\): loopback addresses are not reached in production/);
 
       // The allow list opens both.

@@ -1,4 +1,5 @@
-import { HttpStatus, ServiceUnavailableException } from '@nestjs/common';
+import { ConflictException, HttpStatus, ServiceUnavailableException } from '@nestjs/common';
+import { OUTBOUND_ADDRESS_REFUSED } from '@app/outbound';
 import { ClassifiedTokenError, classifyTokenError } from './token-errors';
 
 export enum IdentityFailureCode {
@@ -25,12 +26,27 @@ export function isUnreachable(classified: ClassifiedTokenError): boolean {
 }
 
 /**
+ * We did not call the identity provider at all: the outbound policy refused its address. Nothing is
+ * wrong with the request, the provider's settings are (or OUTBOUND_ALLOWED_NETWORKS is): a 409 naming
+ * the provider field, rather than a 400 saying the identity provider refused something.
+ */
+export class IdentityAddressRefusedException extends ConflictException {
+  readonly code = OUTBOUND_ADDRESS_REFUSED;
+
+  constructor(reason: string) {
+    super(`oauth.authorityHost: the provider's identity address is refused by the outbound policy: ${reason}`);
+  }
+}
+
+/**
  * The one mapping of a failed identity-provider call for API answers: transient failures throw
- * IdentityProviderUnreachableException; a refusal (permanent or configuration) is returned so the caller
- * can answer its own 4xx naming what was refused.
+ * IdentityProviderUnreachableException, an address the outbound policy refused throws
+ * IdentityAddressRefusedException; a refusal by the identity provider (permanent or configuration) is
+ * returned so the caller can answer its own 4xx naming what was refused.
  */
 export function refusalOrUnreachable(error: unknown): ClassifiedTokenError {
   const classified = classifyTokenError(error);
   if (isUnreachable(classified)) throw new IdentityProviderUnreachableException(classified.code);
+  if (classified.code === OUTBOUND_ADDRESS_REFUSED) throw new IdentityAddressRefusedException(classified.message);
   return classified;
 }
