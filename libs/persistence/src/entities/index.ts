@@ -1,5 +1,6 @@
 import { GraphSubscriptionEntity } from './graph-subscription.entity';
 import { ListenerReplicaEntity } from './listener-replica.entity';
+import { MailboxLeaseEntity } from './mailbox-lease.entity';
 import { MailboxCredentialEntity } from './mailbox-credential.entity';
 import { MailboxFolderEntity } from './mailbox-folder.entity';
 import { MailboxStatusEntity } from './mailbox-status.entity';
@@ -15,6 +16,7 @@ export {
   ListenerReplicaEntity,
   MailboxCredentialEntity,
   MailboxEntity,
+  MailboxLeaseEntity,
   MailboxFolderEntity,
   MailboxStatusEntity,
   OAuthTokenEntity,
@@ -34,4 +36,5 @@ export const ENTITIES = [
   MailboxStatusEntity,
   GraphSubscriptionEntity,
   ListenerReplicaEntity,
+  MailboxLeaseEntity,
 ];

@@ -3,6 +3,7 @@ import { OAuthLifecycle1763800000000 } from './1763800000000-oauth-lifecycle';
 import { MailboxRuntime1763900000000 } from './1763900000000-mailbox-runtime';
 import { GraphSubscriptions1764000000000 } from './1764000000000-graph-subscriptions';
 import { ListenerReplicas1764100000000 } from './1764100000000-listener-replicas';
+import { MailboxLeases1764300000000 } from './1764300000000-mailbox-leases';
 
 /** Every migration in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   MailboxRuntime1763900000000,
   GraphSubscriptions1764000000000,
   ListenerReplicas1764100000000,
+  MailboxLeases1764300000000,
 ];

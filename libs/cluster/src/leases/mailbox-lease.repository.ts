@@ -1,0 +1,119 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+
+/** A lease this replica holds: every fenced write names the epoch. */
+export interface HeldLease {
+  mailboxId: string;
+  epoch: number;
+  /** A live replica asked for the mailbox (rebalance, drain); null when nobody did. */
+  handoverTo: string | null;
+}
+
+/** An acquisition: the new epoch, and who held the mailbox before (null: nobody, or a lease never taken). */
+export interface AcquiredLease {
+  mailboxId: string;
+  epoch: number;
+  previousOwner: string | null;
+}
+
+/**
+ * The condition every fenced write carries: the row it changes belongs to a mailbox whose lease `owner`
+ * holds under `epoch`. Postgres evaluates it in the same statement as the write, so there is no window
+ * between the check and the write (a lease taken over meanwhile makes the write affect no row).
+ * `mailboxColumn`, `ownerParam` and `epochParam` are SQL expressions (a column, `$2`, `v.epoch`).
+ */
+export function leaseHeldSql(mailboxColumn: string, ownerParam: string, epochParam: string): string {
+  return `EXISTS (SELECT 1 FROM mailbox_leases held WHERE held.mailbox_id = ${mailboxColumn} AND held.owner_id = ${ownerParam} AND held.epoch = ${epochParam})`;
+}
+
+/**
+ * All SQL about mailbox leases. A lease has no expiry of its own: it lives as long as its owner's
+ * heartbeat in listener_replicas (Temporal's shard ownership pattern), so renewing 100,000 leases is
+ * the owner's one heartbeat write. Liveness is judged by the database's clock.
+ */
+@Injectable()
+export class MailboxLeaseRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Takes the leases of `mailboxIds` that are free: never taken, released, held by a replica silent for
+   * longer than `leaseTtlMs`, or offered to `me` by a hand-over request. Each taken lease's epoch grows,
+   * even when `me` held it before (a restarted process with the same LISTENER_ID must fence its earlier
+   * incarnation). Leases held by a live replica are left alone. One statement for any number of mailboxes.
+   */
+  async acquire(mailboxIds: string[], me: string, leaseTtlMs: number): Promise<AcquiredLease[]> {
+    if (mailboxIds.length === 0) return [];
+    await this.dataSource.query(
+      `INSERT INTO mailbox_leases (mailbox_id) SELECT m.id FROM mailboxes m WHERE m.id = ANY($1::uuid[]) ON CONFLICT (mailbox_id) DO NOTHING`,
+      [mailboxIds],
+    );
+    // The self-join reads each row as it was before the update: that is the previous owner.
+    const rows = (await this.dataSource.query(
+      `UPDATE mailbox_leases l SET owner_id = $2, epoch = l.epoch + 1, acquired_at = now(), handover_to = NULL
+         FROM mailbox_leases before
+        WHERE before.mailbox_id = l.mailbox_id
+          AND l.mailbox_id = ANY($1::uuid[])
+          AND (l.owner_id IS NULL OR l.owner_id = $2 OR l.handover_to = $2
+               OR NOT EXISTS (SELECT 1 FROM listener_replicas r
+                               WHERE r.id = l.owner_id AND r.heartbeat_at > now() - $3 * interval '1 millisecond'))
+        RETURNING l.mailbox_id, l.epoch, before.owner_id AS previous_owner`,
+      [mailboxIds, me, leaseTtlMs],
+    )) as [Array<{ mailbox_id: string; epoch: string; previous_owner: string | null }>, number];
+    return rows[0].map((row) => ({ mailboxId: row.mailbox_id, epoch: Number(row.epoch), previousOwner: row.previous_owner }));
+  }
+
+  /** The leases `me` holds now (a lease taken over by another replica is no longer among them). */
+  async heldBy(me: string): Promise<HeldLease[]> {
+    const rows = (await this.dataSource.query(`SELECT mailbox_id, epoch, handover_to FROM mailbox_leases WHERE owner_id = $1`, [me])) as Array<{
+      mailbox_id: string;
+      epoch: string;
+      handover_to: string | null;
+    }>;
+    return rows.map((row) => ({ mailboxId: row.mailbox_id, epoch: Number(row.epoch), handoverTo: row.handover_to }));
+  }
+
+  /** Asks the live owners of `mailboxIds` to hand them to `me` (make-before-break: they grant when ready). */
+  async requestHandover(mailboxIds: string[], me: string): Promise<number> {
+    if (mailboxIds.length === 0) return 0;
+    const [, count] = (await this.dataSource.query(
+      `UPDATE mailbox_leases SET handover_to = $2 WHERE mailbox_id = ANY($1::uuid[]) AND owner_id IS DISTINCT FROM $2 AND handover_to IS DISTINCT FROM $2`,
+      [mailboxIds, me],
+    )) as [unknown, number];
+    return count;
+  }
+
+  /**
+   * The owner passes its lease to the replica that asked, with a new epoch: from this statement on, the
+   * owner's own writes are fenced. False when the lease was no longer the owner's to give.
+   */
+  async grantHandover(mailboxId: string, me: string, epoch: number): Promise<{ to: string; epoch: number } | null> {
+    const [rows] = (await this.dataSource.query(
+      `UPDATE mailbox_leases SET owner_id = handover_to, epoch = epoch + 1, acquired_at = now(), handover_to = NULL
+        WHERE mailbox_id = $1 AND owner_id = $2 AND epoch = $3 AND handover_to IS NOT NULL
+        RETURNING owner_id, epoch`,
+      [mailboxId, me, epoch],
+    )) as [Array<{ owner_id: string; epoch: string }>, number];
+    return rows[0] ? { to: rows[0].owner_id, epoch: Number(rows[0].epoch) } : null;
+  }
+
+  /** Gives leases back (clean stop, disabled or deleted mailbox): free for anyone at once. */
+  async release(leases: Array<{ mailboxId: string; epoch: number }>, me: string): Promise<number> {
+    if (leases.length === 0) return 0;
+    const [, count] = (await this.dataSource.query(
+      `UPDATE mailbox_leases l SET owner_id = NULL, handover_to = NULL
+         FROM unnest($1::uuid[], $2::bigint[]) AS v(mailbox_id, epoch)
+        WHERE l.mailbox_id = v.mailbox_id AND l.owner_id = $3 AND l.epoch = v.epoch`,
+      [leases.map((lease) => lease.mailboxId), leases.map((lease) => lease.epoch), me],
+    )) as [unknown, number];
+    return count;
+  }
+
+  /** Whether `me` still holds the mailbox under `epoch` (for a check outside a fenced write). */
+  async holds(mailboxId: string, me: string, epoch: number): Promise<boolean> {
+    const rows = (await this.dataSource.query(`SELECT ${leaseHeldSql('$1::uuid', '$2', '$3::bigint')} AS held`, [mailboxId, me, epoch])) as Array<{
+      held: boolean;
+    }>;
+    return rows[0]?.held === true;
+  }
+}
