@@ -1,4 +1,3 @@
-export * from './clock';
 export * from './flows/app-only-token.service';
 export * from './flows/authorization-code.flow';
 export * from './flows/device-code.flow';

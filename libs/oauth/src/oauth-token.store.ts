@@ -4,7 +4,7 @@ import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { SecretBox } from '@app/crypto';
 import { OAuthTokenEntity, secretContext, TokenState } from '@app/persistence';
-import { Clock, CLOCK } from './clock';
+import { Clock, CLOCK } from '@app/clock';
 import { DEFAULT_REFRESH_POLICY, RefreshPolicy, refreshDueAt } from './refresh/refresh-policy';
 import { TokenGrant, TokenSecrets } from './token-grant';
 import { nextTokenState, TokenEvent } from './token-state';

@@ -4,7 +4,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { METRIC_PREFIX, METRICS_REGISTRY } from '@app/metrics';
 import { TOKEN_STATES } from '@app/persistence';
-import { Clock, CLOCK } from './clock';
+import { Clock, CLOCK } from '@app/clock';
 
 export type RefreshResult = 'success' | 'transient_failure' | 'permanent_failure' | 'configuration_error';
 

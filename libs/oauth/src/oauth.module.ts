@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { EventsModule } from '@app/events';
 import { OutboundModule } from '@app/outbound';
-import { Clock, CLOCK, systemClock } from './clock';
+import { Clock, CLOCK, systemClock } from '@app/clock';
 import { AppOnlyTokenService } from './flows/app-only-token.service';
 import { AuthorizationCodeFlowService } from './flows/authorization-code.flow';
 import { DeviceCodeFlowService } from './flows/device-code.flow';

@@ -4,7 +4,8 @@ import { DataSource } from 'typeorm';
 import { answersByKey, turnBatcher } from '@app/batching';
 import { SecretBox } from '@app/crypto';
 import { ImapCredential } from '@app/imap';
-import { Clock, CLOCK, findMailboxToken, OAuthTokenStore, TokenRefresher } from '@app/oauth';
+import { Clock, CLOCK } from '@app/clock';
+import { findMailboxToken, OAuthTokenStore, TokenRefresher } from '@app/oauth';
 import { secretContext } from '@app/persistence';
 import { MailboxSpec } from './mailbox-spec';
 

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { answeredBy, answersByKey, turnBatcher } from '@app/batching';
 import { MailboxRef, MailEventsPublisher } from '@app/events';
 import { ConnectionState } from '@app/persistence';
-import { Clock, CLOCK } from '@app/oauth';
+import { Clock, CLOCK } from '@app/clock';
 import { ConnectionEvent, nextConnectionState } from './connection-state';
 import { mailboxStateChanged } from './mailbox-events';
 

@@ -1,6 +1,6 @@
 import { MailEventsPublisher } from '@app/events';
 import { classifyImapError, ConnectRamp, FolderSyncSink, ImapCredential, ImapFailure, ImapFolderSession } from '@app/imap';
-import { Clock } from '@app/oauth';
+import { Clock } from '@app/clock';
 import { OutboundPolicy } from '@app/outbound';
 import { FolderCursorStore } from './folder-cursor.store';
 import { CredentialUnavailableError, MailboxCredentials, ResolvedCredential } from './mailbox-credentials';

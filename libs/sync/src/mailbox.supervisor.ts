@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
 import { ConnectRamp } from '@app/imap';
-import { Clock, CLOCK } from '@app/oauth';
+import { Clock, CLOCK } from '@app/clock';
 import { OutboundPolicy } from '@app/outbound';
 import { ConnectSlots } from './connect-slots';
 import { FolderCursorStore } from './folder-cursor.store';

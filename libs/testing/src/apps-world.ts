@@ -1,5 +1,5 @@
 import { AppConfig } from '@app/config';
-import { Clock } from '@app/oauth';
+import { Clock } from '@app/clock';
 import { RunningApi, startApi } from './api-harness';
 import { RunningListener, startListener } from './listener-harness';
 import { testConfig } from './test-config';

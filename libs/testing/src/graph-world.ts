@@ -5,7 +5,7 @@ import { Job } from 'bullmq';
 import Redis from 'ioredis';
 import { AppConfig } from '@app/config';
 import { GRAPH_NOTIFICATIONS_QUEUE } from '@app/graph';
-import { Clock } from '@app/oauth';
+import { Clock } from '@app/clock';
 import { AppsWorld } from './apps-world';
 import { FakeEntraId } from './fake-entra';
 import { FakeGraph, FakeGraphOptions } from './fake-graph';

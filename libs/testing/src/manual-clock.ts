@@ -1,4 +1,4 @@
-import { Clock } from '@app/oauth';
+import { Clock } from '@app/clock';
 
 /** A clock tests move by hand, for token lifetimes without waiting. */
 export class ManualClock implements Clock {

@@ -3,7 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { SecretBox } from '@app/crypto';
 import { OAuthTokenEntity } from '@app/persistence';
-import { Clock, CLOCK } from '../clock';
+import { Clock, CLOCK } from '@app/clock';
 import { IdentityClients } from '../identity-clients';
 import { accountMatchesMailbox, OAuthMailboxContextLoader } from '../oauth-mailbox.context';
 import { OAuthTokenStore } from '../oauth-token.store';

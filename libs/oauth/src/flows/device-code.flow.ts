@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { REDIS, RedisLock } from '@app/redis';
 import { OAuthTokenEntity } from '@app/persistence';
-import { Clock, CLOCK } from '../clock';
+import { Clock, CLOCK } from '@app/clock';
 import { IdentityClients } from '../identity-clients';
 import { DeviceCodeFlow, UnsupportedFlowError } from '../identity-client';
 import { accountMatchesMailbox, OAuthMailboxContextLoader } from '../oauth-mailbox.context';

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { Clock, CLOCK } from '../clock';
+import { Clock, CLOCK } from '@app/clock';
 import { RefreshOutcome, TokenRefresher } from './token-refresher';
 
 const BATCH = 1000;

@@ -6,7 +6,7 @@ import { SecretBox } from '@app/crypto';
 import { eventId, MailEventsPublisher } from '@app/events';
 import { MailboxEntity, OAuthTokenEntity, ProviderEntity } from '@app/persistence';
 import { REDIS, RedisLock } from '@app/redis';
-import { Clock, CLOCK } from '../clock';
+import { Clock, CLOCK } from '@app/clock';
 import { IdentityClients } from '../identity-clients';
 import { TokenCacheMissingError } from '../microsoft/microsoft-identity.client';
 import { OAuthMetrics, RefreshResult } from '../oauth.metrics';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { MailboxRef, MailEventsPublisher } from '@app/events';
 import { GraphMailboxClient, GraphMessage, GraphNotificationItem, hashClientState, isGraphApiError, receivedMessageOfGraph } from '@app/graph';
-import { Clock } from '@app/oauth';
+import { Clock } from '@app/clock';
 import { FolderCursorStore } from '../folder-cursor.store';
 import { graphDeltaReset, graphMailReceived } from '../mailbox-events';
 import { publishReceived } from '../publish-received';
