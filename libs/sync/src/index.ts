@@ -16,4 +16,3 @@ export * from './graph/graph-subscription-state';
 export * from './graph/graph-subscription.store';
 export * from './graph/graph-notification.worker';
 export * from './reconnecting-runner';
-export * from './connect-slots';

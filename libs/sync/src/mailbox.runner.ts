@@ -1,3 +1,4 @@
+import { ConcurrencyLimit } from '@app/async';
 import { MailEventsPublisher } from '@app/events';
 import { classifyImapError, ConnectRamp, FolderSyncSink, ImapCredential, ImapFailure, ImapFolderSession } from '@app/imap';
 import { Clock } from '@app/clock';
@@ -9,7 +10,6 @@ import { MailboxSpec, refOf } from './mailbox-spec';
 import { MailboxRunnerLike } from './mailbox-runner-like';
 import { ReconnectingRunner } from './reconnecting-runner';
 import { publishReceived } from './publish-received';
-import { ConnectSlots } from './connect-slots';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
 
@@ -21,7 +21,7 @@ export interface RunnerDependencies {
   metrics: SyncMetrics;
   ramp: ConnectRamp;
   /** Bounds connection attempts in flight (all hosts). */
-  connectSlots: ConnectSlots;
+  connectSlots: ConcurrencyLimit;
   clock: Clock;
   /** Which addresses connections may reach (production refuses internal ones unless allow-listed). */
   outbound: OutboundPolicy;

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ConcurrencyLimit, concurrencyLimit } from '@app/async';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
 import { ConnectRamp } from '@app/imap';
 import { Clock, CLOCK } from '@app/clock';
 import { OutboundPolicy } from '@app/outbound';
-import { ConnectSlots } from './connect-slots';
 import { FolderCursorStore } from './folder-cursor.store';
 import { MailboxCredentials } from './mailbox-credentials';
 import { GraphMailboxRunner, GraphRunnerDependencies } from './graph/graph-mailbox.runner';
@@ -31,7 +31,13 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
   private readonly logger = new Logger(MailboxSupervisor.name);
   private readonly runners = new Map<string, MailboxRunnerLike>();
   private readonly ramp: ConnectRamp;
-  private readonly connectSlots: ConnectSlots;
+  /**
+   * At most `SYNC_CONNECT_CONCURRENCY` connection attempts in progress at once (all hosts). The per-host
+   * ConnectRamp paces how fast attempts start; this bounds how many are in flight, so 10,000 mailboxes
+   * starting together queue here instead of in the database pool (where waiters time out after 30 s and
+   * fail their attempt).
+   */
+  private readonly connectSlots: ConcurrencyLimit;
   private readonly dependencies: RunnerDependencies;
   private readonly graphDependencies: GraphRunnerDependencies;
   private timer?: NodeJS.Timeout;
@@ -53,7 +59,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     outbound: OutboundPolicy,
   ) {
     this.ramp = new ConnectRamp(config.listener.connectRatePerHost);
-    this.connectSlots = new ConnectSlots(config.listener.connectConcurrency);
+    this.connectSlots = concurrencyLimit(config.listener.connectConcurrency);
     this.dependencies = {
       reporter,
       credentials,
@@ -91,8 +97,8 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     this.stopped = true;
     clearTimeout(this.timer);
     await this.reconciling;
+    // Attempts still waiting for a connect slot find their runner stopped when their turn comes and return at once.
     this.ramp.close();
-    this.connectSlots.close();
     // Hand the mailboxes back (state pending, no owner) so another replica can take them at once.
     await Promise.all([...this.runners.values()].map((runner) => runner.stop('release').catch(() => undefined)));
     this.runners.clear();

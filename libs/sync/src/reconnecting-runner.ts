@@ -39,15 +39,12 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
 
   /** Never rejects: anything unexpected (the database unreachable…) is logged and retried with backoff. */
   protected async connect(event: 'start' | 'retry'): Promise<void> {
-    const release = await this.deps.connectSlots.acquire();
     try {
-      await this.connectOnce(event);
+      await this.deps.connectSlots(() => this.connectOnce(event));
     } catch (error) {
       if (this.stopped) return;
       this.logger.error(`Connecting failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
       this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
-    } finally {
-      release();
     }
   }
 

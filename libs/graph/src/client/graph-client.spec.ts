@@ -3,7 +3,6 @@ import { GraphMailboxClient } from './graph-mailbox.client';
 import { backoffDelay } from './graph-http';
 import { graphMessageOf, mailAddressOfGraph, receivedMessageOfGraph } from './graph-message.mapper';
 import { classifyGraphResponse, isTlsFailure, networkErrorCode, parseGraphErrorBody, parseRetryAfter } from './graph-response';
-import { MailboxConcurrency } from './mailbox-concurrency';
 
 const BASE = 'https://graph.example/v1.0';
 const USER_PATH = `/v1.0/users/${encodeURIComponent('ana@contoso.com')}`;
@@ -145,33 +144,6 @@ describe('backoffDelay', () => {
     expect(backoffDelay(0, () => 1)).toBe(1250);
     expect(backoffDelay(6, () => 0)).toBe(60_000);
     expect(backoffDelay(20, () => 1)).toBe(60_000);
-  });
-});
-
-describe('MailboxConcurrency', () => {
-  it('holds the limit and hands slots over first come, first served', async () => {
-    const limit = new MailboxConcurrency(2);
-    const order: string[] = [];
-    const gates = new Map<string, () => void>();
-    const task = (name: string) =>
-      limit.run(async () => {
-        order.push(`start ${name}`);
-        await new Promise<void>((resolve) => gates.set(name, resolve));
-        order.push(`end ${name}`);
-      });
-    const all = ['a', 'b', 'c', 'd'].map(task);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect([limit.inFlight, limit.queued]).toEqual([2, 2]);
-    gates.get('b')?.();
-    await new Promise((resolve) => setImmediate(resolve));
-    gates.get('a')?.();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(order).toEqual(['start a', 'start b', 'end b', 'start c', 'end a', 'start d']);
-    gates.get('c')?.();
-    gates.get('d')?.();
-    await Promise.all(all);
-    expect([limit.inFlight, limit.queued]).toEqual([0, 0]);
-    expect(() => new MailboxConcurrency(0)).toThrow(RangeError);
   });
 });
 

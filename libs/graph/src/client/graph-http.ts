@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent } from 'undici';
+import { ConcurrencyLimit, concurrencyLimit } from '@app/async';
 import { fetchThrough, OUTBOUND_ADDRESS_REFUSED, outboundAgent, OutboundPolicy } from '@app/outbound';
 import { GraphApiError } from './graph-api.error';
 import type { GraphMailboxClientOptions } from './graph-client.types';
 import { classifyGraphResponse, isTlsFailure, networkError, requestNeverSent, RETRYABLE_STATUSES } from './graph-response';
-import { MailboxConcurrency } from './mailbox-concurrency';
 
 export interface GraphRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -54,7 +54,12 @@ type Attempt = { kind: 'response'; response: GraphResponse } | { kind: 'error'; 
  * honouring Retry-After. Never logs; errors carry method, path (no query) and Graph's code/message only.
  */
 export class GraphHttp {
-  readonly concurrency: MailboxConcurrency;
+  /**
+   * The mailbox's request slots. Exchange Online answers 429 "MailboxConcurrency" past 4 in-flight
+   * requests per mailbox and app, so every request takes a slot for the HTTP exchange only (not while it
+   * sleeps before a retry, so waiting calls do not starve the others).
+   */
+  readonly concurrency: ConcurrencyLimit;
   private readonly fetchImpl: typeof fetch;
   private readonly agent?: Agent;
   private readonly maxRetries: number;
@@ -64,7 +69,7 @@ export class GraphHttp {
   private readonly random: () => number;
 
   constructor(private readonly options: GraphMailboxClientOptions) {
-    this.concurrency = new MailboxConcurrency(options.maxConcurrent ?? 4);
+    this.concurrency = concurrencyLimit(options.maxConcurrent ?? 4);
     this.maxRetries = Math.max(0, options.maxRetries ?? 5);
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
     this.timeoutMs = options.timeoutMs ?? 30_000;
@@ -90,7 +95,7 @@ export class GraphHttp {
     for (;;) {
       const token = await this.options.accessToken({ forceRefresh });
       forceRefresh = false;
-      const outcome = await this.concurrency.run(() => this.attempt(request, token));
+      const outcome = await this.concurrency(() => this.attempt(request, token));
       if (outcome.kind === 'response') return outcome.response;
       const { error } = outcome;
       if (error.status === 401 && !refreshed) {

@@ -24,7 +24,7 @@ export class GraphMailboxClient {
 
   /** Requests of this mailbox in flight right now (for status pages and tests). */
   get inFlight(): number {
-    return this.http.concurrency.inFlight;
+    return this.http.concurrency.activeCount;
   }
 
   /**

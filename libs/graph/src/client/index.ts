@@ -8,4 +8,3 @@ export * from './graph-message.mapper';
 export * from './graph-response';
 export * from './graph-subscriptions';
 export { GraphUrls } from './graph-urls';
-export * from './mailbox-concurrency';

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { concurrencyLimit } from '@app/async';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Clock, CLOCK } from '@app/clock';
 import { RefreshOutcome, TokenRefresher } from './token-refresher';
@@ -53,20 +54,19 @@ export class TokenRefreshScheduler implements OnApplicationBootstrap, OnApplicat
     }
   }
 
-  private async inParallel(ids: string[]): Promise<RefreshOutcome[]> {
-    const outcomes: RefreshOutcome[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < ids.length) {
-        const id = ids[next++];
-        outcomes.push(await this.refresher.refresh(id).catch((error: unknown) => {
-          this.logger.error(`Token ${id}: refresh crashed: ${error instanceof Error ? error.message : String(error)}`);
-          return 'skipped' as const;
-        }));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.config.oauth.refresh.concurrency, ids.length) }, worker));
-    return outcomes;
+  /** At most OAUTH_REFRESH_CONCURRENCY refreshes at once, in due order. */
+  private inParallel(ids: string[]): Promise<RefreshOutcome[]> {
+    const limit = concurrencyLimit(this.config.oauth.refresh.concurrency);
+    return Promise.all(
+      ids.map((id) =>
+        limit(() =>
+          this.refresher.refresh(id).catch((error: unknown) => {
+            this.logger.error(`Token ${id}: refresh crashed: ${error instanceof Error ? error.message : String(error)}`);
+            return 'skipped' as const;
+          }),
+        ),
+      ),
+    );
   }
 
   private schedule(delay: number): void {
