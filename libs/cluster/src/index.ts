@@ -1,3 +1,4 @@
+export * from './assignment/rendezvous';
 export * from './cluster.module';
 export * from './replica-heartbeat';
 export * from './replica-liveness';
