@@ -32,12 +32,16 @@ export interface AppConfig {
      * over pages by the start's garbage, and V8's own heuristics compact only a few of them per GC.
      */
     heapCompaction: 'every-gc' | 'v8-default';
+    /** LISTENER_MAX_MAILBOXES: no replica is assigned more; beyond every replica's cap mailboxes stay unowned (undefined: no cap). */
+    maxMailboxes: number | undefined;
   };
   cluster: {
     /** How often each listener replica writes its heartbeat. */
     heartbeatMs: number;
     /** A replica not heard from for this long is dead: its mailboxes are not listened to. */
     leaseTtlMs: number;
+    /** On SIGTERM a replica hands its mailboxes over for at most this long, then exits (inside Kubernetes' grace period). */
+    drainTimeoutMs: number;
   };
   graph: {
     /** Lifetime asked for a new or renewed Graph subscription (Graph caps message subscriptions). */

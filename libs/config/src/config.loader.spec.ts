@@ -27,11 +27,22 @@ describe('loadConfig', () => {
   });
 
   it('reads the cluster timings and refuses a lease time shorter than three heartbeats', () => {
-    expect(loadConfig({}).cluster).toEqual({ heartbeatMs: 2000, leaseTtlMs: 10_000 });
-    expect(loadConfig({ CLUSTER_HEARTBEAT_MS: '200', CLUSTER_LEASE_TTL_MS: '1000' }).cluster).toEqual({ heartbeatMs: 200, leaseTtlMs: 1000 });
+    expect(loadConfig({}).cluster).toEqual({ heartbeatMs: 2000, leaseTtlMs: 10_000, drainTimeoutMs: 25_000 });
+    expect(loadConfig({ CLUSTER_HEARTBEAT_MS: '200', CLUSTER_LEASE_TTL_MS: '1000' }).cluster).toMatchObject({ heartbeatMs: 200, leaseTtlMs: 1000 });
     expect(problemsOf({ CLUSTER_HEARTBEAT_MS: '5000', CLUSTER_LEASE_TTL_MS: '10000' })).toEqual([
       'CLUSTER_LEASE_TTL_MS: must be at least 3 × CLUSTER_HEARTBEAT_MS (15000) (example: CLUSTER_LEASE_TTL_MS=10000)',
     ]);
+  });
+
+  it('reads the drain timeout (default 25 s, inside Kubernetes\' 30 s grace) and the optional per-replica mailbox cap', () => {
+    expect(loadConfig({ CLUSTER_DRAIN_TIMEOUT_MS: '40000' }).cluster.drainTimeoutMs).toBe(40_000);
+    expect(problemsOf({ CLUSTER_DRAIN_TIMEOUT_MS: '500' })).toEqual([expect.stringMatching(/^CLUSTER_DRAIN_TIMEOUT_MS: must be at least 1000 \(example: CLUSTER_DRAIN_TIMEOUT_MS=25000\)/)]);
+    expect(loadConfig({}).listener.maxMailboxes).toBeUndefined();
+    expect(loadConfig({ LISTENER_MAX_MAILBOXES: '' }).listener.maxMailboxes).toBeUndefined();
+    expect(loadConfig({ LISTENER_MAX_MAILBOXES: ' 2000 ' }).listener.maxMailboxes).toBe(2000);
+    expect(problemsOf({ LISTENER_MAX_MAILBOXES: '0' })).toEqual([expect.stringMatching(/^LISTENER_MAX_MAILBOXES: must be at least 1 \(leave it unset for no cap\) \(example: LISTENER_MAX_MAILBOXES=2000\)/)]);
+    expect(problemsOf({ LISTENER_MAX_MAILBOXES: '1.5' })).toEqual([expect.stringMatching(/^LISTENER_MAX_MAILBOXES: must be a whole number/)]);
+    expect(problemsOf({ LISTENER_MAX_MAILBOXES: 'many' })).toEqual([expect.stringMatching(/^LISTENER_MAX_MAILBOXES: must be a number/)]);
   });
 
   it('derives the OAuth redirect URI from PUBLIC_BASE_URL and checks OAUTH_CA_FILE', () => {

@@ -68,6 +68,12 @@ export const environmentSchema = z.object({
   LISTENER_ID: z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'must be 1-100 letters, digits, . - or _').optional(),
   CLUSTER_HEARTBEAT_MS: z.coerce.number().int().min(50, 'must be at least 50').max(60_000, 'must be at most 60000').default(2000),
   CLUSTER_LEASE_TTL_MS: z.coerce.number().int().min(200, 'must be at least 200').max(600_000, 'must be at most 600000').default(10_000),
+  CLUSTER_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(1000, 'must be at least 1000').max(600_000, 'must be at most 600000').default(25_000),
+  // Unset or empty: no cap.
+  LISTENER_MAX_MAILBOXES: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z.coerce.number({ invalid_type_error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1 (leave it unset for no cap)').max(10_000_000, 'must be at most 10000000').optional(),
+  ),
   SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(1000),
   LISTENER_HEAP_COMPACTION: z.enum(['every-gc', 'v8-default']).default('every-gc'),
   IMAP_CONNECT_RATE_PER_HOST: z.coerce.number().min(0.1, 'must be at least 0.1').max(10_000, 'must be at most 10000').default(200),
