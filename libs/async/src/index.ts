@@ -1,1 +1,3 @@
+export * from './backoff';
 export * from './concurrency-limit';
+export * from './timeout';

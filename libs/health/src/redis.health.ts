@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import Redis from 'ioredis';
 import { REDIS } from '@app/redis';
-import { withTimeout } from './database.health';
+import { withTimeout } from '@app/async';
 
 @Injectable()
 export class RedisHealthIndicator {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
+import { withTimeout } from '@app/async';
 import { ReceivedMessage } from '@app/events';
 import { OutboundPolicy } from '@app/outbound';
 import { DEFAULT_IMAP_TIMEOUTS, ImapCredential, ImapEndpoint, imapFlowOptions, ImapTimeouts } from './imap-endpoint';
@@ -42,6 +43,8 @@ export interface ImapFolderSessionOptions {
 }
 
 const SWEEP_TIMEOUT_MAX_MS = 60_000;
+/** Closing waits this long at most for the server to acknowledge LOGOUT. */
+const LOGOUT_WAIT_MS = 2_000;
 
 const FETCH_QUERY = { uid: true, envelope: true, size: true, internalDate: true } as const;
 
@@ -96,9 +99,9 @@ export class ImapFolderSession extends EventEmitter {
     this.closing = true;
     clearTimeout(this.sweepTimer);
     try {
-      await Promise.race([this.client.logout(), new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+      await withTimeout(this.client.logout(), LOGOUT_WAIT_MS);
     } catch {
-      // Already gone.
+      // Already gone, or not answering: closed below either way.
     } finally {
       this.client.close();
     }
@@ -123,16 +126,15 @@ export class ImapFolderSession extends EventEmitter {
   }
 
   private async sweep(timeoutMs: number): Promise<void> {
-    let answered = false;
-    const watchdog = setTimeout(() => {
-      if (answered || this.closing) return;
+    try {
+      await withTimeout(this.requestSync(), timeoutMs);
+    } catch {
+      // No answer in time: the connection is dead. Closing it makes the runner reconnect and catch up.
+      if (this.closing) return;
       this.lastFailure = { kind: 'network', code: 'SWEEP_TIMEOUT', message: `The server did not answer a safety check within ${timeoutMs / 1000} s (dead connection)` };
       this.client.close();
-    }, timeoutMs);
-    watchdog.unref?.();
-    await this.requestSync();
-    answered = true;
-    clearTimeout(watchdog);
+      return;
+    }
     this.scheduleSweep();
   }
 

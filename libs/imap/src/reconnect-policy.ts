@@ -1,5 +1,7 @@
+import { backoffDelay } from '@app/async';
+
 /**
- * Delay before the next connection attempt: exponential with jitter, capped, and reset once a
+ * Delay before the next connection attempt: exponential with equal jitter, capped, and reset once a
  * connection has stayed up for `stableMs` (a flapping server does not reset it).
  */
 export interface ReconnectPolicyOptions {
@@ -31,9 +33,8 @@ export class ReconnectPolicy {
     if (this.connectedAt !== null && now - this.connectedAt >= this.options.stableMs) this.failures = 0;
     this.connectedAt = null;
     this.failures += 1;
-    const ceiling = Math.min(this.options.maxMs, this.options.baseMs * 2 ** (this.failures - 1));
     // "Equal jitter": at least half the ceiling, so retries never collapse to zero.
-    return Math.round(ceiling / 2 + this.random() * (ceiling / 2));
+    return backoffDelay(this.failures - 1, { baseMs: this.options.baseMs, maxMs: this.options.maxMs, jitter: 'equal' }, this.random);
   }
 
   reset(): void {

@@ -1,6 +1,7 @@
+import { backoffDelay } from '@app/async';
 import { GraphApiError } from './graph-api.error';
 import { GraphMailboxClient } from './graph-mailbox.client';
-import { backoffDelay } from './graph-http';
+import { GRAPH_RETRY_BACKOFF } from './graph-http';
 import { graphMessageOf, mailAddressOfGraph, receivedMessageOfGraph } from './graph-message.mapper';
 import { classifyGraphResponse, isTlsFailure, networkErrorCode, parseGraphErrorBody, parseRetryAfter } from './graph-response';
 
@@ -138,12 +139,12 @@ describe('networkErrorCode', () => {
   });
 });
 
-describe('backoffDelay', () => {
+describe('Graph retry backoff', () => {
   it('1 s doubling to a 60 s cap, with up to 25 % jitter', () => {
-    expect([0, 1, 2, 3, 4, 5].map((attempt) => backoffDelay(attempt, () => 0))).toEqual([1000, 2000, 4000, 8000, 16000, 32000]);
-    expect(backoffDelay(0, () => 1)).toBe(1250);
-    expect(backoffDelay(6, () => 0)).toBe(60_000);
-    expect(backoffDelay(20, () => 1)).toBe(60_000);
+    expect([0, 1, 2, 3, 4, 5].map((attempt) => backoffDelay(attempt, GRAPH_RETRY_BACKOFF, () => 0))).toEqual([1000, 2000, 4000, 8000, 16000, 32000]);
+    expect(backoffDelay(0, GRAPH_RETRY_BACKOFF, () => 1)).toBe(1250);
+    expect(backoffDelay(6, GRAPH_RETRY_BACKOFF, () => 0)).toBe(60_000);
+    expect(backoffDelay(20, GRAPH_RETRY_BACKOFF, () => 1)).toBe(60_000);
   });
 });
 

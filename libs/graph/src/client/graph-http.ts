@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent } from 'undici';
-import { ConcurrencyLimit, concurrencyLimit } from '@app/async';
+import { Backoff, backoffDelay, ConcurrencyLimit, concurrencyLimit } from '@app/async';
 import { fetchThrough, OUTBOUND_ADDRESS_REFUSED, outboundAgent, OutboundPolicy } from '@app/outbound';
 import { GraphApiError } from './graph-api.error';
 import type { GraphMailboxClientOptions } from './graph-client.types';
@@ -27,14 +27,8 @@ export interface GraphResponse {
   requestId: string | null;
 }
 
-const BACKOFF_BASE_MS = 1_000;
-const BACKOFF_MAX_MS = 60_000;
-
-/** Exponential backoff 1 s, 2 s, 4 s … capped at 60 s, plus up to 25 % jitter so many mailboxes spread out. */
-export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt));
-  return Math.min(BACKOFF_MAX_MS, Math.round(base * (1 + 0.25 * random())));
-}
+/** Retries without Retry-After: 1 s, 2 s, 4 s … capped at 60 s, plus up to 25 % jitter so many mailboxes spread out. */
+export const GRAPH_RETRY_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 60_000, jitter: 0.25 };
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -105,7 +99,7 @@ export class GraphHttp {
         continue;
       }
       if (!outcome.retryable || retries >= this.maxRetries) throw error;
-      const wait = Math.min(this.maxRetryAfterMs, error.retryAfterMs ?? backoffDelay(retries, this.random));
+      const wait = Math.min(this.maxRetryAfterMs, error.retryAfterMs ?? backoffDelay(retries, GRAPH_RETRY_BACKOFF, this.random));
       if (outcome.status !== 0) this.options.onThrottled?.(wait, outcome.status);
       retries += 1;
       // Outside the slot: a throttled call must not keep the mailbox's other calls waiting.

@@ -2,7 +2,7 @@ export * from './graph-api.error';
 export * from './graph-client.types';
 export * from './graph-delta';
 export * from './graph-folders';
-export { backoffDelay, GraphHttp, type GraphRequest, type GraphResponse } from './graph-http';
+export { GRAPH_RETRY_BACKOFF, GraphHttp, type GraphRequest, type GraphResponse } from './graph-http';
 export * from './graph-mailbox.client';
 export * from './graph-message.mapper';
 export * from './graph-response';

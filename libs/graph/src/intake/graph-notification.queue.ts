@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { JobsOptions, Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { withTimeout } from '@app/async';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { REDIS } from '@app/redis';
 import { GRAPH_NOTIFICATIONS_JOB, GRAPH_NOTIFICATIONS_QUEUE, GraphNotificationJob } from './graph-notification.job';
 import { GRAPH_INTAKE_OPTIONS, GraphIntakeOptions } from './graph-intake.options';
-import { withDeadline } from './intake-errors';
 
 /** ioredis states in which a command cannot succeed (before the first connection it is `connecting`/`wait`). */
 const DOWN = new Set(['reconnecting', 'close', 'end']);
@@ -50,12 +50,16 @@ export class GraphNotificationQueue implements OnModuleDestroy {
   async enqueue(job: GraphNotificationJob): Promise<void> {
     // Known to be down: say so now rather than after the budget (the connection keeps retrying by itself).
     if (DOWN.has(this.connection.status)) throw new Error(`Redis connection is ${this.connection.status}`);
-    await withDeadline(this.queue.add(GRAPH_NOTIFICATIONS_JOB, job, JOB_OPTIONS), this.options.enqueueTimeoutMs, 'Enqueueing Graph notifications');
+    await withTimeout(
+      this.queue.add(GRAPH_NOTIFICATIONS_JOB, job, JOB_OPTIONS),
+      this.options.enqueueTimeoutMs,
+      `Enqueueing Graph notifications did not finish within ${this.options.enqueueTimeoutMs} ms`,
+    );
   }
 
   async onModuleDestroy(): Promise<void> {
     // close() waits for a connection that may never have come up (Redis down since start): bound it.
-    await withDeadline(this.queue.close(), 2_000, 'Closing the graph-notifications queue').catch(() => undefined);
+    await withTimeout(this.queue.close(), 2_000).catch(() => undefined);
     if (this.connection.status !== 'end') this.connection.disconnect();
   }
 }

@@ -24,25 +24,3 @@ export class GraphIntakeUnavailableError extends ServiceUnavailableException {
     this.name = 'GraphIntakeUnavailableError';
   }
 }
-
-/** A promise that did not settle within its budget (the work itself may still complete later). */
-export class IntakeTimeoutError extends Error {
-  constructor(what: string, ms: number) {
-    super(`${what} did not finish within ${ms} ms`);
-    this.name = 'IntakeTimeoutError';
-  }
-}
-
-/** Resolves like `work`, or rejects with IntakeTimeoutError after `ms`; a late rejection of `work` is ignored. */
-export async function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new IntakeTimeoutError(what, ms)), ms);
-  });
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

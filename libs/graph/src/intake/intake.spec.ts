@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hashClientState, clientStateMatches } from './client-state';
 import { classifyNotifications } from './classify-notifications';
-import { MalformedNotificationError, withDeadline, IntakeTimeoutError } from './intake-errors';
+import { MalformedNotificationError } from './intake-errors';
 import { claimedItemCount, MAX_NOTIFICATIONS_PER_POST, parseNotificationCollection, ReceivedNotification } from './notification-payload';
 import { KnownSubscription, SubscriptionCache } from './subscription-cache';
 import { validationTokenOf } from './validation-handshake';
@@ -195,10 +195,5 @@ describe('validation handshake and deadlines', () => {
     expect(validationTokenOf({ validationToken: '' })).toBe('');
     expect(validationTokenOf({})).toBeUndefined();
     expect(() => validationTokenOf({ validationToken: ['a', 'b'] })).toThrow(/validationToken: must appear once/);
-  });
-
-  it('withDeadline rejects late work with a typed error', async () => {
-    await expect(withDeadline(new Promise(() => undefined), 10, 'Work')).rejects.toThrow(IntakeTimeoutError);
-    await expect(withDeadline(Promise.resolve(4), 10, 'Work')).resolves.toBe(4);
   });
 });

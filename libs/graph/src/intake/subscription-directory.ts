@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { withTimeout } from '@app/async';
 import { GRAPH_INTAKE_OPTIONS, GraphIntakeOptions } from './graph-intake.options';
 import { KnownSubscription, SubscriptionCache } from './subscription-cache';
-import { withDeadline } from './intake-errors';
 
 interface SubscriptionRow {
   subscription_id: string;
@@ -48,7 +48,7 @@ export class SubscriptionDirectory {
       }
     }
     if (misses.length > 0) waiting.push(this.load(misses).then((loaded) => loaded.forEach((subscription, id) => found.set(id, subscription))));
-    if (waiting.length > 0) await withDeadline(Promise.all(waiting), this.options.lookupTimeoutMs, 'Graph subscription lookup');
+    if (waiting.length > 0) await withTimeout(Promise.all(waiting), this.options.lookupTimeoutMs, `Graph subscription lookup did not finish within ${this.options.lookupTimeoutMs} ms`);
     return found;
   }
 

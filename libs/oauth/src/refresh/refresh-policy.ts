@@ -1,3 +1,5 @@
+import { backoffDelay } from '@app/async';
+
 /** When to renew a token and how long to wait after a failed attempt. All times in ms since the epoch. */
 export interface RefreshPolicy {
   /** Refresh when less than this remains (default 10 min)… */
@@ -32,12 +34,11 @@ export function refreshDueAt(issuedAt: number, expiresAt: number, now: number, p
 }
 
 /**
- * When to try again after `attempts` transient failures in a row: exponential with full jitter, capped,
+ * When to try again after `attempts` transient failures in a row: exponential with equal jitter, capped,
  * and — while the token is still valid — early enough to leave one more try before it expires.
  */
 export function retryAt(attempts: number, now: number, expiresAt: number | null, policy: RefreshPolicy = DEFAULT_REFRESH_POLICY, random = Math.random): number {
-  const ceiling = Math.min(policy.retryMaxMs, policy.retryBaseMs * 2 ** Math.max(0, attempts - 1));
-  let delay = Math.max(1_000, Math.round(ceiling / 2 + (random() * ceiling) / 2));
+  let delay = Math.max(1_000, backoffDelay(attempts - 1, { baseMs: policy.retryBaseMs, maxMs: policy.retryMaxMs, jitter: 'equal' }, random));
   if (expiresAt !== null && expiresAt > now) delay = Math.min(delay, Math.max(1_000, (expiresAt - now) / 3));
   return now + delay;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
+import { withTimeout } from '@app/async';
 import { MailboxRef, MailEventsPublisher } from '@app/events';
 import { GraphMailboxClient, GraphMessage, GraphNotificationItem, hashClientState, isGraphApiError, receivedMessageOfGraph } from '@app/graph';
 import { Clock } from '@app/clock';
@@ -43,15 +44,6 @@ const RENEW_AT_REMAINING = 0.25;
 const RESET_OVERLAP_MS = 10 * 60_000;
 /** Closing waits this long at most for a subscription change in flight. */
 const CLOSE_WAIT_MS = 5_000;
-
-function waitAtMost(work: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-    timer.unref?.();
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
 
 /**
  * Follows one Microsoft Graph mail folder: a change-notification subscription (created, renewed before
@@ -135,7 +127,7 @@ export class GraphFolderSync {
     clearTimeout(this.periodicTimer);
     // Let a subscription change in flight finish (a bounded wait: Graph may be hanging), so that whoever
     // runs the folder next sees its outcome; one created after this point deletes itself (see create()).
-    await waitAtMost(this.subscriptionWork, CLOSE_WAIT_MS);
+    await withTimeout(this.subscriptionWork, CLOSE_WAIT_MS).catch(() => undefined);
     const subscription = this.subscription;
     this.subscription = null;
     this.transition('close');

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
+import { withTimeout } from '@app/async';
 import { ImapWire } from './imap-wire';
 
 export interface DovecotProcessInfo {
@@ -151,13 +152,11 @@ export class DovecotProcess {
         }
       }
       this.child.stdin?.end(); // and the wrapper's watcher TERMs the master should it not be listed yet
-      // a ref'd timer: the child and its pipe are unref'd, so this keeps Node alive until the master is gone
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
-        this.exited.then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs))),
-      ]);
-      clearTimeout(timer);
+      // withTimeout's timer is ref'd: the child and its pipe are unref'd, so this keeps Node alive until the master is gone
+      const timedOut = await withTimeout(this.exited, timeoutMs).then(
+        () => false,
+        () => true,
+      );
       if (timedOut) this.signalGroup('SIGKILL');
       await this.exited;
     }
