@@ -157,6 +157,7 @@ function setupsFor(f: Fixtures): Record<string, OperationSetup> {
       baselineStatus: [409],
     },
     'DELETE /v1/mailboxes/{id}/token': { pathParams: { id: f.readMailbox }, baselineStatus: [409] },
+    'GET /v1/cluster': { baselineStatus: [200] },
     'POST /v1/graph/notifications': graphReceiver,
     'POST /v1/graph/lifecycle': graphReceiver,
   };

@@ -19,6 +19,10 @@ describe('health, metrics and OpenAPI of the API app', () => {
     const res = await api.http.get('/metrics').expect(200);
     expect(res.text).toMatch(/^mail_listener_process_cpu_user_seconds_total\{app="api"\} /m);
     expect(res.text).toMatch(/^mail_listener_nodejs_eventloop_lag_p99_seconds\{app="api"\} /m);
+    // Fleet-wide cluster gauges are the API's (they must read 0 when no listener is alive, not vanish).
+    expect(res.text).toMatch(/^mail_listener_cluster_replicas\{state="live",app="api"\} 0$/m);
+    expect(res.text).toMatch(/^mail_listener_cluster_replicas\{state="draining",app="api"\} 0$/m);
+    expect(res.text).toMatch(/^mail_listener_unowned_mailboxes\{app="api"\} 0$/m);
     // promtool exits non-zero on any problem (and prints nothing when all is well).
     const lint = execFileSync('promtool', ['check', 'metrics'], { input: res.text, encoding: 'utf8' });
     expect(lint.trim()).toBe('');
@@ -28,6 +32,7 @@ describe('health, metrics and OpenAPI of the API app', () => {
     const res = await api.http.get('/docs/openapi.json').expect(200);
     const paths = Object.keys(res.body.paths).sort();
     expect(paths).toEqual([
+      '/v1/cluster',
       '/v1/graph/lifecycle',
       '/v1/graph/notifications',
       '/v1/mailboxes',

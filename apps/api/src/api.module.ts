@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ClusterOverviewModule } from '@app/cluster';
 import { AppConfig, ConfigModule } from '@app/config';
 import { CryptoModule } from '@app/crypto';
 import { GraphIntakeModule } from '@app/graph';
@@ -12,6 +13,7 @@ import { OAuthFlowsModule, OAuthModuleOptions } from '@app/oauth';
 import { PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
 import { RedisModule } from '@app/redis';
+import { ClusterController } from './controllers/cluster.controller';
 import { GraphNotificationsController } from './controllers/graph-notifications.controller';
 import { MailboxesController } from './controllers/mailboxes.controller';
 import { OAuthController } from './controllers/oauth.controller';
@@ -33,10 +35,11 @@ export class ApiModule {
         HealthModule,
         ProvidersModule,
         MailboxesModule,
+        ClusterOverviewModule,
         OAuthFlowsModule.forRoot(options),
         GraphIntakeModule.forRoot(),
       ],
-      controllers: [ProvidersController, MailboxesController, OAuthController, GraphNotificationsController],
+      controllers: [ProvidersController, MailboxesController, ClusterController, OAuthController, GraphNotificationsController],
       providers: [
         { provide: ApiKeyMatcher, useFactory: () => new ApiKeyMatcher(effectiveApiKeys(config)) },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { ReplicaState } from '../replica-state';
+
+export interface LiveReplicaRow {
+  id: string;
+  state: ReplicaState;
+  startedAt: Date;
+  heartbeatAt: Date;
+  /** Enabled mailboxes this replica holds. */
+  mailboxes: number;
+}
+
+export interface ClusterOverviewRow {
+  /** Replicas heard from within the lease time, by id; dead ones are left out. */
+  replicas: LiveReplicaRow[];
+  /** Enabled mailboxes. */
+  total: number;
+}
+
+/**
+ * Who holds which enabled mailbox: rows of (mailbox_id, owner_id). For now the holder is the replica the
+ * listener's own status report names. This is the one place to change when leases decide ownership:
+ * it becomes `SELECT l.mailbox_id, l.owner_id FROM mailbox_leases l JOIN mailboxes m ON m.id = l.mailbox_id
+ * WHERE m.enabled AND l.owner_id IS NOT NULL`, and GET /v1/cluster and the unowned-mailboxes metric follow.
+ */
+const HOLDERS_OF_ENABLED_MAILBOXES = `
+  SELECT s.mailbox_id, s.owner_id FROM mailbox_status s JOIN mailboxes m ON m.id = s.mailbox_id
+   WHERE m.enabled AND s.owner_id IS NOT NULL`;
+
+/**
+ * All SQL of the cluster overview. One statement, so the counts come from one snapshot (owned never
+ * exceeds total). Liveness is judged by the database's clock, as everywhere: alive while silent for at
+ * most the lease time (isReplicaAlive).
+ */
+@Injectable()
+export class ClusterOverviewRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async overview(leaseTtlMs: number): Promise<ClusterOverviewRow> {
+    const rows = (await this.dataSource.query(
+      `WITH live AS (
+         SELECT id, state, started_at, heartbeat_at FROM listener_replicas
+          WHERE heartbeat_at >= now() - $1 * interval '1 millisecond'
+       ), holders AS (${HOLDERS_OF_ENABLED_MAILBOXES}
+       ), held AS (
+         SELECT live.id, live.state, live.started_at, live.heartbeat_at, count(holders.mailbox_id)::int AS mailboxes
+           FROM live LEFT JOIN holders ON holders.owner_id = live.id
+          GROUP BY live.id, live.state, live.started_at, live.heartbeat_at
+       )
+       SELECT totals.total, held.id, held.state, held.started_at, held.heartbeat_at, held.mailboxes
+         FROM (SELECT count(*)::int AS total FROM mailboxes WHERE enabled) totals
+         LEFT JOIN held ON true
+        ORDER BY held.id`,
+      [leaseTtlMs],
+    )) as Array<{ total: number; id: string | null; state: ReplicaState; started_at: Date; heartbeat_at: Date; mailboxes: number }>;
+    return {
+      total: rows[0]?.total ?? 0,
+      replicas: rows
+        .filter((row) => row.id !== null)
+        .map((row) => ({ id: row.id!, state: row.state, startedAt: row.started_at, heartbeatAt: row.heartbeat_at, mailboxes: row.mailboxes })),
+    };
+  }
+}
