@@ -20,7 +20,7 @@ describe('GET /v1/cluster with listener processes (real API, Dovecot, Postgres, 
   const cluster = async (): Promise<ClusterBody> => (await world.api.http.get('/v1/cluster').set(world.api.auth).expect(200)).body;
 
   it('lists both replicas with the mailboxes their statuses name; a killed one drops out once its lease time has passed', async () => {
-    const mailboxes = [];
+    const mailboxes: Array<{ id: string; email: string }> = [];
     for (let i = 0; i < 4; i++) mailboxes.push(await world.mailbox(`cluster${i}@contoso.com`));
     const ports = [await freePort(), await freePort()];
     const listeners: Record<string, AppProcess> = {
