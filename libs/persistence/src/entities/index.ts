@@ -1,3 +1,4 @@
+import { EventOutboxEntity } from './event-outbox.entity';
 import { GraphSubscriptionEntity } from './graph-subscription.entity';
 import { ListenerReplicaEntity } from './listener-replica.entity';
 import { MailboxLeaseEntity } from './mailbox-lease.entity';
@@ -12,6 +13,7 @@ import { SyncCursorEntity } from './sync-cursor.entity';
 
 export * from './enums';
 export {
+  EventOutboxEntity,
   GraphSubscriptionEntity,
   ListenerReplicaEntity,
   MailboxCredentialEntity,
@@ -37,4 +39,5 @@ export const ENTITIES = [
   GraphSubscriptionEntity,
   ListenerReplicaEntity,
   MailboxLeaseEntity,
+  EventOutboxEntity,
 ];

@@ -4,6 +4,7 @@ import { MailboxRuntime1763900000000 } from './1763900000000-mailbox-runtime';
 import { GraphSubscriptions1764000000000 } from './1764000000000-graph-subscriptions';
 import { ListenerReplicas1764100000000 } from './1764100000000-listener-replicas';
 import { MailboxLeases1764300000000 } from './1764300000000-mailbox-leases';
+import { EventOutbox1764400000000 } from './1764400000000-event-outbox';
 
 /** Every migration in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   GraphSubscriptions1764000000000,
   ListenerReplicas1764100000000,
   MailboxLeases1764300000000,
+  EventOutbox1764400000000,
 ];
