@@ -1,3 +1,4 @@
+import { FailureCode } from '@app/failures';
 import { outboundRefusalOf } from '@app/outbound';
 
 /**
@@ -13,7 +14,8 @@ export type ImapFailureKind = 'auth' | 'tls' | 'network' | 'protocol' | 'refused
 
 export interface ImapFailure {
   kind: ImapFailureKind;
-  code: string;
+  /** Ours (FailureCode), or passed through: a socket or TLS code of the OS, an IMAP response code. */
+  code: FailureCode | string;
   message: string;
 }
 
@@ -33,11 +35,12 @@ export function classifyImapError(error: unknown): ImapFailure {
   const e = (typeof error === 'object' && error !== null ? error : { message: String(error) }) as Record<string, unknown>;
   const message = String(e.responseText ?? e.message ?? 'unknown error').split(/\r?\n/)[0].slice(0, 300);
   const code = typeof e.code === 'string' ? e.code : typeof e.serverResponseCode === 'string' ? e.serverResponseCode : undefined;
-  if (e.authenticationFailed === true || code === 'AUTHENTICATIONFAILED' || /AUTHENTICATIONFAILED|authentication failed|invalid credentials/i.test(message)) {
-    return { kind: 'auth', code: 'AUTHENTICATIONFAILED', message };
+  // Our code is named after IMAP's own response code (RFC 5530), which is also what servers answer.
+  if (e.authenticationFailed === true || code === FailureCode.AuthenticationFailed || /AUTHENTICATIONFAILED|authentication failed|invalid credentials/i.test(message)) {
+    return { kind: 'auth', code: FailureCode.AuthenticationFailed, message };
   }
   if (code && TLS_CODES.has(code)) return { kind: 'tls', code, message: `${message} (the server certificate is not trusted)` };
   if (code && /^E[A-Z]+$/.test(code)) return { kind: 'network', code, message };
-  if (code === 'NoConnection' || code === 'ETIMEOUT' || /timeout|closed|socket|connect/i.test(message)) return { kind: 'network', code: code ?? 'CONNECTION_LOST', message };
-  return { kind: 'protocol', code: code ?? 'IMAP_ERROR', message };
+  if (code === 'NoConnection' || code === 'ETIMEOUT' || /timeout|closed|socket|connect/i.test(message)) return { kind: 'network', code: code ?? FailureCode.ConnectionLost, message };
+  return { kind: 'protocol', code: code ?? FailureCode.ImapError, message };
 }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
 import { withTimeout } from '@app/async';
+import { FailureCode } from '@app/failures';
 import { ReceivedMessage } from '@app/events';
 import { OutboundPolicy } from '@app/outbound';
 import { DEFAULT_IMAP_TIMEOUTS, ImapCredential, ImapEndpoint, imapFlowOptions, ImapTimeouts } from './imap-endpoint';
@@ -71,7 +72,7 @@ export class ImapFolderSession extends EventEmitter {
       this.lastFailure ??= classifyImapError(error);
     });
     this.client.on('close', () => {
-      if (!this.closing) this.emit('closed', this.lastFailure ?? { kind: 'network', code: 'CONNECTION_LOST', message: 'The server closed the connection' });
+      if (!this.closing) this.emit('closed', this.lastFailure ?? { kind: 'network', code: FailureCode.ConnectionLost, message: 'The server closed the connection' });
     });
     this.client.on('exists', () => this.requestSync());
   }
@@ -131,7 +132,7 @@ export class ImapFolderSession extends EventEmitter {
     } catch {
       // No answer in time: the connection is dead. Closing it makes the runner reconnect and catch up.
       if (this.closing) return;
-      this.lastFailure = { kind: 'network', code: 'SWEEP_TIMEOUT', message: `The server did not answer a safety check within ${timeoutMs / 1000} s (dead connection)` };
+      this.lastFailure = { kind: 'network', code: FailureCode.SweepTimeout, message: `The server did not answer a safety check within ${timeoutMs / 1000} s (dead connection)` };
       this.client.close();
       return;
     }

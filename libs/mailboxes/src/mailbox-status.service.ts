@@ -3,11 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { isReplicaAlive, ReplicaRegistry } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { FailureCode } from '@app/failures';
 import { findMailboxToken, tokenStatusOf } from '@app/oauth';
 import { ConnectionState, GraphSubscriptionEntity, MailboxFolderEntity, MailboxStatusEntity, ProviderEntity, SyncCursorEntity } from '@app/persistence';
 import { FolderSyncMode, MailboxStatusResponse, StatusErrorResponse } from './dto/mailbox-status.response';
 import { MailboxesService } from './mailboxes.service';
-import { LISTENER_UNRESPONSIVE, recommendedAction } from './recommended-action';
+import { recommendedAction } from './recommended-action';
 
 function errorOf(code: string | null, message: string | null, at: Date | null): StatusErrorResponse | null {
   return code && at ? { code, message: message ?? code, at: at.toISOString() } : null;
@@ -51,7 +52,7 @@ export class MailboxStatusService {
       state: 'pending' as const,
       since: silentSince,
       error: {
-        code: LISTENER_UNRESPONSIVE,
+        code: FailureCode.ListenerUnresponsive,
         message: `listener replica ${reported.owner} has not been heard from since ${lastHeard.toISOString()} (lease time ${leaseTtlMs / 1000} s); its last report was ${state}`,
         at: silentSince.toISOString(),
       },

@@ -1,4 +1,5 @@
-import { LISTENER_UNRESPONSIVE, recommendedAction, StatusFacts } from './recommended-action';
+import { FailureCode } from '@app/failures';
+import { recommendedAction, StatusFacts } from './recommended-action';
 
 const healthy: StatusFacts = {
   enabled: true,
@@ -40,7 +41,7 @@ describe('recommendedAction', () => {
 
   it('a mailbox whose listener went silent: say so, name the replica, point at the cluster', () => {
     const message = 'listener replica listener-7f9c has not been heard from since 2026-12-04T10:00:00.000Z (lease time 10 s); its last report was connected';
-    const action = recommendedAction({ ...healthy, connectionState: 'pending', connectionError: { code: LISTENER_UNRESPONSIVE, message } });
+    const action = recommendedAction({ ...healthy, connectionState: 'pending', connectionError: { code: FailureCode.ListenerUnresponsive, message } });
     expect(action).toBe(`No listener is syncing this mailbox: ${message}. Check that the listener replicas are running (GET /v1/cluster will list them); another replica takes the mailbox over by itself`);
     expect(recommendedAction({ ...healthy, connectionState: 'pending' })).toMatch(/^Waiting for a listener replica/);
   });

@@ -1,5 +1,4 @@
-import { PROVIDER_ADDRESS_CHANGED } from '@app/oauth';
-import { OUTBOUND_ADDRESS_REFUSED } from '@app/outbound';
+import { FailureCode, graphFailureCode, GraphErrorCode, isGraphFailureCode } from '@app/failures';
 import { ConnectionState, TokenState } from '@app/persistence';
 
 export interface StatusFacts {
@@ -16,27 +15,24 @@ export interface StatusFacts {
   polling?: boolean;
 }
 
-/** The status code of a mailbox whose owning listener replica stopped heartbeating (killed, frozen, cut off). */
-export const LISTENER_UNRESPONSIVE = 'LISTENER_UNRESPONSIVE';
-
-/** What to do about a Graph failure the listener reported (codes `GRAPH_*`), or null when the generic advice fits. */
+/** What to do about a Graph failure the listener reported (codes `GRAPH_…`), or null when the generic advice fits. */
 function graphAction(facts: StatusFacts): string | null {
   const error = facts.connectionError;
-  if (!error?.code.startsWith('GRAPH_')) return null;
+  if (!error || !isGraphFailureCode(error.code)) return null;
   const detail = ` (${error.message})`;
   switch (error.code) {
-    case 'GRAPH_ACCESS_DENIED':
+    case FailureCode.GraphAccessDenied:
       return facts.appOnly
         ? `Grant access: Microsoft Graph denied the app access to this mailbox${detail}; give the app the Mail.Read application permission with admin consent (and check any application access policy that limits it to some mailboxes)`
         : `Grant access: Microsoft Graph denied access to this mailbox${detail}; sign in as the mailbox owner and consent to Mail.Read (an administrator may have to grant admin consent for the organization)`;
-    case 'GRAPH_NEEDS_OAUTH':
+    case FailureCode.GraphNeedsOAuth:
       return 'Microsoft Graph needs OAuth 2.0: set the provider authMethod to oauth2 with a client id, then sign in';
-    case 'GRAPH_THROTTLED':
+    case FailureCode.GraphThrottled:
       return `Microsoft Graph is throttling this mailbox; the listener waits as Graph asks and retries${detail}. If it lasts, other applications may be using up the mailbox's request quota`;
-    case 'GRAPH_FolderNotFound':
+    case graphFailureCode(GraphErrorCode.FolderNotFound):
       return `Check the folder names: ${error.message}`;
-    case 'GRAPH_ErrorInvalidUser':
-    case 'GRAPH_MailboxNotEnabledForRESTAPI':
+    case graphFailureCode(GraphErrorCode.ErrorInvalidUser):
+    case graphFailureCode(GraphErrorCode.MailboxNotEnabledForRESTAPI):
       return `Check the mailbox address: Microsoft Graph does not know it or it is not an Exchange Online mailbox${detail}`;
     default:
       return facts.connectionState === 'backoff' ? `Microsoft Graph is unreachable or failing; retrying${detail}` : null;
@@ -50,7 +46,7 @@ export function recommendedAction(facts: StatusFacts): string | null {
     switch (facts.tokenState) {
       case null:
       case 'not_obtained':
-        return facts.tokenError?.code === PROVIDER_ADDRESS_CHANGED
+        return facts.tokenError?.code === FailureCode.ProviderAddressChanged
           ? `Sign in again: ${facts.tokenError.message} (start a device code or authorization link, or import a token)`
           : 'Sign in: no OAuth token has been obtained yet (start a device code or authorization link, or import a token)';
       case 'waiting_for_authorization': {
@@ -66,7 +62,7 @@ export function recommendedAction(facts: StatusFacts): string | null {
     }
   }
   // The outbound policy refused the mail server's or the identity provider's address: nothing reached it.
-  const refused = [facts.connectionError, facts.tokenError].find((error) => error?.code === OUTBOUND_ADDRESS_REFUSED);
+  const refused = [facts.connectionError, facts.tokenError].find((error) => error?.code === FailureCode.OutboundAddressRefused);
   if (refused && (facts.connectionState === 'backoff' || facts.connectionState === 'auth_error')) return `Check the provider's server address: ${refused.message}. The listener tries again every 10 minutes`;
   if (facts.connectionState === 'auth_error' || facts.connectionState === 'backoff') {
     const graph = graphAction(facts);
@@ -80,7 +76,7 @@ export function recommendedAction(facts: StatusFacts): string | null {
     case 'backoff':
       return `The server is unreachable; retrying${facts.connectionError ? ` (last error: ${facts.connectionError.message})` : ''}`;
     case 'pending':
-      if (facts.connectionError?.code === LISTENER_UNRESPONSIVE) {
+      if (facts.connectionError?.code === FailureCode.ListenerUnresponsive) {
         return `No listener is syncing this mailbox: ${facts.connectionError.message}. Check that the listener replicas are running (GET /v1/cluster will list them); another replica takes the mailbox over by itself`;
       }
       return 'Waiting for a listener replica to pick the mailbox up; if this lasts more than a minute, check that the listener is running';

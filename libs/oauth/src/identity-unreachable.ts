@@ -1,5 +1,5 @@
 import { ConflictException, HttpStatus, ServiceUnavailableException } from '@nestjs/common';
-import { OUTBOUND_ADDRESS_REFUSED } from '@app/outbound';
+import { FailureCode } from '@app/failures';
 import { ClassifiedTokenError, classifyTokenError } from './token-errors';
 
 export enum IdentityFailureCode {
@@ -31,7 +31,7 @@ export function isUnreachable(classified: ClassifiedTokenError): boolean {
  * the provider field, rather than a 400 saying the identity provider refused something.
  */
 export class IdentityAddressRefusedException extends ConflictException {
-  readonly code = OUTBOUND_ADDRESS_REFUSED;
+  readonly code = FailureCode.OutboundAddressRefused;
 
   constructor(reason: string) {
     super(`oauth.authorityHost: the provider's identity address is refused by the outbound policy: ${reason}`);
@@ -47,6 +47,6 @@ export class IdentityAddressRefusedException extends ConflictException {
 export function refusalOrUnreachable(error: unknown): ClassifiedTokenError {
   const classified = classifyTokenError(error);
   if (isUnreachable(classified)) throw new IdentityProviderUnreachableException(classified.code);
-  if (classified.code === OUTBOUND_ADDRESS_REFUSED) throw new IdentityAddressRefusedException(classified.message);
+  if (classified.code === FailureCode.OutboundAddressRefused) throw new IdentityAddressRefusedException(classified.message);
   return classified;
 }

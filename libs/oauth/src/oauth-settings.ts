@@ -1,4 +1,5 @@
 import { SecretBox } from '@app/crypto';
+import { FailureCode } from '@app/failures';
 import { OAuthIssuer, ProviderEntity, secretContext } from '@app/persistence';
 
 /** A provider's OAuth settings with its client secret decrypted: what an identity client needs. */
@@ -14,7 +15,7 @@ export interface OAuthSettings {
 }
 
 export class OAuthNotConfiguredError extends Error {
-  readonly code = 'OAUTH_NOT_CONFIGURED';
+  readonly code = FailureCode.OAuthNotConfigured;
 
   constructor(providerId: string) {
     super(`Provider ${providerId} does not use OAuth 2.0`);

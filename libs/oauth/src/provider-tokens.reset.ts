@@ -3,9 +3,6 @@ import { OAuthTokenEntity } from '@app/persistence';
 import { forgetGrant } from './oauth-token.store';
 import { nextTokenState } from './token-state';
 
-/** The token error left on tokens forgotten because their provider's identity or Graph address changed. */
-export const PROVIDER_ADDRESS_CHANGED = 'PROVIDER_ADDRESS_CHANGED';
-
 export interface ProviderTokensForgotten {
   /** The provider's app-only token held a grant (or a pending one) that is gone now. */
   appOnly: boolean;

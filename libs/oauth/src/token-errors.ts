@@ -1,3 +1,4 @@
+import { AADSTS_PATTERN, AADSTS_PREFIX, aadstsCode, FailureCode, httpStatusCode } from '@app/failures';
 import { outboundRefusalOf } from '@app/outbound';
 
 /**
@@ -12,8 +13,8 @@ export type TokenErrorKind = 'permanent' | 'configuration' | 'transient';
 
 export interface ClassifiedTokenError {
   kind: TokenErrorKind;
-  /** `AADSTS50173`, `invalid_grant`, `ECONNREFUSED`, `http_503` … */
-  code: string;
+  /** Ours (FailureCode), or passed through: `AADSTS50173`, `invalid_grant`, `ECONNREFUSED`, `http_503` … */
+  code: FailureCode | string;
   /** One line for a human, without trace/correlation ids. */
   message: string;
   retryAfterMs?: number;
@@ -87,7 +88,7 @@ function fieldsOf(error: unknown): ErrorFields {
 
 /** The human part: from the AADSTS code on (msal prefixes "Error(s): … - Description:"), first line only. */
 function firstLine(text: string): string {
-  const aadsts = text.indexOf('AADSTS');
+  const aadsts = text.indexOf(AADSTS_PREFIX);
   const from = aadsts >= 0 ? text.slice(aadsts) : text;
   return from.split(/\r?\n/)[0].replace(/\s*(Trace ID|Correlation ID|Timestamp):.*$/i, '').replace(/ - (Correlation ID|Trace ID|Timestamp):.*$/i, '').trim().slice(0, 500);
 }
@@ -99,20 +100,20 @@ export function classifyTokenError(error: unknown): ClassifiedTokenError {
   if (refusal) return { kind: 'configuration', code: refusal.code, message: refusal.message };
   const f = fieldsOf(error);
   const description = firstLine(f.description ?? 'unknown error');
-  const aadsts = /AADSTS(\d+)/.exec(f.description ?? '');
+  const aadsts = AADSTS_PATTERN.exec(f.description ?? '');
   const retryAfterMs = f.retryAfter && /^\d+$/.test(f.retryAfter) ? Number(f.retryAfter) * 1000 : undefined;
 
   if (aadsts) {
     const number = Number(aadsts[1]);
-    const code = `AADSTS${number}`;
+    const code = aadstsCode(number);
     if (PERMANENT_AADSTS.has(number)) return { kind: 'permanent', code, message: description };
     if (CONFIGURATION_AADSTS.has(number)) return { kind: 'configuration', code, message: description };
   }
   if (f.status === 429 || (f.status !== undefined && f.status >= 500)) {
-    return { kind: 'transient', code: aadsts ? `AADSTS${aadsts[1]}` : `http_${f.status}`, message: description, retryAfterMs };
+    return { kind: 'transient', code: aadsts ? aadstsCode(aadsts[1]) : httpStatusCode(f.status), message: description, retryAfterMs };
   }
   if (f.code && TRANSIENT_CODES.has(f.code)) return { kind: 'transient', code: f.code, message: description, retryAfterMs };
-  if (f.code && PERMANENT_CODES.has(f.code)) return { kind: 'permanent', code: aadsts ? `AADSTS${aadsts[1]}` : f.code, message: description };
-  if (f.code && CONFIGURATION_CODES.has(f.code)) return { kind: 'configuration', code: aadsts ? `AADSTS${aadsts[1]}` : f.code, message: description };
-  return { kind: 'transient', code: f.networkCode ?? f.code ?? 'unknown', message: description, retryAfterMs };
+  if (f.code && PERMANENT_CODES.has(f.code)) return { kind: 'permanent', code: aadsts ? aadstsCode(aadsts[1]) : f.code, message: description };
+  if (f.code && CONFIGURATION_CODES.has(f.code)) return { kind: 'configuration', code: aadsts ? aadstsCode(aadsts[1]) : f.code, message: description };
+  return { kind: 'transient', code: f.networkCode ?? f.code ?? FailureCode.UnknownTokenError, message: description, retryAfterMs };
 }

@@ -1,6 +1,5 @@
+import { FailureCode } from '@app/failures';
 import type { AddressClass } from './address-classes';
-
-export const OUTBOUND_ADDRESS_REFUSED = 'OUTBOUND_ADDRESS_REFUSED';
 
 /** Why the policy refused: an internal address, or plain text (http) to an address the allow list does not name. */
 export type RefusalReason = AddressClass | 'plain http';
@@ -26,7 +25,7 @@ function messageOf(host: string, address: string, reason: RefusalReason): string
  * address it resolved to; the message says how to allow it, for the mailbox status and the logs.
  */
 export class OutboundAddressRefusedError extends Error {
-  readonly code = OUTBOUND_ADDRESS_REFUSED;
+  readonly code = FailureCode.OutboundAddressRefused;
 
   constructor(
     readonly host: string,

@@ -33,7 +33,7 @@ function bare(host: string): string {
  * connection, a host name inside the socket's own `lookup` (so a DNS answer that changes between a check
  * and the connection — DNS rebinding — cannot get around it). Of the addresses a name resolves to, only
  * permitted ones are handed to the socket; when none is permitted the connection fails with
- * OutboundAddressRefusedError (code OUTBOUND_ADDRESS_REFUSED).
+ * OutboundAddressRefusedError (code FailureCode.OutboundAddressRefused).
  */
 export class OutboundPolicy {
   readonly enforced: boolean;

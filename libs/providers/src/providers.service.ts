@@ -4,7 +4,8 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { SecretBox } from '@app/crypto';
 import { Page } from '@app/http';
-import { forgetProviderTokens, PROVIDER_ADDRESS_CHANGED } from '@app/oauth';
+import { FailureCode } from '@app/failures';
+import { forgetProviderTokens } from '@app/oauth';
 import { OutboundPolicy } from '@app/outbound';
 import { MailboxEntity, ProviderDomainEntity, ProviderEntity, secretContext } from '@app/persistence';
 import { CreateProviderDto, UpdateProviderDto } from './dto/create-provider.dto';
@@ -98,7 +99,7 @@ export class ProvidersService {
   ): Promise<void> {
     const what = moved.join(' and ');
     const forgotten = await forgetProviderTokens(manager, id, { appOnly: !outcome.secretSupplied, mailboxes: true }, {
-      code: PROVIDER_ADDRESS_CHANGED,
+      code: FailureCode.ProviderAddressChanged,
       message: `the provider's ${what} changed, and tokens of the old address are not sent to the new one`,
     });
     const dropped = [

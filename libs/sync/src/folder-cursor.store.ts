@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { answeredBy, answersByKey, turnBatcher } from '@app/batching';
+import { FailureCode } from '@app/failures';
 import { FolderCursor } from '@app/imap';
 
 interface BaselineWrite {
@@ -21,7 +22,7 @@ interface AdvanceWrite {
 
 /** A cursor write refused because a newer lease epoch owns the mailbox (another replica took over). */
 export class FencedOutError extends Error {
-  readonly code = 'FENCED_OUT';
+  readonly code = FailureCode.FencedOut;
 
   constructor(folderId: string, epoch: number) {
     super(`Cursor of folder ${folderId} belongs to a newer lease than epoch ${epoch}`);

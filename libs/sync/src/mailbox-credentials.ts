@@ -3,17 +3,18 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { answersByKey, turnBatcher } from '@app/batching';
 import { SecretBox } from '@app/crypto';
+import { FailureCode } from '@app/failures';
 import { ImapCredential } from '@app/imap';
 import { Clock, CLOCK } from '@app/clock';
 import { findMailboxToken, OAuthTokenStore, TokenRefresher } from '@app/oauth';
-import { secretContext } from '@app/persistence';
+import { secretContext, TokenState } from '@app/persistence';
 import { MailboxSpec } from './mailbox-spec';
 
 /** No usable credential: a human must act (password missing, token not active). */
 export class CredentialUnavailableError extends Error {
-  readonly code: string;
+  readonly code: FailureCode;
 
-  constructor(code: string, message: string) {
+  constructor(code: FailureCode, message: string) {
     super(message);
     this.name = 'CredentialUnavailableError';
     this.code = code;
@@ -26,6 +27,13 @@ export interface ResolvedCredential {
   expiresAt: Date | null;
   tokenId: string | null;
 }
+
+/** The code of a mailbox whose token is in a state that cannot sign in. */
+const TOKEN_STATE_FAILURES: Record<Exclude<TokenState, 'active'>, FailureCode> = {
+  not_obtained: FailureCode.TokenNotObtained,
+  waiting_for_authorization: FailureCode.TokenWaitingForAuthorization,
+  invalid: FailureCode.TokenInvalid,
+};
 
 /** A fresh-enough access token: below this, refresh before connecting. */
 const MIN_TOKEN_VALIDITY_MS = 3 * 60_000;
@@ -56,22 +64,22 @@ export class MailboxCredentials {
   async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean } = {}): Promise<ResolvedCredential> {
     if (mailbox.authMethod === 'basic') {
       const encrypted = await this.encryptedPassword(mailbox.id);
-      if (encrypted === null) throw new CredentialUnavailableError('NO_PASSWORD', 'No password is stored for this mailbox');
+      if (encrypted === null) throw new CredentialUnavailableError(FailureCode.NoPassword, 'No password is stored for this mailbox');
       return { credential: { kind: 'password', login: mailbox.login, password: this.secrets.decrypt(encrypted, secretContext.mailboxPassword(mailbox.id)) }, expiresAt: null, tokenId: null };
     }
     let token = await findMailboxToken(this.dataSource, mailbox, mailbox.appOnly);
     if (!token || token.state !== 'active') {
-      const state = token?.state ?? 'not_obtained';
-      throw new CredentialUnavailableError(`TOKEN_${state.toUpperCase()}`, `The OAuth token is ${state.replace(/_/g, ' ')}${token?.lastErrorMessage ? `: ${token.lastErrorMessage}` : ''}`);
+      const state = (token?.state ?? 'not_obtained') as Exclude<TokenState, 'active'>;
+      throw new CredentialUnavailableError(TOKEN_STATE_FAILURES[state], `The OAuth token is ${state.replace(/_/g, ' ')}${token?.lastErrorMessage ? `: ${token.lastErrorMessage}` : ''}`);
     }
     const remaining = (token.expiresAt?.getTime() ?? 0) - this.clock.now();
     if (options.forceRefresh || remaining < MIN_TOKEN_VALIDITY_MS) {
       await this.refresher.refreshNow(token.id, options.forceRefresh ? 0 : MIN_TOKEN_VALIDITY_MS);
       token = (await this.tokens.find(token.id))!;
-      if (token.state !== 'active') throw new CredentialUnavailableError('TOKEN_INVALID', `The OAuth token is invalid: ${token.lastErrorMessage ?? 'refresh failed'}`);
+      if (token.state !== 'active') throw new CredentialUnavailableError(FailureCode.TokenInvalid, `The OAuth token is invalid: ${token.lastErrorMessage ?? 'refresh failed'}`);
     }
     const { accessToken } = this.tokens.secretsOf(token);
-    if (!accessToken) throw new CredentialUnavailableError('TOKEN_MISSING', 'No access token is stored');
+    if (!accessToken) throw new CredentialUnavailableError(FailureCode.TokenMissing, 'No access token is stored');
     return { credential: { kind: 'oauth2', login: mailbox.login, accessToken }, expiresAt: token.expiresAt, tokenId: token.id };
   }
 }

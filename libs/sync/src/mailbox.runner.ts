@@ -1,5 +1,6 @@
 import { ConcurrencyLimit } from '@app/async';
 import { MailEventsPublisher } from '@app/events';
+import { FailureCode } from '@app/failures';
 import { classifyImapError, ConnectRamp, FolderSyncSink, ImapCredential, ImapFailure, ImapFolderSession } from '@app/imap';
 import { Clock } from '@app/clock';
 import { OutboundPolicy } from '@app/outbound';
@@ -192,7 +193,7 @@ export class MailboxRunner extends ReconnectingRunner implements MailboxRunnerLi
         if (now >= deadline) {
           this.logger.warn(`Login rejected since ${since?.toISOString()}: disabling the mailbox`);
           // The reason first: once `enabled` is false the supervisor may stop this runner at any moment.
-          await this.deps.reporter.apply(ref, 'disable', { code: 'AUTH_FAILED_TOO_LONG', message: `The server rejected the login since ${since?.toISOString()}: ${failure.message}` }, null);
+          await this.deps.reporter.apply(ref, 'disable', { code: FailureCode.AuthFailedTooLong, message: `The server rejected the login since ${since?.toISOString()}: ${failure.message}` }, null);
           await this.stop(null);
           await this.deps.disableMailbox(this.spec.id);
           return;

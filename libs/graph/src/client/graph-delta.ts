@@ -1,3 +1,4 @@
+import { GraphErrorCode } from '@app/failures';
 import { GraphApiError } from './graph-api.error';
 import type { DeltaRound, DeltaStart, GraphMessage } from './graph-client.types';
 import type { GraphHttp } from './graph-http';
@@ -39,12 +40,12 @@ function checkedLink(urls: GraphUrls, link: string, stored: boolean): string {
   }
   if (sameOrigin) return resolved;
   if (stored) {
-    return fail('sync_reset', 'ForeignDeltaLink', 'The stored deltaLink does not point at the configured Graph endpoint; start a new delta round');
+    return fail('sync_reset', GraphErrorCode.ForeignDeltaLink, 'The stored deltaLink does not point at the configured Graph endpoint; start a new delta round');
   }
-  return fail('server', 'InvalidResponse', 'Graph returned a delta link to another host');
+  return fail('server', GraphErrorCode.InvalidResponse, 'Graph returned a delta link to another host');
 }
 
-function fail(kind: 'sync_reset' | 'server', code: string, message: string): never {
+function fail(kind: 'sync_reset' | 'server', code: GraphErrorCode, message: string): never {
   throw new GraphApiError({ kind, status: 0, code, message });
 }
 
@@ -92,7 +93,7 @@ export async function deltaRound(
     throw new GraphApiError({
       kind: 'server',
       status: response.status,
-      code: 'InvalidDeltaResponse',
+      code: GraphErrorCode.InvalidDeltaResponse,
       message: 'Graph answered a delta page with neither @odata.nextLink nor @odata.deltaLink',
       requestId: response.requestId,
     });

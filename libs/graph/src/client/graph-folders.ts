@@ -1,3 +1,4 @@
+import { GraphErrorCode } from '@app/failures';
 import { GraphApiError, isGraphApiError } from './graph-api.error';
 import type { GraphFolder } from './graph-client.types';
 import type { GraphHttp } from './graph-http';
@@ -57,7 +58,7 @@ function notFound(user: string, path: string, detail: string, cause?: GraphApiEr
   return new GraphApiError({
     kind: 'not_found',
     status: cause?.status ?? 404,
-    code: cause?.code ?? 'FolderNotFound',
+    code: cause?.code ?? GraphErrorCode.FolderNotFound,
     message: `Folder "${path}" does not exist in mailbox ${user}: ${detail}`,
     requestId: cause?.requestId ?? null,
   });
@@ -67,7 +68,7 @@ async function wellKnown(http: GraphHttp, urls: GraphUrls, name: string, path: s
   try {
     const response = await http.request({ method: 'GET', url: `${urls.folder(name)}?${query([['$select', 'id,displayName']])}` });
     const folder = folderOf(response.json, name);
-    if (!folder) throw new GraphApiError({ kind: 'server', status: response.status, code: 'InvalidResponse', message: `Graph returned no folder id for "${name}"` });
+    if (!folder) throw new GraphApiError({ kind: 'server', status: response.status, code: GraphErrorCode.InvalidResponse, message: `Graph returned no folder id for "${name}"` });
     return folder;
   } catch (error) {
     if (isGraphApiError(error, 'not_found')) throw notFound(urls.user, path, `the mailbox has no well-known folder "${name}"`, error);
@@ -108,7 +109,7 @@ async function child(http: GraphHttp, urls: GraphUrls, parent: GraphFolder | nul
 export async function resolveFolderPath(http: GraphHttp, urls: GraphUrls, path: string): Promise<GraphFolder> {
   const segments = folderPathSegments(path);
   if (!segments.length) {
-    throw new GraphApiError({ kind: 'invalid_request', status: 0, code: 'InvalidFolderPath', message: `Folder path "${path}" is empty` });
+    throw new GraphApiError({ kind: 'invalid_request', status: 0, code: GraphErrorCode.InvalidFolderPath, message: `Folder path "${path}" is empty` });
   }
   const [first, ...rest] = segments as [string, ...string[]];
   const firstWellKnown = wellKnownFolderName(first);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Agent } from 'undici';
 import { Backoff, backoffDelay, ConcurrencyLimit, concurrencyLimit } from '@app/async';
-import { fetchThrough, OUTBOUND_ADDRESS_REFUSED, outboundAgent, OutboundPolicy } from '@app/outbound';
+import { FailureCode, GraphErrorCode } from '@app/failures';
+import { fetchThrough, outboundAgent, OutboundPolicy } from '@app/outbound';
 import { GraphApiError } from './graph-api.error';
 import type { GraphMailboxClientOptions } from './graph-client.types';
 import { classifyGraphResponse, isTlsFailure, networkError, requestNeverSent, RETRYABLE_STATUSES } from './graph-response';
@@ -133,7 +134,7 @@ export class GraphHttp {
       const error = networkError(cause, request.method, path, this.timeoutMs);
       // A POST that may have reached Graph is not sent twice (a second subscription would be created). A
       // certificate or an address the outbound policy refuses is not fixed by trying again.
-      const settled = isTlsFailure(error.code) || error.code === OUTBOUND_ADDRESS_REFUSED;
+      const settled = isTlsFailure(error.code) || error.code === FailureCode.OutboundAddressRefused;
       const retryable = !settled && ((request.idempotent ?? request.method !== 'POST') || requestNeverSent(error.code));
       return { kind: 'error', error, retryable, status: 0 };
     }
@@ -147,7 +148,7 @@ export class GraphHttp {
           const error = new GraphApiError({
             kind: 'server',
             status,
-            code: 'InvalidResponse',
+            code: GraphErrorCode.InvalidResponse,
             message: `Graph ${request.method} ${path} answered ${status} with a body that is not JSON`,
             requestId,
           });

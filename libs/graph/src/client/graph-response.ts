@@ -1,3 +1,4 @@
+import { GraphErrorCode, graphHttpStatusCode } from '@app/failures';
 import { GraphApiError, type GraphErrorKind } from './graph-api.error';
 
 /** Graph's error body: `{ error: { code, message, innerError: { 'request-id', date, … } } }`. */
@@ -85,7 +86,7 @@ function kindOf(status: number, code: string, delta: boolean): GraphErrorKind {
  */
 export function classifyGraphResponse(response: GraphResponseInfo, now: number = Date.now()): GraphApiError {
   const parsed = parseGraphErrorBody(response.body);
-  const code = parsed.code ?? `HTTP${response.status}`;
+  const code = parsed.code ?? graphHttpStatusCode(response.status);
   const requestId = response.headers.get('request-id') ?? parsed.requestId;
   const detail = parsed.message ?? (response.body.trim() ? response.body.trim().slice(0, 200) : 'no body');
   return new GraphApiError({
@@ -103,12 +104,12 @@ export function networkErrorCode(error: unknown): string {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current; depth += 1) {
     const record = current as { name?: unknown; code?: unknown; cause?: unknown };
-    if (record.name === 'TimeoutError') return 'ETIMEDOUT';
+    if (record.name === 'TimeoutError') return GraphErrorCode.TimedOut;
     if (typeof record.code === 'string' && record.code !== '' && record.code !== 'ABORT_ERR') return record.code;
     current = record.cause;
   }
   const name = (error as { name?: unknown } | null)?.name;
-  return name === 'AbortError' ? 'ABORTED' : 'ENETWORK';
+  return name === 'AbortError' ? GraphErrorCode.Aborted : GraphErrorCode.Network;
 }
 
 /** Failures where the request certainly never reached Graph, so even a non-idempotent POST may be sent again. */
@@ -125,7 +126,7 @@ export function isTlsFailure(code: string): boolean {
 
 export function networkError(error: unknown, method: string, path: string, timeoutMs: number): GraphApiError {
   const code = networkErrorCode(error);
-  const reason = code === 'ETIMEDOUT' ? `no answer within ${timeoutMs} ms` : ((error as Error | null)?.message ?? String(error));
+  const reason = code === GraphErrorCode.TimedOut ? `no answer within ${timeoutMs} ms` : ((error as Error | null)?.message ?? String(error));
   const cause = (error as { cause?: { message?: unknown } } | null)?.cause;
   const causeText = typeof cause?.message === 'string' && cause.message !== reason ? ` (${cause.message})` : '';
   return new GraphApiError({ kind: 'network', status: 0, code, message: `Graph ${method} ${path} failed: ${reason}${causeText}`, cause: error });

@@ -1,3 +1,4 @@
+import { GraphErrorCode } from '@app/failures';
 import { GraphApiError, isGraphApiError } from './graph-api.error';
 import type { GraphSubscription } from './graph-client.types';
 import type { GraphHttp } from './graph-http';
@@ -20,7 +21,7 @@ export function folderMessagesResource(user: string, folderId: string): string {
 }
 
 function invalid(status: number, what: string, requestId: string | null): GraphApiError {
-  return new GraphApiError({ kind: 'server', status, code: 'InvalidResponse', message: `Graph answered ${what} without a usable subscription`, requestId });
+  return new GraphApiError({ kind: 'server', status, code: GraphErrorCode.InvalidResponse, message: `Graph answered ${what} without a usable subscription`, requestId });
 }
 
 /** Graph renders expirationDateTime with 7 fractional digits; Date.parse reads them (to the millisecond). */

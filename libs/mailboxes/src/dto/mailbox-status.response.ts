@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { FailureCode, failureCodeDescription } from '@app/failures';
 import { CONNECTION_STATES, ConnectionState, TOKEN_STATES, TokenState } from '@app/persistence';
 
 export class StatusErrorResponse {
-  @ApiProperty() code: string;
+  @ApiProperty({ description: failureCodeDescription(), example: FailureCode.AuthenticationFailed }) code: string;
   @ApiProperty() message: string;
   @ApiProperty() at: string;
 }

@@ -2,6 +2,7 @@ import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common'
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { SecretBox } from '@app/crypto';
+import { FailureCode } from '@app/failures';
 import { OAuthTokenEntity } from '@app/persistence';
 import { Clock, CLOCK } from '@app/clock';
 import { IdentityClients } from '../identity-clients';
@@ -100,7 +101,7 @@ export class AuthorizationCodeFlowService {
 
     if (query.error || !query.code) {
       const message = query.error_description?.split(/\r?\n/)[0] ?? query.error ?? 'no authorization code was returned';
-      await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: query.error ?? 'no_code', message } }, ownAttempt);
+      await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: query.error ?? FailureCode.NoAuthorizationCode, message } }, ownAttempt);
       return this.refuse(400, `The sign-in did not complete: ${message}`);
     }
 
@@ -123,7 +124,7 @@ export class AuthorizationCodeFlowService {
 
     if (!accountMatchesMailbox(grant.username, context.mailbox)) {
       const message = `Signed in as ${grant.username ?? 'an unknown account'}, but this mailbox is ${context.mailbox.email}. Nothing was stored; sign in with ${context.mailbox.email}.`;
-      await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: 'account_mismatch', message } }, ownAttempt);
+      await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: FailureCode.AccountMismatch, message } }, ownAttempt);
       return this.refuse(400, message);
     }
     await this.store.transition(context.token.id, 'authorization_completed', { grant, newGrant: true, authorization: null, error: null }, ownAttempt);

@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { REDIS, RedisLock } from '@app/redis';
+import { FailureCode } from '@app/failures';
 import { OAuthTokenEntity } from '@app/persistence';
 import { Clock, CLOCK } from '@app/clock';
 import { IdentityClients } from '../identity-clients';
@@ -31,7 +32,7 @@ const FAILURE_MESSAGES: Record<string, string> = {
   bad_verification_code: 'The device code was not recognised by the identity provider',
 };
 
-const INTERRUPTED: TokenError = { code: 'interrupted', message: 'The service restarted while waiting for the sign-in; start the device code flow again' };
+const INTERRUPTED: TokenError = { code: FailureCode.SignInInterrupted, message: 'The service restarted while waiting for the sign-in; start the device code flow again' };
 
 /**
  * Device code sign-in: hands out the user code at once, then polls in the background (msal-node does,
@@ -106,7 +107,7 @@ export class DeviceCodeFlowService implements OnModuleInit, OnModuleDestroy {
     flow.completion.then(
       async (grant) => {
         if (!accountMatchesMailbox(grant.username, context.mailbox)) {
-          await this.fail(context.token.id, ownFlow, { code: 'account_mismatch', message: `Signed in as ${grant.username ?? 'an unknown account'}, but the mailbox is ${context.mailbox.email}; nothing was stored` });
+          await this.fail(context.token.id, ownFlow, { code: FailureCode.AccountMismatch, message: `Signed in as ${grant.username ?? 'an unknown account'}, but the mailbox is ${context.mailbox.email}; nothing was stored` });
           return;
         }
         await this.store.transition(context.token.id, 'authorization_completed', { grant, newGrant: true, authorization: null, error: null }, ownFlow);

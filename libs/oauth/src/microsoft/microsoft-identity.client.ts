@@ -7,6 +7,7 @@ import {
   LogLevel,
   PublicClientApplication,
 } from '@azure/msal-node';
+import { FailureCode } from '@app/failures';
 import { AuthorizationRequest, CodeRedemption, DeviceCodeFlow, DeviceCodeIssued, IdentityClient } from '../identity-client';
 import { OAuthSettings } from '../oauth-settings';
 import { TokenGrant, TokenSecrets } from '../token-grant';
@@ -17,7 +18,7 @@ import { MsalNetworkClient } from './msal-network-client';
 type MsalApp = PublicClientApplication | ConfidentialClientApplication;
 
 export class TokenCacheMissingError extends Error {
-  readonly code = 'TOKEN_CACHE_MISSING';
+  readonly code = FailureCode.TokenCacheMissing;
 
   constructor() {
     super('No signed-in account is stored for this token; sign in again');

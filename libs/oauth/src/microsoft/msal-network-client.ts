@@ -1,6 +1,7 @@
 import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
 import { Agent, request } from 'undici';
-import { OUTBOUND_ADDRESS_REFUSED, outboundAgent, OutboundPolicy, outboundRefusalOf } from '@app/outbound';
+import { FailureCode } from '@app/failures';
+import { outboundAgent, OutboundPolicy, outboundRefusalOf } from '@app/outbound';
 
 /**
  * msal-node's HTTP client, replaced so that identity endpoints can be trusted through an extra CA
@@ -40,7 +41,7 @@ export class MsalNetworkClient implements INetworkModule {
       const refusal = outboundRefusalOf(error);
       if (!refusal) throw error;
       // msal turns any error that is not its own into a bare "network_error": keep the refusal's code and words.
-      throw Object.assign(new AuthError(OUTBOUND_ADDRESS_REFUSED.toLowerCase(), refusal.message), { cause: refusal });
+      throw Object.assign(new AuthError(FailureCode.OutboundAddressRefused.toLowerCase(), refusal.message), { cause: refusal });
     });
     const text = await response.body.text();
     const headers: Record<string, string> = {};

@@ -1,3 +1,4 @@
+import { FailureCode, graphFailureCode } from '@app/failures';
 import { GraphApiError, GraphMailboxClient, GraphNotificationItem, isGraphApiError } from '@app/graph';
 import { outboundRefusalOf } from '@app/outbound';
 import { CredentialUnavailableError } from '../mailbox-credentials';
@@ -21,7 +22,8 @@ export interface GraphRunnerDependencies extends RunnerDependencies {
 
 interface Failure {
   kind: 'auth' | 'credential' | 'network' | 'throttled';
-  code: string;
+  /** Ours (FailureCode), `GRAPH_<Graph's code>`, or a code passed through. */
+  code: FailureCode | string;
   message: string;
   retryAfterMs?: number | null;
 }
@@ -90,7 +92,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     const ref = refOf(this.spec);
     await this.deps.reporter.apply(ref, event, null, this.deps.ownerId);
     if (this.spec.authMethod !== 'oauth2') {
-      return this.failed({ kind: 'credential', code: 'GRAPH_NEEDS_OAUTH', message: 'Microsoft Graph needs OAuth 2.0: set the provider authMethod to oauth2' });
+      return this.failed({ kind: 'credential', code: FailureCode.GraphNeedsOAuth, message: 'Microsoft Graph needs OAuth 2.0: set the provider authMethod to oauth2' });
     }
     this.client ??= new GraphMailboxClient({
       baseUrl: this.spec.graphBaseUrl!,
@@ -148,7 +150,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     const now = this.deps.clock.now();
     if (!forceRefresh && this.token && this.token.expiresAt - now > TOKEN_REUSE_MIN_MS) return this.token.value;
     const resolved = await this.deps.credentials.resolve(this.spec, { forceRefresh });
-    if (resolved.credential.kind !== 'oauth2') throw new CredentialUnavailableError('GRAPH_NEEDS_OAUTH', 'Microsoft Graph needs an OAuth access token');
+    if (resolved.credential.kind !== 'oauth2') throw new CredentialUnavailableError(FailureCode.GraphNeedsOAuth, 'Microsoft Graph needs an OAuth access token');
     this.token = { value: resolved.credential.accessToken, expiresAt: resolved.expiresAt?.getTime() ?? now + TOKEN_REUSE_MIN_MS };
     return this.token.value;
   }
@@ -180,7 +182,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     const refusal = outboundRefusalOf(error);
     if (refusal) return { kind: 'network', code: refusal.code, message: refusal.message, retryAfterMs: REFUSED_ADDRESS_RETRY_MS };
     if (isGraphApiError(error)) return graphFailure(error);
-    return { kind: 'network', code: (error as { code?: string }).code ?? 'GRAPH_SYNC_FAILED', message: error instanceof Error ? error.message : String(error) };
+    return { kind: 'network', code: (error as { code?: string }).code ?? FailureCode.GraphSyncFailed, message: error instanceof Error ? error.message : String(error) };
   }
 }
 
@@ -188,12 +190,12 @@ function graphFailure(error: GraphApiError): Failure {
   const message = `${error.message}${error.requestId ? ` (request-id ${error.requestId})` : ''}`;
   switch (error.kind) {
     case 'auth':
-      return { kind: 'auth', code: `GRAPH_${error.code || 'UNAUTHORIZED'}`, message };
+      return { kind: 'auth', code: error.code ? graphFailureCode(error.code) : FailureCode.GraphUnauthorized, message };
     case 'forbidden':
-      return { kind: 'credential', code: 'GRAPH_ACCESS_DENIED', message };
+      return { kind: 'credential', code: FailureCode.GraphAccessDenied, message };
     case 'throttled':
-      return { kind: 'throttled', code: 'GRAPH_THROTTLED', message, retryAfterMs: error.retryAfterMs };
+      return { kind: 'throttled', code: FailureCode.GraphThrottled, message, retryAfterMs: error.retryAfterMs };
     default:
-      return { kind: 'network', code: `GRAPH_${error.code || error.kind.toUpperCase()}`, message, retryAfterMs: error.retryAfterMs };
+      return { kind: 'network', code: graphFailureCode(error.code || error.kind.toUpperCase()), message, retryAfterMs: error.retryAfterMs };
   }
 }

@@ -1,0 +1,3 @@
+export * from './failure-code';
+export * from './failure-code.docs';
+export * from './passed-through-codes';
