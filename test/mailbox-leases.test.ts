@@ -112,15 +112,28 @@ describe('MailboxLeaseRepository', () => {
     await replicas.register('giver');
     await replicas.register('taker');
     const [held] = await leases.acquire([id], 'giver', TTL_MS);
-    expect(await leases.requestHandover([id], 'taker')).toBe(1);
-    expect(await leases.requestHandover([id], 'taker')).toBe(0);
+    expect(await leases.requestHandover([id], 'taker')).toEqual([{ mailboxId: id, owner: 'giver' }]);
+    expect(await leases.requestHandover([id], 'taker')).toEqual([]);
+    // Asking is not taking: a live owner's lease passes only by its grant.
+    expect(await leases.acquire([id], 'taker', TTL_MS)).toEqual([]);
     expect(await leases.heldBy('giver')).toEqual([{ mailboxId: id, epoch: held.epoch, handoverTo: 'taker' }]);
     // Until the grant, the owner's writes still count.
     expect(await leases.holds(id, 'giver', held.epoch)).toBe(true);
-    expect(await leases.grantHandover(id, 'giver', held.epoch)).toEqual({ to: 'taker', epoch: held.epoch + 1 });
+    expect(await leases.grantHandover(id, 'giver', held.epoch, TTL_MS)).toEqual({ to: 'taker', epoch: held.epoch + 1 });
     expect(await leases.holds(id, 'giver', held.epoch)).toBe(false);
     expect(await leases.holds(id, 'taker', held.epoch + 1)).toBe(true);
-    expect(await leases.grantHandover(id, 'giver', held.epoch)).toBeNull();
+    expect(await leases.grantHandover(id, 'giver', held.epoch, TTL_MS)).toBeNull();
+  });
+
+  it('a hand-over request from a replica that died meanwhile is dropped at the grant: the owner keeps the mailbox', async () => {
+    const [id] = await mailboxes(1);
+    await replicas.register('keeper');
+    await replicas.register('fleeting');
+    const [held] = await leases.acquire([id], 'keeper', TTL_MS);
+    await leases.requestHandover([id], 'fleeting');
+    await silence('fleeting', TTL_MS + 1);
+    expect(await leases.grantHandover(id, 'keeper', held.epoch, TTL_MS)).toBeNull();
+    expect(await leases.heldBy('keeper')).toEqual([{ mailboxId: id, epoch: held.epoch, handoverTo: null }]);
   });
 
   it('release frees a lease at once, only for the epoch that holds it', async () => {

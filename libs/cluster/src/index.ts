@@ -9,3 +9,4 @@ export * from './overview/cluster-overview.service';
 export * from './replica-registry';
 export * from './replica-state';
 export * from './leases/mailbox-lease.repository';
+export * from './leases/lease-keeper';

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { ReplicaState } from './replica-state';
 
 export interface ReplicaHeartbeatRow {
   id: string;
-  state: 'live' | 'draining';
+  state: ReplicaState;
   startedAt: Date;
   heartbeatAt: Date;
   /** Milliseconds since the last beat, by the database's clock: replicas' and API's clocks may differ. */
@@ -33,6 +34,19 @@ export class ReplicaRegistry {
     await this.dataSource.query(`UPDATE listener_replicas SET heartbeat_at = now() WHERE id = $1`, [id]);
   }
 
+  /** Replicas heard from within the lease time, with their state: the ones mailboxes may be assigned to are `live`. */
+  async liveMembers(leaseTtlMs: number): Promise<Array<{ id: string; state: ReplicaState }>> {
+    return (await this.dataSource.query(
+      `SELECT id, state FROM listener_replicas WHERE heartbeat_at >= now() - $1 * interval '1 millisecond' ORDER BY id`,
+      [leaseTtlMs],
+    )) as Array<{ id: string; state: ReplicaState }>;
+  }
+
+  /** SIGTERM: from now on the others leave this replica out of the assignment and ask for its mailboxes. */
+  async markDraining(id: string): Promise<void> {
+    await this.dataSource.query(`UPDATE listener_replicas SET state = 'draining', heartbeat_at = now() WHERE id = $1`, [id]);
+  }
+
   /** Rows of replicas gone for long: a stopped replica keeps its row until then, for the record. */
   async forgetSilentFor(ms: number): Promise<void> {
     await this.dataSource.query(`DELETE FROM listener_replicas WHERE heartbeat_at < now() - $1 * interval '1 millisecond'`, [ms]);
@@ -44,7 +58,7 @@ export class ReplicaRegistry {
       `SELECT id, state, started_at, heartbeat_at, extract(epoch FROM now() - heartbeat_at) * 1000 AS silent_ms
          FROM listener_replicas WHERE id = ANY($1::text[])`,
       [ids],
-    )) as Array<{ id: string; state: 'live' | 'draining'; started_at: Date; heartbeat_at: Date; silent_ms: string | number }>;
+    )) as Array<{ id: string; state: ReplicaState; started_at: Date; heartbeat_at: Date; silent_ms: string | number }>;
     return new Map(
       rows.map((row) => [row.id, { id: row.id, state: row.state, startedAt: row.started_at, heartbeatAt: row.heartbeat_at, silentMs: Number(row.silent_ms) }]),
     );

@@ -37,8 +37,9 @@ export class MailboxLeaseRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Takes the leases of `mailboxIds` that are free: never taken, released, held by a replica silent for
-   * longer than `leaseTtlMs`, or offered to `me` by a hand-over request. Each taken lease's epoch grows,
+   * Takes the leases of `mailboxIds` that are free: never taken, released, or held by a replica silent
+   * for longer than `leaseTtlMs`. A live owner's lease passes only by its own grant (grantHandover), so
+   * its last delivery is written before anyone else starts. Each taken lease's epoch grows,
    * even when `me` held it before (a restarted process with the same LISTENER_ID must fence its earlier
    * incarnation). Leases held by a live replica are left alone. One statement for any number of mailboxes.
    */
@@ -54,9 +55,9 @@ export class MailboxLeaseRepository {
          FROM mailbox_leases before
         WHERE before.mailbox_id = l.mailbox_id
           AND l.mailbox_id = ANY($1::uuid[])
-          AND (l.owner_id IS NULL OR l.owner_id = $2 OR l.handover_to = $2
+          AND (l.owner_id IS NULL OR l.owner_id = $2
                OR NOT EXISTS (SELECT 1 FROM listener_replicas r
-                               WHERE r.id = l.owner_id AND r.heartbeat_at > now() - $3 * interval '1 millisecond'))
+                               WHERE r.id = l.owner_id AND r.heartbeat_at >= now() - $3 * interval '1 millisecond'))
         RETURNING l.mailbox_id, l.epoch, before.owner_id AS previous_owner`,
       [mailboxIds, me, leaseTtlMs],
     )) as [Array<{ mailbox_id: string; epoch: string; previous_owner: string | null }>, number];
@@ -73,28 +74,41 @@ export class MailboxLeaseRepository {
     return rows.map((row) => ({ mailboxId: row.mailbox_id, epoch: Number(row.epoch), handoverTo: row.handover_to }));
   }
 
-  /** Asks the live owners of `mailboxIds` to hand them to `me` (make-before-break: they grant when ready). */
-  async requestHandover(mailboxIds: string[], me: string): Promise<number> {
-    if (mailboxIds.length === 0) return 0;
-    const [, count] = (await this.dataSource.query(
-      `UPDATE mailbox_leases SET handover_to = $2 WHERE mailbox_id = ANY($1::uuid[]) AND owner_id IS DISTINCT FROM $2 AND handover_to IS DISTINCT FROM $2`,
+  /**
+   * Asks the owners of `mailboxIds` to hand them to `me` (they grant once their last delivery is written).
+   * Returns the mailboxes newly asked for, with their owner (whose state tells drain from rebalance).
+   */
+  async requestHandover(mailboxIds: string[], me: string): Promise<Array<{ mailboxId: string; owner: string }>> {
+    if (mailboxIds.length === 0) return [];
+    const [rows] = (await this.dataSource.query(
+      `UPDATE mailbox_leases SET handover_to = $2
+        WHERE mailbox_id = ANY($1::uuid[]) AND owner_id IS NOT NULL AND owner_id <> $2 AND handover_to IS DISTINCT FROM $2
+        RETURNING mailbox_id, owner_id`,
       [mailboxIds, me],
-    )) as [unknown, number];
-    return count;
+    )) as [Array<{ mailbox_id: string; owner_id: string }>, number];
+    return rows.map((row) => ({ mailboxId: row.mailbox_id, owner: row.owner_id }));
   }
 
   /**
    * The owner passes its lease to the replica that asked, with a new epoch: from this statement on, the
-   * owner's own writes are fenced. False when the lease was no longer the owner's to give.
+   * owner's own writes are fenced. Null when the lease was no longer the owner's to give, or when the
+   * replica that asked is no longer live (then the request is dropped and the owner keeps the mailbox).
    */
-  async grantHandover(mailboxId: string, me: string, epoch: number): Promise<{ to: string; epoch: number } | null> {
+  async grantHandover(mailboxId: string, me: string, epoch: number, leaseTtlMs: number): Promise<{ to: string; epoch: number } | null> {
     const [rows] = (await this.dataSource.query(
-      `UPDATE mailbox_leases SET owner_id = handover_to, epoch = epoch + 1, acquired_at = now(), handover_to = NULL
-        WHERE mailbox_id = $1 AND owner_id = $2 AND epoch = $3 AND handover_to IS NOT NULL
-        RETURNING owner_id, epoch`,
-      [mailboxId, me, epoch],
-    )) as [Array<{ owner_id: string; epoch: string }>, number];
-    return rows[0] ? { to: rows[0].owner_id, epoch: Number(rows[0].epoch) } : null;
+      `UPDATE mailbox_leases l
+          SET owner_id = CASE WHEN taker.live THEN l.handover_to ELSE l.owner_id END,
+              epoch = CASE WHEN taker.live THEN l.epoch + 1 ELSE l.epoch END,
+              acquired_at = CASE WHEN taker.live THEN now() ELSE l.acquired_at END,
+              handover_to = NULL
+         FROM (SELECT EXISTS (SELECT 1 FROM mailbox_leases x JOIN listener_replicas r ON r.id = x.handover_to
+                               WHERE x.mailbox_id = $1 AND r.state = 'live'
+                                 AND r.heartbeat_at >= now() - $4 * interval '1 millisecond') AS live) taker
+        WHERE l.mailbox_id = $1 AND l.owner_id = $2 AND l.epoch = $3 AND l.handover_to IS NOT NULL
+        RETURNING l.owner_id, l.epoch, taker.live`,
+      [mailboxId, me, epoch, leaseTtlMs],
+    )) as [Array<{ owner_id: string; epoch: string; live: boolean }>, number];
+    return rows[0]?.live ? { to: rows[0].owner_id, epoch: Number(rows[0].epoch) } : null;
   }
 
   /** Gives leases back (clean stop, disabled or deleted mailbox): free for anyone at once. */

@@ -1,0 +1,127 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { assignMailboxes } from '../assignment/rendezvous';
+import { ClusterMetrics, TakeoverReason } from '../cluster.metrics';
+import { ReplicaRegistry } from '../replica-registry';
+import { MailboxLeaseRepository } from './mailbox-lease.repository';
+
+/** A lease this replica holds after a round: the runner of the mailbox writes under `epoch`. */
+export interface LeaseToRun {
+  mailboxId: string;
+  epoch: number;
+}
+
+/** A held lease another live replica asked for: stop the mailbox's runner, then `grant` it. */
+export interface LeaseToHandOver {
+  mailboxId: string;
+  epoch: number;
+  to: string;
+}
+
+export interface LeaseRound {
+  /** Every lease held after this round, by mailbox id: exactly the mailboxes this replica may run. */
+  held: Map<string, number>;
+  /** Held leases a live replica asked for (rebalance or this replica draining). */
+  handOver: LeaseToHandOver[];
+  /** Mailboxes this replica should own by the assignment but that nobody could give it yet. */
+  waiting: number;
+}
+
+/**
+ * One round of lease work for one replica, run by the supervisor before it compares runners with the
+ * database:
+ * 1. the live, non-draining replicas and the enabled mailboxes give, by rendezvous hashing (with the
+ *    LISTENER_MAX_MAILBOXES cap), the mailboxes this replica should own (none while it drains);
+ * 2. it takes those whose lease is free or whose owner is dead (takeover `dead`);
+ * 3. it asks the live owners of the others to hand them over (make-before-break: the owner grants once
+ *    its last delivery is written; the takeover is counted as `drain` or `rebalance` when the grant
+ *    arrives);
+ * 4. it reports the held leases others asked for, so the supervisor stops those runners and grants.
+ * A lease this replica holds but should no longer own stays until its new owner asks for it: nobody is
+ * left without a listener in between.
+ */
+@Injectable()
+export class LeaseKeeper {
+  /** Mailboxes asked for and why, until the grant arrives (a replica's own memory; lost on restart: counted as rebalance). */
+  private readonly asked = new Map<string, TakeoverReason>();
+  private known = new Map<string, number>();
+
+  constructor(
+    private readonly leases: MailboxLeaseRepository,
+    private readonly replicas: ReplicaRegistry,
+    private readonly metrics: ClusterMetrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  private get me(): string {
+    return this.config.listener.id;
+  }
+
+  async round(enabledMailboxIds: readonly string[], draining: boolean): Promise<LeaseRound> {
+    const ttl = this.config.cluster.leaseTtlMs;
+    const members = await this.replicas.liveMembers(ttl);
+    const stateOf = new Map(members.map((member) => [member.id, member.state]));
+    const candidates = members.filter((member) => member.state === 'live').map((member) => member.id);
+    const wanted = draining
+      ? []
+      : [...assignMailboxes(enabledMailboxIds, candidates, { maxMailboxesPerReplica: this.config.listener.maxMailboxes }).owners]
+          .filter(([, owner]) => owner === this.me)
+          .map(([mailboxId]) => mailboxId);
+
+    const enabled = new Set(enabledMailboxIds);
+    const before = new Map((await this.leases.heldBy(this.me)).map((lease) => [lease.mailboxId, lease]));
+    // A disabled mailbox's lease goes back at once (its runner is stopped by the supervisor); a deleted
+    // one's went with its row.
+    const disabled = [...before.values()].filter((lease) => !enabled.has(lease.mailboxId));
+    await this.leases.release(disabled, this.me);
+    for (const lease of disabled) before.delete(lease.mailboxId);
+    const missing = wanted.filter((mailboxId) => !before.has(mailboxId));
+    const taken = await this.leases.acquire(missing, this.me, ttl);
+    const dead = taken.filter((lease) => lease.previousOwner !== null && lease.previousOwner !== this.me).length;
+    if (dead > 0) this.metrics.leasesTakenOver('dead', dead);
+
+    const takenIds = new Set(taken.map((lease) => lease.mailboxId));
+    // A mailbox asked for whose owner then died was just taken as `dead`: not a grant to count later.
+    for (const mailboxId of takenIds) this.asked.delete(mailboxId);
+    const stillMissing = missing.filter((mailboxId) => !takenIds.has(mailboxId));
+    for (const { mailboxId, owner } of await this.leases.requestHandover(stillMissing, this.me)) {
+      this.asked.set(mailboxId, stateOf.get(owner) === 'draining' ? 'drain' : 'rebalance');
+    }
+
+    const held = new Map<string, number>();
+    for (const lease of before.values()) held.set(lease.mailboxId, lease.epoch);
+    for (const lease of taken) held.set(lease.mailboxId, lease.epoch);
+    this.countGrantsReceived(held);
+    // Requests that no longer matter (the assignment changed again) are forgotten.
+    const stillWanted = new Set(stillMissing);
+    for (const mailboxId of [...this.asked.keys()]) if (!stillWanted.has(mailboxId)) this.asked.delete(mailboxId);
+
+    const handOver = [...before.values()]
+      .filter((lease) => lease.handoverTo !== null && stateOf.get(lease.handoverTo) === 'live')
+      .map((lease) => ({ mailboxId: lease.mailboxId, epoch: lease.epoch, to: lease.handoverTo! }));
+    return { held, handOver, waiting: stillMissing.length };
+  }
+
+  /** Passes a lease to the replica that asked (after the mailbox's runner stopped). False: it was not ours to give any more. */
+  async grant(lease: LeaseToHandOver): Promise<boolean> {
+    return (await this.leases.grantHandover(lease.mailboxId, this.me, lease.epoch, this.config.cluster.leaseTtlMs)) !== null;
+  }
+
+  /** Gives back every lease still held (end of a drain, or a clean stop): free for anyone at once. */
+  async releaseAll(held: Map<string, number>): Promise<void> {
+    await this.leases.release([...held].map(([mailboxId, epoch]) => ({ mailboxId, epoch })), this.me);
+  }
+
+  /** Leases that appeared without this replica acquiring them were granted to it: count why it asked. */
+  private countGrantsReceived(held: Map<string, number>): void {
+    for (const mailboxId of held.keys()) {
+      if (this.known.has(mailboxId)) continue;
+      const reason = this.asked.get(mailboxId);
+      if (reason) {
+        this.metrics.leasesTakenOver(reason);
+        this.asked.delete(mailboxId);
+      }
+    }
+    this.known = new Map(held);
+  }
+}

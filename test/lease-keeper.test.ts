@@ -1,0 +1,160 @@
+import { Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { ClusterMetrics, LeaseKeeper, MailboxLeaseRepository, ReplicaRegistry } from '@app/cluster';
+import { loadConfig } from '@app/config';
+import { dataSourceOptions, runMigrations } from '@app/persistence';
+import { createTestDatabase, queryDatabase, TestDatabase } from '@app/testing';
+
+const TTL_MS = 10_000;
+
+interface Replica {
+  id: string;
+  keeper: LeaseKeeper;
+  registry: Registry;
+}
+
+/**
+ * Lease rounds of several replicas against real Postgres, without IMAP: who holds what after joins,
+ * deaths, drains and disables, and what each counts. The supervisor runs one round per reconcile; here
+ * the test runs them in turn, as replicas would.
+ */
+describe('LeaseKeeper rounds (real Postgres)', () => {
+  let db: TestDatabase;
+  let source: DataSource;
+  let registry: ReplicaRegistry;
+  let leases: MailboxLeaseRepository;
+  let mailboxIds: string[];
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    source = await new DataSource(dataSourceOptions(db.url, 4)).initialize();
+    await runMigrations(source);
+    registry = new ReplicaRegistry(source);
+    leases = new MailboxLeaseRepository(source);
+    const [{ id: providerId }] = await queryDatabase<{ id: string }>(
+      db.url,
+      `INSERT INTO providers (name, type, host, port, secure, verify_certificate, load_emails, send_emails, login_format, auth_method)
+       VALUES ('p', 'imap', 'imap.test', 993, true, true, true, false, 'email', 'basic') RETURNING id`,
+    );
+    mailboxIds = (
+      await queryDatabase<{ id: string }>(
+        db.url,
+        `INSERT INTO mailboxes (email, provider_id, login, enabled) SELECT 'k' || i || '@x.test', $1, 'k' || i, true FROM generate_series(1, 120) i RETURNING id`,
+        [providerId],
+      )
+    ).map((row) => row.id);
+  });
+
+  afterAll(async () => {
+    await source.destroy();
+    await db.drop();
+  });
+
+  async function replica(id: string): Promise<Replica> {
+    await registry.register(id);
+    const metrics = new Registry();
+    const config = loadConfig({ LISTENER_ID: id, CLUSTER_LEASE_TTL_MS: String(TTL_MS) });
+    return { id, registry: metrics, keeper: new LeaseKeeper(leases, registry, new ClusterMetrics(metrics), config) };
+  }
+
+  async function takeovers(replica: Replica): Promise<Record<string, number>> {
+    const metric = (await replica.registry.getMetricsAsJSON()).find((m) => m.name === 'mail_listener_lease_takeovers_total')!;
+    return Object.fromEntries((metric.values as Array<{ labels: { reason: string }; value: number }>).map((v) => [v.labels.reason, v.value]));
+  }
+
+  /** One round on each replica; hand-overs asked for are granted at once (their runners would stop first). */
+  async function rounds(replicas: Replica[], enabled = mailboxIds, draining = new Set<string>()): Promise<Map<string, Map<string, number>>> {
+    const held = new Map<string, Map<string, number>>();
+    for (const r of replicas) {
+      const round = await r.keeper.round(enabled, draining.has(r.id));
+      for (const lease of round.handOver) expect(await r.keeper.grant(lease)).toBe(true);
+      held.set(r.id, round.held);
+    }
+    return held;
+  }
+
+  /** Rounds until nobody asks for anything any more (a join or drain settles in two or three). */
+  async function settle(replicas: Replica[], enabled = mailboxIds, draining = new Set<string>()): Promise<Map<string, Map<string, number>>> {
+    let held = await rounds(replicas, enabled, draining);
+    for (let i = 0; i < 5; i++) {
+      const next = await rounds(replicas, enabled, draining);
+      const same = [...next].every(([id, leasesOf]) => leasesOf.size === held.get(id)!.size && [...leasesOf.keys()].every((m) => held.get(id)!.has(m)));
+      held = next;
+      if (same) return held;
+    }
+    throw new Error('lease rounds did not settle');
+  }
+
+  function owners(held: Map<string, Map<string, number>>): Map<string, string> {
+    const byMailbox = new Map<string, string>();
+    for (const [replicaId, leasesOf] of held) {
+      for (const mailboxId of leasesOf.keys()) {
+        expect(byMailbox.has(mailboxId)).toBe(false); // never two holders
+        byMailbox.set(mailboxId, replicaId);
+      }
+    }
+    return byMailbox;
+  }
+
+  let a: Replica, b: Replica, c: Replica, d: Replica;
+  let before: Map<string, string>;
+
+  it('three replicas spread 120 mailboxes evenly, every mailbox held once, epoch 1', async () => {
+    [a, b, c] = [await replica('rep-a'), await replica('rep-b'), await replica('rep-c')];
+    const held = await settle([a, b, c]);
+    before = owners(held);
+    expect(before.size).toBe(120);
+    for (const leasesOf of held.values()) {
+      expect(leasesOf.size).toBeGreaterThan(25);
+      expect(leasesOf.size).toBeLessThan(55);
+    }
+  });
+
+  it('a fourth replica joins: it asks, the owners grant, about a quarter moves and only to it (rebalance)', async () => {
+    d = await replica('rep-d');
+    const held = await settle([a, b, c, d]);
+    const after = owners(held);
+    expect(after.size).toBe(120);
+    const moved = [...after].filter(([mailboxId, owner]) => before.get(mailboxId) !== owner);
+    expect(moved.every(([, owner]) => owner === 'rep-d')).toBe(true);
+    expect(moved.length).toBe(held.get('rep-d')!.size);
+    expect(moved.length).toBeLessThanOrEqual(Math.ceil((1.15 * 120) / 4) + 5);
+    expect(moved.length).toBeGreaterThan(10);
+    expect((await takeovers(d)).rebalance).toBe(moved.length);
+    // A granted lease has a new epoch: the old owner's writes are fenced from the grant on.
+    for (const [mailboxId] of moved) expect(held.get('rep-d')!.get(mailboxId)).toBe(2);
+    before = after;
+  });
+
+  it('a replica dies: the others take its mailboxes once it is silent past the lease time (dead)', async () => {
+    const orphans = [...before].filter(([, owner]) => owner === 'rep-b').map(([mailboxId]) => mailboxId);
+    await queryDatabase(db.url, `UPDATE listener_replicas SET heartbeat_at = now() - $2 * interval '1 millisecond' WHERE id = $1`, ['rep-b', TTL_MS + 1]);
+    const held = await settle([a, c, d]);
+    const after = owners(held);
+    expect(after.size).toBe(120);
+    expect(orphans.every((mailboxId) => after.get(mailboxId) !== 'rep-b')).toBe(true);
+    const counted = (await takeovers(a)).dead + (await takeovers(c)).dead + (await takeovers(d)).dead;
+    expect(counted).toBe(orphans.length);
+    before = after;
+  });
+
+  it('a draining replica hands every mailbox over and holds none; the takers count drain', async () => {
+    const draining = new Set(['rep-c']);
+    await registry.markDraining('rep-c');
+    const leaving = [...before].filter(([, owner]) => owner === 'rep-c').map(([mailboxId]) => mailboxId);
+    const held = await settle([a, c, d], mailboxIds, draining);
+    expect(held.get('rep-c')!.size).toBe(0);
+    expect(owners(held).size).toBe(120);
+    expect((await takeovers(a)).drain + (await takeovers(d)).drain).toBe(leaving.length);
+  });
+
+  it('a disabled mailbox gives its lease back at once; enabled again, it is taken again', async () => {
+    const [first, ...rest] = mailboxIds;
+    const held = await settle([a, d], rest);
+    expect([...held.values()].some((leasesOf) => leasesOf.has(first))).toBe(false);
+    const [lease] = await queryDatabase<{ owner_id: string | null }>(db.url, `SELECT owner_id FROM mailbox_leases WHERE mailbox_id = $1`, [first]);
+    expect(lease.owner_id).toBeNull();
+    const again = await settle([a, d]);
+    expect(owners(again).size).toBe(120);
+  });
+});
