@@ -3,4 +3,3 @@ export * from './imap-endpoint';
 export * from './imap-errors';
 export * from './imap-folder.session';
 export * from './message-mapper';
-export * from './reconnect-policy';

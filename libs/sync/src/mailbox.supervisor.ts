@@ -9,8 +9,9 @@ import { FolderCursorStore } from './folder-cursor.store';
 import { MailboxCredentials } from './mailbox-credentials';
 import { GraphMailboxRunner, GraphRunnerDependencies } from './graph/graph-mailbox.runner';
 import { GraphSubscriptionStore } from './graph/graph-subscription.store';
-import { MailboxRunner, RunnerDependencies } from './mailbox.runner';
-import { MailboxRunnerLike } from './mailbox-runner-like';
+import { ImapMailboxRunner, ImapRunnerDependencies } from './imap/imap-mailbox.runner';
+import { MailboxRunnerLike } from './runner/mailbox-runner-like';
+import { RunnerDependencies } from './runner/runner-dependencies';
 import { MailboxSpec } from './mailbox-spec';
 import { MailboxSpecsLoader } from './mailbox-specs.loader';
 import { MailboxStateReporter } from './mailbox-state.reporter';
@@ -38,7 +39,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
    * fail their attempt).
    */
   private readonly connectSlots: ConcurrencyLimit;
-  private readonly dependencies: RunnerDependencies;
+  private readonly imapDependencies: ImapRunnerDependencies;
   private readonly graphDependencies: GraphRunnerDependencies;
   private timer?: NodeJS.Timeout;
   private reconciling?: Promise<void>;
@@ -60,7 +61,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
   ) {
     this.ramp = new ConnectRamp(config.listener.connectRatePerHost);
     this.connectSlots = concurrencyLimit(config.listener.connectConcurrency);
-    this.dependencies = {
+    const shared: RunnerDependencies = {
       reporter,
       credentials,
       cursors,
@@ -72,13 +73,16 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       outbound,
       ownerId: config.listener.id,
       epoch: 0,
+    };
+    this.imapDependencies = {
+      ...shared,
       authDisableAfterMs: config.listener.authDisableAfterMs,
       safetySweepMs: config.listener.safetySweepMs,
       disableMailbox: (id) => specs.disable(id),
     };
     const base = config.publicBaseUrl;
     this.graphDependencies = {
-      ...this.dependencies,
+      ...shared,
       subscriptions,
       push: base ? { notificationUrl: `${base}/v1/graph/notifications`, lifecycleNotificationUrl: `${base}/v1/graph/lifecycle` } : null,
       subscriptionMinutes: config.graph.subscriptionMinutes,
@@ -109,9 +113,9 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
   }
 
   /** The IMAP runner of a mailbox this listener runs. */
-  imapRunner(mailboxId: string): MailboxRunner | undefined {
+  imapRunner(mailboxId: string): ImapMailboxRunner | undefined {
     const runner = this.runners.get(mailboxId);
-    return runner instanceof MailboxRunner ? runner : undefined;
+    return runner instanceof ImapMailboxRunner ? runner : undefined;
   }
 
   /** The Graph runner of a mailbox this listener runs (notifications are routed to it). */
@@ -121,7 +125,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
   }
 
   private newRunner(spec: MailboxSpec): MailboxRunnerLike {
-    return spec.kind === 'graph' ? new GraphMailboxRunner(spec, this.graphDependencies) : new MailboxRunner(spec, this.dependencies);
+    return spec.kind === 'graph' ? new GraphMailboxRunner(spec, this.graphDependencies) : new ImapMailboxRunner(spec, this.imapDependencies);
   }
 
   private countGraphSubscriptions(): Map<string, number> {

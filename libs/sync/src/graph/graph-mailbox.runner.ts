@@ -1,11 +1,11 @@
-import { FailureCode, graphFailureCode } from '@app/failures';
-import { GraphApiError, GraphMailboxClient, GraphNotificationItem, isGraphApiError } from '@app/graph';
-import { outboundRefusalOf } from '@app/outbound';
+import { FailureCode } from '@app/failures';
+import { GraphMailboxClient, GraphNotificationItem } from '@app/graph';
 import { CredentialUnavailableError } from '../mailbox-credentials';
 import { refOf, MailboxSpec } from '../mailbox-spec';
-import { REFUSED_ADDRESS_RETRY_MS, RunnerDependencies } from '../mailbox.runner';
-import { MailboxRunnerLike } from '../mailbox-runner-like';
-import { ReconnectingRunner } from '../reconnecting-runner';
+import { MailboxRunnerLike } from '../runner/mailbox-runner-like';
+import { ReconnectingRunner } from '../runner/reconnecting-runner';
+import { RunnerDependencies } from '../runner/runner-dependencies';
+import { GraphFailure, graphFailureOf } from './graph-failure';
 import { GraphFolderSync, GraphPushUrls } from './graph-folder.sync';
 import { GraphSubscriptionState } from './graph-subscription-state';
 import { GraphSubscriptionStore } from './graph-subscription.store';
@@ -18,14 +18,6 @@ export interface GraphRunnerDependencies extends RunnerDependencies {
   pollIntervalMs: number;
   /** Extra CA (PEM) for Graph over TLS (OAUTH_CA_FILE: corporate proxies, test servers). */
   caPem?: string;
-}
-
-interface Failure {
-  kind: 'auth' | 'credential' | 'network' | 'throttled';
-  /** Ours (FailureCode), `GRAPH_<Graph's code>`, or a code passed through. */
-  code: FailureCode | string;
-  message: string;
-  retryAfterMs?: number | null;
 }
 
 /** Ask for a new access token when the cached one has less than this left. */
@@ -111,7 +103,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
       await Promise.all(folders.map((folder) => folder.open()));
     } catch (error) {
       await Promise.all(folders.map((folder) => folder.close(false)));
-      if (this.isCurrent(attempt)) await this.failed(this.failureOf(error));
+      if (this.isCurrent(attempt)) await this.failed(graphFailureOf(error));
       return;
     } finally {
       if (this.opening === folders) this.opening = [];
@@ -157,7 +149,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
 
   private async dropped(attempt: number, error: unknown): Promise<void> {
     if (!this.isCurrent(attempt)) return;
-    const failure = this.failureOf(error);
+    const failure = graphFailureOf(error);
     this.logger.warn(`Graph sync failed (${failure.code}: ${failure.message})`);
     await this.closeFolders(false);
     this.deps.metrics.reconnects.inc({ reason: failure.kind });
@@ -167,35 +159,12 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     });
   }
 
-  private async failed(failure: Failure): Promise<void> {
+  private async failed(failure: GraphFailure): Promise<void> {
     const reason = { code: failure.code, message: failure.message };
     if (failure.kind === 'auth' || failure.kind === 'credential') {
       if (await this.loginRejected(reason, failure.kind === 'auth')) return;
       return this.retryIn(this.authRetries.nextDelay(this.deps.clock.now()));
     }
     await this.connectionDropped(reason, failure.retryAfterMs ?? 0);
-  }
-
-  private failureOf(error: unknown): Failure {
-    if (error instanceof CredentialUnavailableError) return { kind: 'credential', code: error.code, message: error.message };
-    // The outbound policy refused Graph's address: only an operator fixes that, so retry rarely.
-    const refusal = outboundRefusalOf(error);
-    if (refusal) return { kind: 'network', code: refusal.code, message: refusal.message, retryAfterMs: REFUSED_ADDRESS_RETRY_MS };
-    if (isGraphApiError(error)) return graphFailure(error);
-    return { kind: 'network', code: (error as { code?: string }).code ?? FailureCode.GraphSyncFailed, message: error instanceof Error ? error.message : String(error) };
-  }
-}
-
-function graphFailure(error: GraphApiError): Failure {
-  const message = `${error.message}${error.requestId ? ` (request-id ${error.requestId})` : ''}`;
-  switch (error.kind) {
-    case 'auth':
-      return { kind: 'auth', code: error.code ? graphFailureCode(error.code) : FailureCode.GraphUnauthorized, message };
-    case 'forbidden':
-      return { kind: 'credential', code: FailureCode.GraphAccessDenied, message };
-    case 'throttled':
-      return { kind: 'throttled', code: FailureCode.GraphThrottled, message, retryAfterMs: error.retryAfterMs };
-    default:
-      return { kind: 'network', code: graphFailureCode(error.code || error.kind.toUpperCase()), message, retryAfterMs: error.retryAfterMs };
   }
 }

@@ -1,4 +1,4 @@
-import { MailboxSpec } from './mailbox-spec';
+import { MailboxSpec } from '../mailbox-spec';
 
 /** What the supervisor needs from a running mailbox, IMAP or Graph. */
 export interface MailboxRunnerLike {

@@ -1,46 +1,19 @@
-import { ConcurrencyLimit } from '@app/async';
-import { MailEventsPublisher } from '@app/events';
 import { FailureCode } from '@app/failures';
-import { classifyImapError, ConnectRamp, FolderSyncSink, ImapCredential, ImapFailure, ImapFolderSession } from '@app/imap';
-import { Clock } from '@app/clock';
-import { OutboundPolicy } from '@app/outbound';
-import { FolderCursorStore } from './folder-cursor.store';
-import { CredentialUnavailableError, MailboxCredentials, ResolvedCredential } from './mailbox-credentials';
-import { mailboxResynced, mailReceived } from './mailbox-events';
-import { MailboxSpec, refOf } from './mailbox-spec';
-import { MailboxRunnerLike } from './mailbox-runner-like';
-import { ReconnectingRunner } from './reconnecting-runner';
-import { publishReceived } from './publish-received';
-import { MailboxStateReporter } from './mailbox-state.reporter';
-import { SyncMetrics } from './sync.metrics';
+import { classifyImapError, ImapCredential, ImapFailure, ImapFolderSession } from '@app/imap';
+import { CredentialUnavailableError, ResolvedCredential } from '../mailbox-credentials';
+import { MailboxSpec, refOf } from '../mailbox-spec';
+import { MailboxRunnerLike } from '../runner/mailbox-runner-like';
+import { REFUSED_ADDRESS_RETRY_MS, ReconnectingRunner } from '../runner/reconnecting-runner';
+import { RunnerDependencies } from '../runner/runner-dependencies';
+import { ImapFolderDelivery } from './imap-folder.delivery';
 
-export interface RunnerDependencies {
-  reporter: MailboxStateReporter;
-  credentials: MailboxCredentials;
-  cursors: FolderCursorStore;
-  events: MailEventsPublisher;
-  metrics: SyncMetrics;
-  ramp: ConnectRamp;
-  /** Bounds connection attempts in flight (all hosts). */
-  connectSlots: ConcurrencyLimit;
-  clock: Clock;
-  /** Which addresses connections may reach (production refuses internal ones unless allow-listed). */
-  outbound: OutboundPolicy;
-  ownerId: string;
-  /** Lease epoch fencing cursor writes (0 until replicas hold leases). */
-  epoch: number;
+export interface ImapRunnerDependencies extends RunnerDependencies {
+  /** A password mailbox whose login is rejected this long is disabled (0: never). */
   authDisableAfterMs: number;
   /** IMAP safety sweep interval (0: off). */
   safetySweepMs: number;
   disableMailbox(mailboxId: string): Promise<void>;
 }
-
-/**
- * After the outbound policy refused the server's address, try again no sooner than this: only an operator
- * (provider host, OUTBOUND_ALLOWED_NETWORKS) or a DNS change fixes it, and a provider change restarts the
- * runner at once anyway.
- */
-export const REFUSED_ADDRESS_RETRY_MS = 10 * 60_000;
 
 /** Re-authenticate this long before an OAuth access token expires (make-before-break). */
 const REAUTH_LEAD_MS = 5 * 60_000;
@@ -53,11 +26,11 @@ type Failure = ImapFailure | { kind: 'credential'; code: string; message: string
  * rejected for too long), and re-authenticating OAuth sessions before their token expires by opening
  * the new sessions first and closing the old ones after (no gap; events are deduplicated by id).
  */
-export class MailboxRunner extends ReconnectingRunner implements MailboxRunnerLike {
+export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies> implements MailboxRunnerLike {
   private sessions: ImapFolderSession[] = [];
   private reauthTimer?: NodeJS.Timeout;
 
-  constructor(spec: MailboxSpec, deps: RunnerDependencies) {
+  constructor(spec: MailboxSpec, deps: ImapRunnerDependencies) {
     super(spec, deps);
   }
 
@@ -148,7 +121,7 @@ export class MailboxRunner extends ReconnectingRunner implements MailboxRunnerLi
           outbound: this.deps.outbound,
           credential,
           folder: folder.path,
-          sink: this.sinkFor(folder),
+          sink: new ImapFolderDelivery(this.spec, folder, this.deps),
           sweepIntervalMs: this.deps.safetySweepMs,
         }),
     );
@@ -219,28 +192,5 @@ export class MailboxRunner extends ReconnectingRunner implements MailboxRunnerLi
     if (error instanceof CredentialUnavailableError) return { kind: 'credential', code: error.code, message: error.message };
     const attached = (error as { failure?: ImapFailure }).failure;
     return attached ?? classifyImapError(error);
-  }
-
-  private sinkFor(folder: { id: string; path: string }): FolderSyncSink {
-    const ref = refOf(this.spec);
-    const { cursors, events, metrics, reporter, epoch } = this.deps;
-    return {
-      cursor: () => cursors.load(folder.id),
-      baseline: async (uidValidity, lastUid, previous) => {
-        if (previous.uidValidity !== null && previous.uidValidity !== uidValidity) {
-          this.logger.warn(`${folder.path}: UIDVALIDITY changed ${previous.uidValidity} → ${uidValidity}; new baseline at UID ${lastUid}`);
-          await events.publish(mailboxResynced(ref, folder.path, previous.uidValidity, uidValidity, new Date(this.deps.clock.now())));
-          metrics.published.inc({ type: 'mailbox.resynced' });
-        }
-        await cursors.baseline(folder.id, this.spec.id, uidValidity, lastUid, epoch);
-      },
-      deliver: async (messages, uidValidity) => {
-        const now = new Date(this.deps.clock.now());
-        const lag = await publishReceived({ events, metrics }, messages.map((message) => mailReceived(ref, message, now)));
-        await cursors.advance(folder.id, uidValidity, messages[messages.length - 1].uid!, epoch);
-        await reporter.recordDelivery(this.spec.id, now, lag);
-      },
-      backfillSince: () => this.spec.backfillSince,
-    };
   }
 }

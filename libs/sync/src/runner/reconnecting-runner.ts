@@ -1,11 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { AUTH_FAILURE_RECONNECT, ReconnectPolicy } from '@app/imap';
-import { MailboxSpec, refOf } from './mailbox-spec';
-import { RunnerDependencies } from './mailbox.runner';
-import { StateReason } from './mailbox-state.reporter';
+import { MailboxSpec, refOf } from '../mailbox-spec';
+import { StateReason } from '../mailbox-state.reporter';
+import { AUTH_FAILURE_RECONNECT, ReconnectPolicy } from './reconnect-policy';
+import { RunnerDependencies } from './runner-dependencies';
 
 /** After the server rejects an OAuth token, refresh it and try again this soon (once). */
 const TOKEN_RETRY_MS = 2_000;
+
+/**
+ * After the outbound policy refused the server's address, try again no sooner than this: only an operator
+ * (provider host, OUTBOUND_ALLOWED_NETWORKS) or a DNS change fixes it, and a provider change restarts the
+ * runner at once anyway.
+ */
+export const REFUSED_ADDRESS_RETRY_MS = 10 * 60_000;
 
 /**
  * The connect/retry loop IMAP and Graph runners share: one attempt at a time (callbacks of an older

@@ -1,0 +1,65 @@
+import { Logger } from '@nestjs/common';
+import { Clock } from '@app/clock';
+import { MailEventsPublisher, ReceivedMessage } from '@app/events';
+import { FolderCursor, FolderSyncSink } from '@app/imap';
+import { FolderCursorStore } from '../folder-cursor.store';
+import { mailboxResynced, mailReceived } from '../mailbox-events';
+import { MailboxSpec, refOf } from '../mailbox-spec';
+import { MailboxStateReporter } from '../mailbox-state.reporter';
+import { publishReceived } from '../publish-received';
+import { SyncMetrics } from '../sync.metrics';
+
+export interface ImapFolderDeliveryDependencies {
+  cursors: FolderCursorStore;
+  events: MailEventsPublisher;
+  metrics: SyncMetrics;
+  reporter: MailboxStateReporter;
+  clock: Clock;
+  /** Lease epoch fencing the cursor writes. */
+  epoch: number;
+}
+
+/**
+ * What happens when an IMAP folder session reports new messages: publish them (one batch, ids
+ * deterministic per mailbox, folder, UIDVALIDITY and UID), only then advance the folder's cursor, then
+ * record the delivery (status, lag metrics). Should the publish or the cursor write fail, `deliver`
+ * rejects: the session closes, the runner reconnects and catches up from the cursor as stored, publishing
+ * those messages again under the same ids (the queue keeps one job per id). A cursor never moves back.
+ * A changed UIDVALIDITY publishes `mailbox.resynced` and takes a new baseline instead.
+ */
+export class ImapFolderDelivery implements FolderSyncSink {
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly mailbox: MailboxSpec,
+    readonly folder: { id: string; path: string },
+    private readonly deps: ImapFolderDeliveryDependencies,
+  ) {
+    this.logger = new Logger(`Mailbox ${mailbox.id}`);
+  }
+
+  cursor(): Promise<FolderCursor> {
+    return this.deps.cursors.load(this.folder.id);
+  }
+
+  async baseline(uidValidity: number, lastUid: number, previous: FolderCursor): Promise<void> {
+    if (previous.uidValidity !== null && previous.uidValidity !== uidValidity) {
+      this.logger.warn(`${this.folder.path}: UIDVALIDITY changed ${previous.uidValidity} → ${uidValidity}; new baseline at UID ${lastUid}`);
+      await this.deps.events.publish(mailboxResynced(refOf(this.mailbox), this.folder.path, previous.uidValidity, uidValidity, new Date(this.deps.clock.now())));
+      this.deps.metrics.published.inc({ type: 'mailbox.resynced' });
+    }
+    await this.deps.cursors.baseline(this.folder.id, this.mailbox.id, uidValidity, lastUid, this.deps.epoch);
+  }
+
+  async deliver(messages: ReceivedMessage[], uidValidity: number): Promise<void> {
+    const now = new Date(this.deps.clock.now());
+    const ref = refOf(this.mailbox);
+    const lag = await publishReceived(this.deps, messages.map((message) => mailReceived(ref, message, now)));
+    await this.deps.cursors.advance(this.folder.id, uidValidity, messages[messages.length - 1].uid!, this.deps.epoch);
+    await this.deps.reporter.recordDelivery(this.mailbox.id, now, lag);
+  }
+
+  backfillSince(): Date | null {
+    return this.mailbox.backfillSince;
+  }
+}
