@@ -1,20 +1,20 @@
 import { DataSource } from 'typeorm';
 import { dataSourceOptions, runMigrations } from '@app/persistence';
-import { FencedOutError, FolderCursorStore } from '@app/sync';
+import { FencedOutError, FolderCursorRepository } from '@app/sync';
 import { createTestDatabase, queryDatabase, statementsOf, TestDatabase } from '@app/testing';
 
 /** IMAP cursors against real Postgres: the reads and writes of one event-loop turn are one statement each. */
-describe('FolderCursorStore', () => {
+describe('FolderCursorRepository', () => {
   let db: TestDatabase;
   let source: DataSource;
-  let store: FolderCursorStore;
+  let store: FolderCursorRepository;
   let folders: { id: string; mailboxId: string }[];
 
   beforeAll(async () => {
     db = await createTestDatabase();
     source = await new DataSource(dataSourceOptions(db.url, 2)).initialize();
     await runMigrations(source);
-    store = new FolderCursorStore(source);
+    store = new FolderCursorRepository(source);
     const [provider] = await queryDatabase<{ id: string }>(
       db.url,
       `INSERT INTO providers (name, type, host, port, secure, verify_certificate, load_emails, send_emails, login_format, auth_method)
@@ -40,7 +40,7 @@ describe('FolderCursorStore', () => {
   });
 
   it('loads, baselines and advances 30 folders with one statement each', async () => {
-    let loaded: Awaited<ReturnType<FolderCursorStore['load']>>[] = [];
+    let loaded: Awaited<ReturnType<FolderCursorRepository['load']>>[] = [];
     expect(await statementsOf(source, async () => (loaded = await Promise.all(folders.map((f) => store.load(f.id)))))).toEqual(['SELECT']);
     expect(loaded.every((cursor) => cursor.uidValidity === null && cursor.lastUid === null)).toBe(true);
 

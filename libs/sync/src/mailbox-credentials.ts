@@ -1,13 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { answersByKey, turnBatcher } from '@app/batching';
 import { SecretBox } from '@app/crypto';
 import { FailureCode } from '@app/failures';
 import { ImapCredential } from '@app/imap';
 import { Clock, CLOCK } from '@app/clock';
-import { findMailboxToken, OAuthTokenStore, TokenRefresher } from '@app/oauth';
+import { OAuthTokenStore, TokenRefresher } from '@app/oauth';
 import { secretContext, TokenState } from '@app/persistence';
+import { MailboxCredentialRepository } from './mailbox-credential.repository';
 import { MailboxSpec } from './mailbox-spec';
 
 /** No usable credential: a human must act (password missing, token not active). */
@@ -41,20 +39,8 @@ const MIN_TOKEN_VALIDITY_MS = 3 * 60_000;
 /** The login secret of a mailbox: its decrypted password, or a valid OAuth access token (refreshed if needed). */
 @Injectable()
 export class MailboxCredentials {
-  /** Stored (encrypted) passwords, read together for the mailboxes connecting in one event-loop turn. */
-  private readonly encryptedPassword = turnBatcher<string, string | null>({
-    key: (mailboxId) => mailboxId,
-    run: async (mailboxIds) => {
-      const rows: { mailbox_id: string; password_encrypted: string }[] = await this.dataSource.query(
-        `SELECT mailbox_id, password_encrypted FROM mailbox_credentials WHERE mailbox_id = ANY($1::uuid[])`,
-        [mailboxIds],
-      );
-      return answersByKey(mailboxIds, rows, (row) => row.mailbox_id, (row) => row?.password_encrypted ?? null);
-    },
-  });
-
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: MailboxCredentialRepository,
     private readonly secrets: SecretBox,
     private readonly tokens: OAuthTokenStore,
     private readonly refresher: TokenRefresher,
@@ -63,11 +49,11 @@ export class MailboxCredentials {
 
   async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean } = {}): Promise<ResolvedCredential> {
     if (mailbox.authMethod === 'basic') {
-      const encrypted = await this.encryptedPassword(mailbox.id);
+      const encrypted = await this.repository.encryptedPassword(mailbox.id);
       if (encrypted === null) throw new CredentialUnavailableError(FailureCode.NoPassword, 'No password is stored for this mailbox');
       return { credential: { kind: 'password', login: mailbox.login, password: this.secrets.decrypt(encrypted, secretContext.mailboxPassword(mailbox.id)) }, expiresAt: null, tokenId: null };
     }
-    let token = await findMailboxToken(this.dataSource, mailbox, mailbox.appOnly);
+    let token = await this.repository.token(mailbox, mailbox.appOnly);
     if (!token || token.state !== 'active') {
       const state = (token?.state ?? 'not_obtained') as Exclude<TokenState, 'active'>;
       throw new CredentialUnavailableError(TOKEN_STATE_FAILURES[state], `The OAuth token is ${state.replace(/_/g, ' ')}${token?.lastErrorMessage ? `: ${token.lastErrorMessage}` : ''}`);

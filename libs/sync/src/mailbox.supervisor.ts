@@ -5,15 +5,16 @@ import { MailEventsPublisher } from '@app/events';
 import { ConnectRamp } from '@app/imap';
 import { Clock, CLOCK } from '@app/clock';
 import { OutboundPolicy } from '@app/outbound';
-import { FolderCursorStore } from './folder-cursor.store';
+import { FolderCursorRepository } from './folder-cursor.repository';
 import { MailboxCredentials } from './mailbox-credentials';
 import { GraphMailboxRunner, GraphRunnerDependencies } from './graph/graph-mailbox.runner';
-import { GraphSubscriptionStore } from './graph/graph-subscription.store';
+import { GraphSubscriptionRepository } from './graph/graph-subscription.repository';
 import { ImapMailboxRunner, ImapRunnerDependencies } from './imap/imap-mailbox.runner';
 import { MailboxRunnerLike } from './runner/mailbox-runner-like';
 import { RunnerDependencies } from './runner/runner-dependencies';
 import { MailboxSpec } from './mailbox-spec';
 import { MailboxSpecsLoader } from './mailbox-specs.loader';
+import { MailboxSpecRepository } from './mailbox-spec.repository';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
 
@@ -49,12 +50,13 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     private readonly specs: MailboxSpecsLoader,
+    private readonly mailboxes: MailboxSpecRepository,
     private readonly metrics: SyncMetrics,
     private readonly reporter: MailboxStateReporter,
     credentials: MailboxCredentials,
-    cursors: FolderCursorStore,
+    cursors: FolderCursorRepository,
     events: MailEventsPublisher,
-    subscriptions: GraphSubscriptionStore,
+    subscriptions: GraphSubscriptionRepository,
     @Inject(CLOCK) clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     outbound: OutboundPolicy,
@@ -78,7 +80,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       ...shared,
       authDisableAfterMs: config.listener.authDisableAfterMs,
       safetySweepMs: config.listener.safetySweepMs,
-      disableMailbox: (id) => specs.disable(id),
+      disableMailbox: (id) => mailboxes.disable(id),
     };
     const base = config.publicBaseUrl;
     this.graphDependencies = {
@@ -139,7 +141,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
 
   /** Compares with the database; skips the full comparison while nothing it depends on changed (a full pass at least every FULL_RELOAD_MS). */
   async reconcile(force = false): Promise<void> {
-    const version = await this.specs.version();
+    const version = await this.mailboxes.version();
     if (!force && version === this.lastVersion && Date.now() - this.lastFullReload < FULL_RELOAD_MS) return;
     this.lastVersion = version;
     this.lastFullReload = Date.now();
@@ -148,7 +150,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       const wanted = desired.get(id);
       if (wanted && wanted.spec.fingerprint === runner.spec.fingerprint) continue;
       this.runners.delete(id);
-      const event = wanted ? 'release' : (await this.specs.exists(id)) ? 'disable' : null;
+      const event = wanted ? 'release' : (await this.mailboxes.exists(id)) ? 'disable' : null;
       await runner.stop(wanted ? null : event, { replaced: Boolean(wanted) });
       if (!wanted) this.reporter.forget(id);
     }
@@ -163,7 +165,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
         this.logger.log(`Mailbox ${id}: resync requested`);
         void runner.restart();
       }
-      if (resyncRequestedAt) await this.specs.clearResync(id, resyncRequestedAt);
+      if (resyncRequestedAt) await this.mailboxes.clearResync(id, resyncRequestedAt);
     }
     this.metrics.owned.set(this.runners.size);
   }

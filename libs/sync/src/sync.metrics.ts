@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { METRIC_PREFIX, METRICS_REGISTRY } from '@app/metrics';
 import { CONNECTION_STATES } from '@app/persistence';
 import { GRAPH_SUBSCRIPTION_STATES } from './graph/graph-subscription-state';
+import { SyncMetricsRepository } from './sync-metrics.repository';
 
 /**
  * Mailbox sync metrics. Counters and the lag histogram are this replica's; the two fleet-wide gauges
@@ -21,7 +20,7 @@ export class SyncMetrics {
   /** Set by the supervisor: counts its Graph folders by subscription state at scrape time. */
   graphSubscriptionSource: () => Map<string, number> = () => new Map();
 
-  constructor(@Inject(METRICS_REGISTRY) registry: Registry, @InjectDataSource() dataSource: DataSource) {
+  constructor(@Inject(METRICS_REGISTRY) registry: Registry, repository: SyncMetricsRepository) {
     this.lag = new Histogram({
       name: `${METRIC_PREFIX}sync_lag_seconds`,
       help: 'Seconds from the mail server receiving a message (INTERNALDATE) to its event being published',
@@ -53,10 +52,7 @@ export class SyncMetrics {
       labelNames: ['state'],
       registers: [registry],
       async collect() {
-        const rows: { state: string; n: number }[] = await dataSource.query(
-          `SELECT CASE WHEN m.enabled THEN coalesce(s.connection_state::text, 'pending') ELSE 'disabled' END AS state, count(*)::int AS n
-           FROM mailboxes m LEFT JOIN mailbox_status s ON s.mailbox_id = m.id GROUP BY 1`,
-        );
+        const rows = await repository.mailboxesByState();
         for (const state of CONNECTION_STATES) this.set({ state }, rows.find((row) => row.state === state)?.n ?? 0);
       },
     });
@@ -65,13 +61,8 @@ export class SyncMetrics {
       help: 'Worst enabled mailbox: seconds since it was last known in sync (0 while every enabled mailbox is connected)',
       registers: [registry],
       async collect() {
-        // A connected mailbox is in sync by definition (IDLE); the others since their last catch-up or creation.
-        const [row]: { oldest: Date | null }[] = await dataSource.query(
-          `SELECT min(coalesce(c.last_synced_at, m.created_at)) AS oldest
-           FROM mailboxes m LEFT JOIN mailbox_status s ON s.mailbox_id = m.id LEFT JOIN sync_cursors c ON c.mailbox_id = m.id
-           WHERE m.enabled AND coalesce(s.connection_state::text, 'pending') <> 'connected'`,
-        );
-        this.set(row?.oldest ? Math.max(0, (Date.now() - new Date(row.oldest).getTime()) / 1000) : 0);
+        const oldest = await repository.oldestUnsyncedAt();
+        this.set(oldest ? Math.max(0, (Date.now() - new Date(oldest).getTime()) / 1000) : 0);
       },
     });
   }

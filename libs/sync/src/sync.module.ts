@@ -1,13 +1,16 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '@app/events';
 import { OutboundModule } from '@app/outbound';
-import { FolderCursorStore } from './folder-cursor.store';
+import { FolderCursorRepository } from './folder-cursor.repository';
 import { GraphNotificationWorker } from './graph/graph-notification.worker';
-import { GraphSubscriptionStore } from './graph/graph-subscription.store';
+import { GraphSubscriptionRepository } from './graph/graph-subscription.repository';
+import { MailboxCredentialRepository } from './mailbox-credential.repository';
 import { MailboxCredentials } from './mailbox-credentials';
+import { MailboxSpecRepository } from './mailbox-spec.repository';
 import { MailboxSpecsLoader } from './mailbox-specs.loader';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { MailboxSupervisor } from './mailbox.supervisor';
+import { SyncMetricsRepository } from './sync-metrics.repository';
 import { SyncMetrics } from './sync.metrics';
 
 /**
@@ -17,15 +20,18 @@ import { SyncMetrics } from './sync.metrics';
 @Module({
   imports: [EventsModule, OutboundModule],
   providers: [
-    FolderCursorStore,
+    FolderCursorRepository,
+    MailboxCredentialRepository,
     MailboxCredentials,
+    MailboxSpecRepository,
     MailboxSpecsLoader,
     MailboxStateReporter,
+    SyncMetricsRepository,
     SyncMetrics,
-    GraphSubscriptionStore,
+    GraphSubscriptionRepository,
     MailboxSupervisor,
     GraphNotificationWorker,
   ],
-  exports: [MailboxSupervisor, MailboxStateReporter, FolderCursorStore],
+  exports: [MailboxSupervisor, MailboxStateReporter, FolderCursorRepository],
 })
 export class SyncModule {}

@@ -4,24 +4,27 @@ import { withTimeout } from '@app/async';
 import { MailboxRef, MailEventsPublisher } from '@app/events';
 import { GraphMailboxClient, GraphMessage, GraphNotificationItem, hashClientState, isGraphApiError, receivedMessageOfGraph } from '@app/graph';
 import { Clock } from '@app/clock';
-import { FolderCursorStore } from '../folder-cursor.store';
+import { FolderCursorRepository } from '../folder-cursor.repository';
 import { graphDeltaReset, graphMailReceived } from '../mailbox-events';
 import { publishReceived } from '../publish-received';
 import { MailboxStateReporter } from '../mailbox-state.reporter';
 import { SyncMetrics } from '../sync.metrics';
 import { GraphSubscriptionEvent, GraphSubscriptionState, nextGraphSubscriptionState } from './graph-subscription-state';
-import { GraphSubscriptionStore } from './graph-subscription.store';
+import { GraphSubscriptionRepository } from './graph-subscription.repository';
 
 export interface GraphPushUrls {
   notificationUrl: string;
   lifecycleNotificationUrl: string;
 }
 
+/** The cursor reads and writes a Graph folder makes (the seam tests put a double of the repository in). */
+export type GraphFolderCursors = Pick<FolderCursorRepository, 'loadGraph' | 'saveGraph' | 'clearDeltaLink'>;
+
 export interface GraphFolderSyncDependencies {
   client: GraphMailboxClient;
   mailbox: MailboxRef;
-  cursors: FolderCursorStore;
-  subscriptions: GraphSubscriptionStore;
+  cursors: GraphFolderCursors;
+  subscriptions: GraphSubscriptionRepository;
   events: MailEventsPublisher;
   reporter: MailboxStateReporter;
   metrics: SyncMetrics;

@@ -8,10 +8,10 @@ import { RunnerDependencies } from '../runner/runner-dependencies';
 import { GraphFailure, graphFailureOf } from './graph-failure';
 import { GraphFolderSync, GraphPushUrls } from './graph-folder.sync';
 import { GraphSubscriptionState } from './graph-subscription-state';
-import { GraphSubscriptionStore } from './graph-subscription.store';
+import { GraphSubscriptionRepository } from './graph-subscription.repository';
 
 export interface GraphRunnerDependencies extends RunnerDependencies {
-  subscriptions: GraphSubscriptionStore;
+  subscriptions: GraphSubscriptionRepository;
   push: GraphPushUrls | null;
   subscriptionMinutes: number;
   safetyDeltaMs: number;

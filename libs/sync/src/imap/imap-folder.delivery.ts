@@ -2,15 +2,18 @@ import { Logger } from '@nestjs/common';
 import { Clock } from '@app/clock';
 import { MailEventsPublisher, ReceivedMessage } from '@app/events';
 import { FolderCursor, FolderSyncSink } from '@app/imap';
-import { FolderCursorStore } from '../folder-cursor.store';
+import { FolderCursorRepository } from '../folder-cursor.repository';
 import { mailboxResynced, mailReceived } from '../mailbox-events';
 import { MailboxSpec, refOf } from '../mailbox-spec';
 import { MailboxStateReporter } from '../mailbox-state.reporter';
 import { publishReceived } from '../publish-received';
 import { SyncMetrics } from '../sync.metrics';
 
+/** The cursor reads and writes an IMAP folder makes (the seam tests put a double of the repository in). */
+export type ImapFolderCursors = Pick<FolderCursorRepository, 'load' | 'baseline' | 'advance'>;
+
 export interface ImapFolderDeliveryDependencies {
-  cursors: FolderCursorStore;
+  cursors: ImapFolderCursors;
   events: MailEventsPublisher;
   metrics: SyncMetrics;
   reporter: MailboxStateReporter;

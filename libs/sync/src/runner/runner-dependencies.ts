@@ -3,7 +3,7 @@ import { Clock } from '@app/clock';
 import { MailEventsPublisher } from '@app/events';
 import { ConnectRamp } from '@app/imap';
 import { OutboundPolicy } from '@app/outbound';
-import { FolderCursorStore } from '../folder-cursor.store';
+import { FolderCursorRepository } from '../folder-cursor.repository';
 import { MailboxCredentials } from '../mailbox-credentials';
 import { MailboxStateReporter } from '../mailbox-state.reporter';
 import { SyncMetrics } from '../sync.metrics';
@@ -12,7 +12,7 @@ import { SyncMetrics } from '../sync.metrics';
 export interface RunnerDependencies {
   reporter: MailboxStateReporter;
   credentials: MailboxCredentials;
-  cursors: FolderCursorStore;
+  cursors: FolderCursorRepository;
   events: MailEventsPublisher;
   metrics: SyncMetrics;
   /** Paces new connections per host (the mail server's, or Graph's). */

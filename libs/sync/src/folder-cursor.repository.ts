@@ -31,13 +31,13 @@ export class FencedOutError extends Error {
 }
 
 /**
- * Per-folder sync positions in Postgres. Writes only ever move a cursor forward, and only for the
- * current lease epoch (`fence_epoch`), so a paused replica cannot move it backwards after a takeover.
- * The IMAP reads and writes of one event-loop turn (thousands of folders opening, a burst of mail) are
- * one statement each.
+ * All SQL about per-folder sync positions (`sync_cursors`). Writes only ever move a cursor forward, and
+ * only for the current lease epoch (`fence_epoch`), so a paused replica cannot move it backwards after
+ * a takeover. The IMAP reads and writes of one event-loop turn (thousands of folders opening, a burst of
+ * mail) are one statement each.
  */
 @Injectable()
-export class FolderCursorStore {
+export class FolderCursorRepository {
   private readonly loadOne = turnBatcher<string, FolderCursor>({
     key: (folderId) => folderId,
     run: async (folderIds) => {

@@ -9,12 +9,12 @@ export interface StoredGraphSubscription {
 }
 
 /**
- * The `graph_subscriptions` rows the API's webhook receiver checks notifications against. A row is
- * written as soon as Graph confirms a subscription (and only then), so the receiver knows it before the
- * folder's first delta round runs.
+ * All SQL about the `graph_subscriptions` rows the API's webhook receiver checks notifications against.
+ * A row is written as soon as Graph confirms a subscription (and only then), so the receiver knows it
+ * before the folder's first delta round runs.
  */
 @Injectable()
-export class GraphSubscriptionStore {
+export class GraphSubscriptionRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /** Newest first. */

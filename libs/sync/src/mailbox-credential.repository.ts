@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { answersByKey, turnBatcher } from '@app/batching';
+import { findMailboxToken } from '@app/oauth';
+import { OAuthTokenEntity } from '@app/persistence';
+
+/** All reads of a mailbox's login secret: the encrypted password, or the OAuth token row it signs in with. */
+@Injectable()
+export class MailboxCredentialRepository {
+  /** Stored (encrypted) passwords, read together for the mailboxes connecting in one event-loop turn. */
+  private readonly encryptedPasswordOf = turnBatcher<string, string | null>({
+    key: (mailboxId) => mailboxId,
+    run: async (mailboxIds) => {
+      const rows: { mailbox_id: string; password_encrypted: string }[] = await this.dataSource.query(
+        `SELECT mailbox_id, password_encrypted FROM mailbox_credentials WHERE mailbox_id = ANY($1::uuid[])`,
+        [mailboxIds],
+      );
+      return answersByKey(mailboxIds, rows, (row) => row.mailbox_id, (row) => row?.password_encrypted ?? null);
+    },
+  });
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** The encrypted password, or null when none is stored. */
+  encryptedPassword(mailboxId: string): Promise<string | null> {
+    return this.encryptedPasswordOf(mailboxId);
+  }
+
+  /** The token the mailbox signs in with: its own, or its provider's app-only token. */
+  token(mailbox: { id: string; providerId: string }, appOnly: boolean): Promise<OAuthTokenEntity | null> {
+    return findMailboxToken(this.dataSource, mailbox, appOnly);
+  }
+}

@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AuthMethod, ConnectionState } from '@app/persistence';
+
+/** An enabled mailbox on a provider that loads mail, with what decides how (and whether) it runs. */
+export interface MailboxSpecRow {
+  id: string;
+  email: string;
+  external_id: string | null;
+  login: string;
+  provider_id: string;
+  backfill_since: Date | null;
+  mailbox_updated: Date;
+  type: 'imap' | 'microsoft-graph';
+  graph_base_url: string | null;
+  host: string | null;
+  port: number | null;
+  secure: boolean;
+  verify_certificate: boolean;
+  auth_method: AuthMethod;
+  oauth_app_only: boolean;
+  provider_updated: Date;
+  token_generation: number | null;
+  token_state: string | null;
+  resync_requested_at: Date | null;
+  connection_state: ConnectionState | null;
+  state_version: string | null;
+  last_error_code: string | null;
+  owner_id: string | null;
+}
+
+export interface MailboxFolderRow {
+  id: string;
+  mailbox_id: string;
+  path: string;
+}
+
+/** All SQL about which mailboxes the listener should run: the specs, their cheap version, resync requests. */
+@Injectable()
+export class MailboxSpecRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Enabled mailboxes on providers that load mail (and have somewhere to connect to), with token and status columns. */
+  enabledMailboxes(): Promise<MailboxSpecRow[]> {
+    return this.dataSource.query(`
+      SELECT m.id, m.email, m.external_id, m.login, m.provider_id, m.backfill_since, m.updated_at AS mailbox_updated,
+             p.type, p.graph_base_url, p.host, p.port, p.secure, p.verify_certificate, p.auth_method, p.oauth_app_only, p.updated_at AS provider_updated,
+             coalesce(t.generation, a.generation) AS token_generation, coalesce(t.state, a.state)::text AS token_state,
+             s.resync_requested_at, s.connection_state, s.state_version, s.last_error_code, s.owner_id
+      FROM mailboxes m
+      JOIN providers p ON p.id = m.provider_id
+      LEFT JOIN oauth_tokens t ON t.mailbox_id = m.id
+      LEFT JOIN oauth_tokens a ON p.oauth_app_only AND a.provider_id = p.id AND a.mailbox_id IS NULL
+      LEFT JOIN mailbox_status s ON s.mailbox_id = m.id
+      WHERE m.enabled AND p.load_emails AND (p.type = 'microsoft-graph' OR p.host IS NOT NULL)`);
+  }
+
+  /** The folders of enabled mailboxes, each mailbox's in its configured order. */
+  enabledFolders(): Promise<MailboxFolderRow[]> {
+    return this.dataSource.query(
+      `SELECT f.id, f.mailbox_id, f.path FROM mailbox_folders f JOIN mailboxes m ON m.id = f.mailbox_id WHERE m.enabled ORDER BY f.mailbox_id, f.position`,
+    );
+  }
+
+  /**
+   * A cheap summary of everything the specs depend on. The supervisor reloads the full list only when
+   * it changes, so an idle fleet of 10,000 mailboxes costs one small aggregate query per interval.
+   * (Token refreshes do not change it: only grants and states matter.)
+   */
+  async version(): Promise<string> {
+    const [row]: Record<string, unknown>[] = await this.dataSource.query(`
+      SELECT (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM mailboxes) AS mailboxes,
+             (SELECT count(*) || ':' || coalesce(max(updated_at)::text, '') FROM providers) AS providers,
+             (SELECT count(*) || ':' || coalesce(sum(generation), 0) || ':' || count(*) FILTER (WHERE state = 'active') FROM oauth_tokens) AS tokens,
+             (SELECT count(*) FROM mailbox_folders) AS folders,
+             (SELECT count(*) FROM mailbox_status WHERE resync_requested_at IS NOT NULL) AS resyncs`);
+    return Object.values(row).join('|');
+  }
+
+  async clearResync(mailboxId: string, requestedAt: Date): Promise<void> {
+    await this.dataSource.query(`UPDATE mailbox_status SET resync_requested_at = NULL WHERE mailbox_id = $1 AND resync_requested_at = $2`, [mailboxId, requestedAt]);
+  }
+
+  async exists(mailboxId: string): Promise<boolean> {
+    const [row] = await this.dataSource.query(`SELECT 1 FROM mailboxes WHERE id = $1`, [mailboxId]);
+    return Boolean(row);
+  }
+
+  async disable(mailboxId: string): Promise<void> {
+    await this.dataSource.query(`UPDATE mailboxes SET enabled = false, updated_at = now() WHERE id = $1`, [mailboxId]);
+  }
+}
