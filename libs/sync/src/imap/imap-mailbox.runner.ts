@@ -18,7 +18,7 @@ export interface ImapRunnerDependencies extends RunnerDependencies {
 /** Re-authenticate this long before an OAuth access token expires (make-before-break). */
 const REAUTH_LEAD_MS = 5 * 60_000;
 
-type Failure = ImapFailure | { kind: 'credential'; code: string; message: string };
+type Failure = ImapFailure | { kind: 'credential'; code: FailureCode; message: string };
 
 /**
  * Keeps one mailbox listening: one IMAP IDLE session per folder, reconnecting with backoff after a
