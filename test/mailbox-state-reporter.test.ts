@@ -1,16 +1,24 @@
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { MailEventsPublisher } from '@app/events';
+import { EventOutbox, EventOutboxRelay, EventOutboxRepository, MailEventsPublisher } from '@app/events';
+import { MailboxStatusRepository, MailboxStatusWriter } from '@app/mailbox-state';
 import { dataSourceOptions, runMigrations } from '@app/persistence';
 import { MailboxStateReporter } from '@app/sync';
 import { createTestDatabase, ManualClock, queryDatabase, statementsOf, TestDatabase, testConfig, TestMailEvents } from '@app/testing';
 
-/** The reporter's single-statement writes against real Postgres: first row, updates, and rows changed under it. */
+/**
+ * The reporter's single-statement writes against real Postgres: first row, updates, and rows changed
+ * under it; each change's `mailbox.state_changed` goes into the outbox with the row and out through the
+ * relay to the real Redis.
+ */
 describe('MailboxStateReporter', () => {
   let db: TestDatabase;
   let source: DataSource;
+  /** The relay's own pool, so its statements are told apart from the reporter's. */
+  let relaySource: DataSource;
   let redis: Redis;
   let publisher: MailEventsPublisher;
+  let relay: EventOutboxRelay;
   let events: TestMailEvents;
   let reporter: MailboxStateReporter;
   const clock = new ManualClock(Date.parse('2026-11-21T10:00:00Z'));
@@ -24,7 +32,10 @@ describe('MailboxStateReporter', () => {
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
     publisher = new MailEventsPublisher(redis, config);
     events = new TestMailEvents(config);
-    reporter = new MailboxStateReporter(source, publisher, clock);
+    relaySource = await new DataSource(dataSourceOptions(db.url, 1)).initialize();
+    relay = new EventOutboxRelay(relaySource, new EventOutboxRepository(), publisher, redis);
+    const statusRows = new MailboxStatusRepository(source);
+    reporter = new MailboxStateReporter(statusRows, new MailboxStatusWriter(statusRows, new EventOutbox(new EventOutboxRepository(), relay)), clock);
     const [provider] = await queryDatabase<{ id: string }>(
       db.url,
       `INSERT INTO providers (name, type, host, port, secure, verify_certificate, load_emails, send_emails, login_format, auth_method)
@@ -36,12 +47,36 @@ describe('MailboxStateReporter', () => {
   });
 
   afterAll(async () => {
-    await publisher.onModuleDestroy();
+    await relay.onApplicationShutdown();
+    await publisher.onApplicationShutdown();
     await events.dropAndClose();
     await redis.quit();
     await source.destroy();
+    await relaySource.destroy();
     await db.drop();
   });
+
+  /** What the relay sends while `work` runs: the first word of each statement, and the size of each BullMQ addBulk. */
+  async function relayTraffic(work: () => Promise<unknown>): Promise<{ statements: string[]; publishes: number[] }> {
+    const statements: string[] = [];
+    const publishes: number[] = [];
+    const createQueryRunner = relaySource.createQueryRunner;
+    const publishMany = publisher.publishMany;
+    relaySource.createQueryRunner = (...args) => {
+      const runner = createQueryRunner.apply(relaySource, args);
+      const query = runner.query;
+      runner.query = ((sql: string, ...rest: unknown[]) => (statements.push(sql.trim().split(/\s+/)[0]), query.call(runner, sql, ...(rest as [unknown[]?])))) as typeof runner.query;
+      return runner;
+    };
+    publisher.publishMany = (batch) => (publishes.push(batch.length), publishMany.call(publisher, batch));
+    try {
+      await work();
+    } finally {
+      relaySource.createQueryRunner = createQueryRunner;
+      publisher.publishMany = publishMany;
+    }
+    return { statements, publishes };
+  }
 
   const status = async () =>
     (await queryDatabase<Record<string, unknown>>(db.url, `SELECT connection_state, state_version::int AS v, last_error_code, owner_id, auth_failing_since, state_since FROM mailbox_status WHERE mailbox_id = $1`, [mailbox.id]))[0];
@@ -66,6 +101,7 @@ describe('MailboxStateReporter', () => {
     await reporter.apply(mailbox, 'listening', null, 'replica-a');
     expect(await status()).toMatchObject({ connection_state: 'connected', v: 6, last_error_code: null, auth_failing_since: null });
 
+    await relay.drain();
     const ids = (await events.jobs()).map((job) => job.id).sort();
     expect(ids).toEqual([1, 2, 3, 4, 5, 6].map((v) => `mailbox.state_changed.${mailbox.id}.${v}`).sort());
   });
@@ -94,17 +130,27 @@ describe('MailboxStateReporter', () => {
       [provider.id],
     );
     const many = rows.map((row) => ({ id: row.id, email: row.email, externalId: null }));
-    // Nothing known of them yet: one SELECT finds no rows, and one INSERT creates all 40.
-    expect(await statementsOf(source, () => Promise.all(many.map((m) => reporter.apply(m, 'start', null, 'replica-a'))))).toEqual(['SELECT', 'INSERT']);
+    // Nothing known of them yet: one SELECT finds no rows, and one statement (WITH … INSERT the rows,
+    // INSERT their events into the outbox) creates all 40 with their events.
+    expect(await statementsOf(source, () => Promise.all(many.map((m) => reporter.apply(m, 'start', null, 'replica-a'))))).toEqual(['SELECT', 'WITH']);
     // The API disables one of them underneath: its stale snapshot must be refused and re-read.
     await queryDatabase(db.url, `UPDATE mailbox_status SET connection_state = 'disabled', owner_id = NULL, state_version = state_version + 1 WHERE mailbox_id = $1`, [many[7].id]);
+    await relay.drain();
     let states: string[] = [];
-    const statements = await statementsOf(source, async () => (states = await Promise.all(many.map((m) => reporter.apply(m, 'listening', null, 'replica-a')))));
+    let statements: string[] = [];
+    const relayed = await relayTraffic(async () => {
+      statements = await statementsOf(source, async () => (states = await Promise.all(many.map((m) => reporter.apply(m, 'listening', null, 'replica-a')))));
+      await relay.drain();
+    });
+    // The relay, woken once after that statement: one round (a transaction taking the 39 events with one
+    // DELETE, one BullMQ addBulk, commit).
+    expect(relayed.publishes).toEqual([39]);
+    expect(relayed.statements.slice(0, 3)).toEqual(['START', 'WITH', 'COMMIT']);
     expect(states.filter((state) => state === 'connected')).toHaveLength(39);
     expect(states[7]).toBe('disabled');
-    // 40 changes in one turn: one UPDATE for all (one of them refused) and one SELECT re-reading that row,
-    // where 'listening' no longer applies.
-    expect(statements).toEqual(['UPDATE', 'SELECT']);
+    // 40 changes in one turn: one statement updating all (one of them refused) with their events, and one
+    // SELECT re-reading that row, where 'listening' no longer applies.
+    expect(statements).toEqual(['WITH', 'SELECT']);
     const after = await queryDatabase<{ id: string; connection_state: string; v: number }>(
       db.url,
       `SELECT mailbox_id AS id, connection_state, state_version::int AS v FROM mailbox_status WHERE mailbox_id = ANY($1::uuid[])`,

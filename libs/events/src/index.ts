@@ -2,3 +2,8 @@ export * from './event-id';
 export * from './events.module';
 export * from './mail-event.types';
 export * from './mail-events.publisher';
+export * from './sql-runner';
+export * from './outbox/event-outbox';
+export * from './outbox/event-outbox.module';
+export * from './outbox/event-outbox.relay';
+export * from './outbox/event-outbox.repository';

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -10,7 +10,7 @@ import { MAIL_EVENTS_QUEUE, MailEvent } from './mail-event.types';
 const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
 
 @Injectable()
-export class MailEventsPublisher implements OnModuleDestroy {
+export class MailEventsPublisher implements OnApplicationShutdown {
   private readonly queue: Queue;
   /** Single publishes of one event-loop turn (3,000 mailboxes changing state together) share one round trip. */
   private readonly publishOne = turnBatcher<MailEvent, void>({
@@ -23,6 +23,9 @@ export class MailEventsPublisher implements OnModuleDestroy {
 
   constructor(@Inject(REDIS) redis: Redis, @Inject(APP_CONFIG) config: AppConfig) {
     this.queue = new Queue(MAIL_EVENTS_QUEUE, { connection: redis, prefix: config.queuePrefix });
+    // Connection errors are the shared connection's, reported once per outage by RedisModule; without a
+    // listener BullMQ would print each reconnect attempt to the console.
+    this.queue.on('error', () => undefined);
   }
 
   /** Adds the event as a job named by its type with its id as job id; a second add of the same id is a no-op. */
@@ -42,7 +45,11 @@ export class MailEventsPublisher implements OnModuleDestroy {
     );
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /**
+   * Closes the queue last among the event modules' users: after the listener's runners stopped and the
+   * outbox relay published its last round (their modules import this one, so their hooks run first).
+   */
+  async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
   }
 }

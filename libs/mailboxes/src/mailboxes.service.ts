@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, FindOptionsWhere, Repository } from 'typeorm';
 import { SecretBox } from '@app/crypto';
 import { Page } from '@app/http';
-import { isPgError, MailboxCredentialEntity, MailboxEntity, MailboxFolderEntity, MailboxStatusEntity, PgErrorCode, ProviderEntity, secretContext } from '@app/persistence';
+import { MailboxStatusRepository, MailboxStatusWriter } from '@app/mailbox-state';
+import { isPgError, MailboxCredentialEntity, MailboxEntity, MailboxFolderEntity, PgErrorCode, ProviderEntity, secretContext } from '@app/persistence';
 import { ProvidersService } from '@app/providers';
 import { CreateMailboxDto, MailboxListQueryDto, MailboxResponse, ResyncResponse, UpdateMailboxDto } from './dto/mailbox.dto';
 import { deriveLogin } from './login-format';
@@ -19,6 +20,8 @@ export class MailboxesService {
     @InjectRepository(MailboxEntity) private readonly mailboxes: Repository<MailboxEntity>,
     private readonly providers: ProvidersService,
     private readonly secrets: SecretBox,
+    private readonly status: MailboxStatusWriter,
+    private readonly statusRows: MailboxStatusRepository,
   ) {}
 
   async create(dto: CreateMailboxDto): Promise<MailboxResponse> {
@@ -41,7 +44,7 @@ export class MailboxesService {
         await manager.insert(MailboxEntity, { id, email: dto.email, providerId: provider.id, login, externalId: dto.externalId ?? null, enabled, backfillSince });
         await this.replaceFolders(manager, id, dto.folders ?? DEFAULT_FOLDERS);
         if (dto.password !== undefined) await this.storePassword(manager, id, dto.password);
-        await manager.insert(MailboxStatusEntity, { mailboxId: id, connectionState: enabled ? 'pending' : 'disabled', stateSince: new Date() });
+        await this.status.create(manager, id, enabled, new Date());
       });
     } catch (error) {
       // Two creates of one address at once both pass the lookup above; the unique index decides.
@@ -52,6 +55,7 @@ export class MailboxesService {
   }
 
   async update(id: string, dto: UpdateMailboxDto): Promise<MailboxResponse> {
+    let stateChanged = false;
     await this.dataSource.transaction(async (manager) => {
       const mailbox = await manager.findOne(MailboxEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!mailbox) throw new NotFoundException(`Mailbox ${id} not found`);
@@ -64,12 +68,18 @@ export class MailboxesService {
       if (dto.externalId !== undefined) mailbox.externalId = dto.externalId;
       if (dto.enabled !== undefined && dto.enabled !== mailbox.enabled) {
         mailbox.enabled = dto.enabled;
-        await manager.update(MailboxStatusEntity, { mailboxId: id }, { connectionState: dto.enabled ? 'pending' : 'disabled', stateSince: new Date(), ownerId: null });
+        // Through the connection state table, moving the row's version, with its state_changed event in the
+        // same transaction: the listener's next report about the mailbox is refused and re-read, so the
+        // event of this change is the API's, published once.
+        const ref = { id: mailbox.id, email: mailbox.email, externalId: mailbox.externalId };
+        await this.status.applyLocked(manager, ref, dto.enabled ? 'enable' : 'disable', new Date());
+        stateChanged = true;
       }
       if (dto.folders !== undefined) await this.replaceFolders(manager, id, dto.folders);
       mailbox.updatedAt = new Date();
       await manager.save(MailboxEntity, mailbox);
     });
+    if (stateChanged) this.status.committed();
     return this.get(id);
   }
 
@@ -78,11 +88,7 @@ export class MailboxesService {
     const mailbox = await this.load(id);
     if (!mailbox.enabled) throw new ConflictException(`Mailbox ${id} is disabled; enable it to sync`);
     const requestedAt = new Date();
-    await this.dataSource.query(
-      `INSERT INTO mailbox_status (mailbox_id, connection_state, state_since, resync_requested_at) VALUES ($1, 'pending', now(), $2)
-       ON CONFLICT (mailbox_id) DO UPDATE SET resync_requested_at = $2`,
-      [id, requestedAt],
-    );
+    await this.statusRows.requestResync(id, requestedAt);
     return { mailboxId: id, requestedAt: requestedAt.toISOString() };
   }
 

@@ -1,4 +1,3 @@
-export * from './connection-state';
 export * from './folder-cursor.repository';
 export * from './mailbox-credential.repository';
 export * from './mailbox-credentials';

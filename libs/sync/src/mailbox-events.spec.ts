@@ -2,7 +2,8 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import schema from '../../events/src/schema/mail-events.schema.json';
 import { eventId } from '@app/events';
-import { folderKey, mailboxResynced, mailboxStateChanged, mailReceived } from './mailbox-events';
+import { mailboxStateChanged } from '@app/mailbox-state';
+import { folderKey, mailboxResynced, mailReceived } from './mailbox-events';
 
 const mailbox = { id: '6f110208-1f74-4558-84ac-c4ca9dee9c58', email: 'ana@contoso.com', externalId: null };
 const message = {

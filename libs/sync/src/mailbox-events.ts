@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { ConnectionState } from '@app/persistence';
-import { eventId, MailboxRef, MailboxResyncedEvent, MailboxStateChangedEvent, MailReceivedEvent, ReceivedMessage } from '@app/events';
+import { eventId, MailboxRef, MailboxResyncedEvent, MailReceivedEvent, ReceivedMessage } from '@app/events';
+
+// `mailbox.state_changed` is built with the status row it reports: see libs/mailbox-state.
 
 /** A short, stable key for a folder path (paths may hold any character, ids must not hold ':'). */
 export function folderKey(path: string): string {
@@ -58,25 +59,5 @@ export function mailboxResynced(mailbox: MailboxRef, folder: string, previousUid
     reason: 'uid_validity_changed',
     previousUidValidity,
     uidValidity,
-  };
-}
-
-export function mailboxStateChanged(
-  mailbox: MailboxRef,
-  version: number,
-  state: ConnectionState,
-  previous: ConnectionState | null,
-  reason: { code: string; message: string } | null,
-  occurredAt: Date,
-): MailboxStateChangedEvent {
-  return {
-    id: eventId('mailbox.state_changed', mailbox.id, version),
-    type: 'mailbox.state_changed',
-    version: 1,
-    occurredAt: occurredAt.toISOString(),
-    mailbox,
-    state,
-    previous,
-    reason,
   };
 }

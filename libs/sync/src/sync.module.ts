@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '@app/events';
+import { MailboxStateModule } from '@app/mailbox-state';
 import { OutboundModule } from '@app/outbound';
 import { FolderCursorRepository } from './folder-cursor.repository';
+import { GraphNotificationForwarder } from './graph/graph-notification.forwarder';
 import { GraphNotificationWorker } from './graph/graph-notification.worker';
 import { GraphSubscriptionRepository } from './graph/graph-subscription.repository';
 import { MailboxCredentialRepository } from './mailbox-credential.repository';
@@ -18,7 +20,7 @@ import { SyncMetrics } from './sync.metrics';
  * rounds, cursors, state and metrics. Needs OAuthRefreshModule.
  */
 @Module({
-  imports: [EventsModule, OutboundModule],
+  imports: [EventsModule, MailboxStateModule, OutboundModule],
   providers: [
     FolderCursorRepository,
     MailboxCredentialRepository,
@@ -30,6 +32,7 @@ import { SyncMetrics } from './sync.metrics';
     SyncMetrics,
     GraphSubscriptionRepository,
     MailboxSupervisor,
+    GraphNotificationForwarder,
     GraphNotificationWorker,
   ],
   exports: [MailboxSupervisor, MailboxStateReporter, FolderCursorRepository],

@@ -17,5 +17,7 @@ export * from './fake-graph';
 export * from './graph-world';
 export * from './tcp-proxy';
 export * from './statement-log';
+export * from './mail-events-watch';
+export * from './redis-server';
 export * from './raw-http';
 export * from './fuzz';

@@ -11,6 +11,8 @@ export class TestMailEvents {
   constructor(private readonly config: AppConfig) {
     this.redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
     this.queue = new Queue(MAIL_EVENTS_QUEUE, { connection: this.redis, prefix: config.queuePrefix });
+    // Tests may stop their Redis on purpose; BullMQ would print every reconnect attempt.
+    this.queue.on('error', () => undefined);
   }
 
   async jobs(): Promise<Job[]> {

@@ -11,7 +11,11 @@ export type ConnectionEvent =
   | 'enable' // enabled again: wait for a listener
   | 'release'; // the listener let the mailbox go (shutdown, deleted)
 
-/** The connection state machine, in one table. */
+/**
+ * The connection state machine, in one table: the listener's reports and the API's enable/disable both
+ * move a mailbox's status row through it (MailboxStatusWriter), so neither can put the row where the other
+ * does not expect it.
+ */
 const TRANSITIONS: Record<ConnectionState, Partial<Record<ConnectionEvent, ConnectionState>>> = {
   pending: { start: 'connecting', disable: 'disabled', release: 'pending' },
   connecting: { listening: 'connected', dropped: 'backoff', auth_rejected: 'auth_error', disable: 'disabled', release: 'pending' },

@@ -1,0 +1,41 @@
+import { Injectable } from '@nestjs/common';
+import { MailEvent } from '../mail-event.types';
+import { SqlRunner } from '../sql-runner';
+
+/** All SQL of `event_outbox` but the status repository's one-statement writes (which insert their events themselves). */
+@Injectable()
+export class EventOutboxRepository {
+  /** Adds events in the caller's transaction; an event already waiting under the same id is kept. */
+  async add(sql: SqlRunner, events: MailEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await sql.query(
+      `INSERT INTO event_outbox (event_id, type, payload)
+       SELECT v.id, v.type, v.payload FROM unnest($1::text[], $2::text[], $3::json[]) WITH ORDINALITY AS v(id, type, payload, ord) ORDER BY v.ord
+       ON CONFLICT (event_id) DO NOTHING`,
+      [events.map((e) => e.id), events.map((e) => e.type), events.map((e) => JSON.stringify(e))],
+    );
+  }
+
+  /**
+   * Takes up to `limit` of the oldest waiting events: deletes them inside the caller's transaction, whose
+   * row locks keep other relays off them (SKIP LOCKED: they take the next ones instead of waiting). The
+   * caller commits once the events are published, or rolls back and they wait again.
+   */
+  async take(sql: SqlRunner, limit: number): Promise<MailEvent[]> {
+    const rows: { payload: MailEvent }[] = await sql.query(
+      `WITH taken AS (
+         DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING seq, payload
+       )
+       SELECT payload FROM taken ORDER BY seq`,
+      [limit],
+    );
+    return rows.map((row) => row.payload);
+  }
+
+  /** How many events wait (for metrics and tests). */
+  async waiting(sql: SqlRunner): Promise<number> {
+    const [row]: { n: number }[] = await sql.query(`SELECT count(*)::int AS n FROM event_outbox`);
+    return row.n;
+  }
+}

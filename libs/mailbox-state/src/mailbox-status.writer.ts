@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { turnBatcher } from '@app/batching';
+import { EventOutbox, MailboxRef, SqlRunner } from '@app/events';
+import { ConnectionState } from '@app/persistence';
+import { ConnectionEvent } from './connection-state';
+import { MailboxStatusRepository } from './mailbox-status.repository';
+import { planStatusChange, StatusChange } from './status-change';
+
+/**
+ * The one writer of a mailbox's connection state and its `mailbox.state_changed` events: the listener
+ * (through its MailboxStateReporter) and the API (enable/disable) both move the row through the one
+ * transition table (`planStatusChange`), both move its version, and both write the event into the outbox
+ * with the row, so every change is published once under the id its version keys, whoever made it.
+ */
+@Injectable()
+export class MailboxStatusWriter {
+  /** The listener's changes of one event-loop turn, as one statement (3,000 runners released together are a handful). */
+  private readonly updateRow = turnBatcher<StatusChange, boolean>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.update(changes)) });
+  private readonly insertRow = turnBatcher<StatusChange, boolean>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.insert(changes)) });
+
+  constructor(
+    private readonly repository: MailboxStatusRepository,
+    private readonly outbox: EventOutbox,
+  ) {}
+
+  /**
+   * Writes a planned change unless the row moved on since the snapshot it is based on (optimistic, no
+   * lock, batched per turn). Returns false when refused: the caller re-reads the row and plans again.
+   */
+  apply(change: StatusChange): Promise<boolean> {
+    return change.from.exists ? this.updateRow(change) : this.insertRow(change);
+  }
+
+  /**
+   * The API's enable/disable, inside the caller's transaction: the row is locked, the event applied
+   * through the transition table and written with its event. Call `committed()` once the transaction has
+   * committed, so the event goes out at once (otherwise the relay's sweep publishes it within seconds).
+   * Returns the state the row is in afterwards (unchanged when the event does not apply there).
+   */
+  async applyLocked(sql: SqlRunner, mailbox: MailboxRef, event: ConnectionEvent, at: Date): Promise<ConnectionState> {
+    const current = await this.repository.lock(sql, mailbox.id);
+    const plan = planStatusChange(mailbox, current, event, null, null, at);
+    if (plan.kind !== 'change') return plan.state;
+    const [written] = current.exists ? await this.repository.update([plan.change], sql) : await this.repository.insert([plan.change], sql);
+    // The row is locked: nobody can have moved it between the read and the write.
+    if (!written) throw new Error(`Mailbox ${mailbox.id}: the locked status row changed under its lock`);
+    return plan.change.next;
+  }
+
+  /** A new mailbox's first row (version 0, no event: nothing changed yet). */
+  create(sql: SqlRunner, mailboxId: string, enabled: boolean, at: Date): Promise<void> {
+    return this.repository.create(sql, mailboxId, enabled ? 'pending' : 'disabled', at);
+  }
+
+  /** The transaction that called `applyLocked` committed: publish its event now. */
+  committed(): void {
+    this.outbox.committed();
+  }
+
+  private async written(statement: Promise<boolean[]>): Promise<boolean[]> {
+    const answers = await statement;
+    // Autocommitted with their events: wake the relay (a no-op when nothing was queued but cheap).
+    if (answers.some(Boolean)) this.outbox.committed();
+    return answers;
+  }
+}
