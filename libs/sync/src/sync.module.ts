@@ -3,6 +3,7 @@ import { EventsModule } from '@app/events';
 import { MailboxStateModule } from '@app/mailbox-state';
 import { OutboundModule } from '@app/outbound';
 import { FolderCursorRepository } from './folder-cursor.repository';
+import { GraphNotificationForwarder } from './graph/graph-notification.forwarder';
 import { GraphNotificationWorker } from './graph/graph-notification.worker';
 import { GraphSubscriptionRepository } from './graph/graph-subscription.repository';
 import { MailboxCredentialRepository } from './mailbox-credential.repository';
@@ -31,6 +32,7 @@ import { SyncMetrics } from './sync.metrics';
     SyncMetrics,
     GraphSubscriptionRepository,
     MailboxSupervisor,
+    GraphNotificationForwarder,
     GraphNotificationWorker,
   ],
   exports: [MailboxSupervisor, MailboxStateReporter, FolderCursorRepository],
