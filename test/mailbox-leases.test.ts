@@ -158,6 +158,23 @@ describe('MailboxLeaseRepository', () => {
     }
   });
 
+  it('liveOwners names the owner of each mailbox while it is heard from (draining too), nobody for a free or dead one', async () => {
+    const [live, draining, dead, released, never] = await mailboxes(5);
+    await replicas.register('owner-live');
+    await replicas.register('owner-draining');
+    await replicas.register('owner-dead');
+    await leases.acquire([live], 'owner-live', TTL_MS);
+    await leases.acquire([draining], 'owner-draining', TTL_MS);
+    await leases.acquire([dead], 'owner-dead', TTL_MS);
+    const [gone] = await leases.acquire([released], 'owner-live', TTL_MS);
+    await leases.release([gone], 'owner-live');
+    await replicas.markDraining('owner-draining');
+    await silence('owner-dead', TTL_MS + 1);
+    const owners = await leases.liveOwners([live, draining, dead, released, never], TTL_MS);
+    expect(Object.fromEntries(owners)).toEqual({ [live]: 'owner-live', [draining]: 'owner-draining' });
+    expect(await leases.liveOwners([], TTL_MS)).toEqual(new Map());
+  });
+
   it('a deleted mailbox takes its lease with it', async () => {
     const [id] = await mailboxes(1);
     await replicas.register('d');

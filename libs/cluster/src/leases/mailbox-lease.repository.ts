@@ -123,6 +123,21 @@ export class MailboxLeaseRepository {
     return count;
   }
 
+  /**
+   * Who runs each of `mailboxIds` now: the lease owner, when it was heard from within `leaseTtlMs` (a
+   * draining owner still runs its mailboxes until it grants them). Mailboxes without a live owner are
+   * missing from the map. Used to send a Graph notification to the replica that runs its mailbox.
+   */
+  async liveOwners(mailboxIds: string[], leaseTtlMs: number): Promise<Map<string, string>> {
+    if (mailboxIds.length === 0) return new Map();
+    const rows = (await this.dataSource.query(
+      `SELECT l.mailbox_id, l.owner_id FROM mailbox_leases l JOIN listener_replicas r ON r.id = l.owner_id
+        WHERE l.mailbox_id = ANY($1::uuid[]) AND r.heartbeat_at >= now() - $2 * interval '1 millisecond'`,
+      [mailboxIds, leaseTtlMs],
+    )) as Array<{ mailbox_id: string; owner_id: string }>;
+    return new Map(rows.map((row) => [row.mailbox_id, row.owner_id]));
+  }
+
   /** Whether `me` still holds the mailbox under `epoch` (for a check outside a fenced write). */
   async holds(mailboxId: string, me: string, epoch: number): Promise<boolean> {
     const rows = (await this.dataSource.query(`SELECT ${leaseHeldSql('$1::uuid', '$2', '$3::bigint')} AS held`, [mailboxId, me, epoch])) as Array<{
