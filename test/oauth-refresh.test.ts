@@ -100,7 +100,8 @@ describe('OAuth token refresh (listener, fake Entra ID, real Postgres and Redis)
     expect((await world.status(healthy.id)).token.state).toBe('active');
 
     const token = (await store.find(revoked.tokenId))!;
-    const job = await world.events.job(eventId('mailbox.auth_failed', revoked.id, token.generation));
+    // Written to the outbox with the token's change, published by the relay right after the commit.
+    const job = await world.waitFor(() => world.events.job(eventId('mailbox.auth_failed', revoked.id, token.generation)), Boolean, 5_000, 'mailbox.auth_failed');
     expect(job?.name).toBe('mailbox.auth_failed');
     expect(job?.data).toMatchObject({
       type: 'mailbox.auth_failed',

@@ -106,8 +106,16 @@ export class OAuthTokenStore {
   /**
    * Applies `event` to the token. `guard` sees the locked row first and may veto the change by
    * returning false (e.g. a device-code poller whose flow was superseded); then nothing is written.
+   * `withChange` runs in the same transaction after the row is written: what must commit with the change
+   * or not at all (the `mailbox.auth_failed` event into the outbox).
    */
-  async transition(tokenId: string, event: TokenEvent, change: TokenChange = {}, guard?: (token: OAuthTokenEntity) => boolean): Promise<TransitionResult | null> {
+  async transition(
+    tokenId: string,
+    event: TokenEvent,
+    change: TokenChange = {},
+    guard?: (token: OAuthTokenEntity) => boolean,
+    withChange?: (result: TransitionResult, manager: EntityManager) => Promise<void>,
+  ): Promise<TransitionResult | null> {
     return this.dataSource.transaction(async (manager) => {
       const token = await manager.findOne(OAuthTokenEntity, { where: { id: tokenId }, lock: { mode: 'pessimistic_write' } });
       if (!token) return null;
@@ -116,7 +124,9 @@ export class OAuthTokenStore {
       token.state = nextTokenState(previous, event);
       this.apply(token, event, change);
       await manager.save(OAuthTokenEntity, token);
-      return { token, previous };
+      const result = { token, previous };
+      await withChange?.(result, manager);
+      return result;
     });
   }
 

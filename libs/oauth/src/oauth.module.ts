@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { EventsModule } from '@app/events';
+import { EventOutboxModule } from '@app/events';
 import { OutboundModule } from '@app/outbound';
 import { Clock, CLOCK, systemClock } from '@app/clock';
 import { AppOnlyTokenService } from './flows/app-only-token.service';
@@ -43,7 +43,7 @@ export class OAuthRefreshModule {
       module: OAuthRefreshModule,
       // Global: the sync runtime uses the token store, the refresher and the clock.
       global: true,
-      imports: [EventsModule, OutboundModule],
+      imports: [EventOutboxModule, OutboundModule],
       providers: [{ provide: CLOCK, useValue: options.clock ?? systemClock }, ...providers],
       exports: [CLOCK, ...providers],
     };

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Redis from 'ioredis';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { SecretBox } from '@app/crypto';
-import { eventId, MailEventsPublisher } from '@app/events';
+import { EventOutbox } from '@app/events';
 import { MailboxEntity, OAuthTokenEntity, ProviderEntity } from '@app/persistence';
 import { REDIS, RedisLock } from '@app/redis';
 import { Clock, CLOCK } from '@app/clock';
@@ -13,6 +13,7 @@ import { OAuthMetrics, RefreshResult } from '../oauth.metrics';
 import { OAuthTokenStore } from '../oauth-token.store';
 import { oauthSettingsOf } from '../oauth-settings';
 import { classifyTokenError, ClassifiedTokenError } from '../token-errors';
+import { mailboxAuthFailed } from './mailbox-auth-failed.event';
 import { retryAt } from './refresh-policy';
 
 export type RefreshOutcome = RefreshResult | 'skipped';
@@ -37,7 +38,7 @@ export class TokenRefresher {
     private readonly store: OAuthTokenStore,
     private readonly clients: IdentityClients,
     private readonly secrets: SecretBox,
-    private readonly events: MailEventsPublisher,
+    private readonly outbox: EventOutbox,
     private readonly metrics: OAuthMetrics,
     @Inject(REDIS) redis: Redis,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -86,10 +87,14 @@ export class TokenRefresher {
     const now = this.clock.now();
     const reason = { code: error.code, message: error.message };
     if (error.kind === 'permanent') {
-      const result = await this.store.transition(token.id, 'refresh_failed_permanently', { error: reason });
+      // The token turns invalid and `mailbox.auth_failed` is written to the outbox in one transaction: a
+      // publish that fails later (Redis away) is retried by the relay instead of the event being lost.
+      const result = await this.store.transition(token.id, 'refresh_failed_permanently', { error: reason }, undefined, ({ token: invalid }, manager) =>
+        this.queueAuthFailed(manager, invalid, reason, now),
+      );
+      if (result) this.outbox.committed();
       this.metrics.refreshes.inc({ provider: provider.id, result: 'permanent_failure' });
       this.logger.warn(`Token ${token.id}: refresh failed for good (${error.code}); the mailbox needs a new sign-in`);
-      if (result && token.mailboxId) await this.publishAuthFailed(result.token, reason);
       return 'permanent_failure';
     }
     const attempts = token.refreshAttempts + 1;
@@ -103,17 +108,10 @@ export class TokenRefresher {
     return result;
   }
 
-  private async publishAuthFailed(token: OAuthTokenEntity, reason: { code: string; message: string }): Promise<void> {
-    const mailbox = await this.dataSource.getRepository(MailboxEntity).findOneBy({ id: token.mailboxId! });
-    if (!mailbox) return;
-    await this.events.publish({
-      id: eventId('mailbox.auth_failed', mailbox.id, token.generation),
-      type: 'mailbox.auth_failed',
-      version: 1,
-      occurredAt: new Date(this.clock.now()).toISOString(),
-      mailbox: { id: mailbox.id, email: mailbox.email, externalId: mailbox.externalId },
-      reason,
-      recommendedAction: `Sign in again: ${reason.message}`,
-    });
+  /** The event of a mailbox's token turned invalid (app-only tokens have no mailbox and no event). */
+  private async queueAuthFailed(manager: EntityManager, token: OAuthTokenEntity, reason: { code: string; message: string }, now: number): Promise<void> {
+    if (!token.mailboxId) return;
+    const mailbox = await manager.findOneBy(MailboxEntity, { id: token.mailboxId });
+    if (mailbox) await this.outbox.add(manager, [mailboxAuthFailed(mailbox, token.generation, reason, new Date(now))]);
   }
 }
