@@ -7,6 +7,15 @@ import { EventOutboxRepository } from './event-outbox.repository';
 /**
  * What a writer of events sees of the outbox: add events in the transaction that makes the change they
  * report, then say `committed()` so the relay publishes them at once.
+ *
+ * Why an outbox rather than publishing first and writing the row after (deterministic ids would make a
+ * replay harmless too): publish-first leaves an event for a state the row never reached whenever the
+ * write is refused (the API or another replica moved the row on) or the process dies in between, and a
+ * CRM shown "connected" for a mailbox that never was is worse than an event a few milliseconds late.
+ * Postgres is also where replicas are fenced (an event written with its row is fenced with it by the lease
+ * epoch), and webhooks need an event on `mail-events` and in every subscribed endpoint's deliveries
+ * together or not at all: both come from the same transaction. State and auth events are not
+ * latency-critical; `mail.received` stays a direct publish (the cursor moves only after it succeeded).
  */
 @Injectable()
 export class EventOutbox {
