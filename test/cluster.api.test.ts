@@ -4,8 +4,8 @@ import { queryDatabase, RunningApi, TestDatabase, useApiSuite } from '@app/testi
 
 /**
  * GET /v1/cluster and the fleet gauges against the real API and Postgres. Replicas announce themselves
- * through the real ReplicaRegistry; who holds a mailbox is what a listener writes in mailbox_status,
- * set here directly so every case (draining, dead, disabled, never reported) is there at once.
+ * through the real ReplicaRegistry; who holds a mailbox is its lease in mailbox_leases, set here
+ * directly so every case (draining, dead, disabled, never held) is there at once.
  */
 describe('GET /v1/cluster (real API, real Postgres)', () => {
   // A 5 s lease time (production: 10 s): a replica silent for 6 s is dead by this API's configuration,
@@ -46,13 +46,13 @@ describe('GET /v1/cluster (real API, real Postgres)', () => {
       [ids[2], 'listener-b'],
       [ids[3], 'listener-c'], // dead owner: unowned
       [ids[4], 'listener-gone'], // a replica with no row at all: unowned
-      // ids[5]: never reported by any listener: unowned
+      // ids[5]: never held by any listener: unowned
       [ids[6], 'listener-a'], // disabled: not counted, whatever the row says
     ];
     for (const [mailboxId, owner] of holders) {
       await queryDatabase(
         db.url,
-        `INSERT INTO mailbox_status (mailbox_id, connection_state, state_since, owner_id) VALUES ($1, 'connected', now(), $2)
+        `INSERT INTO mailbox_leases (mailbox_id, owner_id, epoch, acquired_at) VALUES ($1, $2, 1, now())
          ON CONFLICT (mailbox_id) DO UPDATE SET owner_id = EXCLUDED.owner_id`,
         [mailboxId, owner],
       );

@@ -12,7 +12,8 @@ describe('Graph listener crash and restart (real processes, fake Graph, Postgres
   let listener: AppProcess | undefined;
 
   const startListenerProcess = async (push = true) => {
-    listener = startAppProcess(ENTRY_POINTS.listener, world.listenerEnv(port, {}, push));
+    // A short lease time: the restarted process (another LISTENER_ID) takes the killed one's leases once it lapsed.
+    listener = startAppProcess(ENTRY_POINTS.listener, world.listenerEnv(port, { CLUSTER_HEARTBEAT_MS: '200', CLUSTER_LEASE_TTL_MS: '1000' }, push));
     await waitForHttpOk(`http://127.0.0.1:${port}/health/ready`, listener);
   };
   const kill = async () => {

@@ -5,6 +5,7 @@ import { QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
+import { LeaseFence } from '@app/cluster';
 import { MAIL_EVENTS_QUEUE } from '@app/events';
 import { FolderCursorRepository } from '@app/sync';
 import { buildMessage, ListenerWorld, queryDatabase } from '@app/testing';
@@ -35,18 +36,18 @@ class CursorWriteLosingRepository extends FolderCursorRepository {
     return cursor;
   }
 
-  override async baseline(folderId: string, mailboxId: string, uidValidity: number, lastUid: number, epoch: number): Promise<void> {
-    await super.baseline(folderId, mailboxId, uidValidity, lastUid, epoch);
+  override async baseline(folderId: string, mailboxId: string, uidValidity: number, lastUid: number, lease: LeaseFence): Promise<void> {
+    await super.baseline(folderId, mailboxId, uidValidity, lastUid, lease);
     this.positions.push(await this.stored(folderId));
   }
 
-  override async advance(folderId: string, uidValidity: number, lastUid: number, epoch: number): Promise<void> {
+  override async advance(folderId: string, uidValidity: number, lastUid: number, lease: LeaseFence): Promise<void> {
     if (this.lose > 0) {
       this.lose -= 1;
       this.lost.push({ lastUid, publishedBefore: await this.publishedSoFar() });
       throw new Error('the cursor write was lost (test)');
     }
-    await super.advance(folderId, uidValidity, lastUid, epoch);
+    await super.advance(folderId, uidValidity, lastUid, lease);
     this.positions.push(await this.stored(folderId));
   }
 

@@ -10,3 +10,4 @@ export * from './replica-registry';
 export * from './replica-state';
 export * from './leases/mailbox-lease.repository';
 export * from './leases/lease-keeper';
+export * from './leases/lease-fence';

@@ -1,11 +1,12 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '@app/http';
-import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseHealthIndicator } from './database.health';
+import { ReadinessGates } from './readiness-gates';
 import { RedisHealthIndicator } from './redis.health';
 
-/** Liveness: the process answers. Readiness: Postgres (migrated) and Redis answer. */
+/** Liveness: the process answers. Readiness: Postgres (migrated) and Redis answer, and no readiness gate is closed (ReadinessGates). */
 @ApiExcludeController()
 @Public() // scraped and probed without an API key
 @Controller('health')
@@ -14,6 +15,8 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: DatabaseHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    private readonly gates: ReadinessGates,
+    private readonly indicators: HealthIndicatorService,
   ) {}
 
   @Get('live')
@@ -24,6 +27,6 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.database.check(), () => this.redis.check()]);
+    return this.health.check([() => this.database.check(), () => this.redis.check(), ...this.gates.pending().map(({ name, reason }) => () => this.indicators.check(name).down({ message: reason }))]);
   }
 }

@@ -46,6 +46,8 @@ export interface ImapFolderSessionOptions {
 const SWEEP_TIMEOUT_MAX_MS = 60_000;
 /** Closing waits this long at most for the server to acknowledge LOGOUT. */
 const LOGOUT_WAIT_MS = 2_000;
+/** Closing waits this long at most for a delivery in flight (a publish and a cursor write: milliseconds when healthy). */
+const DELIVERY_WAIT_MS = 5_000;
 
 const FETCH_QUERY = { uid: true, envelope: true, size: true, internalDate: true } as const;
 
@@ -64,6 +66,8 @@ export class ImapFolderSession extends EventEmitter {
   private sweepTimer?: NodeJS.Timeout;
   private closing = false;
   private lastFailure: ImapFailure | null = null;
+  /** The sink's baseline or delivery in progress: closing waits for it, so whoever takes the folder next finds its cursor written. */
+  private delivering: Promise<void> | null = null;
 
   constructor(private readonly options: ImapFolderSessionOptions) {
     super();
@@ -95,10 +99,16 @@ export class ImapFolderSession extends EventEmitter {
     }
   }
 
+  /**
+   * Ends the session. A delivery in flight (published, cursor not yet written) finishes first, bounded:
+   * when a replica hands the mailbox over after this, the next owner starts from that cursor instead of
+   * publishing the same messages again. Batches not yet handed to the sink are left for the next owner.
+   */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     clearTimeout(this.sweepTimer);
+    if (this.delivering) await withTimeout(this.delivering, DELIVERY_WAIT_MS).catch(() => undefined);
     try {
       await withTimeout(this.client.logout(), LOGOUT_WAIT_MS);
     } catch {
@@ -149,9 +159,9 @@ export class ImapFolderSession extends EventEmitter {
         this.lastUid = 0;
         const uids = (await this.client.search({ since }, { uid: true })) || [];
         await this.deliverUids(uids.filter((uid) => uid <= newest));
-        await sink.baseline(this.uidValidity, newest, cursor);
+        await this.sinkWrite(sink.baseline(this.uidValidity, newest, cursor));
       } else {
-        await sink.baseline(this.uidValidity, newest, cursor);
+        await this.sinkWrite(sink.baseline(this.uidValidity, newest, cursor));
       }
       this.lastUid = newest;
       return;
@@ -175,6 +185,16 @@ export class ImapFolderSession extends EventEmitter {
     }
   }
 
+  /** A baseline or delivery the sink is writing; `close()` waits for it. */
+  private async sinkWrite(write: Promise<void>): Promise<void> {
+    this.delivering = write;
+    try {
+      await write;
+    } finally {
+      this.delivering = null;
+    }
+  }
+
   /** UID FETCH lastUid+1:* — note `n:*` also returns the newest message when none is newer, hence the filter. */
   private async fetchNew(): Promise<void> {
     const fetched: FetchMessageObject[] = [];
@@ -195,10 +215,14 @@ export class ImapFolderSession extends EventEmitter {
     fetched.sort((a, b) => a.uid - b.uid);
     const size = this.options.batchSize ?? 200;
     for (let i = 0; i < fetched.length; i += size) {
+      // Closing: the rest is caught up from the cursor by whoever runs the folder next.
+      if (this.closing) throw new Error('The session closed before these messages were delivered');
       const batch = fetched.slice(i, i + size);
-      await this.options.sink.deliver(
-        batch.map((message) => receivedMessageOf(message, this.options.folder, this.uidValidity)),
-        this.uidValidity,
+      await this.sinkWrite(
+        this.options.sink.deliver(
+          batch.map((message) => receivedMessageOf(message, this.options.folder, this.uidValidity)),
+          this.uidValidity,
+        ),
       );
       this.lastUid = Math.max(this.lastUid, batch[batch.length - 1].uid);
     }

@@ -1,37 +1,69 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { ConcurrencyLimit, concurrencyLimit } from '@app/async';
+import { ClusterMetrics, FencedOutError, isFencedOut, LeaseKeeper, LeaseRound, LeaseToHandOver, ReplicaRegistry } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
 import { ConnectRamp } from '@app/imap';
 import { Clock, CLOCK } from '@app/clock';
+import { ReadinessGates } from '@app/health';
 import { OutboundPolicy } from '@app/outbound';
 import { FolderCursorRepository } from './folder-cursor.repository';
 import { MailboxCredentials } from './mailbox-credentials';
 import { GraphMailboxRunner, GraphRunnerDependencies } from './graph/graph-mailbox.runner';
 import { GraphSubscriptionRepository } from './graph/graph-subscription.repository';
 import { ImapMailboxRunner, ImapRunnerDependencies } from './imap/imap-mailbox.runner';
-import { MailboxRunnerLike } from './runner/mailbox-runner-like';
+import { drainLeases } from './lease-drain';
+import { MailboxRunnerLike, RunnerStopOptions } from './runner/mailbox-runner-like';
 import { RunnerDependencies } from './runner/runner-dependencies';
 import { MailboxSpec } from './mailbox-spec';
-import { MailboxSpecsLoader } from './mailbox-specs.loader';
+import { DesiredMailbox, MailboxSpecsLoader } from './mailbox-specs.loader';
 import { MailboxSpecRepository } from './mailbox-spec.repository';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
 
 /** A full comparison with the database at least this often, even when the cheap version query saw no change. */
 const FULL_RELOAD_MS = 5 * 60_000;
+/**
+ * While this replica waits for mailboxes it asked for, its lease rounds come this often (instead of every
+ * SYNC_RECONCILE_INTERVAL_MS): the owner grants once its runner stopped, and the mailbox is unheard
+ * until the taker's next round starts its runner. Draining replicas answer asks this often too.
+ */
+const GRANT_POLL_MS = 100;
+/** …for at most this long after the wait began (an owner that never grants must not keep us polling). */
+const GRANT_POLL_WINDOW_MS = 5_000;
+/** The readiness gate held closed until the first lease round succeeded. */
+const LEASES_GATE = 'leases';
 
 /**
- * Decides which mailboxes this listener runs: every `SYNC_RECONCILE_INTERVAL_MS` it compares what the
- * database wants (enabled IMAP mailboxes) with its runners, starting new ones, stopping disabled or
- * deleted ones (their sessions close within one interval), restarting those whose settings, password or
- * token grant changed, and reconnecting those asked to resync. (Until replica leases exist, one listener
- * runs every mailbox.)
+ * running: lease rounds every interval. draining (SIGTERM): rounds that hand everything over, no runner
+ * started. stopped: what was left was released.
+ */
+type SupervisorPhase = 'running' | 'draining' | 'stopped';
+
+/** A runner and the lease epoch it writes under. */
+interface RunningMailbox {
+  runner: MailboxRunnerLike;
+  epoch: number;
+}
+
+/**
+ * Decides which mailboxes this listener runs. Every `SYNC_RECONCILE_INTERVAL_MS` it
+ * 1. compares what the database wants (enabled IMAP and Graph mailboxes) with its runners when anything
+ *    changed: runners of disabled or deleted mailboxes stop (with their state, while their lease is
+ *    still held), runners whose settings, password or token grant changed are replaced;
+ * 2. runs one lease round (LeaseKeeper): this replica's share by rendezvous hashing, taking free and dead
+ *    replicas' leases, asking live owners for the rest;
+ * 3. runs a runner exactly for each lease it holds, under that lease's epoch: a lease lost (taken over)
+ *    stops its runner at once without a status write (the new owner reports); a lease another replica
+ *    asked for is handed over make-before-break: the runner stops (its last delivery written, a Graph
+ *    subscription kept at Graph), then the lease is granted; mailboxes asked to resync reconnect.
+ * A write refused by the lease fence stops that runner at once. On shutdown it drains: the others take
+ * its mailboxes, and what nobody took within CLUSTER_DRAIN_TIMEOUT_MS is released (state `pending`).
  */
 @Injectable()
-export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationShutdown {
+export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(MailboxSupervisor.name);
-  private readonly runners = new Map<string, MailboxRunnerLike>();
+  private readonly runners = new Map<string, RunningMailbox>();
   private readonly ramp: ConnectRamp;
   /**
    * At most `SYNC_CONNECT_CONCURRENCY` connection attempts in progress at once (all hosts). The per-host
@@ -40,19 +72,30 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
    * fail their attempt).
    */
   private readonly connectSlots: ConcurrencyLimit;
-  private readonly imapDependencies: ImapRunnerDependencies;
-  private readonly graphDependencies: GraphRunnerDependencies;
+  private readonly imapDependencies: Omit<ImapRunnerDependencies, 'lease'>;
+  private readonly graphDependencies: Omit<GraphRunnerDependencies, 'lease'>;
   private timer?: NodeJS.Timeout;
   private reconciling?: Promise<void>;
-  private stopped = false;
+  private phase: SupervisorPhase = 'running';
   private lastVersion: string | null = null;
   private lastFullReload = 0;
+  /** What the database wants, as last loaded. */
+  private desired = new Map<string, DesiredMailbox>();
+  /** Its ids: the same array instance while the set is unchanged (LeaseKeeper caches the assignment by identity). */
+  private desiredIds: readonly string[] = [];
+  /** The leases held after the last round, by mailbox id (epoch). */
+  private held = new Map<string, number>();
+  /** Since when the lease rounds have been waiting for grants (null: not waiting). */
+  private waitingSince: number | null = null;
 
   constructor(
     private readonly specs: MailboxSpecsLoader,
     private readonly mailboxes: MailboxSpecRepository,
     private readonly metrics: SyncMetrics,
     private readonly reporter: MailboxStateReporter,
+    private readonly keeper: LeaseKeeper,
+    private readonly replicas: ReplicaRegistry,
+    private readonly clusterMetrics: ClusterMetrics,
     credentials: MailboxCredentials,
     cursors: FolderCursorRepository,
     events: MailEventsPublisher,
@@ -60,10 +103,11 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
     @Inject(CLOCK) clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     outbound: OutboundPolicy,
+    @Optional() private readonly gates?: ReadinessGates,
   ) {
     this.ramp = new ConnectRamp(config.listener.connectRatePerHost);
     this.connectSlots = concurrencyLimit(config.listener.connectConcurrency);
-    const shared: RunnerDependencies = {
+    const shared: Omit<RunnerDependencies, 'lease'> = {
       reporter,
       credentials,
       cursors,
@@ -73,8 +117,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       connectSlots: this.connectSlots,
       clock,
       outbound,
-      ownerId: config.listener.id,
-      epoch: 0,
+      onFencedOut: (mailboxId, error) => this.fencedOut(mailboxId, error),
     };
     this.imapDependencies = {
       ...shared,
@@ -93,90 +136,228 @@ export class MailboxSupervisor implements OnApplicationBootstrap, OnApplicationS
       caPem: config.oauth.caPem,
     };
     metrics.graphSubscriptionSource = () => this.countGraphSubscriptions();
+    this.gates?.close(LEASES_GATE, 'no lease round has succeeded yet');
+  }
+
+  private get me(): string {
+    return this.config.listener.id;
   }
 
   onApplicationBootstrap(): void {
     this.schedule(0);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
+  /**
+   * SIGTERM (or app.close()): drain while the heartbeat, the database and Redis are still up (they close
+   * in onApplicationShutdown, after this). The others take this replica's mailboxes make-before-break;
+   * whatever is still held when that is done, or CLUSTER_DRAIN_TIMEOUT_MS passed, is released.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.phase !== 'running') return;
+    this.phase = 'draining';
     clearTimeout(this.timer);
     await this.reconciling;
-    // Attempts still waiting for a connect slot find their runner stopped when their turn comes and return at once.
-    this.ramp.close();
-    // Hand the mailboxes back (state pending, no owner) so another replica can take them at once.
-    await Promise.all([...this.runners.values()].map((runner) => runner.stop('release').catch(() => undefined)));
-    this.runners.clear();
+    const started = Date.now();
+    const { outcome, error } = await drainLeases(
+      {
+        markDraining: () => this.replicas.markDraining(this.me),
+        othersCanTake: async () => (await this.replicas.liveMembers(this.config.cluster.leaseTtlMs)).some((member) => member.id !== this.me && member.state === 'live'),
+        round: async () => {
+          await this.reconcile();
+          return this.held.size;
+        },
+      },
+      { timeoutMs: this.config.cluster.drainTimeoutMs, roundEveryMs: GRANT_POLL_MS },
+    );
+    const left = this.held.size;
+    const why = { handed_over: 'every mailbox handed over', alone: 'no other live replica to hand to', timed_out: 'drain timeout reached', failed: `drain failed: ${error instanceof Error ? error.message : String(error)}` }[outcome];
+    this.logger.log(`Drained in ${Date.now() - started} ms (${why}); releasing ${left} mailbox(es) still held`);
+    await this.releaseAll();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    // Normally done by beforeApplicationShutdown already.
+    if (this.phase === 'running') await this.beforeApplicationShutdown();
   }
 
   runner(mailboxId: string): MailboxRunnerLike | undefined {
-    return this.runners.get(mailboxId);
+    return this.runners.get(mailboxId)?.runner;
   }
 
   /** The IMAP runner of a mailbox this listener runs. */
   imapRunner(mailboxId: string): ImapMailboxRunner | undefined {
-    const runner = this.runners.get(mailboxId);
+    const runner = this.runner(mailboxId);
     return runner instanceof ImapMailboxRunner ? runner : undefined;
   }
 
   /** The Graph runner of a mailbox this listener runs (notifications are routed to it). */
   graphRunner(mailboxId: string): GraphMailboxRunner | undefined {
-    const runner = this.runners.get(mailboxId);
+    const runner = this.runner(mailboxId);
     return runner instanceof GraphMailboxRunner ? runner : undefined;
   }
 
-  private newRunner(spec: MailboxSpec): MailboxRunnerLike {
-    return spec.kind === 'graph' ? new GraphMailboxRunner(spec, this.graphDependencies) : new ImapMailboxRunner(spec, this.imapDependencies);
+  private newRunner(spec: MailboxSpec, epoch: number): MailboxRunnerLike {
+    const lease = { owner: this.me, epoch };
+    return spec.kind === 'graph' ? new GraphMailboxRunner(spec, { ...this.graphDependencies, lease }) : new ImapMailboxRunner(spec, { ...this.imapDependencies, lease });
   }
 
   private countGraphSubscriptions(): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const runner of this.runners.values()) {
+    for (const { runner } of this.runners.values()) {
       if (!(runner instanceof GraphMailboxRunner)) continue;
       for (const state of runner.subscriptionStates()) counts.set(state, (counts.get(state) ?? 0) + 1);
     }
     return counts;
   }
 
-  /** Compares with the database; skips the full comparison while nothing it depends on changed (a full pass at least every FULL_RELOAD_MS). */
-  async reconcile(force = false): Promise<void> {
+  /** One pass: the database's wishes (when changed; `force`: anyway), one lease round, runners to match. */
+  async reconcile(force = false): Promise<LeaseRound> {
+    const fresh = await this.loadDesired(force);
+    const round = await this.keeper.round(this.desiredIds, this.phase !== 'running');
+    this.gates?.open(LEASES_GATE);
+    await this.follow(round, fresh);
+    this.metrics.owned.set(this.runners.size);
+    return round;
+  }
+
+  /**
+   * Reloads what the database wants when anything it depends on changed (the cheap version query; a full
+   * pass at least every FULL_RELOAD_MS). Runners of mailboxes no longer wanted stop here, before the lease
+   * round gives their leases back, so the state they move to is written under the lease; runners whose
+   * settings changed stop too, and the lease's next runner starts with the new ones. True when reloaded.
+   */
+  private async loadDesired(force: boolean): Promise<boolean> {
     const version = await this.mailboxes.version();
-    if (!force && version === this.lastVersion && Date.now() - this.lastFullReload < FULL_RELOAD_MS) return;
+    if (!force && version === this.lastVersion && Date.now() - this.lastFullReload < FULL_RELOAD_MS) return false;
     this.lastVersion = version;
     this.lastFullReload = Date.now();
     const desired = await this.specs.desired();
-    for (const [id, runner] of this.runners) {
+    this.desired = desired;
+    if (this.desiredIds.length !== desired.size || this.desiredIds.some((id) => !desired.has(id))) this.desiredIds = [...desired.keys()];
+    for (const [id, { runner }] of this.runners) {
       const wanted = desired.get(id);
       if (wanted && wanted.spec.fingerprint === runner.spec.fingerprint) continue;
       this.runners.delete(id);
-      const event = wanted ? 'release' : (await this.mailboxes.exists(id)) ? 'disable' : null;
-      await runner.stop(wanted ? null : event, { replaced: Boolean(wanted) });
+      const event = wanted ? null : (await this.mailboxes.exists(id)) ? 'disable' : null;
+      await this.stopRunner(id, runner, event, { replaced: Boolean(wanted) });
       if (!wanted) this.reporter.forget(id);
     }
-    for (const [id, { spec, resyncRequestedAt, status }] of desired) {
-      let runner = this.runners.get(id);
-      if (!runner) {
-        if (status) this.reporter.seed(id, status);
-        runner = this.newRunner(spec);
-        this.runners.set(id, runner);
-        runner.start();
-      } else if (resyncRequestedAt) {
-        this.logger.log(`Mailbox ${id}: resync requested`);
-        void runner.restart();
-      }
-      if (resyncRequestedAt) await this.mailboxes.clearResync(id, resyncRequestedAt);
-    }
-    this.metrics.owned.set(this.runners.size);
+    return true;
   }
 
+  /** Runs exactly the mailboxes the round left this replica holding, each under its lease's epoch. */
+  private async follow(round: LeaseRound, fresh: boolean): Promise<void> {
+    this.held = round.held;
+    // Lost (taken over while this replica was silent, or its lease went with the mailbox), or held again
+    // under a newer epoch: stop at once, writing nothing; the new owner reports.
+    const lost = [...this.runners].filter(([id, { epoch }]) => round.held.get(id) !== epoch);
+    for (const [id] of lost) {
+      this.runners.delete(id);
+      this.reporter.forget(id);
+    }
+    if (lost.length > 0) this.logger.log(`${lost.length} mailbox(es) no longer held under their runner's lease: stopping them`);
+    await Promise.all(lost.map(([id, { runner }]) => this.stopRunner(id, runner, null, { handover: true })));
+    await Promise.all(round.handOver.map((lease) => this.handOver(lease)));
+    this.waitingSince = round.waiting > 0 ? (this.waitingSince ?? Date.now()) : null;
+    // A draining replica starts nothing: it is handing over.
+    if (this.phase !== 'running') return;
+    for (const [id, epoch] of round.held) {
+      const wanted = this.desired.get(id);
+      if (!wanted) continue;
+      const running = this.runners.get(id);
+      if (!running) {
+        // The status read with the specs is recent only when they were loaded in this pass.
+        if (fresh && wanted.status) this.reporter.seed(id, wanted.status);
+        const runner = this.newRunner(wanted.spec, epoch);
+        this.runners.set(id, { runner, epoch });
+        runner.start();
+      } else if (wanted.resyncRequestedAt) {
+        this.logger.log(`Mailbox ${id}: resync requested`);
+        void running.runner.restart();
+      }
+      if (wanted.resyncRequestedAt) {
+        await this.mailboxes.clearResync(id, wanted.resyncRequestedAt);
+        wanted.resyncRequestedAt = null;
+      }
+    }
+  }
+
+  /**
+   * Another replica asked for this mailbox (rebalance, or this one drains): the runner stops first — its
+   * last delivery written, no status write, a Graph subscription kept at Graph — and only then the lease
+   * goes, with a new epoch, so the taker starts from exactly where this runner left the cursors.
+   */
+  private async handOver(lease: LeaseToHandOver): Promise<void> {
+    const running = this.runners.get(lease.mailboxId);
+    if (running) {
+      this.runners.delete(lease.mailboxId);
+      await this.stopRunner(lease.mailboxId, running.runner, null, { handover: true });
+    }
+    this.reporter.forget(lease.mailboxId);
+    this.held.delete(lease.mailboxId);
+    // Not granted: the replica that asked is gone; the lease stays here and the next round runs it again.
+    if (!(await this.keeper.grant(lease))) this.logger.log(`Mailbox ${lease.mailboxId}: ${lease.to} asked for it but is gone; keeping it`);
+  }
+
+  /** A runner's write was refused by the lease fence: counted, and the runner stops at once without another write. */
+  private fencedOut(mailboxId: string, error: FencedOutError): void {
+    this.clusterMetrics.fencedWrite();
+    const running = this.runners.get(mailboxId);
+    // Counted either way; a runner already stopped (an older epoch's) has nothing left to stop.
+    if (!running || running.epoch !== error.fence.epoch) return;
+    this.logger.warn(`Mailbox ${mailboxId}: ${error.message}; stopping its runner`);
+    this.runners.delete(mailboxId);
+    this.reporter.forget(mailboxId);
+    void this.stopRunner(mailboxId, running.runner, null, { handover: true });
+  }
+
+  /** Stops a runner; a status write it makes on the way that the fence refuses is counted, anything else logged. */
+  private async stopRunner(mailboxId: string, runner: MailboxRunnerLike, event: 'release' | 'disable' | null, options: RunnerStopOptions = {}): Promise<void> {
+    try {
+      await runner.stop(event, options);
+    } catch (error) {
+      if (isFencedOut(error)) this.clusterMetrics.fencedWrite();
+      else this.logger.warn(`Mailbox ${mailboxId}: stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /**
+   * The end of a drain (or a stop): every runner still here stops with state `pending` (written under its
+   * lease, still held), then every lease still held goes back, free for anyone at once.
+   */
+  private async releaseAll(): Promise<void> {
+    this.phase = 'stopped';
+    // Attempts still waiting for a connect slot find their runner stopped when their turn comes and return at once.
+    this.ramp.close();
+    const running = [...this.runners];
+    this.runners.clear();
+    await Promise.all(running.map(([id, { runner }]) => this.stopRunner(id, runner, 'release')));
+    try {
+      // A last look at what is held (a failed round may have left `held` behind).
+      const last = await this.keeper.round(this.desiredIds, true).catch(() => null);
+      await this.keeper.releaseAll(last?.held ?? this.held);
+    } catch (error) {
+      this.logger.warn(`Releasing the leases failed (they lapse one lease time after the last heartbeat): ${error instanceof Error ? error.message : String(error)}`);
+    }
+    this.held = new Map();
+    this.metrics.owned.set(0);
+  }
+
+  /** The next pass: soon while waiting for grants (for a while), else after the reconcile interval. */
   private schedule(delay: number): void {
-    if (this.stopped) return;
+    if (this.phase !== 'running') return;
     this.timer = setTimeout(() => {
       this.reconciling = this.reconcile()
+        .then(() => undefined)
         .catch((error: unknown) => this.logger.error(`Reconcile failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => this.schedule(this.config.listener.reconcileIntervalMs));
+        .finally(() => this.schedule(this.nextDelay()));
     }, delay);
     this.timer.unref();
+  }
+
+  private nextDelay(): number {
+    const interval = this.config.listener.reconcileIntervalMs;
+    if (this.waitingSince !== null && Date.now() - this.waitingSince < GRANT_POLL_WINDOW_MS) return Math.min(interval, GRANT_POLL_MS);
+    return interval;
   }
 }

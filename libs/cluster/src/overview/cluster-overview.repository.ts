@@ -20,14 +20,13 @@ export interface ClusterOverviewRow {
 }
 
 /**
- * Who holds which enabled mailbox: rows of (mailbox_id, owner_id). For now the holder is the replica the
- * listener's own status report names. This is the one place to change when leases decide ownership:
- * it becomes `SELECT l.mailbox_id, l.owner_id FROM mailbox_leases l JOIN mailboxes m ON m.id = l.mailbox_id
- * WHERE m.enabled AND l.owner_id IS NOT NULL`, and GET /v1/cluster and the unowned-mailboxes metric follow.
+ * Who holds which enabled mailbox: rows of (mailbox_id, owner_id), from the leases (a replica runs exactly
+ * the mailboxes it holds the lease of). A dead holder's leases still name it until someone takes them:
+ * the outer query counts only live replicas' holdings, so those mailboxes count as unowned meanwhile.
  */
 const HOLDERS_OF_ENABLED_MAILBOXES = `
-  SELECT s.mailbox_id, s.owner_id FROM mailbox_status s JOIN mailboxes m ON m.id = s.mailbox_id
-   WHERE m.enabled AND s.owner_id IS NOT NULL`;
+  SELECT l.mailbox_id, l.owner_id FROM mailbox_leases l JOIN mailboxes m ON m.id = l.mailbox_id
+   WHERE m.enabled AND l.owner_id IS NOT NULL`;
 
 /**
  * All SQL of the cluster overview. One statement, so the counts come from one snapshot (owned never

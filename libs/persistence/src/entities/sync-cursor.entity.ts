@@ -2,8 +2,8 @@ import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 
 /**
  * Where the listener stands in one folder. IMAP: uidValidity + lastUid (+ highestModseq where offered).
- * Graph: the delta link. `fenceEpoch` is the lease epoch of the last writer: a write carrying an older
- * epoch is refused, so a paused replica cannot move a cursor backwards after another one took over.
+ * Graph: the delta link. Every write is fenced by the mailbox's lease (owner and epoch, see
+ * FolderCursorRepository); `fenceEpoch` records the lease epoch of the last writer.
  */
 @Entity('sync_cursors')
 export class SyncCursorEntity {

@@ -4,6 +4,7 @@ import { withTimeout } from '@app/async';
 import { MailboxRef, MailEventsPublisher } from '@app/events';
 import { GraphMailboxClient, GraphMessage, GraphNotificationItem, hashClientState, isGraphApiError, receivedMessageOfGraph } from '@app/graph';
 import { Clock } from '@app/clock';
+import { isFencedOut, LeaseFence } from '@app/cluster';
 import { FolderCursorRepository } from '../folder-cursor.repository';
 import { graphDeltaReset, graphMailReceived } from '../mailbox-events';
 import { publishReceived } from '../publish-received';
@@ -29,7 +30,8 @@ export interface GraphFolderSyncDependencies {
   reporter: MailboxStateReporter;
   metrics: SyncMetrics;
   clock: Clock;
-  epoch: number;
+  /** The lease every cursor and subscription-row write is fenced by. */
+  lease: LeaseFence;
   /** null: no PUBLIC_BASE_URL, Graph cannot call us — poll by delta instead. */
   push: GraphPushUrls | null;
   subscriptionMinutes: number;
@@ -68,6 +70,8 @@ export class GraphFolderSync {
   /** When the renewal is due by the clock (the safety timer renews if the renewal timer fired late or not at all). */
   private renewDueAt: number | null = null;
   private running = false;
+  /** The delta rounds in progress: closing waits for them (bounded), so a hand-over finds the delta link they stored. */
+  private roundsInFlight: Promise<void> | null = null;
   private again = false;
   private closed = false;
   private lastNotificationWrite = 0;
@@ -104,7 +108,7 @@ export class GraphFolderSync {
       // No link yet: the first round is a baseline of mail received since now (or backfillSince). The instant
       // is stored before anything else, so a retry or a restart before that round completes starts from it.
       const baselineAt = cursor.deltaLink ? null : (cursor.baselineAt ?? this.deps.backfillSince ?? startedAt);
-      await this.deps.cursors.saveGraph(this.folder.id, this.deps.mailbox.id, { remoteFolderId: this.remoteFolderId, deltaLink: null, mode, baselineAt }, this.deps.epoch);
+      await this.deps.cursors.saveGraph(this.folder.id, this.deps.mailbox.id, { remoteFolderId: this.remoteFolderId, deltaLink: null, mode, baselineAt }, this.deps.lease);
       if (this.deps.push) await this.serialized(() => this.ensureSubscription());
       else {
         this.transition('poll');
@@ -131,6 +135,8 @@ export class GraphFolderSync {
     // Let a subscription change in flight finish (a bounded wait: Graph may be hanging), so that whoever
     // runs the folder next sees its outcome; one created after this point deletes itself (see create()).
     await withTimeout(this.subscriptionWork, CLOSE_WAIT_MS).catch(() => undefined);
+    // Likewise a delta round that published and is about to store its link: the next owner starts from that link.
+    if (this.roundsInFlight) await withTimeout(this.roundsInFlight, CLOSE_WAIT_MS).catch(() => undefined);
     const subscription = this.subscription;
     this.subscription = null;
     this.transition('close');
@@ -139,7 +145,7 @@ export class GraphFolderSync {
       // It expires by itself within GRAPH_SUBSCRIPTION_MINUTES; its notifications are dropped as unknown.
       this.logger.warn(`Deleting subscription ${subscription.id} at Graph failed: ${error instanceof Error ? error.message : String(error)}`);
     });
-    await this.deps.subscriptions.remove(subscription.id).catch(() => undefined);
+    await this.deps.subscriptions.remove(subscription.id, this.deps.mailbox.id, this.deps.lease).catch(() => undefined);
   }
 
   /** A notification or lifecycle event for this folder arrived through the API. */
@@ -169,7 +175,13 @@ export class GraphFolderSync {
   }
 
   /** Delta rounds until no trigger came in during the last one (the caller has set `running`). */
-  private async rounds(): Promise<void> {
+  private rounds(): Promise<void> {
+    const rounds = this.runRounds();
+    this.roundsInFlight = rounds;
+    return rounds;
+  }
+
+  private async runRounds(): Promise<void> {
     try {
       do {
         this.again = false;
@@ -178,6 +190,7 @@ export class GraphFolderSync {
       } while (this.again);
     } finally {
       this.running = false;
+      this.roundsInFlight = null;
     }
   }
 
@@ -206,7 +219,7 @@ export class GraphFolderSync {
       this.transition('adopt');
       if (await this.renew()) return;
     } else if (newest) {
-      await this.deps.subscriptions.remove(newest.subscriptionId);
+      await this.deps.subscriptions.remove(newest.subscriptionId, this.deps.mailbox.id, this.deps.lease);
     }
     await this.create();
   }
@@ -228,14 +241,23 @@ export class GraphFolderSync {
         await this.deps.client.deleteSubscription(created.id).catch(() => undefined);
         return;
       }
-      await this.deps.subscriptions.insert({
-        subscriptionId: created.id,
-        folderId: this.folder.id,
-        mailboxId: this.deps.mailbox.id,
-        clientStateHash: hashClientState(clientState),
-        resource: created.resource,
-        expiresAt: created.expirationDateTime,
-      });
+      await this.deps.subscriptions
+        .insert(
+          {
+            subscriptionId: created.id,
+            folderId: this.folder.id,
+            mailboxId: this.deps.mailbox.id,
+            clientStateHash: hashClientState(clientState),
+            resource: created.resource,
+            expiresAt: created.expirationDateTime,
+          },
+          this.deps.lease,
+        )
+        .catch(async (error: unknown) => {
+          // Another replica holds the mailbox now and runs its own subscription: this one would only notify in vain.
+          if (isFencedOut(error)) await this.deps.client.deleteSubscription(created.id).catch(() => undefined);
+          throw error;
+        });
       this.subscription = { id: created.id, expiresAt: created.expirationDateTime };
       this.transition('created');
       this.logger.log(`Subscription ${created.id} created, expires ${created.expirationDateTime.toISOString()}`);
@@ -253,7 +275,7 @@ export class GraphFolderSync {
     try {
       const renewed = await this.deps.client.renewSubscription(subscription.id, this.expiry());
       subscription.expiresAt = renewed.expirationDateTime;
-      await this.deps.subscriptions.renewed(subscription.id, renewed.expirationDateTime);
+      await this.deps.subscriptions.renewed(subscription.id, renewed.expirationDateTime, this.deps.mailbox.id, this.deps.lease);
       this.transition('renewed');
       this.scheduleRenewal();
       return true;
@@ -264,7 +286,7 @@ export class GraphFolderSync {
       }
       this.logger.warn(`Subscription ${subscription.id} is gone at Graph; creating a new one`);
       this.transition('removed');
-      await this.deps.subscriptions.remove(subscription.id);
+      await this.deps.subscriptions.remove(subscription.id, this.deps.mailbox.id, this.deps.lease);
       this.subscription = null;
       return false;
     }
@@ -288,7 +310,7 @@ export class GraphFolderSync {
    * row is forgotten.
    */
   private async recreate(subscriptionId: string): Promise<void> {
-    await this.deps.subscriptions.remove(subscriptionId);
+    await this.deps.subscriptions.remove(subscriptionId, this.deps.mailbox.id, this.deps.lease);
     if (this.subscription?.id === subscriptionId) {
       this.subscription = null;
       this.transition('removed');
@@ -299,7 +321,7 @@ export class GraphFolderSync {
 
   private async dropSubscription(subscriptionId: string): Promise<void> {
     await this.deps.client.deleteSubscription(subscriptionId).catch(() => undefined);
-    await this.deps.subscriptions.remove(subscriptionId);
+    await this.deps.subscriptions.remove(subscriptionId, this.deps.mailbox.id, this.deps.lease);
   }
 
   private expiry(): Date {
@@ -354,7 +376,7 @@ export class GraphFolderSync {
     // One write per second per folder at most: a burst of 1,000 notifications is one row update.
     if (now - this.lastNotificationWrite < 1_000) return;
     this.lastNotificationWrite = now;
-    void this.deps.subscriptions.notified([subscriptionId], new Date(now)).catch(() => undefined);
+    void this.deps.subscriptions.notified([subscriptionId], new Date(now), this.deps.mailbox.id, this.deps.lease).catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- delta
@@ -389,7 +411,7 @@ export class GraphFolderSync {
       const since = new Date((cursor.lastSyncedAt?.getTime() ?? this.deps.clock.now()) - RESET_OVERLAP_MS);
       this.logger.warn(`Graph forgot the delta state (${error.code}); new baseline from ${since.toISOString()}`);
       // Stored first: if the new baseline round fails, the next one starts from the same instant.
-      await this.deps.cursors.clearDeltaLink(this.folder.id, this.deps.epoch, since);
+      await this.deps.cursors.clearDeltaLink(this.folder.id, this.deps.lease, since);
       await this.deps.events.publish(graphDeltaReset(this.deps.mailbox, this.folder.path, new Date(this.deps.clock.now())));
       this.deps.metrics.published.inc({ type: 'mailbox.resynced' });
       round = await this.deps.client.delta(this.remoteFolderId!, { receivedSince: since }, (messages) => this.publish(messages));
@@ -398,7 +420,7 @@ export class GraphFolderSync {
       this.folder.id,
       this.deps.mailbox.id,
       { remoteFolderId: this.remoteFolderId!, deltaLink: round.deltaLink, mode: this.deps.push ? 'push' : 'polling', syncedAt: new Date(this.deps.clock.now()) },
-      this.deps.epoch,
+      this.deps.lease,
     );
   }
 

@@ -2,7 +2,7 @@ import { FailureCode } from '@app/failures';
 import { GraphMailboxClient, GraphNotificationItem } from '@app/graph';
 import { CredentialUnavailableError } from '../mailbox-credentials';
 import { refOf, MailboxSpec } from '../mailbox-spec';
-import { MailboxRunnerLike } from '../runner/mailbox-runner-like';
+import { MailboxRunnerLike, RunnerStopOptions } from '../runner/mailbox-runner-like';
 import { ReconnectingRunner } from '../runner/reconnecting-runner';
 import { RunnerDependencies } from '../runner/runner-dependencies';
 import { GraphFailure, graphFailureOf } from './graph-failure';
@@ -40,15 +40,16 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     super(spec, deps);
   }
 
-  async stop(event: 'release' | 'disable' | null, options: { replaced?: boolean } = {}): Promise<void> {
+  async stop(event: 'release' | 'disable' | null, options: RunnerStopOptions = {}): Promise<void> {
     this.stopped = true;
-    // Released (shutdown) or replaced (settings changed): the subscription stays for whoever runs the mailbox next.
-    await this.closeFolders(event !== 'release' && !options.replaced);
+    // Released (shutdown), replaced (settings changed) or handed over (another replica holds the lease now):
+    // the subscription stays at Graph for whoever runs the mailbox next; only a disabled or deleted mailbox's goes.
+    await this.closeFolders(event !== 'release' && !options.replaced && !options.handover);
     // Its own connection pool (an Agent under an enforced outbound policy or an extra CA) goes with it;
     // not awaited: closing waits for requests still in flight.
     void this.client?.close().catch(() => undefined);
     this.client = null;
-    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.ownerId);
+    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.lease.owner);
   }
 
   async restart(): Promise<void> {
@@ -82,7 +83,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     await this.deps.ramp.acquire(this.spec.endpoint.host);
     if (!this.isCurrent(attempt)) return;
     const ref = refOf(this.spec);
-    await this.deps.reporter.apply(ref, event, null, this.deps.ownerId);
+    await this.deps.reporter.apply(ref, event, null, this.deps.lease.owner);
     if (this.spec.authMethod !== 'oauth2') {
       return this.failed({ kind: 'credential', code: FailureCode.GraphNeedsOAuth, message: 'Microsoft Graph needs OAuth 2.0: set the provider authMethod to oauth2' });
     }
@@ -103,6 +104,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
       await Promise.all(folders.map((folder) => folder.open()));
     } catch (error) {
       await Promise.all(folders.map((folder) => folder.close(false)));
+      if (this.fencedOut(error)) return;
       if (this.isCurrent(attempt)) await this.failed(graphFailureOf(error));
       return;
     } finally {
@@ -117,7 +119,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
   }
 
   private folderDependencies(attempt: number) {
-    const { cursors, events, reporter, metrics, clock, epoch, subscriptions, push, subscriptionMinutes, safetyDeltaMs, pollIntervalMs } = this.deps;
+    const { cursors, events, reporter, metrics, clock, lease, subscriptions, push, subscriptionMinutes, safetyDeltaMs, pollIntervalMs } = this.deps;
     return {
       client: this.client!,
       mailbox: refOf(this.spec),
@@ -127,7 +129,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
       reporter,
       metrics,
       clock,
-      epoch,
+      lease,
       push,
       subscriptionMinutes,
       safetyDeltaMs,
@@ -148,12 +150,13 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
   }
 
   private async dropped(attempt: number, error: unknown): Promise<void> {
-    if (!this.isCurrent(attempt)) return;
+    if (this.fencedOut(error) || !this.isCurrent(attempt)) return;
     const failure = graphFailureOf(error);
     this.logger.warn(`Graph sync failed (${failure.code}: ${failure.message})`);
     await this.closeFolders(false);
     this.deps.metrics.reconnects.inc({ reason: failure.kind });
     await this.failed(failure).catch((problem: unknown) => {
+      if (this.fencedOut(problem)) return;
       this.logger.error(`Handling a failure failed: ${problem instanceof Error ? problem.message : String(problem)}`);
       this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
     });

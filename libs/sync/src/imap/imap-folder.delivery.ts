@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Clock } from '@app/clock';
+import { FencedOutError, isFencedOut, LeaseFence } from '@app/cluster';
 import { MailEventsPublisher, ReceivedMessage } from '@app/events';
 import { FolderCursor, FolderSyncSink } from '@app/imap';
 import { FolderCursorRepository } from '../folder-cursor.repository';
@@ -18,8 +19,10 @@ export interface ImapFolderDeliveryDependencies {
   metrics: SyncMetrics;
   reporter: MailboxStateReporter;
   clock: Clock;
-  /** Lease epoch fencing the cursor writes. */
-  epoch: number;
+  /** The lease the cursor writes are fenced by. */
+  lease: LeaseFence;
+  /** A cursor write was refused: the runner stops at once (the session's own close reports only a failure kind). */
+  onFencedOut(mailboxId: string, error: FencedOutError): void;
 }
 
 /**
@@ -51,18 +54,28 @@ export class ImapFolderDelivery implements FolderSyncSink {
       await this.deps.events.publish(mailboxResynced(refOf(this.mailbox), this.folder.path, previous.uidValidity, uidValidity, new Date(this.deps.clock.now())));
       this.deps.metrics.published.inc({ type: 'mailbox.resynced' });
     }
-    await this.deps.cursors.baseline(this.folder.id, this.mailbox.id, uidValidity, lastUid, this.deps.epoch);
+    await this.fenced(this.deps.cursors.baseline(this.folder.id, this.mailbox.id, uidValidity, lastUid, this.deps.lease));
   }
 
   async deliver(messages: ReceivedMessage[], uidValidity: number): Promise<void> {
     const now = new Date(this.deps.clock.now());
     const ref = refOf(this.mailbox);
     const lag = await publishReceived(this.deps, messages.map((message) => mailReceived(ref, message, now)));
-    await this.deps.cursors.advance(this.folder.id, uidValidity, messages[messages.length - 1].uid!, this.deps.epoch);
+    await this.fenced(this.deps.cursors.advance(this.folder.id, uidValidity, messages[messages.length - 1].uid!, this.deps.lease));
     await this.deps.reporter.recordDelivery(this.mailbox.id, now, lag);
   }
 
   backfillSince(): Date | null {
     return this.mailbox.backfillSince;
+  }
+
+  /** A refused cursor write stops the runner before the session closes (and rejects `deliver`, as any failed write). */
+  private async fenced(write: Promise<void>): Promise<void> {
+    try {
+      await write;
+    } catch (error) {
+      if (isFencedOut(error)) this.deps.onFencedOut(this.mailbox.id, error);
+      throw error;
+    }
   }
 }

@@ -2,7 +2,7 @@ import { FailureCode } from '@app/failures';
 import { classifyImapError, ImapCredential, ImapFailure, ImapFolderSession } from '@app/imap';
 import { CredentialUnavailableError, ResolvedCredential } from '../mailbox-credentials';
 import { MailboxSpec, refOf } from '../mailbox-spec';
-import { MailboxRunnerLike } from '../runner/mailbox-runner-like';
+import { MailboxRunnerLike, RunnerStopOptions } from '../runner/mailbox-runner-like';
 import { REFUSED_ADDRESS_RETRY_MS, ReconnectingRunner } from '../runner/reconnecting-runner';
 import { RunnerDependencies } from '../runner/runner-dependencies';
 import { ImapFolderDelivery } from './imap-folder.delivery';
@@ -28,17 +28,23 @@ type Failure = ImapFailure | { kind: 'credential'; code: FailureCode; message: s
  */
 export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies> implements MailboxRunnerLike {
   private sessions: ImapFolderSession[] = [];
+  /** Sessions of an attempt (or a re-authentication) still opening: a stop closes them too and waits for their catch-up deliveries. */
+  private readonly opening = new Set<ImapFolderSession>();
   private reauthTimer?: NodeJS.Timeout;
 
   constructor(spec: MailboxSpec, deps: ImapRunnerDependencies) {
     super(spec, deps);
   }
 
-  /** Stops listening; `event` says what the mailbox's state becomes (null: it was deleted). */
-  async stop(event: 'release' | 'disable' | null): Promise<void> {
+  /**
+   * Stops listening; `event` says what the mailbox's state becomes (null: it was deleted, replaced, or
+   * handed over). Resolves once every session is closed and the deliveries they had in flight are
+   * written, so a lease granted after this finds the cursors where this runner left them.
+   */
+  async stop(event: 'release' | 'disable' | null, _options?: RunnerStopOptions): Promise<void> {
     this.stopped = true;
     await this.closeSessions();
-    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.ownerId);
+    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.lease.owner);
   }
 
   /** Reconnects now and catches up from the stored cursors (POST /resync). */
@@ -52,8 +58,9 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
   private async closeSessions(): Promise<void> {
     this.nextAttempt();
     clearTimeout(this.reauthTimer);
-    const sessions = this.sessions;
+    const sessions = [...this.sessions, ...this.opening];
     this.sessions = [];
+    this.opening.clear();
     await Promise.all(sessions.map((session) => session.close()));
   }
 
@@ -92,7 +99,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
     // mail server, nor the database, in the same second.
     await this.deps.ramp.acquire(this.spec.endpoint.host);
     if (!this.isCurrent(attempt)) return;
-    await this.deps.reporter.apply(ref, event, null, this.deps.ownerId);
+    await this.deps.reporter.apply(ref, event, null, this.deps.lease.owner);
     let resolved: ResolvedCredential;
     let sessions: ImapFolderSession[];
     try {
@@ -125,7 +132,9 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
           sweepIntervalMs: this.deps.safetySweepMs,
         }),
     );
+    for (const session of sessions) this.opening.add(session);
     const results = await Promise.allSettled(sessions.map((session) => session.open()));
+    for (const session of sessions) this.opening.delete(session);
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) {
       await Promise.all(sessions.map((session) => session.close()));
@@ -139,6 +148,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
       session.once('closed', (failure: ImapFailure) => {
         if (!this.isCurrent(attempt) || !this.sessions.includes(session)) return;
         this.dropped(failure).catch((error: unknown) => {
+          if (this.fencedOut(error)) return;
           this.logger.error(`Handling a dropped connection failed: ${error instanceof Error ? error.message : String(error)}`);
           this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
         });

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { isFencedOut } from '@app/cluster';
 import { MailboxSpec, refOf } from '../mailbox-spec';
 import { StateReason } from '../mailbox-state.reporter';
 import { AUTH_FAILURE_RECONNECT, ReconnectPolicy } from './reconnect-policy';
@@ -49,10 +50,20 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
     try {
       await this.deps.connectSlots(() => this.connectOnce(event));
     } catch (error) {
-      if (this.stopped) return;
+      if (this.fencedOut(error) || this.stopped) return;
       this.logger.error(`Connecting failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
       this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
     }
+  }
+
+  /**
+   * Whether `error` is a write refused by the lease fence; if so, the supervisor is told (it counts it and
+   * stops this runner at once, writing no status: the mailbox's new owner reports it).
+   */
+  protected fencedOut(error: unknown): boolean {
+    if (!isFencedOut(error)) return false;
+    this.deps.onFencedOut(this.spec.id, error);
+    return true;
   }
 
   /** A new attempt begins: earlier attempts' timers and callbacks stop counting. */
@@ -70,7 +81,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
     this.reconnects.connected(this.deps.clock.now());
     this.authRetries.reset();
     this.triedTokenRefresh = false;
-    await this.deps.reporter.apply(refOf(this.spec), 'listening', null, this.deps.ownerId);
+    await this.deps.reporter.apply(refOf(this.spec), 'listening', null, this.deps.lease.owner);
   }
 
   /**
@@ -78,7 +89,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
    * a refreshed token (an OAuth token the server refused); otherwise the caller picks the backoff.
    */
   protected async loginRejected(reason: StateReason, tokenRefused: boolean): Promise<boolean> {
-    await this.deps.reporter.apply(refOf(this.spec), 'auth_rejected', reason, this.deps.ownerId);
+    await this.deps.reporter.apply(refOf(this.spec), 'auth_rejected', reason, this.deps.lease.owner);
     if (!tokenRefused || this.triedTokenRefresh) return false;
     // The server may simply have a stale view of the token: refresh it and try once more soon.
     this.triedTokenRefresh = true;
@@ -89,7 +100,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
 
   /** Records a dropped connection (state backoff) and schedules the next attempt, at least `minDelayMs` away. */
   protected async connectionDropped(reason: StateReason, minDelayMs = 0): Promise<void> {
-    await this.deps.reporter.apply(refOf(this.spec), 'dropped', reason, this.deps.ownerId);
+    await this.deps.reporter.apply(refOf(this.spec), 'dropped', reason, this.deps.lease.owner);
     this.retryIn(Math.max(this.reconnects.nextDelay(this.deps.clock.now()), minDelayMs));
   }
 

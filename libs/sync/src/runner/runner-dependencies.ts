@@ -1,5 +1,6 @@
 import { ConcurrencyLimit } from '@app/async';
 import { Clock } from '@app/clock';
+import { FencedOutError, LeaseFence } from '@app/cluster';
 import { MailEventsPublisher } from '@app/events';
 import { ConnectRamp } from '@app/imap';
 import { OutboundPolicy } from '@app/outbound';
@@ -22,7 +23,16 @@ export interface RunnerDependencies {
   clock: Clock;
   /** Which addresses connections may reach (production refuses internal ones unless allow-listed). */
   outbound: OutboundPolicy;
-  ownerId: string;
-  /** Lease epoch fencing cursor writes (0 until replicas hold leases). */
-  epoch: number;
+  /**
+   * The lease this runner's mailbox is held under (each runner its own: the supervisor starts a runner
+   * only for a lease it holds). Its owner is the replica id the status names; every write about the
+   * mailbox (cursor, status, Graph subscription row) carries owner and epoch and is refused once the
+   * lease moved on.
+   */
+  lease: LeaseFence;
+  /**
+   * A write about the mailbox was refused (FencedOutError): the supervisor counts it and stops the runner
+   * at once, without writing its status (the new owner reports).
+   */
+  onFencedOut(mailboxId: string, error: FencedOutError): void;
 }
