@@ -5,6 +5,10 @@ import { CONNECTION_STATES } from '@app/persistence';
 import { GRAPH_SUBSCRIPTION_STATES } from './graph/graph-subscription-state';
 import { SyncMetricsRepository } from './sync-metrics.repository';
 
+/** Where a Graph notification item taken off a queue went (see GraphNotificationWorker). */
+export const GRAPH_NOTIFICATION_ROUTES = ['local', 'forwarded', 'dropped'] as const;
+export type GraphNotificationRoute = (typeof GRAPH_NOTIFICATION_ROUTES)[number];
+
 /**
  * Mailbox sync metrics. Counters and the lag histogram are this replica's; the two fleet-wide gauges
  * are read from Postgres at scrape time (aggregate them with max(), not sum()).
@@ -17,6 +21,7 @@ export class SyncMetrics {
   readonly owned: Gauge;
   readonly graphThrottled: Counter;
   readonly graphSubscriptions: Gauge<'state'>;
+  readonly graphNotificationsRouted: Counter<'route'>;
   /** Set by the supervisor: counts its Graph folders by subscription state at scrape time. */
   graphSubscriptionSource: () => Map<string, number> = () => new Map();
 
@@ -35,6 +40,14 @@ export class SyncMetrics {
       help: 'Graph requests answered 429/503 with Retry-After (waited and retried)',
       registers: [registry],
     });
+    this.graphNotificationsRouted = new Counter({
+      name: `${METRIC_PREFIX}graph_notifications_routed_total`,
+      help:
+        'Graph notification items this replica took off a queue, by route (local: to its own runner; forwarded: to the replica holding the mailbox; dropped: nobody here runs it, its next owner catches up by delta)',
+      labelNames: ['route'],
+      registers: [registry],
+    });
+    for (const route of GRAPH_NOTIFICATION_ROUTES) this.graphNotificationsRouted.inc({ route }, 0);
     const metrics = this;
     this.graphSubscriptions = new Gauge({
       name: `${METRIC_PREFIX}graph_subscriptions`,

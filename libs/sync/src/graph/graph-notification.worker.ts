@@ -1,47 +1,101 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Job, Worker } from 'bullmq';
+import { Job, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
+import { withTimeout } from '@app/async';
+import { MailboxLeaseRepository } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { GRAPH_NOTIFICATIONS_QUEUE, GraphNotificationJob } from '@app/graph';
+import { GRAPH_NOTIFICATIONS_QUEUE, GraphNotificationItem, GraphNotificationJob } from '@app/graph';
 import { REDIS } from '@app/redis';
 import { MailboxSupervisor } from '../mailbox.supervisor';
+import { SyncMetrics } from '../sync.metrics';
+import { GraphNotificationForwarder } from './graph-notification.forwarder';
+import { forwardedJobId, replicaNotificationsQueue, routeByOwner } from './graph-notification.routes';
 
 /**
- * Consumes `graph-notifications` (filled by the API's webhook receiver) and hands each item to the Graph
- * runner of its mailbox, which runs a delta round for the folder. A job is done once routed: the delta
- * stores its link only after publishing, and every (re)start runs a delta from the stored link, so a
- * crash after this point loses nothing. Items for a mailbox this listener does not run (yet) are dropped
- * for the same reason: its first delta covers them.
+ * Gets each Graph notification to the replica that runs its mailbox. Every replica takes jobs off the
+ * shared `graph-notifications` (filled by the API's webhook receiver) and looks the mailboxes up in
+ * mailbox_leases: items for a mailbox another live replica holds go onto that replica's own queue
+ * (`graph-notifications.<replica id>`, consumed by it alone); the rest go to this replica's Graph runner,
+ * which runs a delta round for the folder.
+ *
+ * An item nobody here runs is dropped, safely: what is published always comes from delta, never from the
+ * notification, and every runner runs a delta from the stored link when it opens (start, takeover,
+ * hand-over) — after the mail the notification announced had arrived. So a mailbox without an owner now,
+ * or whose lease moved on while the item was on its way, loses nothing: its next owner's first delta
+ * covers it. Only a runner that is listening must see the item, and that runner is on its lease owner.
+ * A shared job is complete once routed (a crash before that routes it again: forwards under the same job
+ * id are dropped by BullMQ, and a second delta round publishes nothing new).
  */
 @Injectable()
 export class GraphNotificationWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(GraphNotificationWorker.name);
-  private worker?: Worker<GraphNotificationJob>;
-  private connection?: Redis;
+  private shared?: Worker<GraphNotificationJob>;
+  private own?: Worker<GraphNotificationJob>;
+  private readonly connections: Redis[] = [];
 
   constructor(
     private readonly supervisor: MailboxSupervisor,
+    private readonly leases: MailboxLeaseRepository,
+    private readonly forwarder: GraphNotificationForwarder,
+    private readonly metrics: SyncMetrics,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  private get me(): string {
+    return this.config.listener.id;
+  }
+
   onApplicationBootstrap(): void {
-    // A worker blocks its connection waiting for jobs: it needs its own.
-    this.connection = this.redis.duplicate({ maxRetriesPerRequest: null, connectionName: 'mail-listener-graph-worker' });
-    this.worker = new Worker<GraphNotificationJob>(GRAPH_NOTIFICATIONS_QUEUE, (job) => this.route(job), {
-      connection: this.connection,
-      prefix: this.config.queuePrefix,
-      concurrency: 16,
-    });
-    this.worker.on('error', (error) => this.logger.warn(`graph-notifications worker: ${error.message}`));
+    this.own = this.worker(replicaNotificationsQueue(this.me), 'mail-listener-graph-own', (job) => this.deliver(job.data.items));
+    this.shared = this.worker(GRAPH_NOTIFICATIONS_QUEUE, 'mail-listener-graph-worker', (job) => this.route(job));
+  }
+
+  /**
+   * Stops taking jobs off the shared queue (the others route them), while this replica's own queue keeps
+   * reaching the mailboxes it still runs: for a replica that is draining.
+   */
+  async stopTakingShared(): Promise<void> {
+    await this.shared?.close();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.close().catch(() => undefined);
-    this.connection?.disconnect();
+    await Promise.all([this.shared?.close(), this.own?.close()].map((closing) => closing?.catch(() => undefined)));
+    // What still waits on this replica's own queue is for mailboxes others take over now: their first delta
+    // covers it, and a queue nobody reads would stay in Redis for good.
+    const own = new Queue(replicaNotificationsQueue(this.me), { connection: this.redis, prefix: this.config.queuePrefix });
+    await withTimeout(own.obliterate({ force: true }), 2_000).catch(() => undefined);
+    await own.close().catch(() => undefined);
+    for (const connection of this.connections) connection.disconnect();
   }
 
+  private worker(queue: string, connectionName: string, process: (job: Job<GraphNotificationJob>) => Promise<void>): Worker<GraphNotificationJob> {
+    // A worker blocks its connection waiting for jobs: each needs its own.
+    const connection = this.redis.duplicate({ maxRetriesPerRequest: null, connectionName });
+    this.connections.push(connection);
+    const worker = new Worker<GraphNotificationJob>(queue, process, { connection, prefix: this.config.queuePrefix, concurrency: 16 });
+    worker.on('error', (error) => this.logger.warn(`${queue} worker: ${error.message}`));
+    return worker;
+  }
+
+  /** A shared job: forward what others run, deliver the rest here. A failed lookup or forward fails the job, and BullMQ retries it. */
   private async route(job: Job<GraphNotificationJob>): Promise<void> {
-    for (const item of job.data.items) this.supervisor.graphRunner(item.mailboxId)?.onNotification(item);
+    const mailboxIds = [...new Set(job.data.items.map((item) => item.mailboxId))];
+    const owners = await this.leases.liveOwners(mailboxIds, this.config.cluster.leaseTtlMs);
+    const { local, forward } = routeByOwner(job.data.items, owners, this.me);
+    for (const [owner, items] of forward) {
+      await this.forwarder.forward(owner, { receivedAt: job.data.receivedAt, items }, forwardedJobId(job.id!));
+      this.metrics.graphNotificationsRouted.inc({ route: 'forwarded' }, items.length);
+    }
+    await this.deliver(local);
+  }
+
+  /** To this replica's Graph runners; an item for a mailbox not running here is dropped (see above). */
+  private async deliver(items: GraphNotificationItem[]): Promise<void> {
+    for (const item of items) {
+      const runner = this.supervisor.graphRunner(item.mailboxId);
+      runner?.onNotification(item);
+      this.metrics.graphNotificationsRouted.inc({ route: runner ? 'local' : 'dropped' });
+    }
   }
 }
