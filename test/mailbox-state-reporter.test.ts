@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
+import { FencedOutError, LeaseFence, MailboxLeaseRepository, ReplicaRegistry } from '@app/cluster';
 import { EventOutbox, EventOutboxRelay, EventOutboxRepository, MailEventsPublisher } from '@app/events';
 import { MailboxStatusRepository, MailboxStatusWriter } from '@app/mailbox-state';
 import { dataSourceOptions, runMigrations } from '@app/persistence';
@@ -9,7 +10,7 @@ import { createTestDatabase, ManualClock, queryDatabase, statementsOf, TestDatab
 /**
  * The reporter's single-statement writes against real Postgres: first row, updates, and rows changed
  * under it; each change's `mailbox.state_changed` goes into the outbox with the row and out through the
- * relay to the real Redis.
+ * relay to the real Redis. Every write is fenced by the reporting replica's real lease.
  */
 describe('MailboxStateReporter', () => {
   let db: TestDatabase;
@@ -23,6 +24,9 @@ describe('MailboxStateReporter', () => {
   let reporter: MailboxStateReporter;
   const clock = new ManualClock(Date.parse('2026-11-21T10:00:00Z'));
   let mailbox: { id: string; email: string; externalId: null };
+  let leases: MailboxLeaseRepository;
+  /** replica-a's lease on `mailbox`. */
+  let a: LeaseFence;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -44,7 +48,23 @@ describe('MailboxStateReporter', () => {
     // Inserted directly, as bulk imports do: no mailbox_status row exists yet.
     const [row] = await queryDatabase<{ id: string }>(db.url, `INSERT INTO mailboxes (email, provider_id, login, enabled) VALUES ('ana@x.test', $1, 'ana', true) RETURNING id`, [provider.id]);
     mailbox = { id: row.id, email: 'ana@x.test', externalId: null };
+    const replicas = new ReplicaRegistry(source);
+    await replicas.register('replica-a');
+    await replicas.register('replica-b');
+    leases = new MailboxLeaseRepository(source);
+    a = await leaseOf('replica-a', mailbox.id);
   });
+
+  /** `owner` takes the mailbox's lease (from whoever held it, as a takeover or a grant would). */
+  async function leaseOf(owner: string, mailboxId: string): Promise<LeaseFence> {
+    await leases.acquire([mailboxId], owner, 60_000);
+    const [held] = await queryDatabase<{ owner_id: string; epoch: string }>(
+      db.url,
+      `UPDATE mailbox_leases SET owner_id = $2, epoch = CASE WHEN owner_id = $2 THEN epoch ELSE epoch + 1 END WHERE mailbox_id = $1 RETURNING owner_id, epoch`,
+      [mailboxId, owner],
+    );
+    return { owner: held.owner_id, epoch: Number(held.epoch) };
+  }
 
   afterAll(async () => {
     await relay.onApplicationShutdown();
@@ -82,23 +102,23 @@ describe('MailboxStateReporter', () => {
     (await queryDatabase<Record<string, unknown>>(db.url, `SELECT connection_state, state_version::int AS v, last_error_code, owner_id, auth_failing_since, state_since FROM mailbox_status WHERE mailbox_id = $1`, [mailbox.id]))[0];
 
   it('creates the row on the first change, then moves it with one versioned update per change', async () => {
-    expect(await reporter.apply(mailbox, 'start', null, 'replica-a')).toBe('connecting');
+    expect(await reporter.apply(mailbox, 'start', null, a)).toBe('connecting');
     expect(await status()).toMatchObject({ connection_state: 'connecting', v: 1, owner_id: 'replica-a', last_error_code: null, auth_failing_since: null });
 
     clock.advance(1_000);
-    expect(await reporter.apply(mailbox, 'auth_rejected', { code: 'AUTH_FAILED', message: 'no' }, 'replica-a')).toBe('auth_error');
+    expect(await reporter.apply(mailbox, 'auth_rejected', { code: 'AUTH_FAILED', message: 'no' }, a)).toBe('auth_error');
     const failed = await status();
     expect(failed).toMatchObject({ connection_state: 'auth_error', v: 2, last_error_code: 'AUTH_FAILED' });
     expect((failed.auth_failing_since as Date).toISOString()).toBe('2026-11-21T10:00:01.000Z');
 
     clock.advance(1_000);
-    await reporter.apply(mailbox, 'retry', null, 'replica-a');
-    await reporter.apply(mailbox, 'auth_rejected', { code: 'AUTH_FAILED', message: 'no' }, 'replica-a');
+    await reporter.apply(mailbox, 'retry', null, a);
+    await reporter.apply(mailbox, 'auth_rejected', { code: 'AUTH_FAILED', message: 'no' }, a);
     // The failing run started with the first rejection.
     expect(((await status()).auth_failing_since as Date).toISOString()).toBe('2026-11-21T10:00:01.000Z');
 
-    await reporter.apply(mailbox, 'retry', null, 'replica-a');
-    await reporter.apply(mailbox, 'listening', null, 'replica-a');
+    await reporter.apply(mailbox, 'retry', null, a);
+    await reporter.apply(mailbox, 'listening', null, a);
     expect(await status()).toMatchObject({ connection_state: 'connected', v: 6, last_error_code: null, auth_failing_since: null });
 
     await relay.drain();
@@ -107,18 +127,18 @@ describe('MailboxStateReporter', () => {
   });
 
   it('an event that does not apply, or changes nothing, writes nothing', async () => {
-    expect(await reporter.apply(mailbox, 'listening', null, 'replica-a')).toBe('connected');
-    expect(await reporter.apply(mailbox, 'retry', null, 'replica-a')).toBe('connected');
+    expect(await reporter.apply(mailbox, 'listening', null, a)).toBe('connected');
+    expect(await reporter.apply(mailbox, 'retry', null, a)).toBe('connected');
     expect((await status()).v).toBe(6);
   });
 
   it('re-reads a row the API changed underneath (disabled through the API) instead of overwriting it', async () => {
     await queryDatabase(db.url, `UPDATE mailbox_status SET connection_state = 'disabled', owner_id = NULL WHERE mailbox_id = $1`, [mailbox.id]);
     // 'dropped' does not apply to a disabled mailbox: the stale "connected" in memory must not win.
-    expect(await reporter.apply(mailbox, 'dropped', { code: 'ECONNRESET', message: 'reset' }, 'replica-a')).toBe('disabled');
+    expect(await reporter.apply(mailbox, 'dropped', { code: 'ECONNRESET', message: 'reset' }, a)).toBe('disabled');
     expect(await status()).toMatchObject({ connection_state: 'disabled', owner_id: null });
     await queryDatabase(db.url, `UPDATE mailbox_status SET connection_state = 'pending', state_version = state_version + 1 WHERE mailbox_id = $1`, [mailbox.id]);
-    expect(await reporter.apply(mailbox, 'start', null, 'replica-b')).toBe('connecting');
+    expect(await reporter.apply(mailbox, 'start', null, await leaseOf('replica-b', mailbox.id))).toBe('connecting');
     expect(await status()).toMatchObject({ connection_state: 'connecting', v: 8, owner_id: 'replica-b' });
   });
 
@@ -130,16 +150,18 @@ describe('MailboxStateReporter', () => {
       [provider.id],
     );
     const many = rows.map((row) => ({ id: row.id, email: row.email, externalId: null }));
+    const fences = new Map<string, LeaseFence>();
+    for (const taken of await leases.acquire(many.map((m) => m.id), 'replica-a', 60_000)) fences.set(taken.mailboxId, { owner: 'replica-a', epoch: taken.epoch });
     // Nothing known of them yet: one SELECT finds no rows, and one statement (WITH … INSERT the rows,
     // INSERT their events into the outbox) creates all 40 with their events.
-    expect(await statementsOf(source, () => Promise.all(many.map((m) => reporter.apply(m, 'start', null, 'replica-a'))))).toEqual(['SELECT', 'WITH']);
+    expect(await statementsOf(source, () => Promise.all(many.map((m) => reporter.apply(m, 'start', null, fences.get(m.id)!))))).toEqual(['SELECT', 'WITH']);
     // The API disables one of them underneath: its stale snapshot must be refused and re-read.
     await queryDatabase(db.url, `UPDATE mailbox_status SET connection_state = 'disabled', owner_id = NULL, state_version = state_version + 1 WHERE mailbox_id = $1`, [many[7].id]);
     await relay.drain();
     let states: string[] = [];
     let statements: string[] = [];
     const relayed = await relayTraffic(async () => {
-      statements = await statementsOf(source, async () => (states = await Promise.all(many.map((m) => reporter.apply(m, 'listening', null, 'replica-a')))));
+      statements = await statementsOf(source, async () => (states = await Promise.all(many.map((m) => reporter.apply(m, 'listening', null, fences.get(m.id)!)))));
       await relay.drain();
     });
     // The relay, woken once after that statement: one round (a transaction taking the 39 events with one
@@ -162,5 +184,27 @@ describe('MailboxStateReporter', () => {
     const ids = new Set((await events.jobs()).map((job) => job.id));
     for (const m of many.filter((_, i) => i !== 7)) expect(ids.has(`mailbox.state_changed.${m.id}.2`)).toBe(true);
     expect(ids.has(`mailbox.state_changed.${many[7].id}.2`)).toBe(false);
+  });
+
+  it('refuses the writes of a replica that lost the lease (FencedOutError), in the same statement, and the new owner\'s reports stand', async () => {
+    const [provider] = await queryDatabase<{ id: string }>(db.url, `SELECT provider_id AS id FROM mailboxes WHERE id = $1`, [mailbox.id]);
+    const [row] = await queryDatabase<{ id: string }>(db.url, `INSERT INTO mailboxes (email, provider_id, login, enabled) VALUES ('zed@x.test', $1, 'zed', true) RETURNING id`, [provider.id]);
+    const zed = { id: row.id, email: 'zed@x.test', externalId: null };
+    const stale = await leaseOf('replica-a', zed.id);
+    // No row yet, and the lease already gone: the first row is not created by the stale replica either.
+    const theirs = await leaseOf('replica-b', zed.id);
+    await expect(reporter.apply(zed, 'start', null, stale)).rejects.toBeInstanceOf(FencedOutError);
+    expect(await queryDatabase(db.url, `SELECT 1 FROM mailbox_status WHERE mailbox_id = $1`, [zed.id])).toEqual([]);
+
+    expect(await reporter.apply(zed, 'start', null, theirs)).toBe('connecting');
+    expect(await reporter.apply(zed, 'listening', null, theirs)).toBe('connected');
+    // The stale replica still believes the row is what it last read: its write is refused, not re-read and retried.
+    await expect(reporter.apply(zed, 'dropped', { code: 'ECONNRESET', message: 'reset' }, stale)).rejects.toBeInstanceOf(FencedOutError);
+    await reporter.recordDelivery(zed.id, new Date(0), 99, stale);
+    const [after] = await queryDatabase<Record<string, unknown>>(db.url, `SELECT connection_state, owner_id, last_error_code, last_event_at FROM mailbox_status WHERE mailbox_id = $1`, [zed.id]);
+    expect(after).toEqual({ connection_state: 'connected', owner_id: 'replica-b', last_error_code: null, last_event_at: null });
+    await relay.drain();
+    const ids = (await events.jobs()).map((job) => job.id).filter((id) => id?.includes(zed.id));
+    expect(ids.sort()).toEqual([`mailbox.state_changed.${zed.id}.1`, `mailbox.state_changed.${zed.id}.2`]);
   });
 });

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { answeredBy, answersByKey } from '@app/batching';
+import { answersByKey } from '@app/batching';
+import { LeaseFence, leaseHeldSql } from '@app/cluster';
 import { SqlRunner } from '@app/events';
 import { ConnectionState } from '@app/persistence';
-import { StatusChange } from './status-change';
+import { StatusChange, StatusWriteOutcome } from './status-change';
 import { StatusRow, StatusSnapshot, statusSnapshotOf } from './status-snapshot';
 
 /** The columns of a batch of changes, as the arrays the statements `unnest`. */
@@ -18,7 +19,21 @@ function changeColumns(changes: StatusChange[]) {
     version: column((c) => c.version),
     // The event goes in as json text: the outbox keeps it exactly as built.
     event: column((c) => (c.event ? JSON.stringify(c.event) : null)),
+    fenceOwner: column((c) => c.fence?.owner ?? null),
+    fenceEpoch: column((c) => c.fence?.epoch ?? null),
   };
+}
+
+/** Whether a change (a row of `v`) may be written: the API's are not fenced, a listener's only while its lease holds. */
+const FENCE_HOLDS = `(v.fence_owner IS NULL OR ${leaseHeldSql('v.mailbox_id', 'v.fence_owner', 'v.fence_epoch')})`;
+
+/**
+ * Per change, in order: written (its row came back from the write), fenced (its lease no longer holds),
+ * else moved on. Two changes of one mailbox never share a statement (the writer batches by mailbox).
+ */
+function outcomesOf(changes: StatusChange[], rows: { mailbox_id: string; outcome: 'written' | 'fenced' }[]): StatusWriteOutcome[] {
+  const byMailbox = new Map(rows.map((row) => [row.mailbox_id, row.outcome]));
+  return changes.map((change) => byMailbox.get(change.mailboxId) ?? 'moved_on');
 }
 
 /**
@@ -51,16 +66,19 @@ export class MailboxStatusRepository {
 
   /**
    * Conditional UPDATEs of existing rows and the events of those applied, one statement: a row changes
-   * only if it still has the version and state the change was based on (`from`). Answers, per change,
-   * whether it was applied.
+   * only if it still has the version and state the change was based on (`from`), and, for a listener's
+   * change, only while its lease holds (checked in the same statement). Answers, per change, whether it
+   * was written, refused because the row moved on, or refused by the lease fence.
    */
-  async update(changes: StatusChange[], sql: SqlRunner = this.dataSource): Promise<boolean[]> {
+  async update(changes: StatusChange[], sql: SqlRunner = this.dataSource): Promise<StatusWriteOutcome[]> {
     const c = changeColumns(changes);
-    const rows: { mailbox_id: string }[] = await sql.query(
+    const rows: { mailbox_id: string; outcome: 'written' | 'fenced' }[] = await sql.query(
       `WITH v AS (
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::timestamptz[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[],
-                              $10::text[], $11::bigint[], $12::text[], $13::json[])
-           WITH ORDINALITY AS v(mailbox_id, next, changed, at, owner_id, version, error_mode, error_code, error_message, auth_mode, expected_version, expected_state, event, ord)
+         SELECT v.*, ${FENCE_HOLDS} AS held
+           FROM unnest($1::uuid[], $2::text[], $3::boolean[], $4::timestamptz[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[],
+                       $10::text[], $11::bigint[], $12::text[], $13::json[], $14::text[], $15::bigint[])
+             WITH ORDINALITY AS v(mailbox_id, next, changed, at, owner_id, version, error_mode, error_code, error_message, auth_mode, expected_version, expected_state, event,
+                                  fence_owner, fence_epoch, ord)
        ), written AS (
          UPDATE mailbox_status s SET
            connection_state = v.next::connection_state,
@@ -71,14 +89,14 @@ export class MailboxStatusRepository {
            last_error_at = CASE v.error_mode WHEN 'set' THEN v.at WHEN 'clear' THEN NULL ELSE s.last_error_at END,
            auth_failing_since = CASE v.auth_mode WHEN 'clear' THEN NULL WHEN 'start' THEN coalesce(s.auth_failing_since, v.at) ELSE s.auth_failing_since END
          FROM v
-         WHERE s.mailbox_id = v.mailbox_id AND s.state_version = v.expected_version AND s.connection_state = v.expected_state::connection_state
+         WHERE s.mailbox_id = v.mailbox_id AND s.state_version = v.expected_version AND s.connection_state = v.expected_state::connection_state AND v.held
          RETURNING s.mailbox_id
        ), queued AS (
          INSERT INTO event_outbox (event_id, type, payload)
          SELECT v.event->>'id', v.event->>'type', v.event FROM v JOIN written w ON w.mailbox_id = v.mailbox_id WHERE v.event IS NOT NULL ORDER BY v.ord
          ON CONFLICT (event_id) DO NOTHING
        )
-       SELECT mailbox_id FROM written`,
+       SELECT mailbox_id, 'written' AS outcome FROM written UNION ALL SELECT mailbox_id, 'fenced' FROM v WHERE NOT v.held`,
       [
         c.mailboxId,
         c.next,
@@ -93,33 +111,37 @@ export class MailboxStatusRepository {
         changes.map((x) => x.from.version),
         changes.map((x) => x.from.state),
         c.event,
+        c.fenceOwner,
+        c.fenceEpoch,
       ],
     );
-    return answeredBy(changes, (x) => x.mailboxId, rows.map((row) => row.mailbox_id));
+    return outcomesOf(changes, rows);
   }
 
   /**
    * The first row of mailboxes that have none yet (bulk-imported), with the events of those created, one
-   * statement; a row someone else just created wins (the change is answered false and re-read).
+   * statement; a row someone else just created wins (the change is answered `moved_on` and re-read); a
+   * listener's change whose lease no longer holds is `fenced`.
    */
-  async insert(changes: StatusChange[], sql: SqlRunner = this.dataSource): Promise<boolean[]> {
+  async insert(changes: StatusChange[], sql: SqlRunner = this.dataSource): Promise<StatusWriteOutcome[]> {
     const c = changeColumns(changes);
-    const rows: { mailbox_id: string }[] = await sql.query(
+    const rows: { mailbox_id: string; outcome: 'written' | 'fenced' }[] = await sql.query(
       `WITH v AS (
-         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::boolean[], $9::json[])
-           WITH ORDINALITY AS v(mailbox_id, next, at, owner_id, version, error_code, error_message, auth_start, event, ord)
+         SELECT v.*, ${FENCE_HOLDS} AS held
+           FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::boolean[], $9::json[], $10::text[], $11::bigint[])
+             WITH ORDINALITY AS v(mailbox_id, next, at, owner_id, version, error_code, error_message, auth_start, event, fence_owner, fence_epoch, ord)
        ), written AS (
          INSERT INTO mailbox_status (mailbox_id, connection_state, state_since, owner_id, state_version, last_error_code, last_error_message, last_error_at, auth_failing_since)
          SELECT v.mailbox_id, v.next::connection_state, v.at, v.owner_id, v.version, v.error_code, v.error_message,
            CASE WHEN v.error_code IS NULL THEN NULL ELSE v.at END, CASE WHEN v.auth_start THEN v.at END
-         FROM v
+         FROM v WHERE v.held
          ON CONFLICT (mailbox_id) DO NOTHING RETURNING mailbox_id
        ), queued AS (
          INSERT INTO event_outbox (event_id, type, payload)
          SELECT v.event->>'id', v.event->>'type', v.event FROM v JOIN written w ON w.mailbox_id = v.mailbox_id WHERE v.event IS NOT NULL ORDER BY v.ord
          ON CONFLICT (event_id) DO NOTHING
        )
-       SELECT mailbox_id FROM written`,
+       SELECT mailbox_id, 'written' AS outcome FROM written UNION ALL SELECT mailbox_id, 'fenced' FROM v WHERE NOT v.held`,
       [
         c.mailboxId,
         c.next,
@@ -130,9 +152,11 @@ export class MailboxStatusRepository {
         changes.map((x) => (x.errorMode === 'set' ? x.reason!.message : null)),
         changes.map((x) => x.authMode === 'start'),
         c.event,
+        c.fenceOwner,
+        c.fenceEpoch,
       ],
     );
-    return answeredBy(changes, (x) => x.mailboxId, rows.map((row) => row.mailbox_id));
+    return outcomesOf(changes, rows);
   }
 
   /** A new mailbox's row, at version 0: `pending` (waiting for a listener) or `disabled`. */
@@ -149,12 +173,17 @@ export class MailboxStatusRepository {
     );
   }
 
-  /** After deliveries: when each mailbox's last event went out and how late it was (one statement for a batch). */
-  async recordDeliveries(deliveries: { mailboxId: string; at: Date; lagSeconds: number | null }[]): Promise<void> {
+  /**
+   * After deliveries: when each mailbox's last event went out and how late it was (one statement for a
+   * batch). Bookkeeping under the writer's lease: a replica that lost the mailbox writes nothing, silently
+   * (its cursor write, which matters, is refused loudly).
+   */
+  async recordDeliveries(deliveries: { mailboxId: string; at: Date; lagSeconds: number | null; lease: LeaseFence }[]): Promise<void> {
     await this.dataSource.query(
       `UPDATE mailbox_status s SET last_event_at = v.at, last_lag_seconds = COALESCE(v.lag, s.last_lag_seconds)
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[]) AS v(mailbox_id, at, lag) WHERE s.mailbox_id = v.mailbox_id`,
-      [deliveries.map((d) => d.mailboxId), deliveries.map((d) => d.at), deliveries.map((d) => d.lagSeconds)],
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::float8[], $4::text[], $5::bigint[]) AS v(mailbox_id, at, lag, owner, epoch)
+       WHERE s.mailbox_id = v.mailbox_id AND ${leaseHeldSql('s.mailbox_id', 'v.owner', 'v.epoch')}`,
+      [deliveries.map((d) => d.mailboxId), deliveries.map((d) => d.at), deliveries.map((d) => d.lagSeconds), deliveries.map((d) => d.lease.owner), deliveries.map((d) => d.lease.epoch)],
     );
   }
 

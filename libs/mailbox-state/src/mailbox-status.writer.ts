@@ -4,7 +4,7 @@ import { EventOutbox, MailboxRef, SqlRunner } from '@app/events';
 import { ConnectionState } from '@app/persistence';
 import { ConnectionEvent } from './connection-state';
 import { MailboxStatusRepository } from './mailbox-status.repository';
-import { planStatusChange, StatusChange } from './status-change';
+import { planStatusChange, StatusChange, StatusWriteOutcome } from './status-change';
 
 /**
  * The one writer of a mailbox's connection state and its `mailbox.state_changed` events: the listener
@@ -15,8 +15,8 @@ import { planStatusChange, StatusChange } from './status-change';
 @Injectable()
 export class MailboxStatusWriter {
   /** The listener's changes of one event-loop turn, as one statement (3,000 runners released together are a handful). */
-  private readonly updateRow = turnBatcher<StatusChange, boolean>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.update(changes)) });
-  private readonly insertRow = turnBatcher<StatusChange, boolean>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.insert(changes)) });
+  private readonly updateRow = turnBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.update(changes)) });
+  private readonly insertRow = turnBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.insert(changes)) });
 
   constructor(
     private readonly repository: MailboxStatusRepository,
@@ -25,9 +25,10 @@ export class MailboxStatusWriter {
 
   /**
    * Writes a planned change unless the row moved on since the snapshot it is based on (optimistic, no
-   * lock, batched per turn). Returns false when refused: the caller re-reads the row and plans again.
+   * lock, batched per turn) or, for a listener's change, its lease (`change.fence`) no longer holds the
+   * mailbox. `moved_on`: the caller re-reads the row and plans again; `fenced`: it stops writing.
    */
-  apply(change: StatusChange): Promise<boolean> {
+  apply(change: StatusChange): Promise<StatusWriteOutcome> {
     return change.from.exists ? this.updateRow(change) : this.insertRow(change);
   }
 
@@ -41,9 +42,9 @@ export class MailboxStatusWriter {
     const current = await this.repository.lock(sql, mailbox.id);
     const plan = planStatusChange(mailbox, current, event, null, null, at);
     if (plan.kind !== 'change') return plan.state;
-    const [written] = current.exists ? await this.repository.update([plan.change], sql) : await this.repository.insert([plan.change], sql);
-    // The row is locked: nobody can have moved it between the read and the write.
-    if (!written) throw new Error(`Mailbox ${mailbox.id}: the locked status row changed under its lock`);
+    const [outcome] = current.exists ? await this.repository.update([plan.change], sql) : await this.repository.insert([plan.change], sql);
+    // The row is locked: nobody can have moved it between the read and the write (and no lease fences the API).
+    if (outcome !== 'written') throw new Error(`Mailbox ${mailbox.id}: the locked status row changed under its lock`);
     return plan.change.next;
   }
 
@@ -57,10 +58,10 @@ export class MailboxStatusWriter {
     this.outbox.committed();
   }
 
-  private async written(statement: Promise<boolean[]>): Promise<boolean[]> {
+  private async written(statement: Promise<StatusWriteOutcome[]>): Promise<StatusWriteOutcome[]> {
     const answers = await statement;
     // Autocommitted with their events: wake the relay (a no-op when nothing was queued but cheap).
-    if (answers.some(Boolean)) this.outbox.committed();
+    if (answers.includes('written')) this.outbox.committed();
     return answers;
   }
 }

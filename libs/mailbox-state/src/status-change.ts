@@ -1,3 +1,4 @@
+import type { LeaseFence } from '@app/cluster';
 import { ConnectionState } from '@app/persistence';
 import { MailboxRef, MailboxStateChangedEvent } from '@app/events';
 import { ConnectionEvent, InvalidConnectionTransitionError, nextConnectionState } from './connection-state';
@@ -26,7 +27,15 @@ export interface StatusChange {
   event: MailboxStateChangedEvent | null;
   /** The row as this change leaves it. */
   after: StatusSnapshot;
+  /**
+   * A listener's change: written only while this lease (owner and epoch) holds the mailbox, in the same
+   * statement. null: the API's enable/disable, which no lease guards.
+   */
+  fence: LeaseFence | null;
 }
+
+/** What became of a status write: written; refused because the row moved on (re-read, plan again); refused by the lease fence. */
+export type StatusWriteOutcome = 'written' | 'moved_on' | 'fenced';
 
 export type StatusPlan =
   /** The event does not apply in the row's state (a late report about a mailbox disabled meanwhile). */
@@ -46,6 +55,7 @@ export function planStatusChange(
   reason: StateReason | null,
   owner: string | null,
   at: Date,
+  fence: LeaseFence | null = null,
 ): StatusPlan {
   let next: ConnectionState;
   try {
@@ -76,6 +86,7 @@ export function planStatusChange(
       authMode,
       event: next !== current.state ? mailboxStateChanged(mailbox, version, next, current.state, reason, at) : null,
       after: { state: next, version, lastErrorCode, ownerId, exists: true },
+      fence,
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { turnBatcher } from '@app/batching';
 import { Clock, CLOCK } from '@app/clock';
+import { FencedOutError, LeaseFence } from '@app/cluster';
 import { MailboxRef } from '@app/events';
 import { ConnectionEvent, MailboxStatusRepository, MailboxStatusWriter, planStatusChange, StateReason, StatusSnapshot } from '@app/mailbox-state';
 import { ConnectionState } from '@app/persistence';
@@ -13,16 +14,18 @@ export { statusSnapshotOf } from '@app/mailbox-state';
  * The listener's reports of its mailboxes' connections. It remembers what it last wrote per mailbox, so a
  * change is one conditional write through MailboxStatusWriter (optimistic: refused and re-read when the
  * row moved on — the API disabled it, another replica took it), not a locked read-modify-write
- * transaction. The writes of one event-loop turn, with their `mailbox.state_changed` events (written to
- * the outbox by the same statement, published by the relay right after), go out as one statement: 3,000
- * runners released together at shutdown are a handful of statements.
+ * transaction. Every write carries the runner's lease (owner and epoch): once another replica holds the
+ * mailbox it is refused (FencedOutError), and the new owner's reports stand. The writes of one event-loop
+ * turn, with their `mailbox.state_changed` events (written to the outbox by the same statement, published
+ * by the relay right after), go out as one statement: 3,000 runners released together at shutdown are a
+ * handful of statements.
  */
 @Injectable()
 export class MailboxStateReporter {
   private readonly logger = new Logger(MailboxStateReporter.name);
   private readonly known = new Map<string, StatusSnapshot>();
   private readonly load = turnBatcher<string, StatusSnapshot>({ key: (id) => id, run: (ids) => this.repository.load(ids) });
-  private readonly recordDeliveryOf = turnBatcher<{ mailboxId: string; at: Date; lagSeconds: number | null }, void>({
+  private readonly recordDeliveryOf = turnBatcher<{ mailboxId: string; at: Date; lagSeconds: number | null; lease: LeaseFence }, void>({
     key: (d) => d.mailboxId,
     run: async (deliveries) => {
       await this.repository.recordDeliveries(deliveries);
@@ -36,17 +39,26 @@ export class MailboxStateReporter {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  /** Returns the new state (unchanged when the event does not apply to the current one). */
-  async apply(mailbox: MailboxRef, event: ConnectionEvent, reason: StateReason | null, owner: string | null): Promise<ConnectionState> {
+  /**
+   * Returns the new state (unchanged when the event does not apply to the current one). The status names
+   * the lease's owner (nobody once pending or disabled). Throws FencedOutError once `lease` no longer
+   * holds the mailbox.
+   */
+  async apply(mailbox: MailboxRef, event: ConnectionEvent, reason: StateReason | null, lease: LeaseFence): Promise<ConnectionState> {
     for (let attempt = 0; ; attempt++) {
       const current = this.known.get(mailbox.id) ?? (await this.load(mailbox.id));
-      const plan = planStatusChange(mailbox, current, event, reason, owner, new Date(this.clock.now()));
+      const plan = planStatusChange(mailbox, current, event, reason, lease.owner, new Date(this.clock.now()), lease);
       if (plan.kind === 'not_applicable') {
         this.logger.debug(`Mailbox ${mailbox.id}: ${event} ignored in state ${plan.state}`);
         return plan.state;
       }
       if (plan.kind === 'unchanged') return plan.state;
-      if (!(await this.writer.apply(plan.change))) {
+      const outcome = await this.writer.apply(plan.change);
+      if (outcome === 'fenced') {
+        this.known.delete(mailbox.id);
+        throw new FencedOutError(`Status write (${event}) of mailbox ${mailbox.id}`, lease);
+      }
+      if (outcome === 'moved_on') {
         // Someone else (the API enabling/disabling it, another replica) changed the row: read it again.
         this.known.delete(mailbox.id);
         if (attempt < 5) continue;
@@ -75,8 +87,8 @@ export class MailboxStateReporter {
     return this.repository.authFailingSince(mailboxId);
   }
 
-  /** After a delivery: when the last event went out and how late it was. */
-  recordDelivery(mailboxId: string, at: Date, lagSeconds: number | null): Promise<void> {
-    return this.recordDeliveryOf({ mailboxId, at, lagSeconds });
+  /** After a delivery: when the last event went out and how late it was (written only under the lease). */
+  recordDelivery(mailboxId: string, at: Date, lagSeconds: number | null, lease: LeaseFence): Promise<void> {
+    return this.recordDeliveryOf({ mailboxId, at, lagSeconds, lease });
   }
 }

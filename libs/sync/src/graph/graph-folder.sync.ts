@@ -429,6 +429,6 @@ export class GraphFolderSync {
     const now = new Date(this.deps.clock.now());
     const batch = messages.map((message) => graphMailReceived(this.deps.mailbox, receivedMessageOfGraph(message, this.folder.path), now));
     const lag = await publishReceived(this.deps, batch);
-    await this.deps.reporter.recordDelivery(this.deps.mailbox.id, now, lag);
+    await this.deps.reporter.recordDelivery(this.deps.mailbox.id, now, lag, this.deps.lease);
   }
 }

@@ -62,7 +62,7 @@ export class ImapFolderDelivery implements FolderSyncSink {
     const ref = refOf(this.mailbox);
     const lag = await publishReceived(this.deps, messages.map((message) => mailReceived(ref, message, now)));
     await this.fenced(this.deps.cursors.advance(this.folder.id, uidValidity, messages[messages.length - 1].uid!, this.deps.lease));
-    await this.deps.reporter.recordDelivery(this.mailbox.id, now, lag);
+    await this.deps.reporter.recordDelivery(this.mailbox.id, now, lag, this.deps.lease);
   }
 
   backfillSince(): Date | null {

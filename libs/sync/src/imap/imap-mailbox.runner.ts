@@ -44,7 +44,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
   async stop(event: 'release' | 'disable' | null, _options?: RunnerStopOptions): Promise<void> {
     this.stopped = true;
     await this.closeSessions();
-    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.lease.owner);
+    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.lease);
   }
 
   /** Reconnects now and catches up from the stored cursors (POST /resync). */
@@ -99,7 +99,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
     // mail server, nor the database, in the same second.
     await this.deps.ramp.acquire(this.spec.endpoint.host);
     if (!this.isCurrent(attempt)) return;
-    await this.deps.reporter.apply(ref, event, null, this.deps.lease.owner);
+    await this.deps.reporter.apply(ref, event, null, this.deps.lease);
     let resolved: ResolvedCredential;
     let sessions: ImapFolderSession[];
     try {
@@ -176,7 +176,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
         if (now >= deadline) {
           this.logger.warn(`Login rejected since ${since?.toISOString()}: disabling the mailbox`);
           // The reason first: once `enabled` is false the supervisor may stop this runner at any moment.
-          await this.deps.reporter.apply(ref, 'disable', { code: FailureCode.AuthFailedTooLong, message: `The server rejected the login since ${since?.toISOString()}: ${failure.message}` }, null);
+          await this.deps.reporter.apply(ref, 'disable', { code: FailureCode.AuthFailedTooLong, message: `The server rejected the login since ${since?.toISOString()}: ${failure.message}` }, this.deps.lease);
           await this.stop(null);
           await this.deps.disableMailbox(this.spec.id);
           return;

@@ -81,7 +81,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
     this.reconnects.connected(this.deps.clock.now());
     this.authRetries.reset();
     this.triedTokenRefresh = false;
-    await this.deps.reporter.apply(refOf(this.spec), 'listening', null, this.deps.lease.owner);
+    await this.deps.reporter.apply(refOf(this.spec), 'listening', null, this.deps.lease);
   }
 
   /**
@@ -89,7 +89,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
    * a refreshed token (an OAuth token the server refused); otherwise the caller picks the backoff.
    */
   protected async loginRejected(reason: StateReason, tokenRefused: boolean): Promise<boolean> {
-    await this.deps.reporter.apply(refOf(this.spec), 'auth_rejected', reason, this.deps.lease.owner);
+    await this.deps.reporter.apply(refOf(this.spec), 'auth_rejected', reason, this.deps.lease);
     if (!tokenRefused || this.triedTokenRefresh) return false;
     // The server may simply have a stale view of the token: refresh it and try once more soon.
     this.triedTokenRefresh = true;
@@ -100,7 +100,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
 
   /** Records a dropped connection (state backoff) and schedules the next attempt, at least `minDelayMs` away. */
   protected async connectionDropped(reason: StateReason, minDelayMs = 0): Promise<void> {
-    await this.deps.reporter.apply(refOf(this.spec), 'dropped', reason, this.deps.lease.owner);
+    await this.deps.reporter.apply(refOf(this.spec), 'dropped', reason, this.deps.lease);
     this.retryIn(Math.max(this.reconnects.nextDelay(this.deps.clock.now()), minDelayMs));
   }
 
