@@ -125,7 +125,8 @@ describe('OAuth token refresh (listener, fake Entra ID, real Postgres and Redis)
 
   it('two listeners refreshing the same tokens at once refresh each exactly once', async () => {
     await advanceAndRun(60 * MIN);
-    const second: RunningListener = await startListener(world.config, { clock: world.clock });
+    // A replica of its own (two processes never share a LISTENER_ID: the second would speak for the first).
+    const second: RunningListener = await startListener({ ...world.config, listener: { ...world.config.listener, id: 'second-listener' } }, { clock: world.clock });
     try {
       const mailboxes = await Promise.all(Array.from({ length: 12 }, () => signedIn()));
       const before = mailboxes.map((m) => refreshesOf(m.email));

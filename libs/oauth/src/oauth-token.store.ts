@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
+import { leaseHeldSql } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { SecretBox } from '@app/crypto';
 import { OAuthTokenEntity, secretContext, TokenState } from '@app/persistence';
 import { Clock, CLOCK } from '@app/clock';
 import { DEFAULT_REFRESH_POLICY, RefreshPolicy, refreshDueAt } from './refresh/refresh-policy';
+import { leaseOfTokenWrite, tokenWriteRefused } from './refresh/token-lease.scope';
 import { TokenGrant, TokenSecrets } from './token-grant';
 import { nextTokenState, TokenEvent } from './token-state';
 
@@ -24,6 +26,15 @@ export interface TokenChange {
   authorization?: Record<string, unknown> | null;
   refreshDueAt?: Date | null;
   refreshAttempts?: number;
+}
+
+/** A token whose proactive refresh is due, as one replica may take it. */
+export interface DueToken {
+  id: string;
+  /** null: the provider's app-only token. */
+  mailboxId: string | null;
+  /** The epoch under which the replica asking holds the mailbox's lease; null when nobody holds it (then no fence). */
+  epoch: number | null;
 }
 
 export interface TransitionResult {
@@ -87,6 +98,34 @@ export class OAuthTokenStore {
     return this.dataSource.getRepository(OAuthTokenEntity).findOneByOrFail({ providerId, mailboxId: IsNull() });
   }
 
+  /**
+   * Active tokens due for refresh by `now` that replica `me` refreshes, soonest first:
+   * - a mailbox's token when `me` holds the mailbox's lease (with its epoch: the writes are fenced by it),
+   *   or when nobody holds it (no leases yet — one listener, or the supervisor does not take them —, or
+   *   a mailbox beyond every LISTENER_MAX_MAILBOXES cap): then any replica, as before leases, and the
+   *   per-token lock in TokenRefresher keeps it to one. A lease held by another replica, live or dead,
+   *   leaves the token to that owner or to whoever takes the mailbox over. Disabled mailboxes never.
+   * - a provider's app-only token only on the lowest-id replica that is live and not draining, by the
+   *   database's clock: one replica, chosen from the membership every replica already shares.
+   */
+  async dueForRefresh(now: Date, me: { id: string; leaseTtlMs: number }, limit: number): Promise<DueToken[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT t.id, t.mailbox_id, l.epoch
+         FROM oauth_tokens t
+         LEFT JOIN mailboxes m ON m.id = t.mailbox_id
+         LEFT JOIN mailbox_leases l ON l.mailbox_id = t.mailbox_id AND l.owner_id IS NOT NULL
+        WHERE t.state = 'active' AND t.refresh_due_at <= $1
+          AND CASE WHEN t.mailbox_id IS NULL
+                   THEN $2 = (SELECT min(r.id) FROM listener_replicas r
+                               WHERE r.state = 'live' AND r.heartbeat_at >= now() - $3 * interval '1 millisecond')
+                   ELSE m.enabled AND (l.owner_id IS NULL OR l.owner_id = $2)
+              END
+        ORDER BY t.refresh_due_at LIMIT $4`,
+      [now, me.id, me.leaseTtlMs, limit],
+    )) as Array<{ id: string; mailbox_id: string | null; epoch: string | null }>;
+    return rows.map((row) => ({ id: row.id, mailboxId: row.mailbox_id, epoch: row.epoch === null ? null : Number(row.epoch) }));
+  }
+
   async find(tokenId: string): Promise<OAuthTokenEntity | null> {
     return this.dataSource.getRepository(OAuthTokenEntity).findOneBy({ id: tokenId });
   }
@@ -106,6 +145,8 @@ export class OAuthTokenStore {
   /**
    * Applies `event` to the token. `guard` sees the locked row first and may veto the change by
    * returning false (e.g. a device-code poller whose flow was superseded); then nothing is written.
+   * Within a refresh run under its mailbox's lease (runUnderLease), nothing is written either once that
+   * lease has moved on (see leaseStillHeld).
    * `withChange` runs in the same transaction after the row is written: what must commit with the change
    * or not at all (the `mailbox.auth_failed` event into the outbox).
    */
@@ -119,6 +160,7 @@ export class OAuthTokenStore {
     return this.dataSource.transaction(async (manager) => {
       const token = await manager.findOne(OAuthTokenEntity, { where: { id: tokenId }, lock: { mode: 'pessimistic_write' } });
       if (!token) return null;
+      if (!(await this.leaseStillHeld(manager, token))) return null;
       if (guard && !guard(token)) return null;
       const previous = token.state;
       token.state = nextTokenState(previous, event);
@@ -136,6 +178,23 @@ export class OAuthTokenStore {
       const token = await manager.findOne(OAuthTokenEntity, { where: { id: tokenId }, lock: { mode: 'pessimistic_write' } });
       return token ? work(token, manager) : null;
     });
+  }
+
+  /**
+   * The lease fence of a mailbox token's refresh: the write goes ahead only while the replica that chose
+   * the token as the mailbox's owner still holds its lease under the same epoch (checked with the token
+   * row locked, in the write's transaction). Otherwise its result is dropped (the refresh's caller counts
+   * the refused write): the mailbox's new owner refreshes it.
+   */
+  private async leaseStillHeld(manager: EntityManager, token: OAuthTokenEntity): Promise<boolean> {
+    const lease = leaseOfTokenWrite(token.mailboxId);
+    if (!lease) return true;
+    const [row] = (await manager.query(`SELECT ${leaseHeldSql('$1::uuid', '$2', '$3::bigint')} AS held`, [lease.mailboxId, lease.owner, lease.epoch])) as Array<{
+      held: boolean;
+    }>;
+    if (row?.held === true) return true;
+    tokenWriteRefused();
+    return false;
   }
 
   private apply(token: OAuthTokenEntity, event: TokenEvent, change: TokenChange): void {

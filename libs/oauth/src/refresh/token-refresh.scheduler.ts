@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { concurrencyLimit } from '@app/async';
+import { ClusterMetrics } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Clock, CLOCK } from '@app/clock';
+import { DueToken, OAuthTokenStore } from '../oauth-token.store';
+import { runUnderLease } from './token-lease.scope';
 import { RefreshOutcome, TokenRefresher } from './token-refresher';
 
 const BATCH = 1000;
@@ -11,6 +12,9 @@ const BATCH = 1000;
 /**
  * Finds active tokens whose refresh is due (ahead of expiry, with jitter; or after a backoff) and refreshes
  * them with bounded concurrency. Tokens of disabled mailboxes are left alone; invalid tokens never come up.
+ * With several replicas, a mailbox's token is refreshed by the replica holding its lease, under that lease
+ * (a write after the lease moved on is refused and counted as a fenced write), and a provider's app-only
+ * token by one replica: see OAuthTokenStore.dueForRefresh.
  */
 @Injectable()
 export class TokenRefreshScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -20,8 +24,9 @@ export class TokenRefreshScheduler implements OnApplicationBootstrap, OnApplicat
   private stopped = false;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly store: OAuthTokenStore,
     private readonly refresher: TokenRefresher,
+    private readonly cluster: ClusterMetrics,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -40,14 +45,10 @@ export class TokenRefreshScheduler implements OnApplicationBootstrap, OnApplicat
   async runOnce(): Promise<RefreshOutcome[]> {
     const outcomes: RefreshOutcome[] = [];
     for (;;) {
-      const rows: { id: string }[] = await this.dataSource.query(
-        `SELECT t.id FROM oauth_tokens t LEFT JOIN mailboxes m ON m.id = t.mailbox_id
-         WHERE t.state = 'active' AND t.refresh_due_at <= $1 AND (t.mailbox_id IS NULL OR m.enabled)
-         ORDER BY t.refresh_due_at LIMIT $2`,
-        [new Date(this.clock.now()), BATCH],
-      );
+      const me = { id: this.config.listener.id, leaseTtlMs: this.config.cluster.leaseTtlMs };
+      const rows = await this.store.dueForRefresh(new Date(this.clock.now()), me, BATCH);
       if (rows.length === 0) return outcomes;
-      const batch = await this.inParallel(rows.map((row) => row.id));
+      const batch = await this.inParallel(rows);
       outcomes.push(...batch);
       // Everything skipped: others hold these tokens; do not spin on them in this pass.
       if (rows.length < BATCH || batch.every((outcome) => outcome === 'skipped')) return outcomes;
@@ -55,18 +56,29 @@ export class TokenRefreshScheduler implements OnApplicationBootstrap, OnApplicat
   }
 
   /** At most OAUTH_REFRESH_CONCURRENCY refreshes at once, in due order. */
-  private inParallel(ids: string[]): Promise<RefreshOutcome[]> {
+  private inParallel(tokens: DueToken[]): Promise<RefreshOutcome[]> {
     const limit = concurrencyLimit(this.config.oauth.refresh.concurrency);
     return Promise.all(
-      ids.map((id) =>
+      tokens.map((token) =>
         limit(() =>
-          this.refresher.refresh(id).catch((error: unknown) => {
-            this.logger.error(`Token ${id}: refresh crashed: ${error instanceof Error ? error.message : String(error)}`);
+          this.refreshOne(token).catch((error: unknown) => {
+            this.logger.error(`Token ${token.id}: refresh crashed: ${error instanceof Error ? error.message : String(error)}`);
             return 'skipped' as const;
           }),
         ),
       ),
     );
+  }
+
+  /** A token of a mailbox this replica holds is refreshed under the lease: its writes are fenced by owner and epoch. */
+  private async refreshOne(token: DueToken): Promise<RefreshOutcome> {
+    if (token.mailboxId === null || token.epoch === null) return this.refresher.refresh(token.id);
+    const lease = { mailboxId: token.mailboxId, owner: this.config.listener.id, epoch: token.epoch };
+    const { value, refused } = await runUnderLease(lease, () => this.refresher.refresh(token.id));
+    if (!refused) return value;
+    this.cluster.fencedWrite();
+    this.logger.warn(`Token ${token.id}: mailbox ${token.mailboxId} was taken over during the refresh (epoch ${token.epoch}); its result was dropped`);
+    return 'skipped';
   }
 
   private schedule(delay: number): void {
