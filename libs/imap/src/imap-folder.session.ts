@@ -81,8 +81,25 @@ export class ImapFolderSession extends EventEmitter {
     this.client.on('exists', () => this.requestSync());
   }
 
-  /** Connects, selects and catches up. Resolves when the session is really listening (IDLE follows). */
+  /**
+   * Connects, selects and catches up. Resolves when the session is really listening (IDLE follows).
+   * New mail announced meanwhile (an EXISTS in the middle of the catch-up's FETCH) is fetched once the
+   * catch-up is done, from where it ended: a second fetch from the same cursor, running alongside,
+   * would deliver the same messages twice.
+   */
   async open(): Promise<void> {
+    const opening = this.connectAndCatchUp();
+    this.syncing = opening.catch(() => undefined);
+    try {
+      await opening;
+    } finally {
+      this.syncing = null;
+    }
+    if (this.syncAgain) void this.requestSync();
+    this.scheduleSweep();
+  }
+
+  private async connectAndCatchUp(): Promise<void> {
     try {
       // An IP literal is connected to without a lookup: judge it here (names are judged by the lookup).
       this.options.outbound.checkHost(this.options.endpoint.host);
@@ -90,7 +107,6 @@ export class ImapFolderSession extends EventEmitter {
       const mailbox = await this.client.mailboxOpen(this.options.folder, { readOnly: true });
       this.uidValidity = Number(mailbox.uidValidity);
       await this.catchUp(mailbox.uidNext);
-      this.scheduleSweep();
     } catch (error) {
       const failure = classifyImapError(error);
       this.closing = true;

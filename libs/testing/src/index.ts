@@ -21,3 +21,5 @@ export * from './mail-events-watch';
 export * from './redis-server';
 export * from './raw-http';
 export * from './fuzz';
+export * from './listener-replicas';
+export * from './mail-pump';

@@ -363,6 +363,13 @@ export class DovecotServer {
     return parseWho(output).filter((connection) => connection.username === name);
   }
 
+  /** Live sessions per user as anvil sees them (`doveadm who -1`), the harness's own short APPEND sessions included. */
+  async sessionsByUser(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const { username } of parseWho(await this.doveadm(['-f', 'tab', 'who', '-1']))) counts.set(username, (counts.get(username) ?? 0) + 1);
+    return counts;
+  }
+
   /** Every Dovecot process of this instance with its title and RSS (from /proc). */
   processes(): DovecotProcessInfo[] {
     return this.process?.processes() ?? [];
