@@ -1,4 +1,5 @@
 import { ConnectionState } from '@app/persistence';
+import { InvalidTransitionError, TransitionTable, transitionsOf } from '@app/state-machine';
 
 /** What happens to a mailbox's connection. */
 export type ConnectionEvent =
@@ -16,7 +17,7 @@ export type ConnectionEvent =
  * move a mailbox's status row through it (MailboxStatusWriter), so neither can put the row where the other
  * does not expect it.
  */
-const TRANSITIONS: Record<ConnectionState, Partial<Record<ConnectionEvent, ConnectionState>>> = {
+const TRANSITIONS: TransitionTable<ConnectionState, ConnectionEvent> = {
   pending: { start: 'connecting', disable: 'disabled', release: 'pending' },
   connecting: { listening: 'connected', dropped: 'backoff', auth_rejected: 'auth_error', disable: 'disabled', release: 'pending' },
   connected: { dropped: 'backoff', auth_rejected: 'auth_error', start: 'connecting', disable: 'disabled', release: 'pending' },
@@ -25,20 +26,12 @@ const TRANSITIONS: Record<ConnectionState, Partial<Record<ConnectionEvent, Conne
   disabled: { enable: 'pending', release: 'disabled' },
 };
 
-export class InvalidConnectionTransitionError extends Error {
+export class InvalidConnectionTransitionError extends InvalidTransitionError<ConnectionState, ConnectionEvent> {
   readonly code = 'INVALID_CONNECTION_TRANSITION';
 
-  constructor(
-    readonly from: ConnectionState,
-    readonly event: ConnectionEvent,
-  ) {
-    super(`A mailbox in state ${from} cannot take the event ${event}`);
-    this.name = 'InvalidConnectionTransitionError';
+  constructor(from: ConnectionState, event: ConnectionEvent) {
+    super('A mailbox', from, event);
   }
 }
 
-export function nextConnectionState(from: ConnectionState, event: ConnectionEvent): ConnectionState {
-  const to = TRANSITIONS[from][event];
-  if (!to) throw new InvalidConnectionTransitionError(from, event);
-  return to;
-}
+export const nextConnectionState = transitionsOf(TRANSITIONS, InvalidConnectionTransitionError);

@@ -1,4 +1,5 @@
 import { TokenState } from '@app/persistence';
+import { InvalidTransitionError, TransitionTable, transitionsOf } from '@app/state-machine';
 
 /** What can happen to a token. Each transition below names the state it leads to. */
 export type TokenEvent =
@@ -15,7 +16,7 @@ export type TokenEvent =
  * The token state machine, in one table. An active token stays active while a new sign-in is pending or
  * fails (the mailbox keeps syncing); an invalid one waits for a new grant and is never retried.
  */
-const TRANSITIONS: Record<TokenState, Partial<Record<TokenEvent, TokenState>>> = {
+const TRANSITIONS: TransitionTable<TokenState, TokenEvent> = {
   not_obtained: {
     authorization_started: 'waiting_for_authorization',
     authorization_completed: 'active',
@@ -48,20 +49,12 @@ const TRANSITIONS: Record<TokenState, Partial<Record<TokenEvent, TokenState>>> =
   },
 };
 
-export class InvalidTokenTransitionError extends Error {
+export class InvalidTokenTransitionError extends InvalidTransitionError<TokenState, TokenEvent> {
   readonly code = 'INVALID_TOKEN_TRANSITION';
 
-  constructor(
-    readonly from: TokenState,
-    readonly event: TokenEvent,
-  ) {
-    super(`A token in state ${from} cannot take the event ${event}`);
-    this.name = 'InvalidTokenTransitionError';
+  constructor(from: TokenState, event: TokenEvent) {
+    super('A token', from, event);
   }
 }
 
-export function nextTokenState(from: TokenState, event: TokenEvent): TokenState {
-  const to = TRANSITIONS[from][event];
-  if (!to) throw new InvalidTokenTransitionError(from, event);
-  return to;
-}
+export const nextTokenState = transitionsOf(TRANSITIONS, InvalidTokenTransitionError);

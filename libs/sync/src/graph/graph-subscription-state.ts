@@ -1,3 +1,5 @@
+import { InvalidTransitionError, TransitionTable, transitionsOf } from '@app/state-machine';
+
 /** Where one folder's Graph change-notification subscription stands. */
 export const GRAPH_SUBSCRIPTION_STATES = ['none', 'creating', 'active', 'renewing', 'reauthorization_required', 'removed', 'failed', 'polling'] as const;
 export type GraphSubscriptionState = (typeof GRAPH_SUBSCRIPTION_STATES)[number];
@@ -15,7 +17,7 @@ export type GraphSubscriptionEvent =
   | 'close'; // the folder stopped (mailbox stopped, disabled or deleted)
 
 /** The subscription state machine, in one table ('close' applies to every state). */
-const TRANSITIONS: Record<GraphSubscriptionState, Partial<Record<GraphSubscriptionEvent, GraphSubscriptionState>>> = {
+const TRANSITIONS: TransitionTable<GraphSubscriptionState, GraphSubscriptionEvent> = {
   none: { adopt: 'active', create: 'creating', poll: 'polling' },
   creating: { created: 'active', failed: 'failed' },
   active: { renew: 'renewing', reauthorization_required: 'reauthorization_required', removed: 'removed' },
@@ -26,21 +28,16 @@ const TRANSITIONS: Record<GraphSubscriptionState, Partial<Record<GraphSubscripti
   polling: {},
 };
 
-export class InvalidGraphSubscriptionTransitionError extends Error {
+export class InvalidGraphSubscriptionTransitionError extends InvalidTransitionError<GraphSubscriptionState, GraphSubscriptionEvent> {
   readonly code = 'INVALID_GRAPH_SUBSCRIPTION_TRANSITION';
 
-  constructor(
-    readonly from: GraphSubscriptionState,
-    readonly event: GraphSubscriptionEvent,
-  ) {
-    super(`A Graph subscription in state ${from} cannot take the event ${event}`);
-    this.name = 'InvalidGraphSubscriptionTransitionError';
+  constructor(from: GraphSubscriptionState, event: GraphSubscriptionEvent) {
+    super('A Graph subscription', from, event);
   }
 }
 
+const nextFromTable = transitionsOf(TRANSITIONS, InvalidGraphSubscriptionTransitionError);
+
 export function nextGraphSubscriptionState(from: GraphSubscriptionState, event: GraphSubscriptionEvent): GraphSubscriptionState {
-  if (event === 'close') return 'none';
-  const to = TRANSITIONS[from][event];
-  if (!to) throw new InvalidGraphSubscriptionTransitionError(from, event);
-  return to;
+  return event === 'close' ? 'none' : nextFromTable(from, event);
 }
