@@ -53,6 +53,7 @@ describe('Graph listener crash and restart (real processes, fake Graph, Postgres
     // Killed mid-stream: no shutdown hook runs, nothing is released.
     const during = deliver(30, 'during');
     await sleep(150);
+    const deliveredBeforeKill = delivered.length;
     await kill();
     await during;
     await deliver(10, 'while down');
@@ -63,12 +64,19 @@ describe('Graph listener crash and restart (real processes, fake Graph, Postgres
 
     await startListenerProcess();
     await deliver(10, 'after');
+    const lastDeliveredAt = Date.now(); // the listener process runs on the real clock
     await world.waitForReceived(mailbox.id, delivered.length, 30_000);
-    await sleep(500);
+    // A delta round that ended after the last delivery stored its link: later rounds start past every message.
+    await world.waitFor(() => world.status(mailbox.id), (s) => Date.parse(s.sync.folders[0].lastDeltaAt ?? 0) >= lastDeliveredAt, 10_000, 'a delta link stored after the last message');
+    await world.watch.settle();
     const jobs = await world.received(mailbox.id);
     expect(jobs).toHaveLength(70);
     expect(new Set(jobs.map((job) => job.id)).size).toBe(70);
     expect(jobs.map((job) => job.data.message.providerMessageId).sort()).toEqual([...delivered].sort());
+    // Re-published under the same id (dropped by the queue): only messages the killed process had published
+    // in a round whose link it never stored, i.e. delivered before the kill.
+    const inFlight = new Set(jobs.filter((job) => delivered.indexOf(job.data.message.providerMessageId) < deliveredBeforeKill).map((job) => job.id));
+    expect(world.duplicatedMail(mailbox.id).filter((jobId) => !inFlight.has(jobId))).toEqual([]);
 
     // The restart adopted the stored subscription (renewed it) instead of creating a second one.
     expect(world.graphSubscriptions(mailbox.email).map((s) => s.id)).toEqual([sub.id]);

@@ -150,12 +150,17 @@ describe('Graph listener (fake Graph + Entra ID, real API, listener, Postgres, R
     const mailbox = await world.mailbox(email('burst'));
     await world.waitForState(mailbox.id, 'connected');
     const messages = world.graph.deliverMany(mailbox.email, 100);
+    const deliveredAt = world.clock.now();
     await world.waitForReceived(mailbox.id, 100, 15_000);
-    await sleep(500);
+    // A delta round that ended after the burst stored its link: later rounds start past every message.
+    await world.waitFor(() => world.status(mailbox.id), (s) => Date.parse(s.sync.folders[0].lastDeltaAt ?? 0) >= deliveredAt, 10_000, 'a delta link stored after the burst');
+    await world.watch.settle();
     const jobs = await world.received(mailbox.id);
     expect(jobs).toHaveLength(100);
     expect(new Set(jobs.map((job) => job.id)).size).toBe(100);
     expect(jobs.map((job) => job.data.message.providerMessageId).sort()).toEqual(messages.map((m) => m.immutableId).sort());
+    // Not re-published under the same ids either (the queue would have dropped those silently).
+    expect(world.duplicatedMail(mailbox.id)).toEqual([]);
   });
 
   it('duplicate and replayed notifications publish nothing twice', async () => {

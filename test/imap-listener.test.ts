@@ -75,12 +75,16 @@ describe('IMAP IDLE listener (real Dovecot, Postgres, Redis)', () => {
     await world.waitForState(mailbox.id, 'connected');
     const { uids } = await world.dovecot.deliverMany(mailbox.email, Array.from({ length: 200 }, (_, i) => buildMessage({ subject: `burst ${i}` })));
     const jobs = await world.waitForReceived(mailbox.id, 200, 20_000);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The cursor at the last UID: every fetch from now on starts past the burst, so nothing of it can come again.
+    await world.waitFor(() => world.status(mailbox.id), (status) => status.sync.folders[0].lastUid === uids[uids.length - 1], 10_000, 'the cursor at the last UID');
+    await world.watch.settle();
     const all = await world.received(mailbox.id);
     expect(all).toHaveLength(200);
     expect(new Set(all.map((job) => job.id)).size).toBe(200);
     expect(all.map((job) => job.data.message.uid).sort((a, b) => a - b)).toEqual(uids);
     expect(jobs.length).toBe(200);
+    // Not re-published under the same ids either (the queue would have dropped those silently).
+    expect(world.duplicatedMail(mailbox.id)).toEqual([]);
   });
 
   it('mail to 50 mailboxes at once reaches every one', async () => {

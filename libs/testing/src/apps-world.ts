@@ -4,6 +4,7 @@ import { RunningApi, startApi } from './api-harness';
 import { RunningListener, startListener } from './listener-harness';
 import { testConfig } from './test-config';
 import { createTestDatabase, TestDatabase } from './test-database';
+import { MailEventsWatch } from './mail-events-watch';
 import { TestMailEvents } from './test-queues';
 
 /** The part every end-to-end world shares: a fresh database, the API and optionally the listener, and `mail-events`. */
@@ -13,11 +14,14 @@ export abstract class AppsWorld {
   api!: RunningApi;
   listener?: RunningListener;
   events!: TestMailEvents;
+  /** `mail-events` as a stream: every job added, and every add refused as `duplicated` (a re-publish under an existing id). */
+  watch!: MailEventsWatch;
 
   protected async startApps(env: NodeJS.ProcessEnv, options: { listener: boolean; clock?: Clock }): Promise<void> {
     this.db = await createTestDatabase();
     this.config = testConfig(this.db.url, env);
     this.events = new TestMailEvents(this.config);
+    this.watch = await MailEventsWatch.open(this.config.redisUrl, this.config.queuePrefix);
     this.api = await startApi(this.config, { clock: options.clock });
     if (options.listener) this.listener = await startListener(this.config, { clock: options.clock });
   }
@@ -25,12 +29,21 @@ export abstract class AppsWorld {
   protected async stopApps(): Promise<void> {
     await this.listener?.close();
     await this.api?.close();
+    await this.watch?.close();
     await this.events?.dropAndClose();
     await this.db?.drop();
   }
 
   async status(mailboxId: string): Promise<Record<string, any>> {
     return (await this.api.http.get(`/v1/mailboxes/${mailboxId}/status`).set(this.api.auth).expect(200)).body;
+  }
+
+  /**
+   * The `mail.received` of a mailbox re-published under an id that existed (BullMQ drops them, so counting
+   * jobs cannot see them), as seen so far: call `watch.settle()` first to see every add made until then.
+   */
+  duplicatedMail(mailboxId: string): string[] {
+    return this.watch.duplicated.filter((jobId) => jobId.startsWith(`mail.received.${mailboxId}.`));
   }
 
   /** Polls `read` until `done` holds. */
