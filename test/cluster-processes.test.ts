@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { Client } from 'pg';
 import { appProcessEnv, AppProcess, ENTRY_POINTS, freePort, ListenerWorld, queryDatabase, startAppProcess, waitForHttpOk } from '@app/testing';
 
 const HEARTBEAT_MS = 200;
@@ -73,4 +74,27 @@ describe('GET /v1/cluster with listener processes (real API, Dovecot, Postgres, 
       await Promise.all(Object.values(listeners).map((listener) => listener.stop('SIGKILL')));
     }
   }, 90_000);
+
+  it('a listener reports ready only once its first lease round succeeded', async () => {
+    // The leases table held under an exclusive lock: Postgres and Redis answer, but no lease round can finish.
+    const locker = new Client({ connectionString: world.db.url });
+    await locker.connect();
+    const port = await freePort();
+    let listener: AppProcess | undefined;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE mailbox_leases IN ACCESS EXCLUSIVE MODE');
+      listener = startAppProcess(ENTRY_POINTS.listener, { ...appProcessEnv(world.config, port), LISTENER_ID: 'listener-ready' });
+      await waitForHttpOk(`http://127.0.0.1:${port}/health/live`, listener);
+      const waiting = await fetch(`http://127.0.0.1:${port}/health/ready`);
+      expect(waiting.status).toBe(503);
+      expect(await waiting.json()).toMatchObject({ error: { leases: { status: 'down', message: 'no lease round has succeeded yet' } }, info: { database: { status: 'up' }, redis: { status: 'up' } } });
+      await locker.query('COMMIT');
+      await waitForHttpOk(`http://127.0.0.1:${port}/health/ready`, listener, 10_000);
+      expect(await listener.stop()).toBe(0);
+    } finally {
+      await locker.end();
+      await listener?.stop('SIGKILL');
+    }
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Job, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { withTimeout } from '@app/async';
@@ -27,7 +27,7 @@ import { forwardedJobId, replicaNotificationsQueue, routeByOwner } from './graph
  * id are dropped by BullMQ, and a second delta round publishes nothing new).
  */
 @Injectable()
-export class GraphNotificationWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class GraphNotificationWorker implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(GraphNotificationWorker.name);
   private shared?: Worker<GraphNotificationJob>;
   private own?: Worker<GraphNotificationJob>;
@@ -57,6 +57,11 @@ export class GraphNotificationWorker implements OnApplicationBootstrap, OnApplic
    */
   async stopTakingShared(): Promise<void> {
     await this.shared?.close();
+  }
+
+  /** SIGTERM: the replica drains (MailboxSupervisor, at the same time); the others route the shared jobs meanwhile. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.stopTakingShared().catch(() => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
