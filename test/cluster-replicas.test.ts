@@ -225,6 +225,8 @@ describe('Listener replicas (listener processes, Dovecot, Postgres, Redis)', () 
     await watch.settle();
     await expectNoMessageUnderTwoIds();
     expect(duplicatedMail(duplicatesBefore)).toEqual([]);
+    // A clean hand-over refuses nothing: the owners stopped each runner, its writes in flight settled, before granting.
+    for (const id of ['listener-a', 'listener-b', 'listener-d']) expect(await replicas.metric(id, 'mail_listener_fenced_writes_total')).toBe(0);
   }, 90_000);
 
   it('(c) SIGTERM drains while mail arrives: exit 0, every message published once, no mailbox without a listener for more than ~2 s', async () => {
@@ -282,6 +284,10 @@ describe('Listener replicas (listener processes, Dovecot, Postgres, Redis)', () 
     figures.drainLatencyMaxMs = latencies[latencies.length - 1] ?? 0;
     expect(latencies.length).toBeGreaterThan(0);
     expect(latencies[latencies.length - 1]).toBeLessThanOrEqual(3_000);
+    for (const id of ['listener-a', 'listener-d']) expect(await replicas.metric(id, 'mail_listener_fenced_writes_total')).toBe(0);
+    // Counted by the takers as drain takeovers, one per mailbox.
+    const drainTakeovers = async (id: string) => replicas.metric(id, 'mail_listener_lease_takeovers_total', { reason: 'drain' });
+    expect((await drainTakeovers('listener-a')) + (await drainTakeovers('listener-d'))).toBe(drained.length);
   }, 90_000);
 
   it('(d) a replica paused past its lease, then resumed: it stops what it lost, its refused writes are counted, no cursor moved back, nothing under two ids', async () => {

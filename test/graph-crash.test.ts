@@ -41,8 +41,11 @@ describe('Graph listener crash and restart (real processes, fake Graph, Postgres
     const [sub] = world.graphSubscriptions(mailbox.email);
 
     const delivered: string[] = [];
+    /** When the last message went in (the listener process runs on the real clock). */
+    let lastDeliveredAt = 0;
     const deliver = async (count: number, label: string) => {
       for (let i = 0; i < count; i++) {
+        lastDeliveredAt = Date.now();
         delivered.push(world.graph.deliver(mailbox.email, { subject: `${label} ${i}` }).immutableId);
         await sleep(10);
       }
@@ -64,9 +67,9 @@ describe('Graph listener crash and restart (real processes, fake Graph, Postgres
 
     await startListenerProcess();
     await deliver(10, 'after');
-    const lastDeliveredAt = Date.now(); // the listener process runs on the real clock
     await world.waitForReceived(mailbox.id, delivered.length, 30_000);
-    // A delta round that ended after the last delivery stored its link: later rounds start past every message.
+    // A delta round that ended after the last delivery stored its link (the round that published the last
+    // message began after it): later rounds start past every message.
     await world.waitFor(() => world.status(mailbox.id), (s) => Date.parse(s.sync.folders[0].lastDeltaAt ?? 0) >= lastDeliveredAt, 10_000, 'a delta link stored after the last message');
     await world.watch.settle();
     const jobs = await world.received(mailbox.id);

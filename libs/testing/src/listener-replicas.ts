@@ -57,13 +57,14 @@ export class ListenerReplicas {
     this.get(id).app.child.kill('SIGCONT');
   }
 
-  /** One counter or gauge of the replica's /metrics (summed over its label sets); 0 when absent. */
-  async metric(id: string, name: string): Promise<number> {
+  /** One counter or gauge of the replica's /metrics, summed over the label sets that have `labels`; 0 when absent. */
+  async metric(id: string, name: string, labels: Record<string, string> = {}): Promise<number> {
     const text = await (await fetch(`http://127.0.0.1:${this.get(id).port}/metrics`)).text();
     let total = 0;
     for (const line of text.split('\n')) {
-      const match = new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`).exec(line);
-      if (match) total += Number(match[2]);
+      const match = /^([A-Za-z_:][\w:]*)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+      if (!match || match[1] !== name) continue;
+      if (Object.entries(labels).every(([label, value]) => (match[2] ?? '').split(',').includes(`${label}="${value}"`))) total += Number(match[3]);
     }
     return total;
   }

@@ -79,8 +79,10 @@ export class LeaseKeeper {
     if (dead > 0) this.metrics.leasesTakenOver('dead', dead);
 
     const takenIds = new Set(taken.map((lease) => lease.mailboxId));
-    // A mailbox asked for whose owner then died was just taken as `dead`: not a grant to count later.
-    for (const mailboxId of takenIds) this.asked.delete(mailboxId);
+    // A mailbox asked for whose owner then died was just taken as `dead`: not a grant to count later. One
+    // granted to this replica between heldBy and acquire comes back as its own (previous owner: me) and is
+    // still counted as the grant it is, below.
+    for (const lease of taken) if (lease.previousOwner !== this.me) this.asked.delete(lease.mailboxId);
     const stillMissing = missing.filter((mailboxId) => !takenIds.has(mailboxId));
     for (const { mailboxId, owner } of await this.leases.requestHandover(stillMissing, this.me)) {
       this.asked.set(mailboxId, stateOf.get(owner) === 'draining' ? 'drain' : 'rebalance');

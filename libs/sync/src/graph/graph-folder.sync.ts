@@ -70,6 +70,8 @@ export class GraphFolderSync {
   /** When the renewal is due by the clock (the safety timer renews if the renewal timer fired late or not at all). */
   private renewDueAt: number | null = null;
   private running = false;
+  /** The part of open() before the first round: closing waits for it (bounded). */
+  private preparing: Promise<void> | null = null;
   /** The delta rounds in progress: closing waits for them (bounded), so a hand-over finds the delta link they stored. */
   private roundsInFlight: Promise<void> | null = null;
   private again = false;
@@ -100,24 +102,15 @@ export class GraphFolderSync {
   async open(): Promise<void> {
     // Counts as a round in progress from the start: a notification now must wait for (and follow) the first round.
     this.running = true;
+    const preparing = this.prepare();
+    this.preparing = preparing;
     try {
-      const startedAt = new Date(this.deps.clock.now());
-      const cursor = await this.deps.cursors.loadGraph(this.folder.id);
-      this.remoteFolderId = cursor.remoteFolderId ?? (await this.deps.client.resolveFolder(this.folder.path)).id;
-      const mode = this.deps.push ? 'push' : 'polling';
-      // No link yet: the first round is a baseline of mail received since now (or backfillSince). The instant
-      // is stored before anything else, so a retry or a restart before that round completes starts from it.
-      const baselineAt = cursor.deltaLink ? null : (cursor.baselineAt ?? this.deps.backfillSince ?? startedAt);
-      await this.deps.cursors.saveGraph(this.folder.id, this.deps.mailbox.id, { remoteFolderId: this.remoteFolderId, deltaLink: null, mode, baselineAt }, this.deps.lease);
-      if (this.deps.push) await this.serialized(() => this.ensureSubscription());
-      else {
-        this.transition('poll');
-        // Subscriptions of an earlier run with PUBLIC_BASE_URL would keep calling an endpoint nobody reads.
-        for (const stale of await this.deps.subscriptions.forFolder(this.folder.id)) await this.dropSubscription(stale.subscriptionId);
-      }
+      await preparing;
     } catch (error) {
       this.running = false;
       throw error;
+    } finally {
+      this.preparing = null;
     }
     if (this.closed) {
       this.running = false;
@@ -127,11 +120,32 @@ export class GraphFolderSync {
     this.schedulePeriodic();
   }
 
+  /** Resolves the folder, stores where it starts, and makes sure a subscription is live (or polling is set up). */
+  private async prepare(): Promise<void> {
+    const startedAt = new Date(this.deps.clock.now());
+    const cursor = await this.deps.cursors.loadGraph(this.folder.id);
+    this.remoteFolderId = cursor.remoteFolderId ?? (await this.deps.client.resolveFolder(this.folder.path)).id;
+    const mode = this.deps.push ? 'push' : 'polling';
+    // No link yet: the first round is a baseline of mail received since now (or backfillSince). The instant
+    // is stored before anything else, so a retry or a restart before that round completes starts from it.
+    const baselineAt = cursor.deltaLink ? null : (cursor.baselineAt ?? this.deps.backfillSince ?? startedAt);
+    await this.deps.cursors.saveGraph(this.folder.id, this.deps.mailbox.id, { remoteFolderId: this.remoteFolderId, deltaLink: null, mode, baselineAt }, this.deps.lease);
+    if (this.deps.push) await this.serialized(() => this.ensureSubscription());
+    else {
+      this.transition('poll');
+      // Subscriptions of an earlier run with PUBLIC_BASE_URL would keep calling an endpoint nobody reads.
+      for (const stale of await this.deps.subscriptions.forFolder(this.folder.id)) await this.dropSubscription(stale.subscriptionId);
+    }
+  }
+
   /** Stops timers; `deleteSubscription` (mailbox disabled or deleted) also removes it at Graph. */
   async close(deleteSubscription: boolean): Promise<void> {
     this.closed = true;
     clearTimeout(this.renewTimer);
     clearTimeout(this.periodicTimer);
+    // An open in progress writes its starting point and subscription rows: let it finish (bounded), so that
+    // none of its writes lands after the mailbox was handed over.
+    if (this.preparing) await withTimeout(this.preparing, CLOSE_WAIT_MS).catch(() => undefined);
     // Let a subscription change in flight finish (a bounded wait: Graph may be hanging), so that whoever
     // runs the folder next sees its outcome; one created after this point deletes itself (see create()).
     await withTimeout(this.subscriptionWork, CLOSE_WAIT_MS).catch(() => undefined);

@@ -49,7 +49,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     // not awaited: closing waits for requests still in flight.
     void this.client?.close().catch(() => undefined);
     this.client = null;
-    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.lease);
+    await this.finalReport(event);
   }
 
   async restart(): Promise<void> {
@@ -82,8 +82,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     const attempt = this.nextAttempt();
     await this.deps.ramp.acquire(this.spec.endpoint.host);
     if (!this.isCurrent(attempt)) return;
-    const ref = refOf(this.spec);
-    await this.deps.reporter.apply(ref, event, null, this.deps.lease);
+    await this.report(event, null);
     if (this.spec.authMethod !== 'oauth2') {
       return this.failed({ kind: 'credential', code: FailureCode.GraphNeedsOAuth, message: 'Microsoft Graph needs OAuth 2.0: set the provider authMethod to oauth2' });
     }

@@ -1,7 +1,7 @@
 import { FailureCode } from '@app/failures';
 import { classifyImapError, ImapCredential, ImapFailure, ImapFolderSession } from '@app/imap';
 import { CredentialUnavailableError, ResolvedCredential } from '../mailbox-credentials';
-import { MailboxSpec, refOf } from '../mailbox-spec';
+import { MailboxSpec } from '../mailbox-spec';
 import { MailboxRunnerLike, RunnerStopOptions } from '../runner/mailbox-runner-like';
 import { REFUSED_ADDRESS_RETRY_MS, ReconnectingRunner } from '../runner/reconnecting-runner';
 import { RunnerDependencies } from '../runner/runner-dependencies';
@@ -44,7 +44,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
   async stop(event: 'release' | 'disable' | null, _options?: RunnerStopOptions): Promise<void> {
     this.stopped = true;
     await this.closeSessions();
-    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.lease);
+    await this.finalReport(event);
   }
 
   /** Reconnects now and catches up from the stored cursors (POST /resync). */
@@ -94,12 +94,11 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
   protected async connectOnce(event: 'start' | 'retry'): Promise<void> {
     if (this.stopped) return;
     const attempt = this.nextAttempt();
-    const ref = refOf(this.spec);
     // Wait for our turn before doing anything: 10,000 mailboxes starting at once must not all hit the
     // mail server, nor the database, in the same second.
     await this.deps.ramp.acquire(this.spec.endpoint.host);
     if (!this.isCurrent(attempt)) return;
-    await this.deps.reporter.apply(ref, event, null, this.deps.lease);
+    await this.report(event, null);
     let resolved: ResolvedCredential;
     let sessions: ImapFolderSession[];
     try {
@@ -164,7 +163,6 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
   }
 
   private async failed(failure: Failure): Promise<void> {
-    const ref = refOf(this.spec);
     const reason = { code: failure.code, message: failure.message };
     const now = this.deps.clock.now();
     if (failure.kind === 'auth' || failure.kind === 'credential') {
@@ -176,7 +174,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
         if (now >= deadline) {
           this.logger.warn(`Login rejected since ${since?.toISOString()}: disabling the mailbox`);
           // The reason first: once `enabled` is false the supervisor may stop this runner at any moment.
-          await this.deps.reporter.apply(ref, 'disable', { code: FailureCode.AuthFailedTooLong, message: `The server rejected the login since ${since?.toISOString()}: ${failure.message}` }, this.deps.lease);
+          await this.report('disable', { code: FailureCode.AuthFailedTooLong, message: `The server rejected the login since ${since?.toISOString()}: ${failure.message}` });
           await this.stop(null);
           await this.deps.disableMailbox(this.spec.id);
           return;

@@ -1,9 +1,14 @@
 import { Logger } from '@nestjs/common';
+import { withTimeout } from '@app/async';
 import { isFencedOut } from '@app/cluster';
+import { ConnectionEvent } from '@app/mailbox-state';
 import { MailboxSpec, refOf } from '../mailbox-spec';
 import { StateReason } from '../mailbox-state.reporter';
 import { AUTH_FAILURE_RECONNECT, ReconnectPolicy } from './reconnect-policy';
 import { RunnerDependencies } from './runner-dependencies';
+
+/** A stop waits this long at most for the status writes in flight (one statement each when healthy). */
+const REPORT_WAIT_MS = 5_000;
 
 /** After the server rejects an OAuth token, refresh it and try again this soon (once). */
 const TOKEN_RETRY_MS = 2_000;
@@ -31,6 +36,8 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
   protected refreshTokenFirst = false;
   private triedTokenRefresh = false;
   private retryTimer?: NodeJS.Timeout;
+  /** Status writes in flight: a stop waits for them, so none lands after the lease is handed over. */
+  private readonly reports = new Set<Promise<unknown>>();
 
   protected constructor(
     readonly spec: MailboxSpec,
@@ -66,6 +73,28 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
     return true;
   }
 
+  /** Reports a connection event under the runner's lease; a stopped runner reports nothing more (its stop's own event aside, see `finalReport`). */
+  protected async report(event: ConnectionEvent, reason: StateReason | null): Promise<void> {
+    if (this.stopped) return;
+    const write = this.deps.reporter.apply(refOf(this.spec), event, reason, this.deps.lease);
+    this.reports.add(write);
+    write.then(
+      () => this.reports.delete(write),
+      () => this.reports.delete(write),
+    );
+    await write;
+  }
+
+  /**
+   * For stop(): waits (bounded) for the status writes in flight, then writes what the stop moves the
+   * mailbox to (`release`, `disable`), if anything. A runner stopped for a hand-over writes nothing after
+   * this resolves: the lease may be granted at once.
+   */
+  protected async finalReport(event: 'release' | 'disable' | null): Promise<void> {
+    if (this.reports.size > 0) await withTimeout(Promise.allSettled([...this.reports]), REPORT_WAIT_MS).catch(() => undefined);
+    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.lease);
+  }
+
   /** A new attempt begins: earlier attempts' timers and callbacks stop counting. */
   protected nextAttempt(): number {
     clearTimeout(this.retryTimer);
@@ -81,7 +110,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
     this.reconnects.connected(this.deps.clock.now());
     this.authRetries.reset();
     this.triedTokenRefresh = false;
-    await this.deps.reporter.apply(refOf(this.spec), 'listening', null, this.deps.lease);
+    await this.report('listening', null);
   }
 
   /**
@@ -89,7 +118,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
    * a refreshed token (an OAuth token the server refused); otherwise the caller picks the backoff.
    */
   protected async loginRejected(reason: StateReason, tokenRefused: boolean): Promise<boolean> {
-    await this.deps.reporter.apply(refOf(this.spec), 'auth_rejected', reason, this.deps.lease);
+    await this.report('auth_rejected', reason);
     if (!tokenRefused || this.triedTokenRefresh) return false;
     // The server may simply have a stale view of the token: refresh it and try once more soon.
     this.triedTokenRefresh = true;
@@ -100,7 +129,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
 
   /** Records a dropped connection (state backoff) and schedules the next attempt, at least `minDelayMs` away. */
   protected async connectionDropped(reason: StateReason, minDelayMs = 0): Promise<void> {
-    await this.deps.reporter.apply(refOf(this.spec), 'dropped', reason, this.deps.lease);
+    await this.report('dropped', reason);
     this.retryIn(Math.max(this.reconnects.nextDelay(this.deps.clock.now()), minDelayMs));
   }
 
