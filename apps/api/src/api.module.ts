@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ClusterOverviewModule } from '@app/cluster';
 import { AppConfig, ConfigModule } from '@app/config';
+import { ControlModule } from '@app/control';
 import { CryptoModule } from '@app/crypto';
 import { GraphIntakeModule } from '@app/graph';
 import { HealthModule } from '@app/health';
@@ -30,6 +31,7 @@ export class ApiModule {
         LoggingModule.forRoot(config, 'mail-listener-api'),
         PersistenceModule,
         RedisModule,
+        ControlModule.forRoot(config),
         CryptoModule,
         MetricsModule.forRoot('api'),
         HealthModule,

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ClusterModule } from '@app/cluster';
 import { AppConfig, ConfigModule } from '@app/config';
+import { mailboxControlPattern } from '@app/control';
 import { CryptoModule } from '@app/crypto';
 import { HealthModule } from '@app/health';
 import { HttpExceptionFilter } from '@app/http';
@@ -11,6 +12,7 @@ import { OAuthModuleOptions, OAuthRefreshModule } from '@app/oauth';
 import { PersistenceModule } from '@app/persistence';
 import { RedisModule } from '@app/redis';
 import { SyncModule } from '@app/sync';
+import { mailboxControlController } from './mailbox-control.controller';
 
 /**
  * The listener worker: holds an IMAP IDLE session per mailbox folder and publishes new mail
@@ -34,6 +36,8 @@ export class ListenerModule {
         OAuthRefreshModule.forRoot(options),
         SyncModule,
       ],
+      // Control messages from the API (Redis transport, connected in createListenerApp).
+      controllers: [mailboxControlController(mailboxControlPattern(config.queuePrefix))],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };
   }

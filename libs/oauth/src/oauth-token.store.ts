@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, IsNull } from 'typeorm';
 import { leaseHeldSql } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { MailboxAnnouncer } from '@app/control';
 import { SecretBox } from '@app/crypto';
 import { OAuthTokenEntity, secretContext, TokenState } from '@app/persistence';
 import { Clock, CLOCK } from '@app/clock';
@@ -62,6 +63,9 @@ export function forgetGrant(token: OAuthTokenEntity): void {
  * The only writer of `oauth_tokens`. Every change goes through `transition`, which locks the row, checks
  * the move against the token state machine and writes secrets encrypted, in one transaction.
  */
+/** Token events a mailbox's runner must hear about at once (it is restarted with the new grant, or stopped for want of one). */
+const ANNOUNCED_TOKEN_EVENTS: ReadonlySet<TokenEvent> = new Set<TokenEvent>(['authorization_completed', 'tokens_imported', 'deleted']);
+
 @Injectable()
 export class OAuthTokenStore {
   private readonly policy: RefreshPolicy;
@@ -71,6 +75,8 @@ export class OAuthTokenStore {
     private readonly secrets: SecretBox,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) config: AppConfig,
+    /** The API's (absent in the listener): token changes that matter to a runner are announced to the listeners. */
+    @Optional() private readonly announcer?: MailboxAnnouncer,
   ) {
     const r = config.oauth.refresh;
     this.policy = { ...DEFAULT_REFRESH_POLICY, minLeadMs: r.minLeadMs, leadFraction: r.leadFraction, jitterFraction: r.jitterFraction };
@@ -157,7 +163,7 @@ export class OAuthTokenStore {
     guard?: (token: OAuthTokenEntity) => boolean,
     withChange?: (result: TransitionResult, manager: EntityManager) => Promise<void>,
   ): Promise<TransitionResult | null> {
-    return this.dataSource.transaction(async (manager) => {
+    const result = await this.dataSource.transaction(async (manager) => {
       const token = await manager.findOne(OAuthTokenEntity, { where: { id: tokenId }, lock: { mode: 'pessimistic_write' } });
       if (!token) return null;
       if (!(await this.leaseStillHeld(manager, token))) return null;
@@ -170,6 +176,10 @@ export class OAuthTokenStore {
       await withChange?.(result, manager);
       return result;
     });
+    // After the commit: a new grant (sign-in by device code or callback, import) or forgotten tokens change
+    // what the mailbox's runner can do. Refreshes keep the grant and are not announced.
+    if (result?.token.mailboxId && ANNOUNCED_TOKEN_EVENTS.has(event)) this.announcer?.announce('token-changed', result.token.mailboxId);
+    return result;
   }
 
   /** Runs `work` with the token row locked (e.g. to claim a single-use authorization). */

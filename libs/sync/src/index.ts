@@ -7,6 +7,7 @@ export * from './mailbox-spec.repository';
 export * from './mailbox-specs.loader';
 export * from './mailbox-state.reporter';
 export * from './mailbox.supervisor';
+export * from './mailbox-control.handler';
 export * from './sync-metrics.repository';
 export * from './sync.metrics';
 export * from './sync.module';

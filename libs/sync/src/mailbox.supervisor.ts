@@ -1,6 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { ConcurrencyLimit, concurrencyLimit } from '@app/async';
-import { ClusterMetrics, FencedOutError, isFencedOut, LeaseKeeper, LeaseRound, LeaseToHandOver, ReplicaRegistry } from '@app/cluster';
+import { ClusterMetrics, FencedOutError, isFencedOut, LeaseKeeper, LeaseRound, LeaseToHandOver, ReplicaRegistry, rendezvousOwner } from '@app/cluster';
+import { MailboxControlMessage } from '@app/control';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
 import { ConnectRamp } from '@app/imap';
@@ -76,6 +77,10 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
   private readonly graphDependencies: Omit<GraphRunnerDependencies, 'lease'>;
   private timer?: NodeJS.Timeout;
   private reconciling?: Promise<void>;
+  /** A pass is running (scheduled passes and control messages never overlap). */
+  private inPass = false;
+  /** A control message arrived during a pass: one more forced pass right after it. */
+  private passAgain = false;
   private phase: SupervisorPhase = 'running';
   private lastVersion: string | null = null;
   private lastFullReload = 0;
@@ -343,14 +348,56 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     this.metrics.owned.set(0);
   }
 
+  /**
+   * A control message from the API (Redis, fire-and-forget): the mailbox's owner reconciles at once
+   * instead of at the next interval. The owner is the replica holding its lease; for a mailbox nobody
+   * here holds (created, enabled, a new grant), the one the assignment names. Disabled and deleted
+   * mailboxes concern only their holder. The others do nothing: every listener hears every message.
+   * True when this replica acted.
+   */
+  async onControl(message: MailboxControlMessage): Promise<boolean> {
+    if (this.phase !== 'running') return false;
+    const { kind, mailboxId } = message;
+    const holds = this.held.has(mailboxId) || this.runners.has(mailboxId);
+    if (!holds && (kind === 'disabled' || kind === 'deleted' || !(await this.assignedHere(mailboxId)))) return false;
+    this.logger.log(`Mailbox ${mailboxId}: ${kind}; reconciling now`);
+    this.reconcileNow();
+    return true;
+  }
+
+  /**
+   * Whether the assignment gives this mailbox to this replica. Without the LISTENER_MAX_MAILBOXES cap
+   * the rendezvous owner of one mailbox needs only the live replicas; with it, the full assignment is
+   * the lease round's business, so any replica under its cap may look (its lease round takes only its share).
+   */
+  private async assignedHere(mailboxId: string): Promise<boolean> {
+    const members = await this.replicas.liveMembers(this.config.cluster.leaseTtlMs);
+    const candidates = members.filter((member) => member.state === 'live').map((member) => member.id);
+    if (this.config.listener.maxMailboxes) return candidates.includes(this.me);
+    return rendezvousOwner(mailboxId, candidates) === this.me;
+  }
+
+  /** A forced pass now, or right after the one running (the database read it started may predate the change). */
+  private reconcileNow(): void {
+    if (this.inPass) this.passAgain = true;
+    else this.schedule(0, true);
+  }
+
   /** The next pass: soon while waiting for grants (for a while), else after the reconcile interval. */
-  private schedule(delay: number): void {
+  private schedule(delay: number, force = false): void {
     if (this.phase !== 'running') return;
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.reconciling = this.reconcile()
+      this.inPass = true;
+      this.reconciling = this.reconcile(force)
         .then(() => undefined)
         .catch((error: unknown) => this.logger.error(`Reconcile failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => this.schedule(this.nextDelay()));
+        .finally(() => {
+          this.inPass = false;
+          const again = this.passAgain;
+          this.passAgain = false;
+          this.schedule(again ? 0 : this.nextDelay(), again);
+        });
     }, delay);
     this.timer.unref();
   }

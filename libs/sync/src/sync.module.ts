@@ -12,6 +12,7 @@ import { MailboxSpecRepository } from './mailbox-spec.repository';
 import { MailboxSpecsLoader } from './mailbox-specs.loader';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { MailboxSupervisor } from './mailbox.supervisor';
+import { MailboxControlHandler } from './mailbox-control.handler';
 import { SyncMetricsRepository } from './sync-metrics.repository';
 import { SyncMetrics } from './sync.metrics';
 
@@ -32,9 +33,10 @@ import { SyncMetrics } from './sync.metrics';
     SyncMetrics,
     GraphSubscriptionRepository,
     MailboxSupervisor,
+    MailboxControlHandler,
     GraphNotificationForwarder,
     GraphNotificationWorker,
   ],
-  exports: [MailboxSupervisor, MailboxStateReporter, FolderCursorRepository],
+  exports: [MailboxSupervisor, MailboxControlHandler, MailboxStateReporter, FolderCursorRepository],
 })
 export class SyncModule {}

@@ -11,6 +11,7 @@ import {
   ResyncResponse,
   UpdateMailboxDto,
 } from '@app/mailboxes';
+import { MailboxAnnouncer } from '@app/control';
 import { IdParam } from '@app/validation';
 
 @ApiTags('mailboxes')
@@ -20,13 +21,17 @@ export class MailboxesController {
   constructor(
     private readonly mailboxes: MailboxesService,
     private readonly statuses: MailboxStatusService,
+    private readonly announcer: MailboxAnnouncer,
   ) {}
 
   @Post()
   @ApiCreatedResponse({ type: MailboxResponse })
   @ApiConflictResponse({ description: 'A mailbox with this email already exists' })
-  create(@Body() dto: CreateMailboxDto): Promise<MailboxResponse> {
-    return this.mailboxes.create(dto);
+  async create(@Body() dto: CreateMailboxDto): Promise<MailboxResponse> {
+    const created = await this.mailboxes.create(dto);
+    // Announced once committed (the service returns after its transaction): the listeners act at once.
+    this.announcer.announce('created', created.id);
+    return created;
   }
 
   @Get()
@@ -50,20 +55,26 @@ export class MailboxesController {
   @Post(':id/resync')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: ResyncResponse, description: 'The listener reconnects and catches up from the stored cursors within seconds' })
-  resync(@IdParam() id: string): Promise<ResyncResponse> {
-    return this.mailboxes.requestResync(id);
+  async resync(@IdParam() id: string): Promise<ResyncResponse> {
+    const accepted = await this.mailboxes.requestResync(id);
+    this.announcer.announce('resync-requested', id);
+    return accepted;
   }
 
   @Patch(':id')
   @ApiOkResponse({ type: MailboxResponse })
-  update(@IdParam() id: string, @Body() dto: UpdateMailboxDto): Promise<MailboxResponse> {
-    return this.mailboxes.update(id, dto);
+  async update(@IdParam() id: string, @Body() dto: UpdateMailboxDto): Promise<MailboxResponse> {
+    const updated = await this.mailboxes.update(id, dto);
+    // Settings, password, folders or enabled: `disabled` only concerns the lease holder; a change may also start it elsewhere.
+    this.announcer.announce(dto.enabled === false ? 'disabled' : 'changed', id);
+    return updated;
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiNoContentResponse()
-  remove(@IdParam() id: string): Promise<void> {
-    return this.mailboxes.remove(id);
+  async remove(@IdParam() id: string): Promise<void> {
+    await this.mailboxes.remove(id);
+    this.announcer.announce('deleted', id);
   }
 }

@@ -1,0 +1,5 @@
+export * from './control-messages';
+export * from './control-redis.client';
+export * from './control-transport';
+export * from './control.module';
+export * from './mailbox-announcer';

@@ -1,0 +1,40 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ClientProxy } from '@nestjs/microservices';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { MailboxControlKind, MailboxControlMessage, mailboxControlPattern } from './control-messages';
+
+/** The Nest client (Redis transport) the API announces through. */
+export const CONTROL_CLIENT = 'CONTROL_CLIENT';
+
+/**
+ * Tells every listener that a mailbox changed, after the change committed. Fire-and-forget: the caller
+ * never waits for Redis, and a failed publish is logged and swallowed (the listeners' periodic reconcile
+ * catches up), so the API keeps working while Redis is down.
+ */
+@Injectable()
+export class MailboxAnnouncer {
+  private readonly logger = new Logger(MailboxAnnouncer.name);
+  private readonly pattern: string;
+
+  constructor(
+    @Inject(CONTROL_CLIENT) private readonly client: ClientProxy,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.pattern = mailboxControlPattern(config.queuePrefix);
+  }
+
+  announce(kind: MailboxControlKind, mailboxId: string): void {
+    const message: MailboxControlMessage = { kind, mailboxId };
+    try {
+      this.client.emit(this.pattern, message).subscribe({
+        error: (error: unknown) => {
+          this.logger.warn(`Control message ${kind} for mailbox ${mailboxId} not sent (the listeners' reconcile catches up): ${error instanceof Error ? error.message : String(error)}`);
+          // A first connection that failed stays failed inside the client: closing it makes the next emit connect afresh.
+          void this.client.close().catch(() => undefined);
+        },
+      });
+    } catch (error) {
+      this.logger.warn(`Control message ${kind} for mailbox ${mailboxId} not sent: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

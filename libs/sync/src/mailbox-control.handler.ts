@@ -1,0 +1,27 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { isMailboxControlMessage } from '@app/control';
+import { MailboxSupervisor } from './mailbox.supervisor';
+
+/**
+ * The listener's side of control messages: checks what came off the shared Redis channel and hands it to
+ * the supervisor, which acts only where it owns the mailbox. Never throws: a message is a hint, and the
+ * periodic reconcile covers one that could not be acted on.
+ */
+@Injectable()
+export class MailboxControlHandler {
+  private readonly logger = new Logger(MailboxControlHandler.name);
+
+  constructor(private readonly supervisor: MailboxSupervisor) {}
+
+  async handle(message: unknown): Promise<void> {
+    if (!isMailboxControlMessage(message)) {
+      this.logger.warn('Ignored a control message of unknown shape');
+      return;
+    }
+    try {
+      await this.supervisor.onControl(message);
+    } catch (error) {
+      this.logger.warn(`Control message ${message.kind} for mailbox ${message.mailboxId} not acted on (the reconcile catches up): ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

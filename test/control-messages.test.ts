@@ -1,0 +1,170 @@
+import Redis from 'ioredis';
+import { mailboxControlPattern, MailboxControlMessage } from '@app/control';
+import { MailboxSupervisor } from '@app/sync';
+import { appProcessEnv, ENTRY_POINTS, freePort, ListenerReplicas, ListenerWorld, startAppProcess, TcpProxy, TEST_API_KEY, waitForHttpOk } from '@app/testing';
+
+/**
+ * Control messages (API → listeners, @nestjs/microservices over Redis): with the periodic reconcile set
+ * to a minute, only the message can make a listener act within a second, so each of these fails without it.
+ */
+describe('control messages (real Dovecot, Postgres, Redis; reconcile interval one minute)', () => {
+  const world = new ListenerWorld();
+  const INTERVAL = { SYNC_RECONCILE_INTERVAL_MS: '60000' };
+  let seq = 0;
+  const email = () => `c${++seq}@contoso.com`;
+
+  beforeAll(async () => {
+    await world.start({ env: INTERVAL });
+    await subscribers(1);
+  }, 60_000);
+  afterAll(() => world.stop());
+
+  /** Waits until `n` listeners subscribed to this suite's control channel (the signal they can hear the API). */
+  async function subscribers(n: number): Promise<void> {
+    const redis = new Redis(world.config.redisUrl);
+    try {
+      const channel = mailboxControlPattern(world.config.queuePrefix);
+      await world.waitFor(async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]), (count) => count >= n, 20_000, `${n} subscriber(s) on ${channel}`);
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  const sessions = async (user: string) => (await world.dovecot.sessionsByUser()).get(user) ?? 0;
+
+  /** Milliseconds until `done` holds (failing after `timeoutMs`, well past the deadline the caller asserts). */
+  async function measure<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 5_000): Promise<number> {
+    const started = Date.now();
+    await world.waitFor(read, done, timeoutMs, what);
+    return Date.now() - started;
+  }
+
+  const patch = (id: string, body: Record<string, unknown>) => world.api.http.patch(`/v1/mailboxes/${id}`).set(world.api.auth).send(body).expect(200);
+
+  it('a created mailbox connects without waiting the interval; disabling closes its session in under a second; enabling reconnects', async () => {
+    const user = email();
+    await world.dovecot.addUser(user, `pw-${user}`);
+    let started = Date.now();
+    const { id } = (await world.api.http.post('/v1/mailboxes').set(world.api.auth).send({ email: user, password: `pw-${user}` }).expect(201)).body;
+    await world.waitForState(id, 'connected', 5_000);
+    const created = Date.now() - started;
+    expect(created).toBeLessThan(2_000);
+    expect(await sessions(user)).toBe(1);
+
+    started = Date.now();
+    await patch(id, { enabled: false });
+    const closed = await measure(() => sessions(user), (count) => count === 0, `no Dovecot session of ${user}`);
+    const disabledMs = Date.now() - started;
+    expect(disabledMs).toBeLessThan(1_000);
+    expect((await world.status(id)).connection.state).toBe('disabled');
+
+    started = Date.now();
+    await patch(id, { enabled: true });
+    await world.waitForState(id, 'connected', 5_000);
+    const enabledMs = Date.now() - started;
+    expect(enabledMs).toBeLessThan(2_000);
+    expect(await sessions(user)).toBe(1);
+    process.stdout.write(`control messages: created → connected ${created} ms; disable → session closed ${disabledMs} ms (wait ${closed} ms); enable → connected ${enabledMs} ms\n`);
+  });
+
+  it('a resync request reconnects at once', async () => {
+    const user = email();
+    const { id } = await world.mailbox(user);
+    const before = await world.waitForState(id, 'connected', 5_000);
+    const started = Date.now();
+    await world.api.http.post(`/v1/mailboxes/${id}/resync`).set(world.api.auth).expect(202);
+    await world.waitFor(() => world.status(id), (status) => status.connection.state === 'connected' && status.connection.since !== before.connection.since, 5_000, 'a new connection after the resync');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await sessions(user)).toBe(1);
+  });
+
+  it('a deleted mailbox closes its session at once', async () => {
+    const user = email();
+    const { id } = await world.mailbox(user);
+    await world.waitForState(id, 'connected', 5_000);
+    const started = Date.now();
+    await world.api.http.delete(`/v1/mailboxes/${id}`).set(world.api.auth).expect(204);
+    await measure(() => sessions(user), (count) => count === 0, `no Dovecot session of ${user}`);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('the API answers as usual while Redis is out of its reach (the message is only lost), and still stops cleanly', async () => {
+    const proxy = await TcpProxy.start(Number(new URL(world.config.redisUrl).port || 6379));
+    const port = await freePort();
+    const env = { ...appProcessEnv(world.config, await freePort()), API_PORT: String(port), REDIS_URL: `redis://127.0.0.1:${proxy.port}`, LOG_LEVEL: 'info' };
+    const api = startAppProcess(ENTRY_POINTS.api, env);
+    const base = `http://127.0.0.1:${port}`;
+    const call = (method: string, path: string, body?: unknown) =>
+      fetch(`${base}${path}`, { method, headers: { Authorization: `Bearer ${TEST_API_KEY}`, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    try {
+      await waitForHttpOk(`${base}/health/ready`, api);
+      const { id } = await world.mailbox(email());
+      const before = await world.waitForState(id, 'connected', 5_000);
+      // One message through the proxy first (the listener acts on it): the API's Redis client is connected when Redis goes away.
+      expect((await call('POST', `/v1/mailboxes/${id}/resync`)).status).toBe(202);
+      await world.waitFor(() => world.status(id), (status) => status.connection.state === 'connected' && status.connection.since !== before.connection.since, 5_000, 'the resync through the proxy');
+      await proxy.stop();
+      const started = Date.now();
+      expect((await call('PATCH', `/v1/mailboxes/${id}`, { enabled: false })).status).toBe(200);
+      expect((await call('PATCH', `/v1/mailboxes/${id}`, { enabled: true })).status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(1_000);
+      const stopping = Date.now();
+      // Told at warn, not thrown at the caller.
+      await api.waitForOutput(/"level":40[^\n]*Control message changed for mailbox [^\n]* not sent/);
+      expect(await api.stop()).toBe(0);
+      expect(Date.now() - stopping).toBeLessThan(10_000);
+    } finally {
+      await api.stop('SIGKILL');
+    }
+  });
+
+  describe('with a second listener', () => {
+    let replicas: ListenerReplicas;
+
+    beforeAll(async () => {
+      replicas = new ListenerReplicas(world.config, INTERVAL);
+      await replicas.start('listener-b');
+      await subscribers(2);
+    }, 60_000);
+    afterAll(() => replicas?.killAll());
+
+    it('only the owner acts: the other listener starts no runner and reconciles nothing', async () => {
+      const supervisor = world.listener!.app.get(MailboxSupervisor);
+      const onControl = jest.spyOn(supervisor, 'onControl');
+      try {
+        const users = Array.from({ length: 6 }, email);
+        const ids: string[] = [];
+        for (const user of users) ids.push((await world.mailbox(user)).id);
+        const statuses = await Promise.all(ids.map((id) => world.waitForState(id, 'connected', 5_000)));
+        // Both replicas got some (rendezvous over two live replicas); each mailbox has one session, at its owner.
+        const owners = statuses.map((status) => status.owner as string);
+        expect(new Set(owners)).toEqual(new Set([world.config.listener.id, 'listener-b']));
+        for (const user of users) expect(await sessions(user)).toBe(1);
+
+        const other = ids[owners.indexOf('listener-b')];
+        const otherUser = users[owners.indexOf('listener-b')];
+        onControl.mockClear();
+        const started = Date.now();
+        await patch(other, { enabled: false });
+        await measure(() => sessions(otherUser), (count) => count === 0, `no Dovecot session of ${otherUser}`);
+        expect(Date.now() - started).toBeLessThan(1_000);
+        // The in-process listener heard the message too, and declined: it does not hold that mailbox.
+        await world.waitFor(async () => onControl.mock.calls.length, (n) => n >= 1, 2_000, 'the message at the other listener');
+        expect(onControl.mock.calls[0][0]).toEqual<MailboxControlMessage>({ kind: 'disabled', mailboxId: other });
+        expect(await onControl.mock.results[0].value).toBe(false);
+        expect(supervisor.runner(other)).toBeUndefined();
+
+        // Enabled again: the assignment names listener-b, which takes it; this listener starts nothing for it.
+        onControl.mockClear();
+        await patch(other, { enabled: true });
+        const back = await world.waitForState(other, 'connected', 5_000);
+        expect(back.owner).toBe('listener-b');
+        expect(await onControl.mock.results[0].value).toBe(false);
+        expect(supervisor.runner(other)).toBeUndefined();
+        expect(await sessions(otherUser)).toBe(1);
+      } finally {
+        onControl.mockRestore();
+      }
+    });
+  });
+});
