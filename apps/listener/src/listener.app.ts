@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
-import { controlTransport } from '@app/control';
+import { ControlRedisServer, controlTransport } from '@app/control';
 import { OAuthModuleOptions } from '@app/oauth';
 import { ListenerModule } from './listener.module';
 
@@ -10,7 +10,8 @@ export async function createListenerApp(config: AppConfig, options: OAuthModuleO
   const app = await NestFactory.create(ListenerModule.forRoot(config, options), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
   // Control messages from the API: every listener subscribes; the mailbox's owner acts (MailboxControlHandler).
-  app.connectMicroservice(controlTransport(config), { inheritAppConfig: true });
+  // Nest's Redis transport, with a start and a close that do not depend on Redis answering (ControlRedisServer).
+  app.connectMicroservice({ strategy: new ControlRedisServer(controlTransport(config).options!) }, { inheritAppConfig: true });
   await app.startAllMicroservices();
   return app;
 }

@@ -1,24 +1,38 @@
 import { ClientRedis } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
+import { closeRedisConnections } from './close-redis';
 
 /**
  * Nest's Redis client, made to suit fire-and-forget messages an API must not depend on:
- * - closing while Redis is out of reach resolves (ClientRedis's quit() rejects on a lost connection,
- *   which made the API's shutdown fail and exit 1);
+ * - a first connection that failed is tried again at the next message;
+ * - closing while Redis is out of reach resolves at once (ClientRedis's quit() rejects on a lost
+ *   connection, which made the API's shutdown fail and exit 1; see closeRedisConnections);
  * - a lost connection is logged once at warn until it is back (ClientRedis logs every retry's error at
  *   error level: one line a second while Redis is down, for something the reconcile catches up on).
  */
 export class ControlRedisClient extends ClientRedis {
   private unreachable = false;
 
-  override async close(): Promise<void> {
-    const clients = [this.pubClient, this.subClient];
+  /**
+   * ClientRedis keeps a first connection that failed (Redis down when the API sent its first message) and
+   * answers every later emit with the same rejection; this starts afresh on the next emit instead.
+   */
+  override async connect(): Promise<any> {
     try {
-      await super.close();
-    } catch {
-      for (const client of clients) client?.disconnect();
+      return await super.connect();
+    } catch (error) {
+      await closeRedisConnections([this.pubClient, this.subClient]);
       this.pubClient = this.subClient = null as unknown as Redis;
+      throw error;
     }
+  }
+
+  override async close(): Promise<void> {
+    this.isManuallyClosed = true;
+    this.handleClose();
+    await closeRedisConnections([this.pubClient, this.subClient]);
+    this.pubClient = this.subClient = null as unknown as Redis;
+    this.pendingEventListeners = [];
   }
 
   override registerErrorListener(client: Redis): void {

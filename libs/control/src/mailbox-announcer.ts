@@ -29,8 +29,6 @@ export class MailboxAnnouncer {
       this.client.emit(this.pattern, message).subscribe({
         error: (error: unknown) => {
           this.logger.warn(`Control message ${kind} for mailbox ${mailboxId} not sent (the listeners' reconcile catches up): ${error instanceof Error ? error.message : String(error)}`);
-          // A first connection that failed stays failed inside the client: closing it makes the next emit connect afresh.
-          void this.client.close().catch(() => undefined);
         },
       });
     } catch (error) {
