@@ -1,0 +1,635 @@
+/**
+ * Failover, drain and join of listener replicas at scale, against a real Dovecot (hibernation on).
+ *
+ *   npm run bench:failover -- [--mailboxes=3000] [--replicas=3] [--rate=20] [--heartbeat-ms=2000] [--lease-ttl-ms=10000]
+ *                              [--reconcile-ms=<SYNC_RECONCILE_INTERVAL_MS default>] [--idle-s=30] [--mail-s=30]
+ *
+ * Seeds N password mailboxes and Dovecot users, measures Dovecot's own floor for N / replicas logins (the
+ * minimal pipelined client of bench/imap-idle), starts `--replicas` listener processes (production
+ * heartbeat, lease time and reconcile interval unless given) and, with mail arriving to random mailboxes
+ * at `--rate` per second all along:
+ *  1. capacity: each replica's RSS and CPU while idle, and Postgres transactions (pg_stat_database
+ *     xact_commit of the bench's own database) per connect, per idle second and per new mail;
+ *  2. kill -9 of one replica: seconds until the loss is noticed (first lease taken over), until every one
+ *     of its mailboxes is connected again with a new owner; the mail that arrived in the gap: published,
+ *     under two ids, re-published under the same id (QueueEvents `duplicated`), latency APPEND ack → job;
+ *  3. a replica joining (a fourth process; the fleet is back to `--replicas`): mailboxes moved, seconds
+ *     to settle, duplicates;
+ *  4. SIGTERM drain of a replica: the longest any drained mailbox had no session at Dovecot, mail latency
+ *     p99 to the drained mailboxes during it, duplicates.
+ * Needs Postgres (DATABASE_URL), Redis (REDIS_URL), Dovecot, root, and the built dist/ (the npm script
+ * builds it).
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue, QueueEvents } from 'bullmq';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { assignMailboxes } from '@app/cluster';
+import { KeyRing, SecretBox } from '@app/crypto';
+import { MAIL_EVENTS_QUEUE } from '@app/events';
+import { dataSourceOptions, runMigrations, secretContext } from '@app/persistence';
+import { folderKey } from '@app/sync';
+import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, TestDatabase } from '@app/testing';
+import { cpuSeconds, percentile, rssBytes } from '../imap-idle/proc-stats';
+import { rawIdleFloor } from '../imap-idle/raw-idle-floor';
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+/** A built listener as its own process (the repository's dist/, as bench/imap-idle), its output kept for a failure. */
+interface Listener {
+  child: ChildProcess;
+  output(): string;
+  exited: Promise<number>;
+  stop(signal: NodeJS.Signals): Promise<number>;
+}
+
+function startListener(env: NodeJS.ProcessEnv): Listener {
+  const child = spawn(process.execPath, [join(ROOT, ENTRY_POINTS.listener)], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const append = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-20_000));
+  child.stdout!.on('data', append);
+  child.stderr!.on('data', append);
+  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))));
+  return {
+    child,
+    output: () => output,
+    exited,
+    async stop(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+async function waitReady(port: number, app: Listener, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (app.child.exitCode !== null || app.child.signalCode !== null) throw new Error(`listener exited with ${app.child.exitCode}:\n${app.output()}`);
+    if (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false)) return;
+    await sleep(200);
+  }
+  throw new Error(`listener on ${port} not ready after ${timeoutMs} ms:\n${app.output()}`);
+}
+
+function arg(name: string, fallback: string): string {
+  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return found ? found.split('=')[1] : fallback;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const seconds = (ms: number) => (ms / 1000).toFixed(1);
+
+interface Mailbox {
+  id: string;
+  email: string;
+}
+
+interface Delivered {
+  mailbox: Mailbox;
+  uid: number;
+  uidValidity: number;
+  /** When Dovecot acknowledged the APPEND. */
+  at: number;
+}
+
+/** `mail.received.<mailbox>.<folder key>.<uidValidity>.<uid>` → `<mailbox>:<uidValidity>:<uid>`. */
+function messageKey(jobId: string): string | null {
+  const parts = jobId.split('.');
+  if (parts[0] !== 'mail' || parts[1] !== 'received' || parts.length < 6) return null;
+  return `${parts[2]}:${parts[parts.length - 2]}:${parts[parts.length - 1]}`;
+}
+const keyOf = (d: Delivered) => `${d.mailbox.id}:${d.uidValidity}:${d.uid}`;
+
+/** mail-events as the CRM would see it: when each job was added (our clock), every id per message, and re-publishes BullMQ dropped. */
+class QueueWatch {
+  readonly addedAt = new Map<string, number>();
+  readonly idsByMessage = new Map<string, Set<string>>();
+  readonly duplicated: string[] = [];
+  private constructor(
+    private readonly events: QueueEvents,
+    private readonly queue: Queue,
+    private readonly connections: Redis[],
+  ) {
+    events.on('added', ({ jobId }) => {
+      if (!this.addedAt.has(jobId)) this.addedAt.set(jobId, Date.now());
+      const key = messageKey(jobId);
+      if (key) this.idsByMessage.set(key, (this.idsByMessage.get(key) ?? new Set()).add(jobId));
+    });
+    events.on('duplicated', ({ jobId }) => {
+      if (messageKey(jobId)) this.duplicated.push(jobId);
+    });
+    events.on('error', () => undefined);
+  }
+
+  static async open(redisUrl: string, prefix: string): Promise<QueueWatch> {
+    const blocking = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const client = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const events = new QueueEvents(MAIL_EVENTS_QUEUE, { connection: blocking, prefix, lastEventId: '$' });
+    const queue = new Queue(MAIL_EVENTS_QUEUE, { connection: client, prefix });
+    queue.on('error', () => undefined);
+    await events.waitUntilReady();
+    return new QueueWatch(events, queue, [blocking, client]);
+  }
+
+  published(d: Delivered): number | undefined {
+    const ids = this.idsByMessage.get(keyOf(d));
+    if (!ids) return undefined;
+    return Math.min(...[...ids].map((id) => this.addedAt.get(id)!));
+  }
+
+  /** A marker job through the ordered stream: every event of an add made before this call has been seen. */
+  async settle(timeoutMs = 30_000): Promise<void> {
+    const marker = `bench-marker-${randomBytes(6).toString('hex')}`;
+    await this.queue.add('bench.marker', {}, { jobId: marker });
+    const deadline = Date.now() + timeoutMs;
+    while (!this.addedAt.has(marker) && Date.now() < deadline) await sleep(20);
+    await this.queue.remove(marker);
+  }
+
+  async has(jobId: string): Promise<boolean> {
+    return Boolean(await this.queue.getJob(jobId));
+  }
+
+  async close(): Promise<void> {
+    await this.events.close().catch(() => undefined);
+    await this.queue.close().catch(() => undefined);
+    for (const c of this.connections) c.disconnect();
+  }
+}
+
+/** Mail to random mailboxes at a steady rate (each APPEND its own login, several in flight at once). */
+class Pump {
+  readonly delivered: Delivered[] = [];
+  failures = 0;
+  private timer?: NodeJS.Timeout;
+  private readonly inFlight = new Set<Promise<void>>();
+  constructor(
+    private readonly dovecot: DovecotServer,
+    private readonly mailboxes: Mailbox[],
+  ) {}
+
+  start(perSecond: number): void {
+    this.timer = setInterval(() => {
+      const mailbox = this.mailboxes[Math.floor(Math.random() * this.mailboxes.length)];
+      const p: Promise<void> = this.dovecot
+        .deliver(mailbox.email, buildMessage({ subject: `failover ${this.delivered.length}` }))
+        .then(({ uid, uidValidity }) => void this.delivered.push({ mailbox, uid, uidValidity, at: Date.now() }))
+        .catch(() => void this.failures++)
+        .finally(() => this.inFlight.delete(p));
+      this.inFlight.add(p);
+    }, 1000 / perSecond);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all([...this.inFlight]);
+  }
+}
+
+async function main(): Promise<void> {
+  const n = Number(arg('mailboxes', '3000'));
+  const replicaCount = Number(arg('replicas', '3'));
+  const rate = Number(arg('rate', '20'));
+  const heartbeatMs = Number(arg('heartbeat-ms', '2000'));
+  const leaseTtlMs = Number(arg('lease-ttl-ms', '10000'));
+  const reconcileMs = arg('reconcile-ms', '');
+  const idleS = Number(arg('idle-s', '30'));
+  const mailS = Number(arg('mail-s', '30'));
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const prefix = `bench-failover-${randomBytes(4).toString('hex')}`;
+  const key = randomBytes(32).toString('base64');
+  const dataDir = mkdtempSync(join(tmpdir(), 'ml-bench-failover-'));
+
+  let dovecot: DovecotServer | undefined;
+  let db: TestDatabase | undefined;
+  let watch: QueueWatch | undefined;
+  let pump: Pump | undefined;
+  let pgClient: Client | undefined;
+  const processes = new Map<string, { app: Listener; port: number }>();
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      await pump?.stop().catch(() => undefined);
+      await Promise.all([...processes.values()].map(({ app }) => app.stop('SIGKILL').catch(() => undefined)));
+      await watch?.close();
+      // Our queues under our own prefix only (the Redis is shared: never a flush).
+      const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+      await (async () => {
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+          cursor = next;
+          if (keys.length > 0) await redis.del(...keys);
+        } while (cursor !== '0');
+      })().catch(() => undefined);
+      redis.disconnect();
+      await pgClient?.end().catch(() => undefined);
+      await db?.drop().catch(() => undefined);
+      await dovecot?.destroy().catch(() => undefined);
+      rmSync(dataDir, { recursive: true, force: true });
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`\n${signal}: stopping the listeners and Dovecot`);
+      void cleanUp().then(() => process.exit(130));
+    });
+  }
+
+  try {
+    dovecot = await DovecotServer.start({ hibernate: true });
+    db = await createTestDatabase();
+    const dbUrl = db.url;
+    // One connection for the bench's own queries: each query is one transaction in xact_commit, counted and subtracted.
+    const pg = new Client({ connectionString: dbUrl });
+    // The drop at clean-up terminates it: not an error to crash on (it would hide the error that led there).
+    pg.on('error', () => undefined);
+    await pg.connect();
+    pgClient = pg;
+    let ownQueries = 0;
+    const q = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => {
+      ownQueries++;
+      return (await pg.query(sql, params)).rows as T[];
+    };
+    console.log('migrating');
+    const migrate = await new DataSource(dataSourceOptions(dbUrl, 1)).initialize();
+    await runMigrations(migrate);
+    await migrate.destroy();
+
+    const emails = Array.from({ length: n }, (_, i) => `f${i}@bench.test`);
+    const users = emails.map((username) => ({ username, password: `pw-${username}` }));
+    console.log(`adding ${n} Dovecot users`);
+    await dovecot.addUsers(users);
+    // Every user's mail store exists before the listeners start (as on a real server); the floor is for a replica's share.
+    const share = Math.round(n / replicaCount);
+    await rawIdleFloor(dovecot.port, users.slice(share));
+    const floor = await rawIdleFloor(dovecot.port, users.slice(0, share));
+    console.log(`Dovecot's floor: ${floor.sessions} logins to IDLE in ${floor.seconds.toFixed(1)} s (minimal pipelined client)`);
+    await dovecot.restart();
+
+    console.log('seeding mailboxes');
+    const box = new SecretBox(KeyRing.fromBase64(key));
+    const [{ id: providerId }] = await q<{ id: string }>(
+      `INSERT INTO providers (name, type, host, port, secure, verify_certificate, load_emails, send_emails, login_format, auth_method)
+       VALUES ('Dovecot', 'imap', '127.0.0.1', $1, false, false, true, false, 'email', 'basic') RETURNING id`,
+      [dovecot.port],
+    );
+    const mailboxes: Mailbox[] = [];
+    for (let i = 0; i < n; i += 1000) {
+      const rows = await q<Mailbox>(`INSERT INTO mailboxes (email, provider_id, login, enabled) SELECT e, $1, e, false FROM unnest($2::text[]) e RETURNING id, email`, [
+        providerId,
+        emails.slice(i, i + 1000),
+      ]);
+      await q(`INSERT INTO mailbox_folders (mailbox_id, path, position) SELECT unnest($1::uuid[]), 'INBOX', 0`, [rows.map((r) => r.id)]);
+      await q(`INSERT INTO mailbox_credentials (mailbox_id, password_encrypted) SELECT * FROM unnest($1::uuid[], $2::text[])`, [
+        rows.map((r) => r.id),
+        rows.map((r) => box.encrypt(`pw-${r.email}`, secretContext.mailboxPassword(r.id))),
+      ]);
+      mailboxes.push(...rows);
+    }
+    const byId = new Map(mailboxes.map((m) => [m.id, m]));
+
+    const env = (id: string, port: number): NodeJS.ProcessEnv => ({
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: dbUrl,
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: prefix,
+      API_KEYS: 'bench-api-key-0123456789',
+      ENCRYPTION_KEY: key,
+      DATA_DIR: dataDir,
+      LISTENER_PORT: String(port),
+      API_HOST: '127.0.0.1',
+      LISTENER_ID: id,
+      // Dovecot is on loopback, which production refuses unless allowed.
+      OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',
+      CLUSTER_HEARTBEAT_MS: String(heartbeatMs),
+      CLUSTER_LEASE_TTL_MS: String(leaseTtlMs),
+      ...(reconcileMs ? { SYNC_RECONCILE_INTERVAL_MS: reconcileMs } : {}),
+    });
+    const startReplica = async (id: string) => {
+      const port = await freePort();
+      const app = startListener(env(id, port));
+      processes.set(id, { app, port });
+      await waitReady(port, app);
+    };
+
+    type Row = { mailbox_id: string; holder: string | null; owner: string | null; state: string | null };
+    const holdings = () =>
+      q<Row>(
+        `SELECT m.id AS mailbox_id, l.owner_id AS holder, s.owner_id AS owner, s.connection_state::text AS state
+           FROM mailboxes m LEFT JOIN mailbox_leases l ON l.mailbox_id = m.id LEFT JOIN mailbox_status s ON s.mailbox_id = m.id`,
+      );
+    /** Every mailbox held by the replica rendezvous hashing names among `live`, connected, its status naming that holder. */
+    const settled = async (live: string[], timeoutMs = 600_000): Promise<Row[]> => {
+      const { owners } = assignMailboxes(
+        mailboxes.map((m) => m.id),
+        live,
+      );
+      const deadline = Date.now() + timeoutMs;
+      let lastProgress = Date.now();
+      for (;;) {
+        const rows = await holdings();
+        if (rows.every((r) => r.holder === owners.get(r.mailbox_id) && r.owner === r.holder && r.state === 'connected')) return rows;
+        if (Date.now() > deadline) throw new Error(`not settled on ${live.join(', ')} after ${timeoutMs} ms`);
+        for (const id of live) {
+          const app = processes.get(id)?.app;
+          if (app && (app.child.exitCode !== null || app.child.signalCode !== null)) throw new Error(`${id} exited (${app.child.exitCode ?? app.child.signalCode}):\n${app.output()}`);
+        }
+        if (Date.now() - lastProgress > 10_000) {
+          lastProgress = Date.now();
+          const connected = rows.filter((r) => r.holder === owners.get(r.mailbox_id) && r.owner === r.holder && r.state === 'connected').length;
+          console.log(`  … ${connected} of ${rows.length} settled on ${live.join(', ')}`);
+        }
+        await sleep(100);
+      }
+    };
+    let lastRowWrites = 0;
+    const commits = async () => {
+      const [row] = await q<{ c: string; w: string }>(
+        `SELECT xact_commit AS c, tup_inserted + tup_updated + tup_deleted AS w FROM pg_stat_database WHERE datname = current_database()`,
+      );
+      lastRowWrites = Number(row.w);
+      return Number(row.c);
+    };
+    /** xact_commit of the listeners alone over `work`: the stats flush lags up to a second, so both ends wait 1.5 s quiet. */
+    const listenerCommits = async (work: () => Promise<unknown>): Promise<{ commits: number; rowWrites: number; ms: number }> => {
+      await sleep(1500);
+      const own0 = ownQueries;
+      const c0 = await commits();
+      const w0 = lastRowWrites;
+      const t0 = Date.now();
+      await work();
+      const ms = Date.now() - t0;
+      await sleep(1500);
+      const c1 = await commits();
+      return { commits: c1 - c0 - (ownQueries - own0), rowWrites: lastRowWrites - w0, ms: ms + 1500 };
+    };
+
+    // --- start: the replicas with nothing enabled, then every mailbox enabled at once ---
+    let live = Array.from({ length: replicaCount }, (_, i) => `listener-${String.fromCharCode(97 + i)}`);
+    console.log(`starting ${live.join(', ')}`);
+    await Promise.all(live.map(startReplica));
+    const fixedRss = Object.fromEntries(live.map((id) => [id, rssBytes(processes.get(id)!.app.child.pid!)]));
+    const idleCommits0 = await listenerCommits(() => sleep(10_000));
+    const startedAt = Date.now();
+    const heldBy = new Map<string, number>();
+    const connect = await listenerCommits(async () => {
+      await q(`UPDATE mailboxes SET enabled = true, updated_at = now()`);
+      for (const r of await settled(live)) heldBy.set(r.holder!, (heldBy.get(r.holder!) ?? 0) + 1);
+    });
+    const connectS = (Date.now() - startedAt) / 1000;
+    console.log(`all ${n} connected in ${connectS.toFixed(1)} s over ${replicaCount} replicas`);
+
+    // --- capacity: idle CPU and memory, Postgres transactions idle and per mail ---
+    await sleep(10_000); // Dovecot hibernates every session after 5 s
+    const cpu0 = Object.fromEntries(live.map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!)]));
+    const idle = await listenerCommits(() => sleep(idleS * 1000));
+    const idleCpu = Object.fromEntries(live.map((id) => [id, ((cpuSeconds(processes.get(id)!.app.child.pid!) - cpu0[id]) / (idle.ms / 1000)) * 100]));
+    const rss = Object.fromEntries(live.map((id) => [id, rssBytes(processes.get(id)!.app.child.pid!)]));
+    const idlePerS = idle.commits / (idle.ms / 1000);
+    watch = await QueueWatch.open(redisUrl, prefix);
+    pump = new Pump(dovecot, mailboxes);
+    const mailCpu0 = Object.fromEntries(live.map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!)]));
+    let mailCount = 0;
+    const mail = await listenerCommits(async () => {
+      const before = pump!.delivered.length;
+      pump!.start(rate);
+      await sleep(mailS * 1000);
+      await pump!.stop();
+      mailCount = pump!.delivered.length - before;
+      const deadline = Date.now() + 30_000;
+      while (pump!.delivered.slice(before).some((d) => watch!.published(d) === undefined) && Date.now() < deadline) await sleep(50);
+    });
+    const mailCpu = live.map((id) => ((cpuSeconds(processes.get(id)!.app.child.pid!) - mailCpu0[id]) / (mail.ms / 1000)) * 100);
+    const perMail = (mail.commits - idlePerS * (mail.ms / 1000)) / mailCount;
+    const perConnect = (connect.commits - idlePerS * (connect.ms / 1000)) / n;
+    const idleWritesPerS = idle.rowWrites / (idle.ms / 1000);
+    // The bench's own UPDATE of every mailbox (n rows) is not the listeners'.
+    const writesPerConnect = (connect.rowWrites - n - idleWritesPerS * (connect.ms / 1000)) / n;
+    const writesPerMail = (mail.rowWrites - idleWritesPerS * (mail.ms / 1000)) / mailCount;
+    console.log(
+      `Postgres: idle ${idlePerS.toFixed(1)} tx/s (before enabling: ${(idleCommits0.commits / (idleCommits0.ms / 1000)).toFixed(1)}), per connect ${perConnect.toFixed(2)}, per mail ${perMail.toFixed(2)} (${mailCount} mails)`,
+    );
+
+    const phaseMail = (from: number, to: number, ids: Set<string>) => pump!.delivered.filter((d) => ids.has(d.mailbox.id) && d.at >= from && d.at <= to);
+    const waitPublished = async (ds: Delivered[], timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (ds.some((d) => watch!.published(d) === undefined) && Date.now() < deadline) await sleep(50);
+      await watch!.settle();
+    };
+    const underTwoIds = () => [...watch!.idsByMessage.values()].filter((ids) => ids.size > 1).length;
+    const latencies = (ds: Delivered[]) => ds.filter((d) => watch!.published(d) !== undefined).map((d) => Math.max(0, watch!.published(d)! - d.at));
+
+    // --- kill -9 ---
+    pump.start(rate);
+    await sleep(5_000);
+    const victim = live[live.length - 1];
+    const lost = new Set((await holdings()).filter((r) => r.holder === victim).map((r) => r.mailbox_id));
+    const dup0 = watch.duplicated.length;
+    const killedAt = Date.now();
+    processes.get(victim)!.app.child.kill('SIGKILL');
+    await processes.get(victim)!.app.exited;
+    processes.delete(victim);
+    live = live.filter((id) => id !== victim);
+    let noticedAt = 0;
+    let listeningAt = 0;
+    for (;;) {
+      const rows = (await holdings()).filter((r) => lost.has(r.mailbox_id));
+      const now = Date.now();
+      if (!noticedAt && rows.some((r) => r.holder !== victim && r.holder !== null)) noticedAt = now;
+      if (rows.every((r) => r.holder !== victim && r.holder !== null && r.owner === r.holder && r.state === 'connected')) {
+        listeningAt = now;
+        break;
+      }
+      if (now - killedAt > 600_000) throw new Error('the killed replica’s mailboxes were not taken over in 10 minutes');
+      await sleep(100);
+    }
+    console.log(`kill -9 ${victim} (${lost.size} mailboxes): noticed after ${seconds(noticedAt - killedAt)} s, all listening again after ${seconds(listeningAt - killedAt)} s`);
+    await sleep(5_000);
+    await pump.stop();
+    const gap = phaseMail(killedAt, listeningAt, lost);
+    await waitPublished(pump.delivered);
+    const killDuplicates = watch.duplicated.slice(dup0);
+    // In flight at the kill: a message to one of its mailboxes acknowledged before the kill (published, its cursor maybe not written).
+    const inFlightKeys = new Set(pump.delivered.filter((d) => lost.has(d.mailbox.id) && d.at <= killedAt).map(keyOf));
+    const killLat = latencies(gap);
+    const kill = {
+      mailboxes: lost.size,
+      noticedS: (noticedAt - killedAt) / 1000,
+      listeningS: (listeningAt - killedAt) / 1000,
+      gapMail: gap.length,
+      gapPublished: gap.filter((d) => watch!.published(d) !== undefined).length,
+      lostAll: pump.delivered.filter((d) => watch!.published(d) === undefined).length,
+      underTwoIds: underTwoIds(),
+      duplicated: killDuplicates.length,
+      duplicatedNotInFlight: killDuplicates.filter((id) => !inFlightKeys.has(messageKey(id)!)).length,
+      p50: percentile(killLat, 50),
+      p99: percentile(killLat, 99),
+    };
+
+    // --- a replica joins (the fourth process) ---
+    const joiner = `listener-${String.fromCharCode(97 + replicaCount)}`;
+    const before = new Map((await holdings()).map((r) => [r.mailbox_id, r.holder]));
+    const dup1 = watch.duplicated.length;
+    pump.start(rate);
+    const joinFrom = Date.now();
+    await startReplica(joiner);
+    live = [...live, joiner];
+    const afterJoin = await settled(live);
+    const joinS = (Date.now() - joinFrom) / 1000;
+    const moved = afterJoin.filter((r) => before.get(r.mailbox_id) !== r.holder).length;
+    await sleep(3_000);
+    await pump.stop();
+    await waitPublished(pump.delivered);
+    const movedIds = new Set(afterJoin.filter((r) => before.get(r.mailbox_id) !== r.holder).map((r) => r.mailbox_id));
+    const joinLat = latencies(phaseMail(joinFrom, joinFrom + joinS * 1000, movedIds));
+    const join = {
+      replicasAfter: live.length,
+      moved,
+      movedTarget: (1.15 * n) / live.length,
+      settleS: joinS,
+      duplicated: watch.duplicated.length - dup1,
+      underTwoIds: underTwoIds(),
+      p99: percentile(joinLat, 99),
+      mail: joinLat.length,
+    };
+    console.log(`join ${joiner}: ${moved} moved, settled in ${joinS.toFixed(1)} s`);
+
+    // --- SIGTERM drain ---
+    const drainee = live[0];
+    const drained = (await holdings()).filter((r) => r.holder === drainee).map((r) => byId.get(r.mailbox_id)!);
+    const drainedIds = new Set(drained.map((m) => m.id));
+    const dup2 = watch.duplicated.length;
+    pump.start(rate);
+    await sleep(3_000);
+    let sampling = true;
+    const silentSince = new Map<string, number>();
+    const longest = new Map<string, number>(drained.map((m) => [m.email, 0]));
+    let samples = 0;
+    const sampler = (async () => {
+      while (sampling) {
+        const sessions = await dovecot!.sessionsByUser();
+        const now = Date.now();
+        samples++;
+        for (const { email } of drained) {
+          if ((sessions.get(email) ?? 0) > 0) silentSince.delete(email);
+          else silentSince.set(email, silentSince.get(email) ?? now);
+          const since = silentSince.get(email);
+          if (since !== undefined) longest.set(email, Math.max(longest.get(email)!, now - since));
+        }
+      }
+    })();
+    const drainFrom = Date.now();
+    const drainExit = await processes.get(drainee)!.app.stop('SIGTERM');
+    const drainedAt = Date.now();
+    processes.delete(drainee);
+    live = live.filter((id) => id !== drainee);
+    await settled(live);
+    const drainSettledAt = Date.now();
+    await sleep(3_000);
+    sampling = false;
+    await sampler;
+    await pump.stop();
+    await waitPublished(pump.delivered);
+    const drainLat = latencies(phaseMail(drainFrom, drainSettledAt, drainedIds));
+    const drain = {
+      mailboxes: drained.length,
+      exitCode: drainExit,
+      drainS: (drainedAt - drainFrom) / 1000,
+      longestUnheldS: Math.max(0, ...longest.values()) / 1000,
+      unheldMailboxes: [...longest.values()].filter((ms) => ms > 0).length,
+      sessionSamples: samples,
+      mail: drainLat.length,
+      p50: percentile(drainLat, 50),
+      p99: percentile(drainLat, 99),
+      max: Math.max(0, ...drainLat),
+      duplicated: watch.duplicated.length - dup2,
+      underTwoIds: underTwoIds(),
+    };
+    const unpublished = pump.delivered.filter((d) => watch!.published(d) === undefined);
+    const lostTotal = unpublished.length;
+    if (unpublished.length > 0) {
+      const phaseOf = (at: number) =>
+        at < killedAt ? `before the kill (${at - killedAt} ms)` : at < joinFrom ? `kill +${at - killedAt} ms` : at < drainFrom ? `join +${at - joinFrom} ms` : `drain +${at - drainFrom} ms`;
+      const cursorsNow = await q<{ mailbox_id: string; last_uid: string; uid_validity: string }>(
+        `SELECT f.mailbox_id, c.last_uid::text, c.uid_validity::text FROM sync_cursors c JOIN mailbox_folders f ON f.id = c.folder_id WHERE f.mailbox_id = ANY($1::uuid[])`,
+        [unpublished.map((d) => d.mailbox.id)],
+      );
+      for (const d of unpublished.slice(0, 20)) {
+        const c = cursorsNow.find((r) => r.mailbox_id === d.mailbox.id);
+        // In the queue after all (an event the watch missed), or really never added?
+        const inQueue = await watch.has(`mail.received.${d.mailbox.id}.${folderKey('INBOX')}.${d.uidValidity}.${d.uid}`);
+        const holder = (await q<{ owner_id: string }>(`SELECT owner_id FROM mailbox_leases WHERE mailbox_id = $1`, [d.mailbox.id]))[0]?.owner_id;
+        console.log(
+          `  never published: ${d.mailbox.email} uid ${d.uid} (uidValidity ${d.uidValidity}), APPEND acknowledged ${phaseOf(d.at)}; its cursor now ${c?.uid_validity}/${c?.last_uid}; job in the queue: ${inQueue}; lease holder now ${holder}; lost=${lost.has(d.mailbox.id)} moved=${movedIds.has(d.mailbox.id)} drained=${drainedIds.has(d.mailbox.id)}`,
+        );
+      }
+    }
+
+    const perReplica = Object.keys(rss).map((id) => ({
+      id,
+      mailboxes: heldBy.get(id) ?? 0,
+      fixedMiB: fixedRss[id] / 2 ** 20,
+      rssMiB: rss[id] / 2 ** 20,
+      idleCpu: idleCpu[id],
+    }));
+    const held = n / replicaCount;
+    const targetListen = leaseTtlMs / 1000 + 1.3 * floor.seconds;
+    const ratio = (kill.listeningS - leaseTtlMs / 1000) / floor.seconds;
+
+    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'} ===`);
+    const row = (what: string, figure: string, target = '') => console.log(`${what.padEnd(58)} | ${figure.padEnd(46)} | ${target}`);
+    row('', 'figure', 'target');
+    row('start: all connected (3 replicas at once)', `${connectS.toFixed(1)} s`);
+    row(`Dovecot floor, ${floor.sessions} logins (minimal client)`, `${floor.seconds.toFixed(1)} s`);
+    row(`kill -9: loss noticed (first takeover)`, `${kill.noticedS.toFixed(1)} s`, `≈ lease TTL ${leaseTtlMs / 1000} s`);
+    row(`kill -9: all ${kill.mailboxes} listening again elsewhere`, `${kill.listeningS.toFixed(1)} s; (t − TTL) / floor = ${ratio.toFixed(2)}`, `≤ ${targetListen.toFixed(1)} s (TTL + 1.3 × floor) ${kill.listeningS <= targetListen ? 'MET' : 'NOT MET'}`);
+    row('kill -9: mail in the gap / published', `${kill.gapMail} / ${kill.gapPublished}`, `all ${kill.gapMail === kill.gapPublished ? 'MET' : 'NOT MET'}`);
+    row('kill -9: under two ids', `${kill.underTwoIds}`, `0 ${kill.underTwoIds === 0 ? 'MET' : 'NOT MET'}`);
+    row('kill -9: same-id re-publishes (not in flight at the kill)', `${kill.duplicated} (${kill.duplicatedNotInFlight})`, `in flight only ${kill.duplicatedNotInFlight === 0 ? 'MET' : 'NOT MET'}`);
+    row('kill -9: gap mail latency p50 / p99 (APPEND ack → job)', `${kill.p50} / ${kill.p99} ms`);
+    row(`join ${joiner}: mailboxes moved`, `${join.moved}`, `≤ ${join.movedTarget.toFixed(0)} (1.15 × ${n}/${join.replicasAfter}) ${join.moved <= join.movedTarget ? 'MET' : 'NOT MET'}`);
+    row('join: seconds to settle', `${join.settleS.toFixed(1)} s`);
+    row('join: same-id re-publishes / under two ids', `${join.duplicated} / ${join.underTwoIds}`, `0 / 0 ${join.duplicated === 0 && join.underTwoIds === 0 ? 'MET' : 'NOT MET'}`);
+    row('join: moved mailboxes’ mail latency p99', `${join.p99} ms (n=${join.mail})`);
+    row(`drain ${drainee} (${drain.mailboxes} mailboxes): exit code, time`, `${drain.exitCode}, ${drain.drainS.toFixed(1)} s`, '0');
+    row('drain: longest without a session at Dovecot', `${drain.longestUnheldS.toFixed(2)} s (${drain.unheldMailboxes} mailboxes > 0; ${drain.sessionSamples} samples)`, `0 s ${drain.longestUnheldS === 0 ? 'MET' : 'NOT MET'}`);
+    row('drain: mail latency p50 / p99 / max', `${drain.p50} / ${drain.p99} / ${drain.max} ms (n=${drain.mail})`, `p99 ≤ 2000 ms ${drain.p99 <= 2000 ? 'MET' : 'NOT MET'}`);
+    row('drain: same-id re-publishes / under two ids', `${drain.duplicated} / ${drain.underTwoIds}`, `0 / 0 ${drain.duplicated === 0 && drain.underTwoIds === 0 ? 'MET' : 'NOT MET'}`);
+    row('all phases: mail delivered / never published', `${pump.delivered.length} / ${lostTotal} (APPEND failures ${pump.failures})`, `0 lost ${lostTotal === 0 ? 'MET' : 'NOT MET'}`);
+    console.log(`\ncapacity (before the kill, ~${held.toFixed(0)} mailboxes per replica):`);
+    for (const r of perReplica) {
+      console.log(
+        `  ${r.id}: RSS ${r.fixedMiB.toFixed(0)} MiB with none enabled → ${r.rssMiB.toFixed(0)} MiB for ${r.mailboxes} mailboxes (${(((r.rssMiB - r.fixedMiB) * 1024) / r.mailboxes).toFixed(1)} KiB/mailbox), idle CPU ${r.idleCpu.toFixed(2)} % over ${(idle.ms / 1000).toFixed(0)} s`,
+      );
+    }
+    console.log(`  CPU while mail arrives at ${rate}/s: ${mailCpu.map((c) => c.toFixed(1)).join(' / ')} %`);
+    console.log(
+      `  Postgres transactions (xact_commit, listeners only): idle ${idlePerS.toFixed(2)}/s for ${replicaCount} replicas (${(idlePerS / replicaCount).toFixed(2)}/s each, ${((idlePerS / replicaCount) * (heartbeatMs / 1000)).toFixed(1)} per heartbeat interval); per connect ${perConnect.toFixed(2)}; per new mail ${perMail.toFixed(2)}`,
+    );
+    console.log(
+      `  Postgres row writes (tup_inserted + tup_updated + tup_deleted, listeners only): idle ${idleWritesPerS.toFixed(2)}/s; per connect ${writesPerConnect.toFixed(2)}; per new mail ${writesPerMail.toFixed(2)}`,
+    );
+  } catch (error) {
+    for (const [id, { app }] of processes) console.error(`--- ${id} output (last 3000 chars) ---\n${app.output().slice(-3000)}`);
+    throw error;
+  } finally {
+    await cleanUp();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
