@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { createConnection, createServer, Server } from 'node:net';
 import { mailboxControlPattern, MailboxControlMessage } from '@app/control';
 import { MailboxSupervisor } from '@app/sync';
 import { appProcessEnv, ENTRY_POINTS, freePort, ListenerReplicas, ListenerWorld, startAppProcess, TcpProxy, TEST_API_KEY, waitForHttpOk } from '@app/testing';
@@ -115,6 +116,28 @@ describe('control messages (real Dovecot, Postgres, Redis; reconcile interval on
       expect(Date.now() - stopping).toBeLessThan(10_000);
     } finally {
       await api.stop('SIGKILL');
+    }
+  });
+
+  it('a listener started while Redis is out of reach starts, and subscribes once Redis answers', async () => {
+    const redisPort = await freePort();
+    const listener = startAppProcess(ENTRY_POINTS.listener, { ...appProcessEnv(world.config, await freePort()), LISTENER_ID: 'listener-late', REDIS_URL: `redis://127.0.0.1:${redisPort}`, ...INTERVAL });
+    let relay: Server | undefined;
+    try {
+      await listener.waitForOutput(/Redis for control messages out of reach/, 20_000);
+      // Redis appears on that port: a relay to the real one.
+      const target = Number(new URL(world.config.redisUrl).port || 6379);
+      relay = createServer((client) => {
+        const upstream = createConnection({ host: '127.0.0.1', port: target });
+        client.pipe(upstream).pipe(client);
+        client.on('error', () => upstream.destroy());
+        upstream.on('error', () => client.destroy());
+      });
+      await new Promise<void>((resolve) => relay!.listen(redisPort, '127.0.0.1', resolve));
+      await subscribers(2);
+    } finally {
+      await listener.stop('SIGKILL');
+      relay?.close();
     }
   });
 
