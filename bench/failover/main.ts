@@ -2,7 +2,7 @@
  * Failover, drain and join of listener replicas at scale, against a real Dovecot (hibernation on).
  *
  *   npm run bench:failover -- [--mailboxes=3000] [--replicas=3] [--rate=20] [--heartbeat-ms=2000] [--lease-ttl-ms=10000]
- *                              [--reconcile-ms=<SYNC_RECONCILE_INTERVAL_MS default>] [--idle-s=30] [--mail-s=30]
+ *                              [--reconcile-ms=<SYNC_RECONCILE_INTERVAL_MS default>] [--idle-s=30] [--mail-s=30] [--hibernate=on|off]
  *
  * Seeds N password mailboxes and Dovecot users, measures Dovecot's own floor for N / replicas logins (the
  * minimal pipelined client of bench/imap-idle), starts `--replicas` listener processes (production
@@ -244,7 +244,7 @@ async function main(): Promise<void> {
   }
 
   try {
-    dovecot = await DovecotServer.start({ hibernate: true });
+    dovecot = await DovecotServer.start({ hibernate: arg('hibernate', 'on') !== 'off' });
     db = await createTestDatabase();
     const dbUrl = db.url;
     // One connection for the bench's own queries: each query is one transaction in xact_commit, counted and subtracted.
@@ -585,7 +585,7 @@ async function main(): Promise<void> {
     const targetListen = leaseTtlMs / 1000 + 1.3 * floor.seconds;
     const ratio = (kill.listeningS - leaseTtlMs / 1000) / floor.seconds;
 
-    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'} ===`);
+    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'}, Dovecot hibernation ${arg('hibernate', 'on')} ===`);
     const row = (what: string, figure: string, target = '') => console.log(`${what.padEnd(58)} | ${figure.padEnd(46)} | ${target}`);
     row('', 'figure', 'target');
     row('start: all connected (3 replicas at once)', `${connectS.toFixed(1)} s`);
