@@ -23,11 +23,14 @@ describe('Token refresh by the owner only (two listeners, fake Entra ID, real Po
   const closeA = () => (aClosed ??= a.close());
   /**
    * A replica whose supervisor never sees the mailboxes made here (its first reconcile runs before they
-   * exist, the next in 10 minutes): this test decides who holds which lease, and no runner refreshes a
+   * exist, the next in 10 minutes, and it hears no control messages): this test decides who holds which lease, and no runner refreshes a
    * token on demand. Stopping does not wait for the other to take its leases (it never asks).
    */
   const replica = (id: string): AppConfig => ({
     ...world.config,
+    // A control channel of their own: the API's announcements (created, token imported) would make them
+    // reconcile at once and take the leases this test hands out itself.
+    queuePrefix: `${world.config.queuePrefix}-replicas`,
     listener: { ...world.config.listener, id, reconcileIntervalMs: 10 * MIN },
     cluster: { ...world.config.cluster, drainTimeoutMs: 100 },
   });
