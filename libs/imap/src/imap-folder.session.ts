@@ -141,7 +141,13 @@ export class ImapFolderSession extends EventEmitter {
       this.syncAgain = true;
       return this.syncing;
     }
-    this.syncing = this.syncLoop().finally(() => (this.syncing = null));
+    // imapflow emits `exists` from its own promise chain, so one can land after the loop's last check
+    // and before this callback: it found `syncing` set and only raised `syncAgain`. Nobody would fetch
+    // that mail until the next EXISTS or safety sweep; look at the flag once more here.
+    this.syncing = this.syncLoop().finally(() => {
+      this.syncing = null;
+      if (this.syncAgain && !this.closing) void this.requestSync();
+    });
     return this.syncing;
   }
 
