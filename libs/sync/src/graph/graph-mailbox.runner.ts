@@ -78,11 +78,8 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
   }
 
   protected async connectOnce(event: 'start' | 'retry'): Promise<void> {
-    if (this.stopped) return;
-    const attempt = this.nextAttempt();
-    await this.deps.ramp.acquire(this.spec.endpoint.host);
-    if (!this.isCurrent(attempt)) return;
-    await this.report(event, null);
+    const attempt = await this.beginAttempt(event);
+    if (attempt === null) return;
     if (this.spec.authMethod !== 'oauth2') {
       return this.failed({ kind: 'credential', code: FailureCode.GraphNeedsOAuth, message: 'Microsoft Graph needs OAuth 2.0: set the provider authMethod to oauth2' });
     }

@@ -92,13 +92,8 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
   }
 
   protected async connectOnce(event: 'start' | 'retry'): Promise<void> {
-    if (this.stopped) return;
-    const attempt = this.nextAttempt();
-    // Wait for our turn before doing anything: 10,000 mailboxes starting at once must not all hit the
-    // mail server, nor the database, in the same second.
-    await this.deps.ramp.acquire(this.spec.endpoint.host);
-    if (!this.isCurrent(attempt)) return;
-    await this.report(event, null);
+    const attempt = await this.beginAttempt(event);
+    if (attempt === null) return;
     let resolved: ResolvedCredential;
     let sessions: ImapFolderSession[];
     try {

@@ -105,6 +105,20 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
     return attempt === this.attempt && !this.stopped;
   }
 
+  /**
+   * The start of every connection attempt, IMAP or Graph: a new attempt, its turn at the per-host ramp
+   * (10,000 mailboxes starting at once must not all hit the mail server, nor the database, in the same
+   * second), then the state change. Null when the runner stopped or a newer attempt began meanwhile.
+   */
+  protected async beginAttempt(event: 'start' | 'retry'): Promise<number | null> {
+    if (this.stopped) return null;
+    const attempt = this.nextAttempt();
+    await this.deps.ramp.acquire(this.spec.endpoint.host);
+    if (!this.isCurrent(attempt)) return null;
+    await this.report(event, null);
+    return attempt;
+  }
+
   /** The mailbox is listening: backoffs start over, and a refused token may be retried again. */
   protected async listening(): Promise<void> {
     this.reconnects.connected(this.deps.clock.now());
