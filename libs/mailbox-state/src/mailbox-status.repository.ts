@@ -28,6 +28,17 @@ function changeColumns(changes: StatusChange[]) {
 const FENCE_HOLDS = `(v.fence_owner IS NULL OR ${leaseHeldSql('v.mailbox_id', 'v.fence_owner', 'v.fence_epoch')})`;
 
 /**
+ * The end of both writes (update, insert): the events of the rows written go to the outbox in the same
+ * statement, in the order of the changes, and each change is answered written or fenced.
+ */
+const QUEUE_EVENTS_OF_WRITTEN = `queued AS (
+         INSERT INTO event_outbox (event_id, type, payload)
+         SELECT v.event->>'id', v.event->>'type', v.event FROM v JOIN written w ON w.mailbox_id = v.mailbox_id WHERE v.event IS NOT NULL ORDER BY v.ord
+         ON CONFLICT (event_id) DO NOTHING
+       )
+       SELECT mailbox_id, 'written' AS outcome FROM written UNION ALL SELECT mailbox_id, 'fenced' FROM v WHERE NOT v.held`;
+
+/**
  * Per change, in order: written (its row came back from the write), fenced (its lease no longer holds),
  * else moved on. Two changes of one mailbox never share a statement (the writer batches by mailbox).
  */
@@ -91,12 +102,7 @@ export class MailboxStatusRepository {
          FROM v
          WHERE s.mailbox_id = v.mailbox_id AND s.state_version = v.expected_version AND s.connection_state = v.expected_state::connection_state AND v.held
          RETURNING s.mailbox_id
-       ), queued AS (
-         INSERT INTO event_outbox (event_id, type, payload)
-         SELECT v.event->>'id', v.event->>'type', v.event FROM v JOIN written w ON w.mailbox_id = v.mailbox_id WHERE v.event IS NOT NULL ORDER BY v.ord
-         ON CONFLICT (event_id) DO NOTHING
-       )
-       SELECT mailbox_id, 'written' AS outcome FROM written UNION ALL SELECT mailbox_id, 'fenced' FROM v WHERE NOT v.held`,
+       ), ${QUEUE_EVENTS_OF_WRITTEN}`,
       [
         c.mailboxId,
         c.next,
@@ -136,12 +142,7 @@ export class MailboxStatusRepository {
            CASE WHEN v.error_code IS NULL THEN NULL ELSE v.at END, CASE WHEN v.auth_start THEN v.at END
          FROM v WHERE v.held
          ON CONFLICT (mailbox_id) DO NOTHING RETURNING mailbox_id
-       ), queued AS (
-         INSERT INTO event_outbox (event_id, type, payload)
-         SELECT v.event->>'id', v.event->>'type', v.event FROM v JOIN written w ON w.mailbox_id = v.mailbox_id WHERE v.event IS NOT NULL ORDER BY v.ord
-         ON CONFLICT (event_id) DO NOTHING
-       )
-       SELECT mailbox_id, 'written' AS outcome FROM written UNION ALL SELECT mailbox_id, 'fenced' FROM v WHERE NOT v.held`,
+       ), ${QUEUE_EVENTS_OF_WRITTEN}`,
       [
         c.mailboxId,
         c.next,
