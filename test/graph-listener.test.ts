@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hashClientState } from '@app/graph';
-import { MailboxSupervisor } from '@app/sync';
+import { MailboxSpecRepository, MailboxSupervisor } from '@app/sync';
 import { FakeGraphDelivery, GraphWorld, queryDatabase } from '@app/testing';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -304,6 +304,26 @@ describe('Graph listener (fake Graph + Entra ID, real API, listener, Postgres, R
       expect(world.graphSubscriptions(address)).toHaveLength(6);
     } finally {
       world.graph.setResponseDelay(0);
+    }
+  });
+
+  it('a mailbox deleted after a pass read the mailbox list (its lease went with the row) still has its subscription deleted at Graph', async () => {
+    const mailbox = await world.mailbox(email('gone-mid-pass'));
+    await world.waitForState(mailbox.id, 'connected');
+    const [sub] = world.graphSubscriptions(mailbox.email);
+    // The race: a pass reads the (unchanged) mailbox list, then the mailbox and, by cascade, its lease are
+    // deleted before the pass's lease round. Frozen version + a delete without a control message make it certain.
+    const repository = world.listener!.app.get(MailboxSpecRepository);
+    const frozen = await repository.version();
+    const version = jest.spyOn(repository, 'version').mockResolvedValue(frozen);
+    try {
+      await world.waitFor(() => Promise.resolve(version.mock.calls.length), (n) => n >= 1, 5_000, 'a pass with the frozen version');
+      await queryDatabase(world.db.url, `DELETE FROM mailboxes WHERE id = $1`, [mailbox.id]);
+      await world.waitFor(async () => world.graphSubscriptions(mailbox.email).length, (n) => n === 0, 5_000, 'subscription deleted');
+      expect(world.graph.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path, r.status])).toContainEqual([`/v1.0/subscriptions/${sub.id}`, 204]);
+      expect(world.listener!.app.get(MailboxSupervisor).runner(mailbox.id)).toBeUndefined();
+    } finally {
+      version.mockRestore();
     }
   });
 

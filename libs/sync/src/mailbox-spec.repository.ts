@@ -82,9 +82,11 @@ export class MailboxSpecRepository {
     await this.dataSource.query(`UPDATE mailbox_status SET resync_requested_at = NULL WHERE mailbox_id = $1 AND resync_requested_at = $2`, [mailboxId, requestedAt]);
   }
 
-  async exists(mailboxId: string): Promise<boolean> {
-    const [row] = await this.dataSource.query(`SELECT 1 FROM mailboxes WHERE id = $1`, [mailboxId]);
-    return Boolean(row);
+  /** Which of `mailboxIds` still exist (the others were deleted). */
+  async existing(mailboxIds: string[]): Promise<Set<string>> {
+    if (mailboxIds.length === 0) return new Set();
+    const rows = (await this.dataSource.query(`SELECT id FROM mailboxes WHERE id = ANY($1::uuid[])`, [mailboxIds])) as Array<{ id: string }>;
+    return new Set(rows.map((row) => row.id));
   }
 
   async disable(mailboxId: string): Promise<void> {

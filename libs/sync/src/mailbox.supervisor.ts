@@ -239,11 +239,12 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     const desired = await this.specs.desired();
     this.desired = desired;
     if (this.desiredIds.length !== desired.size || this.desiredIds.some((id) => !desired.has(id))) this.desiredIds = [...desired.keys()];
-    for (const [id, { runner }] of this.runners) {
+    const changed = [...this.runners].filter(([id, { runner }]) => desired.get(id)?.spec.fingerprint !== runner.spec.fingerprint);
+    const existing = await this.mailboxes.existing(changed.filter(([id]) => !desired.has(id)).map(([id]) => id));
+    for (const [id, { runner }] of changed) {
       const wanted = desired.get(id);
-      if (wanted && wanted.spec.fingerprint === runner.spec.fingerprint) continue;
       this.runners.delete(id);
-      const event = wanted ? null : (await this.mailboxes.exists(id)) ? 'disable' : null;
+      const event = wanted ? null : existing.has(id) ? 'disable' : null;
       await this.stopRunner(id, runner, event, { replaced: Boolean(wanted) });
       if (!wanted) this.reporter.forget(id);
     }
@@ -261,7 +262,10 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       this.reporter.forget(id);
     }
     if (lost.length > 0) this.logger.log(`${lost.length} mailbox(es) no longer held under their runner's lease: stopping them`);
-    await Promise.all(lost.map(([id, { runner }]) => this.stopRunner(id, runner, null, { handover: true })));
+    // A lease also goes with its mailbox's row: deleted after this pass read the mailbox list, such a
+    // mailbox's runner stops as deleted (its Graph subscriptions removed), not as handed over.
+    const stillThere = await this.mailboxes.existing(lost.map(([id]) => id));
+    await Promise.all(lost.map(([id, { runner }]) => this.stopRunner(id, runner, null, { handover: stillThere.has(id) })));
     await Promise.all(round.handOver.map((lease) => this.handOver(lease)));
     this.waitingSince = round.waiting > 0 ? (this.waitingSince ?? Date.now()) : null;
     // A draining replica starts nothing: it is handing over.
