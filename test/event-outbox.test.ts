@@ -49,9 +49,15 @@ describe('state events while Redis is unreachable (real listener, Dovecot, Postg
     await world.dovecot.kickUser(mailbox.email);
     // Dropped, backoff, reconnected: the listener goes on while every publish would have to wait.
     await world.waitFor(() => statusRow(mailbox.id), (row) => row.state === 'connected' && row.v === connected.version + 3, 20_000, 'reconnected while Redis is away');
+    // The API reports the backlog from Postgres, Redis or not.
+    const backlog = () => world.metric(world.api.url, 'mail_listener_event_outbox_backlog');
+    expect(await backlog()).toBeGreaterThanOrEqual(3);
+    expect(await world.metric(world.api.url, 'mail_listener_event_outbox_oldest_seconds')).toBeGreaterThan(0);
 
     await redis.resume();
     const events = await expectPublishedOnce(mailbox.id, connected.version + 1, connected.version + 3);
+    await world.waitFor(backlog, (n) => n === 0, 10_000, 'an empty outbox');
+    expect(await world.metric(world.api.url, 'mail_listener_event_outbox_oldest_seconds')).toBe(0);
     expect(events.map((event) => [event.previous, event.state])).toEqual([
       ['connected', 'backoff'],
       ['backoff', 'connecting'],

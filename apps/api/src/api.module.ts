@@ -4,6 +4,7 @@ import { ClusterOverviewModule } from '@app/cluster';
 import { AppConfig, ConfigModule } from '@app/config';
 import { ControlModule } from '@app/control';
 import { CryptoModule } from '@app/crypto';
+import { EventOutboxMetricsModule } from '@app/events';
 import { GraphIntakeModule } from '@app/graph';
 import { HealthModule } from '@app/health';
 import { ApiKeyGuard, ApiKeyMatcher, effectiveApiKeys, HttpExceptionFilter, StrictValidationPipe } from '@app/http';
@@ -38,6 +39,7 @@ export class ApiModule {
         ProvidersModule,
         MailboxesModule,
         ClusterOverviewModule,
+        EventOutboxMetricsModule,
         OAuthFlowsModule.forRoot(options),
         GraphIntakeModule.forRoot(),
       ],

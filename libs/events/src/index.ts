@@ -7,3 +7,4 @@ export * from './outbox/event-outbox';
 export * from './outbox/event-outbox.module';
 export * from './outbox/event-outbox.relay';
 export * from './outbox/event-outbox.repository';
+export * from './outbox/event-outbox-metrics.module';

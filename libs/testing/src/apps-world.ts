@@ -5,6 +5,7 @@ import { RunningListener, startListener } from './listener-harness';
 import { testConfig } from './test-config';
 import { createTestDatabase, TestDatabase } from './test-database';
 import { MailEventsWatch } from './mail-events-watch';
+import { metricValue } from './metric-value';
 import { TestMailEvents } from './test-queues';
 
 /** The part every end-to-end world shares: a fresh database, the API and optionally the listener, and `mail-events`. */
@@ -44,6 +45,12 @@ export abstract class AppsWorld {
    */
   duplicatedMail(mailboxId: string): string[] {
     return this.watch.duplicated.filter((jobId) => jobId.startsWith(`mail.received.${mailboxId}.`));
+  }
+
+  /** One sample of a process's Prometheus exposition at `url` (`name{labels}`), 0 when absent. */
+  async metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return metricValue(text, name, labels);
   }
 
   /** Polls `read` until `done` holds. */

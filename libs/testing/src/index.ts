@@ -23,3 +23,4 @@ export * from './raw-http';
 export * from './fuzz';
 export * from './listener-replicas';
 export * from './mail-pump';
+export * from './metric-value';

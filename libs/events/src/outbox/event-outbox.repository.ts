@@ -33,9 +33,11 @@ export class EventOutboxRepository {
     return rows.map((row) => row.payload);
   }
 
-  /** How many events wait (for metrics and tests). */
-  async waiting(sql: SqlRunner): Promise<number> {
-    const [row]: { n: number }[] = await sql.query(`SELECT count(*)::int AS n FROM event_outbox`);
-    return row.n;
+  /** How many events wait, and how long the oldest has waited (seconds by the database clock; 0 when none). */
+  async backlog(sql: SqlRunner): Promise<{ waiting: number; oldestSeconds: number }> {
+    const [row]: { n: number; oldest: number }[] = await sql.query(
+      `SELECT count(*)::int AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)::float8 AS oldest FROM event_outbox`,
+    );
+    return { waiting: row.n, oldestSeconds: Math.max(0, row.oldest) };
   }
 }
