@@ -65,6 +65,25 @@ describe('state events while Redis is unreachable (real listener, Dovecot, Postg
     ]);
   }, 90_000);
 
+  it('a listener stops while Redis is away: shutdown does not hang on the queues, and nothing is lost', async () => {
+    const mailbox = await world.mailbox('stopping@contoso.com');
+    const connected = await watch.waitForStateChanged(mailbox.id, 'connected');
+    await redis.stop();
+    const listener = world.listener!;
+    world.listener = undefined;
+    // Draining and releasing write `pending` to the outbox; the workers' close must give up on Redis.
+    const closed = listener.close().then(() => 'closed');
+    const deadline = new Promise((resolve) => setTimeout(resolve, 20_000, 'still closing after 20 s'));
+    expect(await Promise.race([closed, deadline])).toBe('closed');
+    await redis.resume();
+    const pending = await watch.waitForStateChanged(mailbox.id, 'pending', { after: connected.version });
+    expect(pending.data.previous).toBe('connected');
+    world.listener = await startListener(world.config);
+    await watch.waitForStateChanged(mailbox.id, 'connected', { after: pending.version });
+    await watch.settle();
+    expect(watch.duplicated).toEqual([]);
+  }, 90_000);
+
   it('changes written by a listener killed while Redis was away are published once it is back, by the relays that live on', async () => {
     // A real listener process, so it can die the way processes die (SIGKILL), with nothing flushed.
     await world.listener!.close();

@@ -11,6 +11,9 @@ import { SyncMetrics } from '../sync.metrics';
 import { GraphNotificationForwarder } from './graph-notification.forwarder';
 import { forwardedJobId, replicaNotificationsQueue, routeByOwner } from './graph-notification.routes';
 
+/** How long shutdown waits for a worker to close (its jobs in progress are delta rounds: seconds at most). */
+const WORKER_CLOSE_MS = 5_000;
+
 /**
  * Gets each Graph notification to the replica that runs its mailbox. Every replica takes jobs off the
  * shared `graph-notifications` (filled by the API's webhook receiver) and looks the mailboxes up in
@@ -56,7 +59,7 @@ export class GraphNotificationWorker implements OnApplicationBootstrap, BeforeAp
    * reaching the mailboxes it still runs: for a replica that is draining.
    */
   async stopTakingShared(): Promise<void> {
-    await this.shared?.close();
+    if (this.shared) await this.closeWorker(this.shared);
   }
 
   /** SIGTERM: the replica drains (MailboxSupervisor, at the same time); the others route the shared jobs meanwhile. */
@@ -65,13 +68,24 @@ export class GraphNotificationWorker implements OnApplicationBootstrap, BeforeAp
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.shared?.close(), this.own?.close()].map((closing) => closing?.catch(() => undefined)));
+    await Promise.all([this.shared, this.own].map((worker) => worker && this.closeWorker(worker)));
     // What still waits on this replica's own queue is for mailboxes others take over now: their first delta
     // covers it, and a queue nobody reads would stay in Redis for good.
     const own = new Queue(replicaNotificationsQueue(this.me), { connection: this.redis, prefix: this.config.queuePrefix });
     await withTimeout(own.obliterate({ force: true }), 2_000).catch(() => undefined);
     await own.close().catch(() => undefined);
     for (const connection of this.connections) connection.disconnect();
+  }
+
+  /**
+   * Waits for the jobs in progress, but not for Redis: BullMQ's close never settles while Redis is away,
+   * and shutdown must go on (a job left active is retried once its lock lapses, and delivering twice is harmless).
+   */
+  private async closeWorker(worker: Worker<GraphNotificationJob>): Promise<void> {
+    await withTimeout(worker.close(), WORKER_CLOSE_MS).catch((error: unknown) => {
+      this.logger.warn(`${worker.name} worker: not closed cleanly (${error instanceof Error ? error.message : String(error)}); leaving it`);
+      void worker.close(true).catch(() => undefined);
+    });
   }
 
   private worker(queue: string, connectionName: string, process: (job: Job<GraphNotificationJob>) => Promise<void>): Worker<GraphNotificationJob> {
