@@ -30,6 +30,8 @@ interface MailboxSlots {
 /** A session lent to one read; `release(reusable)` gives it back (or logs it out when the read left it in an unknown state). */
 export interface ImapLease {
   client: ImapFlow;
+  /** An idle session from an earlier read (it may have gone stale meanwhile: the server dropped it, the folder changed). */
+  reused: boolean;
   release(reusable: boolean): void;
 }
 
@@ -48,16 +50,18 @@ export class ImapConnectionPool {
 
   constructor(private readonly options: ImapPoolOptions) {}
 
-  async acquire(mailboxId: string, endpoint: ImapEndpoint, credential: ImapCredential): Promise<ImapLease> {
+  /** `fresh`: a new session (the idle ones are logged out first: one of them just failed, the others may be as stale). */
+  async acquire(mailboxId: string, endpoint: ImapEndpoint, credential: ImapCredential, fresh = false): Promise<ImapLease> {
     const credentialKey = keyOf(endpoint, credential);
     const slots = this.slots(mailboxId);
+    if (fresh) for (const idle of [...slots.idle]) this.discard(mailboxId, slots, idle);
     for (;;) {
       // Sessions of an older credential go first: the password or token they logged in with has changed.
       for (const stale of slots.idle.filter((s) => s.credentialKey !== credentialKey)) this.discard(mailboxId, slots, stale);
       const session = slots.idle.pop();
       if (session) {
         clearTimeout(session.idleTimer);
-        if (!session.dead && session.client.usable) return this.lease(mailboxId, slots, session);
+        if (!session.dead && session.client.usable) return this.lease(mailboxId, slots, session, true);
         this.discard(mailboxId, slots, session);
         continue;
       }
@@ -66,7 +70,7 @@ export class ImapConnectionPool {
     }
     slots.open += 1;
     try {
-      return this.lease(mailboxId, slots, await this.connect(endpoint, credential, credentialKey));
+      return this.lease(mailboxId, slots, await this.connect(endpoint, credential, credentialKey), false);
     } catch (error) {
       slots.open -= 1;
       this.wakeOne(mailboxId, slots);
@@ -111,10 +115,11 @@ export class ImapConnectionPool {
     return session;
   }
 
-  private lease(mailboxId: string, slots: MailboxSlots, session: PooledSession): ImapLease {
+  private lease(mailboxId: string, slots: MailboxSlots, session: PooledSession, reused: boolean): ImapLease {
     let released = false;
     return {
       client: session.client,
+      reused,
       release: (reusable) => {
         if (released) return;
         released = true;

@@ -75,8 +75,8 @@ export class ImapMessageReader {
   }
 
   /** Opens the folder read-only on a pooled session and checks the ref's UIDVALIDITY; the session is given back afterwards. */
-  private async withMessage<T>(target: ImapMessageTarget, work: (client: ImapFlow) => Promise<T>): Promise<T> {
-    const lease = await this.open(target);
+  private async withMessage<T>(target: ImapMessageTarget, work: (client: ImapFlow) => Promise<T>, fresh = false): Promise<T> {
+    const lease = await this.open(target, fresh);
     try {
       const value = await work(lease.client);
       lease.release(true);
@@ -84,6 +84,7 @@ export class ImapMessageReader {
     } catch (error) {
       const known = error instanceof MessageNotFoundException || error instanceof AttachmentNotFoundException;
       lease.release(known);
+      if (!known && lease.reused && !fresh) return this.withMessage(target, work, true);
       throw known ? error : imapReadError(error);
     }
   }
@@ -92,23 +93,28 @@ export class ImapMessageReader {
    * Like withMessage, but the session stays lent until the content is over: given back for reuse when
    * it ended complete, logged out when it failed or the client went away (the FETCH may still be running).
    */
-  private async streamed(target: ImapMessageTarget, start: (client: ImapFlow) => Promise<MessageContent>): Promise<MessageContent> {
-    const lease = await this.open(target);
+  private async streamed(target: ImapMessageTarget, start: (client: ImapFlow) => Promise<MessageContent>, fresh = false): Promise<MessageContent> {
+    const lease = await this.open(target, fresh);
     let started: MessageContent;
     try {
       started = await start(lease.client);
     } catch (error) {
       const known = error instanceof MessageNotFoundException || error instanceof AttachmentNotFoundException;
       lease.release(known);
+      if (!known && lease.reused && !fresh) return this.streamed(target, start, true);
       throw known ? error : imapReadError(error);
     }
     return { ...started, content: guarded(started.content, started.size, lease) };
   }
 
-  private async open(target: ImapMessageTarget): Promise<ImapLease> {
+  /**
+   * A pooled session that fails on its first command is dropped and the read starts once more on a new
+   * one: Dovecot ends a session whose selected folder changed UIDVALIDITY (BYE "state is inconsistent").
+   */
+  private async open(target: ImapMessageTarget, fresh = false): Promise<ImapLease> {
     let lease: ImapLease;
     try {
-      lease = await this.pool.acquire(target.mailboxId, target.endpoint, target.credential);
+      lease = await this.pool.acquire(target.mailboxId, target.endpoint, target.credential, fresh);
     } catch (error) {
       throw imapReadError(error);
     }
@@ -125,6 +131,8 @@ export class ImapMessageReader {
       if (error instanceof MessageNotFoundException) throw error;
       const missingFolder = /NONEXISTENT|doesn't exist|does not exist|Mailbox not found/i.test(String((error as { responseText?: string }).responseText ?? (error as Error).message));
       lease.release(missingFolder);
+      if (lease.reused && !missingFolder && !fresh) return this.open(target, true);
+      // (a session from the pool that fails later, on its first FETCH, is retried the same way by the callers)
       if (missingFolder) throw new MessageNotFoundException(`the folder ${target.folder} no longer exists`);
       throw imapReadError(error);
     }
