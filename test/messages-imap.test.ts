@@ -210,17 +210,26 @@ describe('Reading messages over IMAP (real Dovecot, Postgres, Redis)', () => {
       const user = `big${++seq}@proxied.test`;
       await world.dovecot.addUser(user, `pw-${user}`);
       const created = await world.api.http.post('/v1/mailboxes').set(world.api.auth).send({ email: user, password: `pw-${user}`, providerId: provider.body.id, enabled: false }).expect(201);
-      const big = Buffer.concat([Buffer.from(`From: a@b.c${CRLF}To: ${user}${CRLF}Subject: big${CRLF}${CRLF}`), Buffer.from(base64Lines(Buffer.alloc(6 * 1024 * 1024, 1)))]);
+      const payload = Buffer.alloc(6 * 1024 * 1024, 1);
+      const big = Buffer.from(
+        [`From: a@b.c`, `To: ${user}`, 'Subject: big', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="b"', '', '--b', 'Content-Type: text/plain', '', 'see attached', '--b',
+          'Content-Type: application/octet-stream', 'Content-Transfer-Encoding: base64', 'Content-Disposition: attachment; filename="big.bin"', '', base64Lines(payload), '--b--', ''].join(CRLF),
+      );
       const { uid, uidValidity } = await world.dovecot.deliver(user, big);
       const ref = imapMessageRef(created.body.id, 'INBOX', uidValidity, uid);
-      const answer = await fetchStream(`${world.api.url}${base(created.body.id, ref)}/raw`, world.api.auth, () => proxy.cut());
-      expect(answer.status).toBe(200);
-      expect(answer.complete).toBe(false);
-      expect(answer.body.length).toBeLessThan(big.length);
+      // Raw (Content-Length) and an attachment (chunked: only a destroyed socket tells the client it is cut).
+      for (const path of ['raw', 'attachments/2']) {
+        const answer = await fetchStream(`${world.api.url}${base(created.body.id, ref)}/${path}`, world.api.auth, () => proxy.cut());
+        expect({ path, status: answer.status, complete: answer.complete }).toEqual({ path, status: 200, complete: false });
+        expect(answer.body.length).toBeLessThan(path === 'raw' ? big.length : payload.length);
+      }
       // The API is fine afterwards: a new session reads the whole message.
       const again = await fetchStream(`${world.api.url}${base(created.body.id, ref)}/raw`, world.api.auth);
       expect(again.complete).toBe(true);
       expect(again.body.equals(big)).toBe(true);
+      const attachment = await fetchStream(`${world.api.url}${base(created.body.id, ref)}/attachments/2`, world.api.auth);
+      expect(attachment.complete).toBe(true);
+      expect(attachment.body.equals(payload)).toBe(true);
     } finally {
       await proxy.stop();
     }
