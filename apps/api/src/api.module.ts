@@ -39,7 +39,7 @@ export class ApiModule {
         HealthModule,
         ProvidersModule,
         MailboxesModule,
-        MessagesModule,
+        MessagesModule.forRoot({ clock: options.clock }),
         ClusterOverviewModule,
         OAuthFlowsModule.forRoot(options),
         GraphIntakeModule.forRoot(),

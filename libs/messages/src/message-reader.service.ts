@@ -1,4 +1,5 @@
 import { Inject, Injectable, NotFoundException, OnModuleDestroy } from '@nestjs/common';
+import { Clock, CLOCK } from '@app/clock';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { FolderRef, folderKey, mailboxTag, MalformedMessageRefError, MessageRefParts, parseMessageRef } from '@app/events';
 import { ImapTimeouts } from '@app/imap';
@@ -31,6 +32,7 @@ export class MessageReader implements OnModuleDestroy {
     private readonly credentials: StoredMailboxCredentials,
     outbound: OutboundPolicy,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     const timeoutMs = config.messages.timeoutMs;
     const timeouts: ImapTimeouts = { connectMs: timeoutMs, socketMs: timeoutMs, maxIdleMs: config.messages.idleMs };
@@ -86,7 +88,7 @@ export class MessageReader implements OnModuleDestroy {
 
   private async credential(spec: MailboxSpec) {
     try {
-      return await this.credentials.current(spec, Date.now(), MIN_TOKEN_VALIDITY_MS);
+      return await this.credentials.current(spec, this.clock.now(), MIN_TOKEN_VALIDITY_MS);
     } catch (error) {
       if (error instanceof CredentialUnavailableError) throw new MailboxNotReadableException(error.code, error.message);
       throw error;
