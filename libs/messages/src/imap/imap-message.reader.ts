@@ -18,7 +18,11 @@ export interface ImapMessageTarget {
 
 const PART_ID = /^[1-9][0-9]{0,3}(\.[1-9][0-9]{0,3}){0,15}$/;
 
-/** imapflow `download()` chunk: one partial FETCH per chunk, so a 100 KB message takes one round trip. */
+/**
+ * imapflow `download()` window: one partial FETCH per chunk, so a 100 KB message takes one round trip and
+ * a 25 MB one ~100. At most a chunk or two is held at a time (backpressure from the client); 64 KiB
+ * windows measured no lower peak RSS (bench:read) and a third of the throughput.
+ */
 const CHUNK_BYTES = 256 * 1024;
 
 function findPart(node: MessageStructureObject, part: string): MessageStructureObject | null {
