@@ -263,4 +263,30 @@ describe('Reading messages over IMAP (real Dovecot, Postgres, Redis)', () => {
     await world.waitFor(async () => (await world.dovecot.connectionsOf(mailbox.email)).length, (n) => n === 0, 5_000, 'idle sessions logged out');
     expect(reader.pool.openSessions(mailbox.id)).toBe(0);
   });
+
+  it('every session held by slow downloads → 503 MAILBOX_BUSY after the wait, served again once they end', async () => {
+    const mailbox = await world.mailbox(email(), { enabled: false });
+    const big = Buffer.concat([Buffer.from(`From: a@b.c${CRLF}To: ${mailbox.email}${CRLF}Subject: slow${CRLF}${CRLF}`), Buffer.from(base64Lines(Buffer.alloc(30 * 1024 * 1024, 2)))]);
+    const { uid, uidValidity } = await world.dovecot.deliver(mailbox.email, big);
+    const url = base(mailbox.id, imapMessageRef(mailbox.id, 'INBOX', uidValidity, uid));
+    // Two clients that start a download and stop reading: each holds one of the mailbox's two sessions.
+    const stalled = await Promise.all(
+      [1, 2].map(
+        () =>
+          new Promise<{ destroy(): void }>((resolve) => {
+            const req = httpRequest(`${world.api.url}${url}/raw`, { headers: world.api.auth }, (res) => {
+              res.once('data', () => {
+                res.pause();
+                resolve(req);
+              });
+            });
+            req.end();
+          }),
+      ),
+    );
+    const busy = await world.api.http.get(url).set(world.api.auth).expect(503);
+    expect(busy.body).toMatchObject({ statusCode: 503, code: 'MAILBOX_BUSY' });
+    for (const req of stalled) req.destroy();
+    await world.api.http.get(url).set(world.api.auth).expect(200);
+  });
 });

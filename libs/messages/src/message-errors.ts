@@ -7,6 +7,7 @@ export enum MessageErrorCode {
   AttachmentNotFound = 'ATTACHMENT_NOT_FOUND',
   MailServerFailed = 'MAIL_SERVER_FAILED',
   MailServerTimeout = 'MAIL_SERVER_TIMEOUT',
+  MailboxBusy = 'MAILBOX_BUSY',
 }
 
 /** 400: the ref (or attachment id) is not one this service issued; the message names the problem. */
@@ -63,5 +64,14 @@ export class MailServerTimeoutException extends HttpException {
 
   constructor(reason: string) {
     super({ message: `The mail server did not answer in time: ${reason}`, code: MessageErrorCode.MailServerTimeout }, HttpStatus.GATEWAY_TIMEOUT);
+  }
+}
+
+/** 503: every IMAP session this service may open to the mailbox is busy (long downloads); retry shortly. */
+export class MailboxBusyException extends HttpException {
+  readonly code = MessageErrorCode.MailboxBusy;
+
+  constructor(reason: string) {
+    super({ message: `The mailbox is busy: ${reason}; retry in a few seconds`, code: MessageErrorCode.MailboxBusy }, HttpStatus.SERVICE_UNAVAILABLE);
   }
 }

@@ -35,8 +35,10 @@ export class MessageReader implements OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     const timeoutMs = config.messages.timeoutMs;
+    // A read waits for a free session half the server timeout: less than the silence after which a stalled
+    // download's own session times out, so "busy" is answered while the holders are still there.
     const timeouts: ImapTimeouts = { connectMs: timeoutMs, socketMs: timeoutMs, maxIdleMs: config.messages.idleMs };
-    this.pool = new ImapConnectionPool({ maxPerMailbox: config.messages.sessionsPerMailbox, idleMs: config.messages.idleMs, timeouts, outbound });
+    this.pool = new ImapConnectionPool({ maxPerMailbox: config.messages.sessionsPerMailbox, idleMs: config.messages.idleMs, waitMs: timeoutMs / 2, timeouts, outbound });
     this.imap = new ImapMessageReader(this.pool);
     this.graph = new GraphMessageReader({ timeoutMs, outbound, caPem: config.oauth.caPem });
   }

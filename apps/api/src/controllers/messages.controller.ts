@@ -9,6 +9,7 @@ import {
   ApiOkResponse,
   ApiParam,
   ApiProduces,
+  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
@@ -26,6 +27,7 @@ const REF = { name: 'ref', description: 'message.ref of the mail.received event,
 @ApiConflictResponse({ description: 'The mailbox cannot be read now (token invalid or expired, login refused); `code` is the reason' })
 @ApiBadGatewayResponse({ description: 'The mail server failed' })
 @ApiGatewayTimeoutResponse({ description: 'The mail server did not answer in time' })
+@ApiServiceUnavailableResponse({ description: 'Every IMAP session the service opens to this mailbox (MESSAGES_SESSIONS_PER_MAILBOX) stayed busy; retry shortly' })
 @Controller('v1/mailboxes/:id/messages')
 export class MessagesController {
   constructor(private readonly reader: MessageReader) {}

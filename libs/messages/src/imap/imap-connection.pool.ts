@@ -4,11 +4,21 @@ import { withTimeout } from '@app/async';
 import { ImapCredential, ImapEndpoint, imapFlowOptions, ImapTimeouts } from '@app/imap';
 import { OutboundPolicy } from '@app/outbound';
 
+/** Every session of the mailbox stayed lent for longer than the wait allows (slow downloads hold them). */
+export class ImapPoolBusyError extends Error {
+  constructor(readonly waitedMs: number, readonly sessions: number) {
+    super(`All ${sessions} IMAP sessions of this mailbox stayed busy for ${waitedMs / 1000} s`);
+    this.name = 'ImapPoolBusyError';
+  }
+}
+
 export interface ImapPoolOptions {
   /** Sessions per mailbox at most: servers limit concurrent sessions per user (Dovecot: mail_max_userip_connections = 10). */
   maxPerMailbox: number;
   /** An idle session is logged out after this long. */
   idleMs: number;
+  /** A read waits this long at most for a session of its mailbox to come free. */
+  waitMs: number;
   timeouts: ImapTimeouts;
   outbound: OutboundPolicy;
 }
@@ -66,7 +76,7 @@ export class ImapConnectionPool {
         continue;
       }
       if (slots.open < this.options.maxPerMailbox) break;
-      await new Promise<void>((resolve) => slots.waiters.push(resolve));
+      await this.waitForTurn(slots);
     }
     slots.open += 1;
     try {
@@ -76,6 +86,21 @@ export class ImapConnectionPool {
       this.wakeOne(mailboxId, slots);
       throw error;
     }
+  }
+
+  private waitForTurn(slots: MailboxSlots): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const turn = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const at = slots.waiters.indexOf(turn);
+        if (at >= 0) slots.waiters.splice(at, 1);
+        reject(new ImapPoolBusyError(this.options.waitMs, this.options.maxPerMailbox));
+      }, this.options.waitMs);
+      slots.waiters.push(turn);
+    });
   }
 
   /** Sessions open for a mailbox now (idle or lent). */

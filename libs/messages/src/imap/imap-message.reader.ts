@@ -1,11 +1,11 @@
 import { Transform, type Readable } from 'node:stream';
 import type { ImapFlow, MessageStructureObject } from 'imapflow';
 import type { ImapCredential, ImapEndpoint } from '@app/imap';
-import { AttachmentNotFoundException, MalformedRefException, MessageNotFoundException } from '../message-errors';
+import { AttachmentNotFoundException, MailboxBusyException, MalformedRefException, MessageNotFoundException } from '../message-errors';
 import type { MessageContent, MimeFields } from '../message.types';
 import { parseMime } from '../mime-parse';
 import { imapReadError } from '../read-failure';
-import { ImapConnectionPool, ImapLease } from './imap-connection.pool';
+import { ImapConnectionPool, ImapLease, ImapPoolBusyError } from './imap-connection.pool';
 
 export interface ImapMessageTarget {
   mailboxId: string;
@@ -120,6 +120,7 @@ export class ImapMessageReader {
     try {
       lease = await this.pool.acquire(target.mailboxId, target.endpoint, target.credential, fresh);
     } catch (error) {
+      if (error instanceof ImapPoolBusyError) throw new MailboxBusyException(error.message);
       throw imapReadError(error);
     }
     try {
