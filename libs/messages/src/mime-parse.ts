@@ -17,6 +17,12 @@ function references(value: string | string[] | undefined): string[] {
   return (Array.isArray(value) ? value : value.split(/\s+/)).map((r) => r.trim()).filter(Boolean);
 }
 
+function dateOf(line: string | null): string | null {
+  if (!line) return null;
+  const date = new Date(line.replace(/^date:\s*/i, '').replace(/\r?\n\s*/g, ' ').replace(/\s*\([^)]*\)\s*$/, '').trim());
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
 /** IMAP numbering, as BODYSTRUCTURE has it: a message that is not multipart has its body at part 1. */
 export function attachmentInfoOf(attachment: AttachmentStream, size: number): AttachmentInfo {
   const disposition = attachment.contentDisposition?.toLowerCase();
@@ -40,6 +46,11 @@ export function parseMime(source: Readable): Promise<MimeFields> {
     const parser = new MailParser({ skipImageLinks: true, skipTextToHtml: true, skipTextLinks: true });
     const attachments: Promise<AttachmentInfo>[] = [];
     let text: MessageText | null = null;
+    // mailparser puts "now" in place of a Date header it cannot read: the header line is parsed here instead.
+    let dateLine: string | null = null;
+    parser.once('headerLines', (lines: ReadonlyArray<{ key: string; line: string }>) => {
+      dateLine = lines.find((l) => l.key === 'date')?.line ?? null;
+    });
     let failed = false;
     const fail = (error: unknown) => {
       if (failed) return;
@@ -77,7 +88,7 @@ export function parseMime(source: Readable): Promise<MimeFields> {
         cc: addresses(parser.cc),
         bcc: addresses(parser.bcc),
         replyTo: addresses(parser.replyTo),
-        date: parser.date instanceof Date && !Number.isNaN(parser.date.getTime()) ? parser.date.toISOString() : null,
+        date: dateOf(dateLine),
         internetMessageId: parser.messageId ?? null,
         inReplyTo: parser.inReplyTo ?? null,
         references: references(parser.references),
