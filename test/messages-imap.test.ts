@@ -199,7 +199,7 @@ describe('Reading messages over IMAP (real Dovecot, Postgres, Redis)', () => {
     expect(refused.body).toMatchObject({ statusCode: 409, code: 'AUTHENTICATIONFAILED', message: expect.stringMatching(/cannot be read now \(AUTHENTICATIONFAILED\)/) });
   });
 
-  it('a mail server that vanishes mid-stream → the client sees an aborted response, never a complete one', async () => {
+  it('a mail server that vanishes or goes silent mid-stream → the client sees an aborted response, never a complete one', async () => {
     const proxy = await TcpProxy.start(world.dovecot.port);
     try {
       const provider = await world.api.http
@@ -230,6 +230,12 @@ describe('Reading messages over IMAP (real Dovecot, Postgres, Redis)', () => {
       const attachment = await fetchStream(`${world.api.url}${base(created.body.id, ref)}/attachments/2`, world.api.auth);
       expect(attachment.complete).toBe(true);
       expect(attachment.body.equals(payload)).toBe(true);
+      // A server that stops answering (the connection stays open, nothing comes): cut after MESSAGES_TIMEOUT_SECONDS (3 s here).
+      const started = Date.now();
+      const silent = await fetchStream(`${world.api.url}${base(created.body.id, ref)}/attachments/2`, world.api.auth, () => proxy.blackhole());
+      expect({ status: silent.status, complete: silent.complete }).toEqual({ status: 200, complete: false });
+      expect(silent.body.length).toBeLessThan(payload.length);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
     } finally {
       await proxy.stop();
     }
