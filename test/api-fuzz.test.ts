@@ -1,4 +1,5 @@
 import { createWriteStream } from 'node:fs';
+import { imapMessageRef } from '@app/events';
 import {
   FAILURE_KINDS,
   FailureKind,
@@ -24,6 +25,9 @@ const SEED = fuzzSeed(20_261_121);
  * seed in base 36 (at most 7 characters) keeps letters in every 8-character piece the echo check looks for.
  */
 const SECRET = `FuzzSecret${SEED.toString(36)}Q7xZ`;
+
+/** A well-formed message ref whose mailbox tag is no fixture's. */
+const FOREIGN_REF = imapMessageRef('00000000-0000-4000-8000-00000000f022', 'INBOX', 1700000000, 1);
 
 /** The rows the `:id` operations work on; each operation that changes its row has its own. */
 interface Fixtures {
@@ -157,6 +161,10 @@ function setupsFor(f: Fixtures): Record<string, OperationSetup> {
       baselineStatus: [409],
     },
     'DELETE /v1/mailboxes/{id}/token': { pathParams: { id: f.readMailbox }, baselineStatus: [409] },
+    // A ref of another mailbox: 404 before any mail server is contacted (none is reachable here, which would be a 502).
+    'GET /v1/mailboxes/{id}/messages/{ref}': { pathParams: { id: f.readMailbox, ref: FOREIGN_REF }, baselineStatus: [404] },
+    'GET /v1/mailboxes/{id}/messages/{ref}/raw': { pathParams: { id: f.readMailbox, ref: FOREIGN_REF }, baselineStatus: [404] },
+    'GET /v1/mailboxes/{id}/messages/{ref}/attachments/{attachmentId}': { pathParams: { id: f.readMailbox, ref: FOREIGN_REF, attachmentId: '2' }, baselineStatus: [404] },
     'GET /v1/cluster': { baselineStatus: [200] },
     'POST /v1/graph/notifications': graphReceiver,
     'POST /v1/graph/lifecycle': graphReceiver,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { graphMessageRef } from '@app/events';
 import { hashClientState } from '@app/graph';
 import { MailboxSpecRepository, MailboxSupervisor } from '@app/sync';
 import { FakeGraphDelivery, GraphWorld, queryDatabase } from '@app/testing';
@@ -93,6 +94,7 @@ describe('Graph listener (fake Graph + Entra ID, real API, listener, Postgres, R
       occurredAt: expect.any(String),
       mailbox: { id: mailbox.id, email: mailbox.email, externalId: 'crm-ana' },
       message: {
+        ref: graphMessageRef(mailbox.id, 'INBOX', message.immutableId),
         folder: 'INBOX',
         uid: null,
         uidValidity: null,

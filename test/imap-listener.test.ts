@@ -1,3 +1,4 @@
+import { imapMessageRef } from '@app/events';
 import { MailboxSupervisor } from '@app/sync';
 import { buildMessage, ListenerWorld } from '@app/testing';
 
@@ -27,6 +28,7 @@ describe('IMAP IDLE listener (real Dovecot, Postgres, Redis)', () => {
       occurredAt: expect.any(String),
       mailbox: { id: mailbox.id, email: mailbox.email, externalId: 'crm-1' },
       message: {
+        ref: imapMessageRef(mailbox.id, 'INBOX', uidValidity, uid),
         folder: 'INBOX',
         uid,
         uidValidity,

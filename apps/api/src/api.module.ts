@@ -10,6 +10,7 @@ import { HealthModule } from '@app/health';
 import { ApiKeyGuard, ApiKeyMatcher, effectiveApiKeys, HttpExceptionFilter, StrictValidationPipe } from '@app/http';
 import { LoggingModule } from '@app/logging';
 import { MailboxesModule } from '@app/mailboxes';
+import { MessagesModule } from '@app/messages';
 import { MetricsModule } from '@app/metrics';
 import { OAuthFlowsModule, OAuthModuleOptions } from '@app/oauth';
 import { PersistenceModule } from '@app/persistence';
@@ -18,6 +19,7 @@ import { RedisModule } from '@app/redis';
 import { ClusterController } from './controllers/cluster.controller';
 import { GraphNotificationsController } from './controllers/graph-notifications.controller';
 import { MailboxesController } from './controllers/mailboxes.controller';
+import { MessagesController } from './controllers/messages.controller';
 import { OAuthController } from './controllers/oauth.controller';
 import { ProvidersController } from './controllers/providers.controller';
 
@@ -38,12 +40,13 @@ export class ApiModule {
         HealthModule,
         ProvidersModule,
         MailboxesModule,
+        MessagesModule.forRoot({ clock: options.clock }),
         ClusterOverviewModule,
         EventOutboxMetricsModule,
         OAuthFlowsModule.forRoot(options),
         GraphIntakeModule.forRoot(),
       ],
-      controllers: [ProvidersController, MailboxesController, ClusterController, OAuthController, GraphNotificationsController],
+      controllers: [ProvidersController, MailboxesController, MessagesController, ClusterController, OAuthController, GraphNotificationsController],
       providers: [
         { provide: ApiKeyMatcher, useFactory: () => new ApiKeyMatcher(effectiveApiKeys(config)) },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

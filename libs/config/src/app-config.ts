@@ -43,6 +43,15 @@ export interface AppConfig {
     /** On SIGTERM a replica hands its mailboxes over for at most this long, then exits (inside Kubernetes' grace period). */
     drainTimeoutMs: number;
   };
+  /** Reading messages for the CRM (GET /v1/mailboxes/:id/messages/:ref). */
+  messages: {
+    /** IMAP sessions per mailbox at most (servers limit concurrent sessions per user). */
+    sessionsPerMailbox: number;
+    /** An idle pooled session is logged out after this long. */
+    idleMs: number;
+    /** The mail server (IMAP or Graph) silent this long: 504 before the answer started, a cut stream after. */
+    timeoutMs: number;
+  };
   graph: {
     /** Lifetime asked for a new or renewed Graph subscription (Graph caps message subscriptions). */
     subscriptionMinutes: number;

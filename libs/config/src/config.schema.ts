@@ -82,6 +82,9 @@ export const environmentSchema = z.object({
   IMAP_SAFETY_SWEEP_MINUTES: z.coerce.number().min(0, 'must be 0 (off) or more').max(1440, 'must be at most 1440').default(15),
   GRAPH_SUBSCRIPTION_MINUTES: z.coerce.number().int().min(45, 'must be at least 45').max(10_070, 'must be at most 10070 (the Graph limit for mail subscriptions)').default(4230),
   GRAPH_SAFETY_DELTA_MINUTES: z.coerce.number().min(0, 'must be 0 (off) or more').max(1440, 'must be at most 1440').default(15),
+  MESSAGES_SESSIONS_PER_MAILBOX: z.coerce.number().int().min(1, 'must be at least 1').max(10, 'must be at most 10').default(2),
+  MESSAGES_IDLE_SECONDS: z.coerce.number().min(0.1, 'must be at least 0.1').max(3600, 'must be at most 3600').default(60),
+  MESSAGES_TIMEOUT_SECONDS: z.coerce.number().min(0.1, 'must be at least 0.1').max(600, 'must be at most 600').default(30),
   GRAPH_POLL_INTERVAL_SECONDS: z.coerce.number().min(1, 'must be at least 1').max(3600, 'must be at most 3600').default(30),
   HTTP_BODY_LIMIT: z
     .string()

@@ -1,4 +1,6 @@
 export * from './event-id';
+export * from './folder-key';
+export * from './message-ref';
 export * from './events.module';
 export * from './mail-event.types';
 export * from './mail-events.publisher';

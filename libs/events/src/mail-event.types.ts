@@ -25,6 +25,11 @@ export interface MailAddress {
 }
 
 export interface ReceivedMessage {
+  /**
+   * Opaque, URL-safe (at most 200 characters): `GET /v1/mailboxes/:id/messages/:ref` reads the message.
+   * IMAP: folder, UIDVALIDITY and UID; Graph: the immutable id and folder (see message-ref.ts).
+   */
+  ref: string;
   folder: string;
   uid: number | null;
   uidValidity: number | null;
@@ -39,6 +44,9 @@ export interface ReceivedMessage {
   receivedAt: string | null;
   size: number | null;
 }
+
+/** A message as a listener fetched it, before the event gives it its `ref` (which needs the mailbox). */
+export type FetchedMessage = Omit<ReceivedMessage, 'ref'>;
 
 export interface MailReceivedEvent extends EventBase<'mail.received'> {
   message: ReceivedMessage;

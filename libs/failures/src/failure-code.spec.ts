@@ -13,6 +13,7 @@ describe('FailureCode', () => {
         'TOKEN_WAITING_FOR_AUTHORIZATION',
         'TOKEN_INVALID',
         'TOKEN_MISSING',
+        'TOKEN_EXPIRED',
         'TOKEN_CACHE_MISSING',
         'OAUTH_NOT_CONFIGURED',
         'PROVIDER_ADDRESS_CHANGED',

@@ -14,6 +14,7 @@ export enum FailureCode {
   TokenWaitingForAuthorization = 'TOKEN_WAITING_FOR_AUTHORIZATION',
   TokenInvalid = 'TOKEN_INVALID',
   TokenMissing = 'TOKEN_MISSING',
+  TokenExpired = 'TOKEN_EXPIRED',
   // ---- the token service (token.lastError.code)
   TokenCacheMissing = 'TOKEN_CACHE_MISSING',
   OAuthNotConfigured = 'OAUTH_NOT_CONFIGURED',
@@ -47,6 +48,7 @@ export const FAILURE_CODE_DESCRIPTIONS: Record<FailureCode, string> = {
   [FailureCode.TokenWaitingForAuthorization]: 'a sign-in (device code or browser) is pending',
   [FailureCode.TokenInvalid]: 'the OAuth token is invalid (its refresh failed for good): sign in again',
   [FailureCode.TokenMissing]: 'the token has no access token stored',
+  [FailureCode.TokenExpired]: "the access token has expired and only the mailbox's listener refreshes it: retry once the listener has (it refreshes ahead of expiry; see the mailbox status)",
   [FailureCode.TokenCacheMissing]: 'the identity client has no cached account for the token: sign in again',
   [FailureCode.OAuthNotConfigured]: 'the provider has no OAuth client configured',
   [FailureCode.ProviderAddressChanged]: "the provider's identity or Graph address changed: its tokens were dropped",

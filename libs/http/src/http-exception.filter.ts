@@ -6,6 +6,8 @@ export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string;
+  /** A machine-readable reason, when the error has one (e.g. why a mailbox cannot be read now). */
+  code?: string;
 }
 
 const REASONS: Record<number, string> = {
@@ -19,7 +21,9 @@ const REASONS: Record<number, string> = {
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 export function errorBody(statusCode: number, message: string): ErrorBody {
@@ -80,7 +84,8 @@ export function toErrorBody(error: unknown): ErrorBody | undefined {
     const response = error.getResponse();
     const raw = typeof response === 'string' ? response : (response as { message?: unknown }).message;
     const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : error.message;
-    return errorBody(status, message);
+    const code = typeof response === 'object' && response !== null ? (response as { code?: unknown }).code : undefined;
+    return typeof code === 'string' ? { ...errorBody(status, message), code } : errorBody(status, message);
   }
   if (isBodyReadError(error)) return bodyReadErrorBody(error);
   if (error instanceof QueryFailedError) {
@@ -113,5 +118,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       body = errorBody(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
     }
     if (!response.headersSent) response.status(body.statusCode).json(body);
+    // A streamed answer already under way cannot turn into an error: cut it so the client sees it broken, never complete.
+    else if (!response.writableEnded) response.destroy();
   }
 }

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { ImapFlow, type FetchMessageObject } from 'imapflow';
 import { withTimeout } from '@app/async';
 import { FailureCode } from '@app/failures';
-import { ReceivedMessage } from '@app/events';
+import { FetchedMessage } from '@app/events';
 import { OutboundPolicy } from '@app/outbound';
 import { DEFAULT_IMAP_TIMEOUTS, ImapCredential, ImapEndpoint, imapFlowOptions, ImapTimeouts } from './imap-endpoint';
 import { classifyImapError, ImapFailure } from './imap-errors';
@@ -19,7 +19,7 @@ export interface FolderSyncSink {
   /** A new starting point: first subscription, or the folder's UIDVALIDITY changed (`previous` says from what). */
   baseline(uidValidity: number, lastUid: number, previous: FolderCursor): Promise<void>;
   /** Publishes the messages (UID order) and only then advances the cursor to the last of them. */
-  deliver(messages: ReceivedMessage[], uidValidity: number): Promise<void>;
+  deliver(messages: FetchedMessage[], uidValidity: number): Promise<void>;
   /** First subscription only: publish mail received since then instead of starting from "now". */
   backfillSince(): Date | null;
 }

@@ -1,12 +1,12 @@
 import type { FetchMessageObject, MessageAddressObject } from 'imapflow';
-import { MailAddress, ReceivedMessage } from '@app/events';
+import { MailAddress, FetchedMessage } from '@app/events';
 
 function address(entry: MessageAddressObject): MailAddress {
   return { name: entry.name || null, address: entry.address ?? null };
 }
 
 /** The fields of a fetched IMAP message the `mail.received` event carries. */
-export function receivedMessageOf(message: FetchMessageObject, folder: string, uidValidity: number): ReceivedMessage {
+export function receivedMessageOf(message: FetchMessageObject, folder: string, uidValidity: number): FetchedMessage {
   const envelope = message.envelope;
   const internalDate = message.internalDate instanceof Date ? message.internalDate : message.internalDate ? new Date(message.internalDate) : null;
   return {

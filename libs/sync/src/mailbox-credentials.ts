@@ -4,7 +4,7 @@ import { FailureCode } from '@app/failures';
 import { ImapCredential } from '@app/imap';
 import { Clock, CLOCK } from '@app/clock';
 import { OAuthTokenStore, TokenRefresher } from '@app/oauth';
-import { secretContext, TokenState } from '@app/persistence';
+import { OAuthTokenEntity, secretContext, TokenState } from '@app/persistence';
 import { MailboxCredentialRepository } from './mailbox-credential.repository';
 import { MailboxSpec } from './mailbox-spec';
 
@@ -36,36 +36,79 @@ const TOKEN_STATE_FAILURES: Record<Exclude<TokenState, 'active'>, FailureCode> =
 /** A fresh-enough access token: below this, refresh before connecting. */
 const MIN_TOKEN_VALIDITY_MS = 3 * 60_000;
 
-/** The login secret of a mailbox: its decrypted password, or a valid OAuth access token (refreshed if needed). */
+/**
+ * The login secret as stored, never refreshed: the decrypted password, or the active token's current
+ * access token. What the API uses to read a message on the CRM's behalf — only the mailbox's owner (the
+ * listener holding its lease) refreshes a token, so the API takes the access token as it is and says
+ * TOKEN_EXPIRED when it has run out rather than refreshing a grant it does not own.
+ */
 @Injectable()
-export class MailboxCredentials {
+export class StoredMailboxCredentials {
   constructor(
     private readonly repository: MailboxCredentialRepository,
     private readonly secrets: SecretBox,
-    private readonly tokens: OAuthTokenStore,
-    private readonly refresher: TokenRefresher,
-    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean } = {}): Promise<ResolvedCredential> {
-    if (mailbox.authMethod === 'basic') {
-      const encrypted = await this.repository.encryptedPassword(mailbox.id);
-      if (encrypted === null) throw new CredentialUnavailableError(FailureCode.NoPassword, 'No password is stored for this mailbox');
-      return { credential: { kind: 'password', login: mailbox.login, password: this.secrets.decrypt(encrypted, secretContext.mailboxPassword(mailbox.id)) }, expiresAt: null, tokenId: null };
-    }
-    let token = await this.repository.token(mailbox, mailbox.appOnly);
+  async password(mailbox: MailboxSpec): Promise<ResolvedCredential> {
+    const encrypted = await this.repository.encryptedPassword(mailbox.id);
+    if (encrypted === null) throw new CredentialUnavailableError(FailureCode.NoPassword, 'No password is stored for this mailbox');
+    return { credential: { kind: 'password', login: mailbox.login, password: this.secrets.decrypt(encrypted, secretContext.mailboxPassword(mailbox.id)) }, expiresAt: null, tokenId: null };
+  }
+
+  /** The mailbox's token row when it is active; CredentialUnavailableError with the state's code otherwise. */
+  async activeToken(mailbox: MailboxSpec): Promise<OAuthTokenEntity> {
+    const token = await this.repository.token(mailbox, mailbox.appOnly);
     if (!token || token.state !== 'active') {
       const state = (token?.state ?? 'not_obtained') as Exclude<TokenState, 'active'>;
       throw new CredentialUnavailableError(TOKEN_STATE_FAILURES[state], `The OAuth token is ${state.replace(/_/g, ' ')}${token?.lastErrorMessage ? `: ${token.lastErrorMessage}` : ''}`);
     }
+    return token;
+  }
+
+  oauth(mailbox: MailboxSpec, token: OAuthTokenEntity): ResolvedCredential {
+    const accessToken = token.accessTokenEncrypted ? this.secrets.decrypt(token.accessTokenEncrypted, secretContext.tokenAccess(token.id)) : null;
+    if (!accessToken) throw new CredentialUnavailableError(FailureCode.TokenMissing, 'No access token is stored');
+    return { credential: { kind: 'oauth2', login: mailbox.login, accessToken }, expiresAt: token.expiresAt, tokenId: token.id };
+  }
+
+  /** The current credential, valid for at least `minValidityMs` more; TOKEN_EXPIRED when the access token is past that. */
+  async current(mailbox: MailboxSpec, now: number, minValidityMs = 0): Promise<ResolvedCredential> {
+    if (mailbox.authMethod === 'basic') return this.password(mailbox);
+    const token = await this.activeToken(mailbox);
+    if (!token.expiresAt || token.expiresAt.getTime() - now <= minValidityMs) {
+      throw new CredentialUnavailableError(
+        FailureCode.TokenExpired,
+        `The access token ${token.expiresAt ? `expired at ${token.expiresAt.toISOString()}` : 'has no expiry'}; the mailbox's listener refreshes it (is the mailbox enabled and owned? see its status)`,
+      );
+    }
+    return this.oauth(mailbox, token);
+  }
+}
+
+/** The login secret of a mailbox: its decrypted password, or a valid OAuth access token (refreshed if needed). */
+@Injectable()
+export class MailboxCredentials {
+  private readonly stored: StoredMailboxCredentials;
+
+  constructor(
+    repository: MailboxCredentialRepository,
+    secrets: SecretBox,
+    private readonly tokens: OAuthTokenStore,
+    private readonly refresher: TokenRefresher,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    this.stored = new StoredMailboxCredentials(repository, secrets);
+  }
+
+  async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean } = {}): Promise<ResolvedCredential> {
+    if (mailbox.authMethod === 'basic') return this.stored.password(mailbox);
+    let token = await this.stored.activeToken(mailbox);
     const remaining = (token.expiresAt?.getTime() ?? 0) - this.clock.now();
     if (options.forceRefresh || remaining < MIN_TOKEN_VALIDITY_MS) {
       await this.refresher.refreshNow(token.id, options.forceRefresh ? 0 : MIN_TOKEN_VALIDITY_MS);
       token = (await this.tokens.find(token.id))!;
       if (token.state !== 'active') throw new CredentialUnavailableError(FailureCode.TokenInvalid, `The OAuth token is invalid: ${token.lastErrorMessage ?? 'refresh failed'}`);
     }
-    const { accessToken } = this.tokens.secretsOf(token);
-    if (!accessToken) throw new CredentialUnavailableError(FailureCode.TokenMissing, 'No access token is stored');
-    return { credential: { kind: 'oauth2', login: mailbox.login, accessToken }, expiresAt: token.expiresAt, tokenId: token.id };
+    return this.stored.oauth(mailbox, token);
   }
 }

@@ -1,9 +1,9 @@
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import schema from '../../events/src/schema/mail-events.schema.json';
-import { eventId } from '@app/events';
+import { eventId, graphMessageRef, imapMessageRef } from '@app/events';
 import { mailboxStateChanged } from '@app/mailbox-state';
-import { folderKey, mailboxResynced, mailReceived } from './mailbox-events';
+import { folderKey, graphMailReceived, mailboxResynced, mailReceived } from './mailbox-events';
 
 const mailbox = { id: '6f110208-1f74-4558-84ac-c4ca9dee9c58', email: 'ana@contoso.com', externalId: null };
 const message = {
@@ -37,6 +37,13 @@ describe('event contract', () => {
     }
     expect(validate({ ...mailReceived(mailbox, message, at), id: 'has:colon' })).toBe(false);
     expect(validate({ ...mailReceived(mailbox, message, at), message: { ...message, uid: 'x' } })).toBe(false);
+    // Every mail.received carries the ref that reads the message; without it the event is not v1 any more.
+    expect(mailReceived(mailbox, message, at).message.ref).toBe(imapMessageRef(mailbox.id, 'INBOX', 1700000000, 42));
+    const { ref: _ref, ...withoutRef } = mailReceived(mailbox, message, at).message;
+    expect(validate({ ...mailReceived(mailbox, message, at), message: withoutRef })).toBe(false);
+    const graph = graphMailReceived(mailbox, { ...message, uid: null, uidValidity: null, providerMessageId: 'AAkALgAA+/=' }, at);
+    expect(validate(graph) ? [] : validate.errors).toEqual([]);
+    expect(graph.message.ref).toBe(graphMessageRef(mailbox.id, 'INBOX', 'AAkALgAA+/='));
   });
 
   it('the same message always gets the same id, and ids never contain a colon', () => {

@@ -1,27 +1,24 @@
 import { createHash } from 'node:crypto';
-import { eventId, MailboxRef, MailboxResyncedEvent, MailReceivedEvent, ReceivedMessage } from '@app/events';
+import { eventId, FetchedMessage, folderKey, graphMessageRef, imapMessageRef, MailboxRef, MailboxResyncedEvent, MailReceivedEvent } from '@app/events';
+
+export { folderKey };
 
 // `mailbox.state_changed` is built with the status row it reports: see libs/mailbox-state.
 
-/** A short, stable key for a folder path (paths may hold any character, ids must not hold ':'). */
-export function folderKey(path: string): string {
-  return createHash('sha256').update(path).digest('hex').slice(0, 12);
-}
-
 /** Same message (mailbox, folder, UIDVALIDITY, UID) → same id, whichever session or replica publishes it. */
-export function mailReceived(mailbox: MailboxRef, message: ReceivedMessage, occurredAt: Date): MailReceivedEvent {
+export function mailReceived(mailbox: MailboxRef, message: FetchedMessage, occurredAt: Date): MailReceivedEvent {
   return {
     id: eventId('mail.received', mailbox.id, folderKey(message.folder), message.uidValidity ?? 0, message.uid ?? 0),
     type: 'mail.received',
     version: 1,
     occurredAt: occurredAt.toISOString(),
     mailbox,
-    message,
+    message: { ref: imapMessageRef(mailbox.id, message.folder, message.uidValidity ?? 0, message.uid ?? 0), ...message },
   };
 }
 
 /** Graph: same message (mailbox, folder, immutable id) → same id, whichever delta round publishes it. */
-export function graphMailReceived(mailbox: MailboxRef, message: ReceivedMessage, occurredAt: Date): MailReceivedEvent {
+export function graphMailReceived(mailbox: MailboxRef, message: FetchedMessage, occurredAt: Date): MailReceivedEvent {
   const messageKey = createHash('sha256').update(message.providerMessageId ?? '').digest('hex').slice(0, 32);
   return {
     id: eventId('mail.received', mailbox.id, folderKey(message.folder), 'g', messageKey),
@@ -29,7 +26,7 @@ export function graphMailReceived(mailbox: MailboxRef, message: ReceivedMessage,
     version: 1,
     occurredAt: occurredAt.toISOString(),
     mailbox,
-    message,
+    message: { ref: graphMessageRef(mailbox.id, message.folder, message.providerMessageId ?? ''), ...message },
   };
 }
 

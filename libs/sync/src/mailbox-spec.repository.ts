@@ -36,14 +36,7 @@ export interface MailboxFolderRow {
   path: string;
 }
 
-/** All SQL about which mailboxes the listener should run: the specs, their cheap version, resync requests. */
-@Injectable()
-export class MailboxSpecRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
-
-  /** Enabled mailboxes on providers that load mail (and have somewhere to connect to), with token and status columns. */
-  enabledMailboxes(): Promise<MailboxSpecRow[]> {
-    return this.dataSource.query(`
+const SPEC_SELECT = `
       SELECT m.id, m.email, m.external_id, m.login, m.provider_id, m.backfill_since, m.updated_at AS mailbox_updated,
              p.type, p.graph_base_url, p.host, p.port, p.secure, p.verify_certificate, p.auth_method, p.oauth_app_only, p.updated_at AS provider_updated,
              coalesce(t.generation, a.generation) AS token_generation, coalesce(t.state, a.state)::text AS token_state,
@@ -52,8 +45,24 @@ export class MailboxSpecRepository {
       JOIN providers p ON p.id = m.provider_id
       LEFT JOIN oauth_tokens t ON t.mailbox_id = m.id
       LEFT JOIN oauth_tokens a ON p.oauth_app_only AND a.provider_id = p.id AND a.mailbox_id IS NULL
-      LEFT JOIN mailbox_status s ON s.mailbox_id = m.id
-      WHERE m.enabled AND p.load_emails AND (p.type = 'microsoft-graph' OR p.host IS NOT NULL)`);
+      LEFT JOIN mailbox_status s ON s.mailbox_id = m.id`;
+
+/** All SQL about which mailboxes the listener should run: the specs, their cheap version, resync requests. */
+@Injectable()
+export class MailboxSpecRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Enabled mailboxes on providers that load mail (and have somewhere to connect to), with token and status columns. */
+  enabledMailboxes(): Promise<MailboxSpecRow[]> {
+    return this.dataSource.query(`${SPEC_SELECT} WHERE m.enabled AND p.load_emails AND (p.type = 'microsoft-graph' OR p.host IS NOT NULL)`);
+  }
+
+  /** One mailbox's spec row, enabled or not (reading a message on the API's behalf); null when there is no such mailbox. */
+  async mailbox(mailboxId: string): Promise<{ row: MailboxSpecRow; folders: MailboxFolderRow[] } | null> {
+    const [row] = (await this.dataSource.query(`${SPEC_SELECT} WHERE m.id = $1`, [mailboxId])) as MailboxSpecRow[];
+    if (!row) return null;
+    const folders = (await this.dataSource.query(`SELECT id, mailbox_id, path FROM mailbox_folders WHERE mailbox_id = $1 ORDER BY position`, [mailboxId])) as MailboxFolderRow[];
+    return { row, folders };
   }
 
   /** The folders of enabled mailboxes, each mailbox's in its configured order. */

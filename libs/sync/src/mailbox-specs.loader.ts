@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { StatusSnapshot, statusSnapshotOf } from './mailbox-state.reporter';
 import { DEFAULT_GRAPH_BASE_URL } from '@app/providers';
 import { MailboxSpec } from './mailbox-spec';
-import { MailboxSpecRepository } from './mailbox-spec.repository';
+import { MailboxSpecRepository, MailboxSpecRow } from './mailbox-spec.repository';
 
 export interface DesiredMailbox {
   spec: MailboxSpec;
@@ -31,37 +31,37 @@ export class MailboxSpecsLoader {
     }
     const desired = new Map<string, DesiredMailbox>();
     for (const row of rows) {
-      const mailboxFolders = foldersOf.get(row.id) ?? [];
-      const graphBase = (row.graph_base_url ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '');
-      desired.set(row.id, {
-        resyncRequestedAt: row.resync_requested_at,
-        status: statusSnapshotOf(row),
-        spec: {
-          id: row.id,
-          email: row.email,
-          externalId: row.external_id,
-          login: row.login,
-          providerId: row.provider_id,
-          kind: row.type === 'microsoft-graph' ? 'graph' : 'imap',
-          graphBaseUrl: row.type === 'microsoft-graph' ? graphBase : null,
-          authMethod: row.auth_method,
-          appOnly: row.oauth_app_only,
-          endpoint:
-            row.type === 'microsoft-graph'
-              ? { host: new URL(graphBase).host, port: 443, secure: true, verifyCertificate: row.verify_certificate }
-              : { host: row.host!, port: row.port!, secure: row.secure, verifyCertificate: row.verify_certificate },
-          folders: mailboxFolders,
-          backfillSince: row.backfill_since,
-          fingerprint: [
-            new Date(row.mailbox_updated).getTime(),
-            new Date(row.provider_updated).getTime(),
-            row.token_generation ?? '-',
-            row.token_state ?? '-',
-            mailboxFolders.map((f) => f.id).join(','),
-          ].join('|'),
-        },
-      });
+      desired.set(row.id, { resyncRequestedAt: row.resync_requested_at, status: statusSnapshotOf(row), spec: mailboxSpecOf(row, foldersOf.get(row.id) ?? []) });
     }
     return desired;
   }
+}
+
+/** A spec row and its folders → the MailboxSpec every runner (and the API's message reader) connects by. */
+export function mailboxSpecOf(row: MailboxSpecRow, mailboxFolders: { id: string; path: string }[]): MailboxSpec {
+  const graphBase = (row.graph_base_url ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '');
+  return {
+    id: row.id,
+    email: row.email,
+    externalId: row.external_id,
+    login: row.login,
+    providerId: row.provider_id,
+    kind: row.type === 'microsoft-graph' ? 'graph' : 'imap',
+    graphBaseUrl: row.type === 'microsoft-graph' ? graphBase : null,
+    authMethod: row.auth_method,
+    appOnly: row.oauth_app_only,
+    endpoint:
+      row.type === 'microsoft-graph'
+        ? { host: new URL(graphBase).host, port: 443, secure: true, verifyCertificate: row.verify_certificate }
+        : { host: row.host!, port: row.port!, secure: row.secure, verifyCertificate: row.verify_certificate },
+    folders: mailboxFolders.map((f) => ({ id: f.id, path: f.path })),
+    backfillSince: row.backfill_since,
+    fingerprint: [
+      new Date(row.mailbox_updated).getTime(),
+      new Date(row.provider_updated).getTime(),
+      row.token_generation ?? '-',
+      row.token_state ?? '-',
+      mailboxFolders.map((f) => f.id).join(','),
+    ].join('|'),
+  };
 }

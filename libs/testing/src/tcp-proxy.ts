@@ -31,6 +31,17 @@ export class TcpProxy {
     return this.pairs.size;
   }
 
+  /** Cuts every connection open so far (both sockets destroyed: the client sees the server vanish mid-answer). */
+  cut(): number {
+    const count = this.pairs.size;
+    for (const { client, upstream } of this.pairs) {
+      client.destroy();
+      upstream.destroy();
+    }
+    this.pairs.clear();
+    return count;
+  }
+
   async stop(): Promise<void> {
     for (const { client, upstream } of this.pairs) {
       client.destroy();

@@ -41,6 +41,17 @@ function pathOf(url: string): string {
   }
 }
 
+/** A 2xx whose body has not been read: the caller streams it (and must consume or cancel it). */
+export interface GraphStreamResponse {
+  status: number;
+  headers: Headers;
+  body: ReadableStream<Uint8Array>;
+  /** Aborts the request (the body stream errors). */
+  abort(): void;
+}
+
+type StreamAttempt = { kind: 'response'; response: GraphStreamResponse } | { kind: 'error'; error: GraphApiError; retryable: boolean; status: number };
+
 type Attempt = { kind: 'response'; response: GraphResponse } | { kind: 'error'; error: GraphApiError; retryable: boolean; status: number };
 
 /**
@@ -106,6 +117,55 @@ export class GraphHttp {
       // Outside the slot: a throttled call must not keep the mailbox's other calls waiting.
       await this.sleep(wait);
     }
+  }
+
+  /**
+   * A GET whose 2xx body is streamed, not read (a message's MIME, an attachment's bytes): the same token,
+   * 401-refresh and retry rules as `request` until the answer starts; `timeoutMs` bounds the wait for the
+   * headers only — the caller watches the body (an idle timeout) since a 25 MB body may take a while.
+   */
+  async stream(url: string, accept = '*/*'): Promise<GraphStreamResponse> {
+    let forceRefresh = false;
+    let refreshed = false;
+    let retries = 0;
+    for (;;) {
+      const token = await this.options.accessToken({ forceRefresh });
+      forceRefresh = false;
+      const outcome = await this.concurrency(() => this.streamAttempt(url, token, accept));
+      if (outcome.kind === 'response') return outcome.response;
+      const { error } = outcome;
+      if (error.status === 401 && !refreshed) {
+        refreshed = true;
+        forceRefresh = true;
+        continue;
+      }
+      if (!outcome.retryable || retries >= this.maxRetries) throw error;
+      const wait = Math.min(this.maxRetryAfterMs, error.retryAfterMs ?? backoffDelay(retries, GRAPH_RETRY_BACKOFF, this.random));
+      retries += 1;
+      await this.sleep(wait);
+    }
+  }
+
+  private async streamAttempt(url: string, token: string, accept: string): Promise<StreamAttempt> {
+    const path = pathOf(url);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('The operation timed out', 'TimeoutError')), this.timeoutMs);
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url, { method: 'GET', headers: { Authorization: `Bearer ${token}`, Accept: accept, 'client-request-id': randomUUID() }, signal: controller.signal });
+    } catch (cause) {
+      clearTimeout(timer);
+      const error = networkError(cause, 'GET', path, this.timeoutMs);
+      const settled = isTlsFailure(error.code) || error.code === FailureCode.OutboundAddressRefused;
+      return { kind: 'error', error, retryable: !settled, status: 0 };
+    }
+    clearTimeout(timer);
+    if (response.status >= 200 && response.status < 300 && response.body) {
+      return { kind: 'response', response: { status: response.status, headers: response.headers, body: response.body, abort: () => controller.abort() } };
+    }
+    const text = await response.text().catch(() => '');
+    const error = classifyGraphResponse({ status: response.status, body: text, headers: response.headers, method: 'GET', path });
+    return { kind: 'error', error, retryable: RETRYABLE_STATUSES.has(response.status), status: response.status };
   }
 
   private async attempt(request: GraphRequest, token: string): Promise<Attempt> {

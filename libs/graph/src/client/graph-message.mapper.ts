@@ -1,4 +1,4 @@
-import type { MailAddress, ReceivedMessage } from '@app/events';
+import type { MailAddress, FetchedMessage } from '@app/events';
 import type { GraphMessage } from './graph-client.types';
 
 /**
@@ -58,7 +58,7 @@ function isoOrNull(value: string | null): string | null {
  * providerMessageId, size null (Graph's message resource has no size property; fetching the MIME would
  * cost a request per message).
  */
-export function receivedMessageOfGraph(message: GraphMessage, folderPath: string): ReceivedMessage {
+export function receivedMessageOfGraph(message: GraphMessage, folderPath: string): FetchedMessage {
   return {
     folder: folderPath,
     uid: null,

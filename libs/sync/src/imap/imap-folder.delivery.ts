@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Clock } from '@app/clock';
 import { FencedOutError, isFencedOut, LeaseFence } from '@app/cluster';
-import { MailEventsPublisher, ReceivedMessage } from '@app/events';
+import { MailEventsPublisher, FetchedMessage } from '@app/events';
 import { FolderCursor, FolderSyncSink } from '@app/imap';
 import { FolderCursorRepository } from '../folder-cursor.repository';
 import { mailboxResynced, mailReceived } from '../mailbox-events';
@@ -57,7 +57,7 @@ export class ImapFolderDelivery implements FolderSyncSink {
     await this.fenced(this.deps.cursors.baseline(this.folder.id, this.mailbox.id, uidValidity, lastUid, this.deps.lease));
   }
 
-  async deliver(messages: ReceivedMessage[], uidValidity: number): Promise<void> {
+  async deliver(messages: FetchedMessage[], uidValidity: number): Promise<void> {
     const now = new Date(this.deps.clock.now());
     const ref = refOf(this.mailbox);
     const lag = await publishReceived(this.deps, messages.map((message) => mailReceived(ref, message, now)));

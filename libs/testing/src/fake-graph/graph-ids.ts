@@ -68,3 +68,8 @@ export function parseGraphDateTime(value: unknown): number | undefined {
   const ms = Date.parse(text);
   return Number.isNaN(ms) ? undefined : ms;
 }
+
+/** Attachment ids extend their message's id (Exchange's are ~200 characters of base64). */
+export function newAttachmentId(): string {
+  return `AAMkAD${b64(51)}BEgAQA${b64(12)}=`;
+}

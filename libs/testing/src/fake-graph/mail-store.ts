@@ -5,11 +5,17 @@ import {
   newChangeKey,
   newConversationId,
   newFolderId,
+  newAttachmentId,
   newImmutableMessageId,
   newRegularMessageId,
   parseGraphDateTime,
 } from './graph-ids';
-import type { FakeGraphMessage, FakeGraphMessageInput, FakeGraphRecipient } from './types';
+import type { FakeGraphAttachmentInput, FakeGraphMessage, FakeGraphMessageInput, FakeGraphRecipient } from './types';
+
+export interface StoredAttachment extends FakeGraphAttachmentInput {
+  id: string;
+  lastModifiedAt: number;
+}
 
 /** Well-known folder names a mailbox starts with (Graph also accepts them in place of folder ids). */
 export const WELL_KNOWN_FOLDERS: Record<string, string> = {
@@ -61,6 +67,9 @@ export interface StoredMessage {
   bodyPreview: string;
   changeKey: string;
   conversationId: string;
+  /** What `/$value` answers. */
+  mime: Buffer;
+  attachments: StoredAttachment[];
 }
 
 export interface Mailbox {
@@ -245,12 +254,15 @@ export class MailStore {
       sentAt: wholeSecond(parseGraphDateTime(input.sentDateTime) ?? receivedAt),
       createdAt: now,
       lastModifiedAt: now,
-      hasAttachments: input.hasAttachments ?? false,
+      hasAttachments: input.hasAttachments ?? (input.attachments?.length ?? 0) > 0,
       isRead: input.isRead ?? false,
       bodyPreview: input.bodyPreview ?? `Body of message ${this.deliveredCount}`,
       changeKey: newChangeKey(),
       conversationId: newConversationId(),
+      mime: Buffer.alloc(0),
+      attachments: (input.attachments ?? []).map((a) => ({ ...a, id: newAttachmentId(), lastModifiedAt: now })),
     };
+    message.mime = input.mime !== undefined ? Buffer.from(input.mime) : plainMime(message);
     mailbox.messages.set(message.key, message);
     mailbox.byImmutableId.set(message.immutableId, message);
     mailbox.byRegularId.set(message.regularId, message);
@@ -378,4 +390,45 @@ export function snapshot(mailbox: Mailbox, message: StoredMessage): FakeGraphMes
 
 function wholeSecond(ms: number): number {
   return Math.floor(ms / 1000) * 1000;
+}
+
+/** A plain-text MIME message from the fields, for messages delivered without one. */
+function plainMime(message: StoredMessage): Buffer {
+  const address = (r: FakeGraphRecipient) => `"${r.emailAddress.name}" <${r.emailAddress.address}>`;
+  return Buffer.from(
+    [
+      `From: ${address(message.from)}`,
+      `To: ${message.toRecipients.map(address).join(', ')}`,
+      `Subject: ${message.subject}`,
+      `Date: ${new Date(message.sentAt).toUTCString()}`,
+      `Message-ID: ${message.internetMessageId}`,
+      'MIME-Version: 1.0',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      message.bodyPreview,
+      '',
+    ].join('\r\n'),
+    'utf8',
+  );
+}
+
+/** Graph's fileAttachment resource (contentBytes base64), optionally `$select`ed. */
+export function renderAttachment(attachment: StoredAttachment, select?: string[]): Record<string, unknown> {
+  const full: Record<string, unknown> = {
+    '@odata.type': '#microsoft.graph.fileAttachment',
+    '@odata.mediaContentType': attachment.contentType,
+    id: attachment.id,
+    lastModifiedDateTime: messageDateTime(attachment.lastModifiedAt),
+    name: attachment.name,
+    contentType: attachment.contentType,
+    size: attachment.content.length,
+    isInline: attachment.isInline ?? false,
+    contentId: attachment.contentId ?? null,
+    contentLocation: null,
+    contentBytes: attachment.content.toString('base64'),
+  };
+  if (!select) return full;
+  const out: Record<string, unknown> = { '@odata.type': full['@odata.type'], id: attachment.id };
+  for (const name of select) if (name in full) out[name] = full[name];
+  return out;
 }

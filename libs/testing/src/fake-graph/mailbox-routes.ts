@@ -1,7 +1,7 @@
 import { authorizeMailbox, requireMailPermission } from './auth';
 import { parseDeltaQuery } from './delta';
 import { GraphError, GraphErrors } from './graph-errors';
-import { parseSelect, renderMessage, type Folder, type Mailbox, type StoredMessage } from './mail-store';
+import { parseSelect, renderAttachment, renderMessage, type Folder, type Mailbox, type StoredMessage } from './mail-store';
 import { parsePrefer, queryValue } from './odata';
 import { parseSegment, queryString, sendGraphJson, type GraphCall, type GraphRuntime } from './runtime';
 
@@ -41,7 +41,7 @@ export async function handleMailbox(runtime: GraphRuntime, call: GraphCall, segm
   if (head.name === 'messages' && head.key === undefined) {
     if (rest.length === 1) return listMessages(runtime, call, mailbox, undefined);
     if (rest.length === 2) return getMessage(runtime, call, mailbox, undefined, rest[1] as string);
-    throw GraphErrors.unknownSegment(rest[2] as string);
+    return messagePart(runtime, call, mailbox, rest[1] as string, rest.slice(2));
   }
   if (head.name !== 'mailfolders') throw GraphErrors.unknownSegment(rest[0] as string);
   const folderKey = head.key ?? rest[1];
@@ -100,6 +100,38 @@ function listFolders(runtime: GraphRuntime, call: GraphCall, mailbox: Mailbox): 
   const root = mailbox.wellKnown.get('msgfolderroot');
   const value = [...mailbox.folders.values()].filter((f) => f.parentFolderId === root).map((f) => renderFolder(runtime, mailbox, f));
   sendGraphJson(call.res, 200, { '@odata.context': `${runtime.baseUrl}/$metadata#users('${mailbox.id}')/mailFolders`, value });
+}
+
+/**
+ * …/messages/{id}/$value (the MIME), …/attachments (fileAttachments with contentBytes; `$select` honoured),
+ * …/attachments/{id} and …/attachments/{id}/$value (the raw bytes). Reads: isRead does not change.
+ */
+function messagePart(runtime: GraphRuntime, call: GraphCall, mailbox: Mailbox, id: string, after: string[]): void {
+  const message = findMessage(runtime, mailbox, id);
+  const [first, attachmentId, last] = after;
+  if (after.length === 1 && first === '$value') {
+    call.res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': String(message.mime.length) });
+    call.res.end(message.mime);
+    return;
+  }
+  if (first?.toLowerCase() !== 'attachments' || after.length > 3) throw GraphErrors.unknownSegment((first ?? '') as string);
+  const select = queryValue(call.url, '$select')?.split(',').map((name) => name.trim()).filter(Boolean);
+  if (after.length === 1) {
+    sendGraphJson(call.res, 200, {
+      '@odata.context': `${runtime.baseUrl}/$metadata#users('${mailbox.id}')/messages('${id}')/attachments`,
+      value: message.attachments.map((a) => renderAttachment(a, select)),
+    });
+    return;
+  }
+  const attachment = message.attachments.find((a) => a.id === attachmentId);
+  if (!attachment) throw GraphErrors.itemNotFound();
+  if (after.length === 2) {
+    sendGraphJson(call.res, 200, { '@odata.context': `${runtime.baseUrl}/$metadata#users('${mailbox.id}')/messages('${id}')/attachments/$entity`, ...renderAttachment(attachment, select) });
+    return;
+  }
+  if (last !== '$value') throw GraphErrors.unknownSegment(last as string);
+  call.res.writeHead(200, { 'Content-Type': attachment.contentType, 'Content-Length': String(attachment.content.length) });
+  call.res.end(attachment.content);
 }
 
 function findMessage(runtime: GraphRuntime, mailbox: Mailbox, id: string): StoredMessage {

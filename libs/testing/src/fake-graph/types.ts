@@ -40,6 +40,18 @@ export interface FakeGraphMessageInput {
   hasAttachments: boolean;
   isRead: boolean;
   bodyPreview: string;
+  /** The MIME Graph serves at `/$value` (default: a plain-text message built from the fields). */
+  mime: Buffer | string;
+  /** File attachments (served at `/attachments`); `hasAttachments` follows them. */
+  attachments: FakeGraphAttachmentInput[];
+}
+
+export interface FakeGraphAttachmentInput {
+  name: string;
+  contentType: string;
+  content: Buffer;
+  isInline?: boolean;
+  contentId?: string;
 }
 
 /** A snapshot of a stored message (later changes are not reflected in it). */
