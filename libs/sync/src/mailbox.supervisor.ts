@@ -313,7 +313,10 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     this.clusterMetrics.fencedWrite();
     const running = this.runners.get(mailboxId);
     // Counted either way; a runner already stopped (an older epoch's) has nothing left to stop.
-    if (!running || running.epoch !== error.fence.epoch) return;
+    if (!running || running.epoch !== error.fence.epoch) {
+      this.logger.warn(`Mailbox ${mailboxId}: ${error.message} (its runner had already stopped)`);
+      return;
+    }
     this.logger.warn(`Mailbox ${mailboxId}: ${error.message}; stopping its runner`);
     this.runners.delete(mailboxId);
     this.reporter.forget(mailboxId);
@@ -325,8 +328,10 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     try {
       await runner.stop(event, options);
     } catch (error) {
-      if (isFencedOut(error)) this.clusterMetrics.fencedWrite();
-      else this.logger.warn(`Mailbox ${mailboxId}: stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (isFencedOut(error)) {
+        this.clusterMetrics.fencedWrite();
+        this.logger.warn(`Mailbox ${mailboxId}: ${error.message} (while its runner stopped)`);
+      } else this.logger.warn(`Mailbox ${mailboxId}: stopping failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

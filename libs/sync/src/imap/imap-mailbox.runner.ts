@@ -72,6 +72,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
     let fresh: ImapFolderSession[];
     try {
       resolved = await this.deps.credentials.resolve(this.spec);
+      if (!this.isCurrent(attempt)) return;
       fresh = await this.openSessions(resolved.credential);
     } catch (error) {
       this.logger.warn(`Re-authentication failed (${this.failureOf(error).code}); the current session stays, retrying in 30 s`);
@@ -99,6 +100,9 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
     try {
       resolved = await this.deps.credentials.resolve(this.spec, { forceRefresh: this.refreshTokenFirst });
       this.refreshTokenFirst = false;
+      // Stopped (or restarted) while the credential was read: sessions opened now would catch up, and
+      // write their cursors, after stop() returned and the lease was perhaps handed over.
+      if (!this.isCurrent(attempt)) return;
       sessions = await this.openSessions(resolved.credential);
     } catch (error) {
       if (this.isCurrent(attempt)) await this.failed(this.failureOf(error));
