@@ -191,6 +191,16 @@ export class OAuthTokenStore {
   }
 
   /**
+   * Before a refresh run under its mailbox's lease (runUnderLease) asks the identity provider: whether
+   * that lease still holds. A refresh token redeemed by a replica that lost the mailbox may be spent for
+   * its new owner (rotation), and its result would be dropped anyway. False marks the refresh refused.
+   * True outside a lease scope.
+   */
+  async refreshLeaseHolds(token: OAuthTokenEntity): Promise<boolean> {
+    return this.leaseStillHeld(this.dataSource.manager, token);
+  }
+
+  /**
    * The lease fence of a mailbox token's refresh: the write goes ahead only while the replica that chose
    * the token as the mailbox's owner still holds its lease under the same epoch (checked with the token
    * row locked, in the write's transaction). Otherwise its result is dropped (the refresh's caller counts
