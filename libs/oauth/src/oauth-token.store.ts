@@ -178,7 +178,11 @@ export class OAuthTokenStore {
     });
     // After the commit: a new grant (sign-in by device code or callback, import) or forgotten tokens change
     // what the mailbox's runner can do. Refreshes keep the grant and are not announced.
-    if (result?.token.mailboxId && ANNOUNCED_TOKEN_EVENTS.has(event)) this.announcer?.announce('token-changed', result.token.mailboxId);
+    if (result && ANNOUNCED_TOKEN_EVENTS.has(event)) {
+      // A provider's app-only token (no mailbox) is what every mailbox of that provider signs in with.
+      if (result.token.mailboxId) this.announcer?.announce('token-changed', result.token.mailboxId);
+      else this.announcer?.announceProvider('app-token-changed', result.token.providerId);
+    }
     return result;
   }
 

@@ -41,9 +41,13 @@ export interface MailboxFolderRow {
 export class MailboxSpecRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Enabled mailboxes on providers that load mail (and have somewhere to connect to), with token and status columns. */
-  enabledMailboxes(): Promise<MailboxSpecRow[]> {
-    return this.dataSource.query(`
+  /**
+   * Enabled mailboxes on providers that load mail (and have somewhere to connect to), with token and status
+   * columns; `ids`: only those (a control message's mailboxes), else all.
+   */
+  enabledMailboxes(ids?: string[]): Promise<MailboxSpecRow[]> {
+    return this.dataSource.query(
+      `
       SELECT m.id, m.email, m.external_id, m.login, m.provider_id, m.backfill_since, m.updated_at AS mailbox_updated,
              p.type, p.graph_base_url, p.host, p.port, p.secure, p.verify_certificate, p.auth_method, p.oauth_app_only, p.updated_at AS provider_updated,
              coalesce(t.generation, a.generation) AS token_generation, coalesce(t.state, a.state)::text AS token_state,
@@ -53,13 +57,17 @@ export class MailboxSpecRepository {
       LEFT JOIN oauth_tokens t ON t.mailbox_id = m.id
       LEFT JOIN oauth_tokens a ON p.oauth_app_only AND a.provider_id = p.id AND a.mailbox_id IS NULL
       LEFT JOIN mailbox_status s ON s.mailbox_id = m.id
-      WHERE m.enabled AND p.load_emails AND (p.type = 'microsoft-graph' OR p.host IS NOT NULL)`);
+      WHERE m.enabled AND p.load_emails AND (p.type = 'microsoft-graph' OR p.host IS NOT NULL)${ids ? ' AND m.id = ANY($1::uuid[])' : ''}`,
+      ids ? [ids] : [],
+    );
   }
 
-  /** The folders of enabled mailboxes, each mailbox's in its configured order. */
-  enabledFolders(): Promise<MailboxFolderRow[]> {
+  /** The folders of enabled mailboxes (`ids`: of those only), each mailbox's in its configured order. */
+  enabledFolders(ids?: string[]): Promise<MailboxFolderRow[]> {
     return this.dataSource.query(
-      `SELECT f.id, f.mailbox_id, f.path FROM mailbox_folders f JOIN mailboxes m ON m.id = f.mailbox_id WHERE m.enabled ORDER BY f.mailbox_id, f.position`,
+      `SELECT f.id, f.mailbox_id, f.path FROM mailbox_folders f JOIN mailboxes m ON m.id = f.mailbox_id
+        WHERE m.enabled${ids ? ' AND m.id = ANY($1::uuid[])' : ''} ORDER BY f.mailbox_id, f.position`,
+      ids ? [ids] : [],
     );
   }
 

@@ -191,6 +191,39 @@ export class LeaseKeeper {
     return granted;
   }
 
+  /**
+   * Takes the leases of `mailboxIds` that are free or whose owner is dead, outside a round (a control
+   * message: a mailbox created or enabled here). Those held by a live replica stay: the next round asks.
+   * The epoch of each taken, by mailbox id.
+   */
+  async take(mailboxIds: string[]): Promise<Map<string, number>> {
+    let taken;
+    try {
+      taken = await this.leases.acquire(mailboxIds, this.me, this.config.cluster.leaseTtlMs);
+    } catch (error) {
+      this.trusted = false;
+      throw error;
+    }
+    const dead = taken.filter((lease) => lease.previousOwner !== null && lease.previousOwner !== this.me).length;
+    if (dead > 0) this.metrics.leasesTakenOver('dead', dead);
+    for (const lease of taken) {
+      this.known.set(lease.mailboxId, lease.epoch);
+      if (lease.previousOwner !== this.me) this.asked.delete(lease.mailboxId);
+    }
+    return new Map(taken.map((lease) => [lease.mailboxId, lease.epoch]));
+  }
+
+  /** Gives leases back outside a round (a control message: the mailbox disabled or deleted). */
+  async release(leases: Array<{ mailboxId: string; epoch: number }>): Promise<void> {
+    try {
+      await this.leases.release(leases, this.me);
+    } catch (error) {
+      this.trusted = false;
+      throw error;
+    }
+    for (const { mailboxId } of leases) this.known.delete(mailboxId);
+  }
+
   /** Gives back every lease still held (end of a drain, or a clean stop): free for anyone at once. */
   async releaseAll(held: Map<string, number>): Promise<void> {
     this.trusted = false;
