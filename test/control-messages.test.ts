@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { createConnection, createServer, Server } from 'node:net';
 import { mailboxControlPattern, MailboxControlMessage } from '@app/control';
-import { MailboxSupervisor } from '@app/sync';
+import { MailboxSpecsLoader, MailboxSupervisor } from '@app/sync';
 import { appProcessEnv, ENTRY_POINTS, freePort, ListenerReplicas, ListenerWorld, startAppProcess, TcpProxy, TEST_API_KEY, waitForHttpOk } from '@app/testing';
 
 /**
@@ -41,6 +41,27 @@ describe('control messages (real Dovecot, Postgres, Redis; reconcile interval on
   }
 
   const patch = (id: string, body: Record<string, unknown>) => world.api.http.patch(`/v1/mailboxes/${id}`).set(world.api.auth).send(body).expect(200);
+
+  // First in the suite: the periodic pass (every minute, the last one at start-up) cannot fall in between.
+  it('a control message reads the spec of its mailbox only, not every mailbox (no full pass)', async () => {
+    // The start-up pass is done once the listener is ready (its first lease round opened the gate).
+    await world.waitFor(async () => (await fetch(`${world.listener!.url}/health/ready`)).status, (status) => status === 200, 10_000, 'the listener ready');
+    const loader = world.listener!.app.get(MailboxSpecsLoader);
+    const desired = jest.spyOn(loader, 'desired');
+    try {
+      const user = email();
+      await world.dovecot.addUser(user, `pw-${user}`);
+      const { id } = (await world.api.http.post('/v1/mailboxes').set(world.api.auth).send({ email: user, password: `pw-${user}` }).expect(201)).body;
+      await world.waitForState(id, 'connected', 5_000);
+      await patch(id, { enabled: false });
+      await measure(() => sessions(user), (count) => count === 0, `no Dovecot session of ${user}`);
+      expect((await world.status(id)).connection.state).toBe('disabled');
+      // created, then disabled: one read of that mailbox's spec each, and no read of them all.
+      expect(desired.mock.calls).toEqual([[[id]], [[id]]]);
+    } finally {
+      desired.mockRestore();
+    }
+  });
 
   it('a created mailbox connects without waiting the interval; disabling closes its session in under a second; enabling reconnects', async () => {
     const user = email();

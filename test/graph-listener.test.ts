@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ReplicaHeartbeat } from '@app/cluster';
 import { graphMessageRef } from '@app/events';
 import { hashClientState } from '@app/graph';
 import { MailboxSpecRepository, MailboxSupervisor } from '@app/sync';
@@ -315,9 +316,12 @@ describe('Graph listener (fake Graph + Entra ID, real API, listener, Postgres, R
     const [sub] = world.graphSubscriptions(mailbox.email);
     // The race: a pass reads the (unchanged) mailbox list, then the mailbox and, by cascade, its lease are
     // deleted before the pass's lease round. Frozen version + a delete without a control message make it certain.
+    // The lease round must read every lease held to see one gone: as after a heartbeat lapse (else only
+    // once a minute; the next pass would see the new version and stop the runner as deleted anyway).
     const repository = world.listener!.app.get(MailboxSpecRepository);
     const frozen = await repository.version();
     const version = jest.spyOn(repository, 'version').mockResolvedValue(frozen);
+    const lapsed = jest.spyOn(world.listener!.app.get(ReplicaHeartbeat), 'lapsedSince').mockReturnValue(true);
     try {
       await world.waitFor(() => Promise.resolve(version.mock.calls.length), (n) => n >= 1, 5_000, 'a pass with the frozen version');
       await queryDatabase(world.db.url, `DELETE FROM mailboxes WHERE id = $1`, [mailbox.id]);
@@ -326,6 +330,7 @@ describe('Graph listener (fake Graph + Entra ID, real API, listener, Postgres, R
       expect(world.listener!.app.get(MailboxSupervisor).runner(mailbox.id)).toBeUndefined();
     } finally {
       version.mockRestore();
+      lapsed.mockRestore();
     }
   });
 

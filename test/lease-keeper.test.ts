@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { ClusterMetrics, LeaseKeeper, MailboxLeaseRepository, ReplicaRegistry } from '@app/cluster';
+import { ClusterMetrics, LeaseKeeper, MailboxLeaseRepository, ReplicaHeartbeat, ReplicaRegistry } from '@app/cluster';
 import { loadConfig } from '@app/config';
 import { dataSourceOptions, runMigrations } from '@app/persistence';
 import { createTestDatabase, queryDatabase, TestDatabase } from '@app/testing';
@@ -156,5 +156,143 @@ describe('LeaseKeeper rounds (real Postgres)', () => {
     expect(lease.owner_id).toBeNull();
     const again = await settle([a, d]);
     expect(owners(again).size).toBe(120);
+  });
+});
+
+/**
+ * What lease rounds read. A replica with its heartbeat (beaten here by the test, before each round) reads
+ * every lease it holds only on its first round, after a failed round or a lapsed heartbeat (then the
+ * others may have taken leases from it), and once a minute; otherwise only the rows that need action:
+ * asks for its leases and answers to its own asks. Short lease time, so a lapse happens within the test.
+ */
+describe('LeaseKeeper reads (real Postgres)', () => {
+  const SHORT_TTL_MS = 1_000;
+  let db: TestDatabase;
+  let source: DataSource;
+  let registry: ReplicaRegistry;
+  let leases: MailboxLeaseRepository;
+  let mailboxIds: string[];
+
+  interface Beating {
+    id: string;
+    keeper: LeaseKeeper;
+    heartbeat: ReplicaHeartbeat;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    source = await new DataSource(dataSourceOptions(db.url, 4)).initialize();
+    await runMigrations(source);
+    registry = new ReplicaRegistry(source);
+    leases = new MailboxLeaseRepository(source);
+    const [{ id: providerId }] = await queryDatabase<{ id: string }>(
+      db.url,
+      `INSERT INTO providers (name, type, host, port, secure, verify_certificate, load_emails, send_emails, login_format, auth_method)
+       VALUES ('p', 'imap', 'imap.test', 993, true, true, true, false, 'email', 'basic') RETURNING id`,
+    );
+    mailboxIds = (
+      await queryDatabase<{ id: string }>(
+        db.url,
+        `INSERT INTO mailboxes (email, provider_id, login, enabled) SELECT 'r' || i || '@x.test', $1, 'r' || i, true FROM generate_series(1, 60) i RETURNING id`,
+        [providerId],
+      )
+    ).map((row) => row.id);
+  });
+
+  afterAll(async () => {
+    await source.destroy();
+    await db.drop();
+  });
+
+  async function beating(id: string): Promise<Beating> {
+    await registry.register(id);
+    const config = loadConfig({ LISTENER_ID: id, CLUSTER_HEARTBEAT_MS: '200', CLUSTER_LEASE_TTL_MS: String(SHORT_TTL_MS) });
+    const heartbeat = new ReplicaHeartbeat(config, registry);
+    await heartbeat.beat();
+    return { id, heartbeat, keeper: new LeaseKeeper(leases, registry, new ClusterMetrics(new Registry()), config, heartbeat) };
+  }
+
+  /** One round on each (after a beat), granting what is asked: the held leases of each. */
+  async function rounds(replicas: Beating[], enabled = mailboxIds): Promise<Map<string, Map<string, number>>> {
+    const held = new Map<string, Map<string, number>>();
+    for (const r of replicas) {
+      await r.heartbeat.beat();
+      const round = await r.keeper.round(enabled, false);
+      for (const lease of round.handOver) expect(await r.keeper.grant(lease)).toBe(true);
+      held.set(r.id, round.held);
+    }
+    return held;
+  }
+
+  async function settle(replicas: Beating[], enabled = mailboxIds): Promise<Map<string, Map<string, number>>> {
+    let held = await rounds(replicas, enabled);
+    for (let i = 0; i < 5; i++) {
+      const next = await rounds(replicas, enabled);
+      const same = [...next].every(([id, leasesOf]) => leasesOf.size === held.get(id)!.size && [...leasesOf.keys()].every((m) => held.get(id)!.has(m)));
+      held = next;
+      if (same) return held;
+    }
+    throw new Error('lease rounds did not settle');
+  }
+
+  /** What the database says each holds: the rounds' answer must be exactly this. */
+  async function inDatabase(replicas: Beating[]): Promise<Map<string, Map<string, number>>> {
+    return new Map(await Promise.all(replicas.map(async (r) => [r.id, new Map((await leases.heldBy(r.id)).map((l) => [l.mailboxId, l.epoch]))] as const)));
+  }
+
+  async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await read();
+      if (done(value)) return value;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  let x: Beating, y: Beating, z: Beating;
+
+  it('settled rounds read none of the held leases, and still answer exactly what each holds', async () => {
+    [x, y] = [await beating('read-x'), await beating('read-y')];
+    await settle([x, y]);
+    const fullBefore = [x.keeper.reads.fullRounds, y.keeper.reads.fullRounds];
+    const changeRowsBefore = [x.keeper.reads.changeRows, y.keeper.reads.changeRows];
+    let held = new Map<string, Map<string, number>>();
+    for (let i = 0; i < 5; i++) held = await rounds([x, y]);
+    expect([x.keeper.reads.fullRounds, y.keeper.reads.fullRounds]).toEqual(fullBefore);
+    expect([x.keeper.reads.changeRows, y.keeper.reads.changeRows]).toEqual(changeRowsBefore);
+    expect(held).toEqual(await inDatabase([x, y]));
+    expect(held.get('read-x')!.size + held.get('read-y')!.size).toBe(60);
+  });
+
+  it('a join: asks and grants are seen by the change reads alone; every mailbox held once, as the database says', async () => {
+    const fullBefore = [x.keeper.reads.fullRounds, y.keeper.reads.fullRounds];
+    z = await beating('read-z');
+    const held = await settle([x, y, z]);
+    expect(held.get('read-z')!.size).toBeGreaterThan(5);
+    expect(held).toEqual(await inDatabase([x, y, z]));
+    // The owners noticed the asks and the taker the grants without reading all they hold.
+    expect([x.keeper.reads.fullRounds, y.keeper.reads.fullRounds]).toEqual(fullBefore);
+    expect(z.keeper.reads.fullRounds).toBe(1);
+    expect(z.keeper.reads.changeRows).toBeGreaterThanOrEqual(held.get('read-z')!.size);
+  });
+
+  it('a replica whose heartbeat lapsed reads everything again: leases taken meanwhile are gone from its round at once', async () => {
+    const mine = [...(await inDatabase([x])).get('read-x')!.keys()];
+    // x stops beating; once the database counts it dead, the others' rounds take its mailboxes.
+    await waitFor(
+      () => queryDatabase<{ live: boolean }>(db.url, `SELECT heartbeat_at >= now() - $1 * interval '1 millisecond' AS live FROM listener_replicas WHERE id = 'read-x'`, [SHORT_TTL_MS]),
+      (rows) => rows[0]?.live === false,
+      5_000,
+      'read-x to count as dead',
+    );
+    const others = await rounds([y, z]);
+    expect(mine.every((mailboxId) => others.get('read-y')!.has(mailboxId) || others.get('read-z')!.has(mailboxId))).toBe(true);
+
+    // x wakes up (its next beat goes through, as a paused process's would) and runs a round.
+    const fullBefore = x.keeper.reads.fullRounds;
+    const [held] = [...(await rounds([x])).values()];
+    expect(x.keeper.reads.fullRounds).toBe(fullBefore + 1);
+    expect(mine.filter((mailboxId) => held.has(mailboxId))).toEqual([]);
   });
 });

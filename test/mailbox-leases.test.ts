@@ -175,6 +175,35 @@ describe('MailboxLeaseRepository', () => {
     expect(await leases.liveOwners([], TTL_MS)).toEqual(new Map());
   });
 
+  it('handoversOf: the asks for what a replica holds and the answers to its own asks, nothing else it holds', async () => {
+    const [quiet, asked, wanted, gone] = await mailboxes(4);
+    await replicas.register('owner-h');
+    await replicas.register('asker-h');
+    const [, askedLease] = await leases.acquire([quiet, asked], 'owner-h', TTL_MS);
+    const [wantedLease, goneLease] = await leases.acquire([wanted, gone], 'asker-h', TTL_MS);
+    await leases.requestHandover([asked], 'asker-h');
+    await leases.requestHandover([wanted, gone], 'owner-h');
+    // The owner sees the ask for `asked` (not `quiet`), and its own open asks with their current owner.
+    const rows = await leases.handoversOf('owner-h', [wanted, gone]);
+    expect(rows.sort((x, y) => x.mailboxId.localeCompare(y.mailboxId))).toEqual(
+      [
+        { mailboxId: asked, owner: 'owner-h', epoch: askedLease.epoch, handoverTo: 'asker-h' },
+        { mailboxId: wanted, owner: 'asker-h', epoch: wantedLease.epoch, handoverTo: 'owner-h' },
+        { mailboxId: gone, owner: 'asker-h', epoch: goneLease.epoch, handoverTo: 'owner-h' },
+      ].sort((x, y) => x.mailboxId.localeCompare(y.mailboxId)),
+    );
+    // Granted: it owns `wanted` now (new epoch, no ask left); `gone` was deleted: missing.
+    await leases.grantHandover(wanted, 'asker-h', wantedLease.epoch, TTL_MS);
+    await queryDatabase(db.url, `DELETE FROM mailboxes WHERE id = $1`, [gone]);
+    expect((await leases.handoversOf('owner-h', [wanted, gone])).find((row) => row.mailboxId === wanted)).toEqual({
+      mailboxId: wanted,
+      owner: 'owner-h',
+      epoch: wantedLease.epoch + 1,
+      handoverTo: null,
+    });
+    expect((await leases.handoversOf('owner-h', [wanted, gone])).map((row) => row.mailboxId).sort()).toEqual([asked, wanted].sort());
+  });
+
   it('a deleted mailbox takes its lease with it', async () => {
     const [id] = await mailboxes(1);
     await replicas.register('d');

@@ -1,6 +1,7 @@
-import { MailboxLeaseRepository } from '@app/cluster';
+import { isFencedOut, MailboxLeaseRepository } from '@app/cluster';
 import { AppConfig } from '@app/config';
 import { OAuthTokenStore, TokenRefreshScheduler } from '@app/oauth';
+import { MailboxCredentials, MailboxSpecsLoader } from '@app/sync';
 import { metricValue, OAuthWorld, queryDatabase, RunningListener, startListener, WEB_CLIENT_ID, WEB_CLIENT_SECRET } from '@app/testing';
 
 const MIN = 60_000;
@@ -134,6 +135,37 @@ describe('Token refresh by the owner only (two listeners, fake Entra ID, real Po
     world.clock.advance(49 * MIN);
     await Promise.all([schedulerOf(a).runOnce(), schedulerOf(b).runOnce()]);
     expect(refreshesOf(free.email)).toBe(before + 1);
+  });
+
+  it("a runner whose lease was taken cannot refresh its mailbox's token on demand: the identity provider is not asked, nothing is written", async () => {
+    await drain();
+    const mailbox = await signedIn('listener-a');
+    const [lease] = (await leases.heldBy('listener-a')).filter((l) => l.mailboxId === mailbox.id);
+    // The spec A's runner of the mailbox runs with, and the credentials every runner of A resolves through.
+    const spec = (await a.app.get(MailboxSpecsLoader).desired()).get(mailbox.id)!.spec;
+    const credentials = a.app.get(MailboxCredentials);
+    const before = (await store.find(mailbox.tokenId))!;
+    const refreshes = refreshesOf(mailbox.email);
+
+    // B asks for the mailbox and A hands it over; A's runner, not yet stopped, then needs a fresh token
+    // (the server refused the old one: forceRefresh).
+    await leases.requestHandover([mailbox.id], 'listener-b');
+    const granted = await leases.grantHandover(mailbox.id, 'listener-a', lease.epoch, TTL_MS);
+    expect(granted).toMatchObject({ to: 'listener-b' });
+    const refused = await credentials.resolve(spec, { forceRefresh: true, lease: { owner: 'listener-a', epoch: lease.epoch } }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(isFencedOut(refused)).toBe(true);
+    expect(refreshesOf(mailbox.email)).toBe(refreshes);
+    const after = (await store.find(mailbox.tokenId))!;
+    expect(after.accessTokenEncrypted).toEqual(before.accessTokenEncrypted);
+    expect(after.lastRefreshAt?.getTime()).toBe(before.lastRefreshAt?.getTime());
+
+    // Its owner now, B's runner refreshes it on demand like before.
+    const resolved = await b.app.get(MailboxCredentials).resolve(spec, { forceRefresh: true, lease: { owner: 'listener-b', epoch: granted!.epoch } });
+    expect(resolved.credential.kind).toBe('oauth2');
+    expect(refreshesOf(mailbox.email)).toBe(refreshes + 1);
   });
 
   it('refreshes an app-only token on the lowest-id live replica only, and on the next one once that one is gone', async () => {

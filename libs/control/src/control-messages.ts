@@ -13,6 +13,22 @@ export interface MailboxControlMessage {
 }
 
 /**
+ * What happened to a provider's app-only (client credentials) token: obtained, obtained again after it
+ * turned invalid, or forgotten. Every mailbox of the provider signs in with it, so the listeners running
+ * them look at those mailboxes now (a runner waiting for the token connects, one whose token went stops).
+ */
+export const PROVIDER_CONTROL_KINDS = ['app-token-changed'] as const;
+export type ProviderControlKind = (typeof PROVIDER_CONTROL_KINDS)[number];
+
+export interface ProviderControlMessage {
+  kind: ProviderControlKind;
+  providerId: string;
+}
+
+/** Every control message: about one mailbox, or about a provider's app-only token. */
+export type ControlMessage = MailboxControlMessage | ProviderControlMessage;
+
+/**
  * The one event pattern (Redis channel) carrying them, under QUEUE_PREFIX: deployments or test runs
  * sharing one Redis do not hear each other's messages.
  */
@@ -25,4 +41,10 @@ export function isMailboxControlMessage(value: unknown): value is MailboxControl
   if (typeof value !== 'object' || value === null) return false;
   const { kind, mailboxId } = value as Record<string, unknown>;
   return typeof mailboxId === 'string' && (MAILBOX_CONTROL_KINDS as readonly unknown[]).includes(kind);
+}
+
+export function isProviderControlMessage(value: unknown): value is ProviderControlMessage {
+  if (typeof value !== 'object' || value === null) return false;
+  const { kind, providerId } = value as Record<string, unknown>;
+  return typeof providerId === 'string' && (PROVIDER_CONTROL_KINDS as readonly unknown[]).includes(kind);
 }

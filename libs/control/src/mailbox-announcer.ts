@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { MailboxControlKind, MailboxControlMessage, mailboxControlPattern } from './control-messages';
+import { ControlMessage, MailboxControlKind, mailboxControlPattern, ProviderControlKind } from './control-messages';
 
 /** The Nest client (Redis transport) the API announces through. */
 export const CONTROL_CLIENT = 'CONTROL_CLIENT';
@@ -24,15 +24,23 @@ export class MailboxAnnouncer {
   }
 
   announce(kind: MailboxControlKind, mailboxId: string): void {
-    const message: MailboxControlMessage = { kind, mailboxId };
+    this.emit({ kind, mailboxId }, `mailbox ${mailboxId}`);
+  }
+
+  /** A provider's app-only token changed: the listeners running its mailboxes look at them now. */
+  announceProvider(kind: ProviderControlKind, providerId: string): void {
+    this.emit({ kind, providerId }, `provider ${providerId}`);
+  }
+
+  private emit(message: ControlMessage, about: string): void {
     try {
       this.client.emit(this.pattern, message).subscribe({
         error: (error: unknown) => {
-          this.logger.warn(`Control message ${kind} for mailbox ${mailboxId} not sent (the listeners' reconcile catches up): ${error instanceof Error ? error.message : String(error)}`);
+          this.logger.warn(`Control message ${message.kind} for ${about} not sent (the listeners' reconcile catches up): ${error instanceof Error ? error.message : String(error)}`);
         },
       });
     } catch (error) {
-      this.logger.warn(`Control message ${kind} for mailbox ${mailboxId} not sent: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`Control message ${message.kind} for ${about} not sent: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 }

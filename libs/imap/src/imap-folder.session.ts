@@ -181,9 +181,9 @@ export class ImapFolderSession extends EventEmitter {
         this.lastUid = 0;
         const uids = (await this.client.search({ since }, { uid: true })) || [];
         await this.deliverUids(uids.filter((uid) => uid <= newest));
-        await this.sinkWrite(sink.baseline(this.uidValidity, newest, cursor));
+        await this.sinkWrite(() => sink.baseline(this.uidValidity, newest, cursor));
       } else {
-        await this.sinkWrite(sink.baseline(this.uidValidity, newest, cursor));
+        await this.sinkWrite(() => sink.baseline(this.uidValidity, newest, cursor));
       }
       this.lastUid = newest;
       return;
@@ -207,8 +207,15 @@ export class ImapFolderSession extends EventEmitter {
     }
   }
 
-  /** A baseline or delivery the sink is writing; `close()` waits for it. */
-  private async sinkWrite(write: Promise<void>): Promise<void> {
+  /**
+   * A baseline or delivery the sink is writing; `close()` waits for it. None starts once closing began:
+   * close() waits only for the write in progress when it was called, and the runner hands the lease over
+   * as soon as close() returned, so a write started later (the catch-up's baseline after its cursor read)
+   * would land under a lease already granted and be refused.
+   */
+  private async sinkWrite(start: () => Promise<void>): Promise<void> {
+    if (this.closing) throw new Error('The session closed before this write to the sink');
+    const write = start();
     this.delivering = write;
     try {
       await write;
@@ -240,7 +247,7 @@ export class ImapFolderSession extends EventEmitter {
       // Closing: the rest is caught up from the cursor by whoever runs the folder next.
       if (this.closing) throw new Error('The session closed before these messages were delivered');
       const batch = fetched.slice(i, i + size);
-      await this.sinkWrite(
+      await this.sinkWrite(() =>
         this.options.sink.deliver(
           batch.map((message) => receivedMessageOf(message, this.options.folder, this.uidValidity)),
           this.uidValidity,

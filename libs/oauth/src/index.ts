@@ -13,6 +13,7 @@ export * from './oauth.metrics';
 export * from './oauth.module';
 export * from './provider-tokens.reset';
 export * from './refresh/refresh-policy';
+export { runUnderLease, TokenLease } from './refresh/token-lease.scope';
 export * from './refresh/token-refresh.scheduler';
 export * from './refresh/token-refresher';
 export * from './token-errors';

@@ -178,7 +178,11 @@ export class OAuthTokenStore {
     });
     // After the commit: a new grant (sign-in by device code or callback, import) or forgotten tokens change
     // what the mailbox's runner can do. Refreshes keep the grant and are not announced.
-    if (result?.token.mailboxId && ANNOUNCED_TOKEN_EVENTS.has(event)) this.announcer?.announce('token-changed', result.token.mailboxId);
+    if (result && ANNOUNCED_TOKEN_EVENTS.has(event)) {
+      // A provider's app-only token (no mailbox) is what every mailbox of that provider signs in with.
+      if (result.token.mailboxId) this.announcer?.announce('token-changed', result.token.mailboxId);
+      else this.announcer?.announceProvider('app-token-changed', result.token.providerId);
+    }
     return result;
   }
 
@@ -188,6 +192,16 @@ export class OAuthTokenStore {
       const token = await manager.findOne(OAuthTokenEntity, { where: { id: tokenId }, lock: { mode: 'pessimistic_write' } });
       return token ? work(token, manager) : null;
     });
+  }
+
+  /**
+   * Before a refresh run under its mailbox's lease (runUnderLease) asks the identity provider: whether
+   * that lease still holds. A refresh token redeemed by a replica that lost the mailbox may be spent for
+   * its new owner (rotation), and its result would be dropped anyway. False marks the refresh refused.
+   * True outside a lease scope.
+   */
+  async refreshLeaseHolds(token: OAuthTokenEntity): Promise<boolean> {
+    return this.leaseStillHeld(this.dataSource.manager, token);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { isMailboxControlMessage } from '@app/control';
+import { isMailboxControlMessage, isProviderControlMessage } from '@app/control';
 import { MailboxSupervisor } from './mailbox.supervisor';
 
 /**
@@ -14,14 +14,15 @@ export class MailboxControlHandler {
   constructor(private readonly supervisor: MailboxSupervisor) {}
 
   async handle(message: unknown): Promise<void> {
-    if (!isMailboxControlMessage(message)) {
+    if (!isMailboxControlMessage(message) && !isProviderControlMessage(message)) {
       this.logger.warn('Ignored a control message of unknown shape');
       return;
     }
     try {
       await this.supervisor.onControl(message);
     } catch (error) {
-      this.logger.warn(`Control message ${message.kind} for mailbox ${message.mailboxId} not acted on (the reconcile catches up): ${error instanceof Error ? error.message : String(error)}`);
+      const about = 'mailboxId' in message ? `mailbox ${message.mailboxId}` : `provider ${message.providerId}`;
+      this.logger.warn(`Control message ${message.kind} for ${about} not acted on (the reconcile catches up): ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 }

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { FencedOutError, LeaseFence } from '@app/cluster';
 import { SecretBox } from '@app/crypto';
 import { FailureCode } from '@app/failures';
 import { ImapCredential } from '@app/imap';
 import { Clock, CLOCK } from '@app/clock';
-import { OAuthTokenStore, TokenRefresher } from '@app/oauth';
+import { OAuthTokenStore, runUnderLease, TokenRefresher } from '@app/oauth';
 import { OAuthTokenEntity, secretContext, TokenState } from '@app/persistence';
 import { MailboxCredentialRepository } from './mailbox-credential.repository';
 import { MailboxSpec } from './mailbox-spec';
@@ -100,15 +101,30 @@ export class MailboxCredentials {
     this.stored = new StoredMailboxCredentials(repository, secrets);
   }
 
-  async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean } = {}): Promise<ResolvedCredential> {
+  /**
+   * `lease`: the runner's. A refresh of the mailbox's own token then runs under it, like the scheduler's
+   * (only the mailbox's owner refreshes its token, and the write is fenced): once the lease moved on,
+   * the identity provider is not asked and nothing is written (FencedOutError; the runner stops).
+   */
+  async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean; lease?: LeaseFence } = {}): Promise<ResolvedCredential> {
     if (mailbox.authMethod === 'basic') return this.stored.password(mailbox);
     let token = await this.stored.activeToken(mailbox);
     const remaining = (token.expiresAt?.getTime() ?? 0) - this.clock.now();
     if (options.forceRefresh || remaining < MIN_TOKEN_VALIDITY_MS) {
-      await this.refresher.refreshNow(token.id, options.forceRefresh ? 0 : MIN_TOKEN_VALIDITY_MS);
+      await this.refreshNow(token.id, token.mailboxId, options.forceRefresh ? 0 : MIN_TOKEN_VALIDITY_MS, options.lease);
       token = (await this.tokens.find(token.id))!;
       if (token.state !== 'active') throw new CredentialUnavailableError(FailureCode.TokenInvalid, `The OAuth token is invalid: ${token.lastErrorMessage ?? 'refresh failed'}`);
     }
     return this.stored.oauth(mailbox, token);
+  }
+
+  /** A mailbox's own token under the runner's lease; a provider's app-only token (no mailbox) as it is. */
+  private async refreshNow(tokenId: string, mailboxId: string | null, minValidityMs: number, lease: LeaseFence | undefined): Promise<void> {
+    if (!lease || mailboxId === null) {
+      await this.refresher.refreshNow(tokenId, minValidityMs);
+      return;
+    }
+    const { refused } = await runUnderLease({ mailboxId, ...lease }, () => this.refresher.refreshNow(tokenId, minValidityMs));
+    if (refused) throw new FencedOutError(`Token refresh of mailbox ${mailboxId}`, lease);
   }
 }

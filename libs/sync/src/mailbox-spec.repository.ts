@@ -52,9 +52,15 @@ const SPEC_SELECT = `
 export class MailboxSpecRepository {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Enabled mailboxes on providers that load mail (and have somewhere to connect to), with token and status columns. */
-  enabledMailboxes(): Promise<MailboxSpecRow[]> {
-    return this.dataSource.query(`${SPEC_SELECT} WHERE m.enabled AND p.load_emails AND (p.type = 'microsoft-graph' OR p.host IS NOT NULL)`);
+  /**
+   * Enabled mailboxes on providers that load mail (and have somewhere to connect to), with token and status
+   * columns; `ids`: only those (a control message's mailboxes), else all.
+   */
+  enabledMailboxes(ids?: string[]): Promise<MailboxSpecRow[]> {
+    return this.dataSource.query(
+      `${SPEC_SELECT} WHERE m.enabled AND p.load_emails AND (p.type = 'microsoft-graph' OR p.host IS NOT NULL)${ids ? ' AND m.id = ANY($1::uuid[])' : ''}`,
+      ids ? [ids] : [],
+    );
   }
 
   /** One mailbox's spec row, enabled or not (reading a message on the API's behalf); null when there is no such mailbox. */
@@ -65,10 +71,12 @@ export class MailboxSpecRepository {
     return { row, folders };
   }
 
-  /** The folders of enabled mailboxes, each mailbox's in its configured order. */
-  enabledFolders(): Promise<MailboxFolderRow[]> {
+  /** The folders of enabled mailboxes (`ids`: of those only), each mailbox's in its configured order. */
+  enabledFolders(ids?: string[]): Promise<MailboxFolderRow[]> {
     return this.dataSource.query(
-      `SELECT f.id, f.mailbox_id, f.path FROM mailbox_folders f JOIN mailboxes m ON m.id = f.mailbox_id WHERE m.enabled ORDER BY f.mailbox_id, f.position`,
+      `SELECT f.id, f.mailbox_id, f.path FROM mailbox_folders f JOIN mailboxes m ON m.id = f.mailbox_id
+        WHERE m.enabled${ids ? ' AND m.id = ANY($1::uuid[])' : ''} ORDER BY f.mailbox_id, f.position`,
+      ids ? [ids] : [],
     );
   }
 

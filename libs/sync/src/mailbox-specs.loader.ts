@@ -20,9 +20,10 @@ export interface DesiredMailbox {
 export class MailboxSpecsLoader {
   constructor(private readonly repository: MailboxSpecRepository) {}
 
-  async desired(): Promise<Map<string, DesiredMailbox>> {
-    const rows = await this.repository.enabledMailboxes();
-    const folders = await this.repository.enabledFolders();
+  /** `ids`: only those mailboxes (the ones a control message is about), else every one. */
+  async desired(ids?: string[]): Promise<Map<string, DesiredMailbox>> {
+    const rows = await this.repository.enabledMailboxes(ids);
+    const folders = await this.repository.enabledFolders(ids);
     const foldersOf = new Map<string, { id: string; path: string }[]>();
     for (const folder of folders) {
       const list = foldersOf.get(folder.mailbox_id) ?? [];

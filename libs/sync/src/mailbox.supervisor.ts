@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { ConcurrencyLimit, concurrencyLimit } from '@app/async';
 import { ClusterMetrics, FencedOutError, isFencedOut, LeaseKeeper, LeaseRound, LeaseToHandOver, ReplicaRegistry, rendezvousOwner } from '@app/cluster';
-import { MailboxControlMessage } from '@app/control';
+import { ControlMessage } from '@app/control';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
 import { ConnectRamp } from '@app/imap';
@@ -77,10 +77,8 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
   private readonly graphDependencies: Omit<GraphRunnerDependencies, 'lease'>;
   private timer?: NodeJS.Timeout;
   private reconciling?: Promise<void>;
-  /** A pass is running (scheduled passes and control messages never overlap). */
-  private inPass = false;
-  /** A control message arrived during a pass: one more forced pass right after it. */
-  private passAgain = false;
+  /** The work on runners in progress or queued: passes and control messages' work run one at a time. */
+  private serial: Promise<unknown> = Promise.resolve();
   private phase: SupervisorPhase = 'running';
   private lastVersion: string | null = null;
   private lastFullReload = 0;
@@ -162,6 +160,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     this.phase = 'draining';
     clearTimeout(this.timer);
     await this.reconciling;
+    await this.serial;
     const started = Date.now();
     const { outcome, error } = await drainLeases(
       {
@@ -313,7 +312,10 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     this.clusterMetrics.fencedWrite();
     const running = this.runners.get(mailboxId);
     // Counted either way; a runner already stopped (an older epoch's) has nothing left to stop.
-    if (!running || running.epoch !== error.fence.epoch) return;
+    if (!running || running.epoch !== error.fence.epoch) {
+      this.logger.warn(`Mailbox ${mailboxId}: ${error.message} (its runner had already stopped)`);
+      return;
+    }
     this.logger.warn(`Mailbox ${mailboxId}: ${error.message}; stopping its runner`);
     this.runners.delete(mailboxId);
     this.reporter.forget(mailboxId);
@@ -325,8 +327,10 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     try {
       await runner.stop(event, options);
     } catch (error) {
-      if (isFencedOut(error)) this.clusterMetrics.fencedWrite();
-      else this.logger.warn(`Mailbox ${mailboxId}: stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (isFencedOut(error)) {
+        this.clusterMetrics.fencedWrite();
+        this.logger.warn(`Mailbox ${mailboxId}: ${error.message} (while its runner stopped)`);
+      } else this.logger.warn(`Mailbox ${mailboxId}: stopping failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 
@@ -353,20 +357,91 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /**
-   * A control message from the API (Redis, fire-and-forget): the mailbox's owner reconciles at once
-   * instead of at the next interval. The owner is the replica holding its lease; for a mailbox nobody
-   * here holds (created, enabled, a new grant), the one the assignment names. Disabled and deleted
-   * mailboxes concern only their holder. The others do nothing: every listener hears every message.
-   * True when this replica acted.
+   * A control message from the API (Redis, fire-and-forget): the mailbox's owner acts on that mailbox at
+   * once (its spec only, its lease and runner: see actOn) instead of at the next interval; the periodic
+   * reconcile stays the safety net. The owner is the replica holding its lease; for a mailbox nobody here
+   * holds (created, enabled, a new grant), the one the assignment names. Disabled and deleted mailboxes
+   * concern only their holder. A provider's app-only token concerns the replicas running its mailboxes.
+   * The others do nothing: every listener hears every message. True when this replica acted.
    */
-  async onControl(message: MailboxControlMessage): Promise<boolean> {
+  async onControl(message: ControlMessage): Promise<boolean> {
     if (this.phase !== 'running') return false;
+    if (!('mailboxId' in message)) return this.onAppTokenChanged(message.providerId);
     const { kind, mailboxId } = message;
     const holds = this.held.has(mailboxId) || this.runners.has(mailboxId);
     if (!holds && (kind === 'disabled' || kind === 'deleted' || !(await this.assignedHere(mailboxId)))) return false;
-    this.logger.log(`Mailbox ${mailboxId}: ${kind}; reconciling now`);
-    this.reconcileNow();
+    this.logger.log(`Mailbox ${mailboxId}: ${kind}; acting on it now`);
+    await this.exclusively(() => this.actOn([mailboxId]));
     return true;
+  }
+
+  /** The mailboxes of the provider running here that sign in with its app-only token (its state is in their specs). */
+  private async onAppTokenChanged(providerId: string): Promise<boolean> {
+    const ids = [...this.runners].filter(([, { runner }]) => runner.spec.providerId === providerId && runner.spec.appOnly).map(([id]) => id);
+    if (ids.length === 0) return false;
+    this.logger.log(`Provider ${providerId}: app-only token changed; acting on its ${ids.length} mailbox(es) here now`);
+    await this.exclusively(() => this.actOn(ids));
+    return true;
+  }
+
+  /**
+   * A control message's work, on these mailboxes only (their specs read, nothing else): what a pass would
+   * do to them. A runner of a mailbox no longer wanted stops (state `disabled` written under its lease if
+   * the mailbox is still there) and its lease goes back; one whose settings, password or token changed is
+   * replaced; a wanted mailbox without a lease here takes it if it is free (created, enabled: one held by
+   * a live replica is asked for by the next round) and its runner starts; a resync request reconnects.
+   */
+  private async actOn(mailboxIds: string[]): Promise<void> {
+    if (this.phase !== 'running') return;
+    const fresh = await this.specs.desired(mailboxIds);
+    const gone = mailboxIds.filter((id) => !fresh.has(id));
+    const existing = await this.mailboxes.existing(gone);
+    const changed = mailboxIds.flatMap((id) => {
+      const running = this.runners.get(id);
+      return running && fresh.get(id)?.spec.fingerprint !== running.runner.spec.fingerprint ? [{ id, runner: running.runner }] : [];
+    });
+    for (const { id } of changed) this.runners.delete(id);
+    await Promise.all(changed.map(({ id, runner }) => this.stopRunner(id, runner, fresh.has(id) ? null : existing.has(id) ? 'disable' : null, { replaced: fresh.has(id) })));
+    const wantedBefore = new Set(mailboxIds.filter((id) => this.desired.has(id)));
+    for (const id of gone) {
+      this.reporter.forget(id);
+      this.desired.delete(id);
+    }
+    for (const [id, wanted] of fresh) this.desired.set(id, wanted);
+    // A new array only when the set changed (LeaseKeeper recomputes the assignment when it gets one).
+    if (mailboxIds.some((id) => wantedBefore.has(id) !== this.desired.has(id))) this.desiredIds = [...this.desired.keys()];
+
+    const released = gone.flatMap((id) => (this.held.has(id) ? [{ mailboxId: id, epoch: this.held.get(id)! }] : []));
+    for (const { mailboxId } of released) this.held.delete(mailboxId);
+    await this.keeper.release(released);
+    for (const [id, epoch] of await this.keeper.take([...fresh.keys()].filter((id) => !this.held.has(id)))) this.held.set(id, epoch);
+
+    for (const [id, wanted] of fresh) {
+      const epoch = this.held.get(id);
+      if (epoch === undefined) continue;
+      const running = this.runners.get(id);
+      if (!running) {
+        if (wanted.status) this.reporter.seed(id, wanted.status);
+        const runner = this.newRunner(wanted.spec, epoch);
+        this.runners.set(id, { runner, epoch });
+        runner.start();
+      } else if (wanted.resyncRequestedAt) {
+        this.logger.log(`Mailbox ${id}: resync requested`);
+        void running.runner.restart();
+      }
+      if (wanted.resyncRequestedAt) {
+        await this.mailboxes.clearResync(id, wanted.resyncRequestedAt);
+        wanted.resyncRequestedAt = null;
+      }
+    }
+    this.metrics.owned.set(this.runners.size);
+  }
+
+  /** Runs `work` after the passes and control messages' work queued before it (they change the runners). */
+  private exclusively<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.serial.then(work, work);
+    this.serial = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -381,27 +456,15 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     return rendezvousOwner(mailboxId, candidates) === this.me;
   }
 
-  /** A forced pass now, or right after the one running (the database read it started may predate the change). */
-  private reconcileNow(): void {
-    if (this.inPass) this.passAgain = true;
-    else this.schedule(0, true);
-  }
-
   /** The next pass: soon while waiting for grants (for a while), else after the reconcile interval. */
-  private schedule(delay: number, force = false): void {
+  private schedule(delay: number): void {
     if (this.phase !== 'running') return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.inPass = true;
-      this.reconciling = this.reconcile(force)
+      this.reconciling = this.exclusively(() => this.reconcile())
         .then(() => undefined)
         .catch((error: unknown) => this.logger.error(`Reconcile failed: ${error instanceof Error ? error.message : String(error)}`))
-        .finally(() => {
-          this.inPass = false;
-          const again = this.passAgain;
-          this.passAgain = false;
-          this.schedule(again ? 0 : this.nextDelay(), again);
-        });
+        .finally(() => this.schedule(this.nextDelay()));
     }, delay);
     this.timer.unref();
   }

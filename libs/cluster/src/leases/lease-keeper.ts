@@ -1,9 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { assignMailboxes } from '../assignment/rendezvous';
 import { ClusterMetrics, TakeoverReason } from '../cluster.metrics';
+import { ReplicaHeartbeat } from '../replica-heartbeat';
 import { ReplicaRegistry } from '../replica-registry';
-import { MailboxLeaseRepository } from './mailbox-lease.repository';
+import { HeldLease, MailboxLeaseRepository } from './mailbox-lease.repository';
+
+/** Every lease held is read again at least this often, whatever says none was lost (the safety net). */
+export const FULL_LEASE_READ_MS = 60_000;
 
 /** A lease this replica holds after a round: the runner of the mailbox writes under `epoch`. */
 export interface LeaseToRun {
@@ -39,20 +44,39 @@ export interface LeaseRound {
  * 4. it reports the held leases others asked for, so the supervisor stops those runners and grants.
  * A lease this replica holds but should no longer own stays until its new owner asks for it: nobody is
  * left without a listener in between.
+ *
+ * What it holds it remembers from round to round (what it acquired, granted, released, and what others
+ * granted it), so a round reads only the rows that need action (handoversOf: asks for its leases, answers
+ * to its own asks), not its 10,000 leases. Another replica takes a lease only from a replica silent past
+ * the lease time, so every held lease is read again when the heartbeat lapsed (ReplicaHeartbeat.lapsedSince),
+ * after a failed round, and every FULL_LEASE_READ_MS anyway. Fencing never depends on this memory: every
+ * write is checked against the lease in SQL.
  */
 @Injectable()
 export class LeaseKeeper {
   /** Mailboxes asked for and why, until the grant arrives (a replica's own memory; lost on restart: counted as rebalance). */
   private readonly asked = new Map<string, TakeoverReason>();
+  /** The leases held (by mailbox id, epoch) after the last round, kept up to date by grant and release. */
   private known = new Map<string, number>();
+  /** Mailboxes asked for whose answer may still come (a grant makes this replica the owner). */
+  private requested = new Set<string>();
+  /** `known` is what the database says: no round, grant or release failed since it was read. */
+  private trusted = false;
+  /** performance.now() when the last full read of the held leases began. */
+  private lastFullReadAt: number | null = null;
+  /** Lease rows read so far, by kind of round (bench/lease-rounds, tests). */
+  readonly reads = { fullRounds: 0, fullRows: 0, changeRounds: 0, changeRows: 0 };
   /** The last assignment: recomputed only when the replicas or the mailbox list change (100,000 × 10 costs ~0.3 s). */
   private assignment?: { replicas: string; mailboxes: readonly string[]; mine: string[] };
+  private enabled?: { ids: readonly string[]; set: Set<string> };
 
   constructor(
     private readonly leases: MailboxLeaseRepository,
     private readonly replicas: ReplicaRegistry,
     private readonly metrics: ClusterMetrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    /** Absent (a keeper without a heartbeat of its own): every round reads every held lease. */
+    @Optional() private readonly heartbeat?: ReplicaHeartbeat,
   ) {}
 
   private get me(): string {
@@ -66,8 +90,10 @@ export class LeaseKeeper {
     const candidates = members.filter((member) => member.state === 'live').map((member) => member.id);
     const wanted = draining ? [] : this.mine(enabledMailboxIds, candidates);
 
-    const enabled = new Set(enabledMailboxIds);
-    const before = new Map((await this.leases.heldBy(this.me)).map((lease) => [lease.mailboxId, lease]));
+    const enabled = this.enabledSet(enabledMailboxIds);
+    const trusted = this.trusted;
+    this.trusted = false;
+    const before = await this.heldBefore(trusted);
     // A disabled mailbox's lease goes back at once (its runner is stopped by the supervisor); a deleted
     // one's went with its row.
     const disabled = [...before.values()].filter((lease) => !enabled.has(lease.mailboxId));
@@ -87,6 +113,9 @@ export class LeaseKeeper {
     for (const { mailboxId, owner } of await this.leases.requestHandover(stillMissing, this.me)) {
       this.asked.set(mailboxId, stateOf.get(owner) === 'draining' ? 'drain' : 'rebalance');
     }
+    // Asks still open, answered or not (one no longer wanted may still be granted), are looked at next round.
+    for (const mailboxId of stillMissing) this.requested.add(mailboxId);
+    for (const lease of taken) this.requested.delete(lease.mailboxId);
 
     const held = new Map<string, number>();
     for (const lease of before.values()) held.set(lease.mailboxId, lease.epoch);
@@ -99,7 +128,42 @@ export class LeaseKeeper {
     const handOver = [...before.values()]
       .filter((lease) => lease.handoverTo !== null && stateOf.get(lease.handoverTo) === 'live')
       .map((lease) => ({ mailboxId: lease.mailboxId, epoch: lease.epoch, to: lease.handoverTo! }));
+    this.trusted = true;
     return { held, handOver, waiting: stillMissing.length };
+  }
+
+  /**
+   * The leases held at the start of a round, with the asks for them: every row this replica holds when it
+   * may have lost some (see the class), else what it remembers plus the rows that changed for a reason it
+   * cannot know by itself (asks for its leases, grants to it).
+   */
+  private async heldBefore(trusted: boolean): Promise<Map<string, HeldLease>> {
+    const since = this.lastFullReadAt;
+    const full = !trusted || since === null || performance.now() - since >= FULL_LEASE_READ_MS || !this.heartbeat || this.heartbeat.lapsedSince(since);
+    if (full) {
+      this.lastFullReadAt = performance.now();
+      const all = await this.leases.heldBy(this.me);
+      this.reads.fullRounds += 1;
+      this.reads.fullRows += all.length;
+      for (const lease of all) this.requested.delete(lease.mailboxId);
+      return new Map(all.map((lease) => [lease.mailboxId, lease]));
+    }
+    const before = new Map<string, HeldLease>([...this.known].map(([mailboxId, epoch]) => [mailboxId, { mailboxId, epoch, handoverTo: null }]));
+    const rows = await this.leases.handoversOf(this.me, [...this.requested]);
+    this.reads.changeRounds += 1;
+    this.reads.changeRows += rows.length;
+    this.requested.clear();
+    for (const { owner, ...lease } of rows) {
+      if (owner === this.me) before.set(lease.mailboxId, lease);
+      else if (lease.handoverTo === this.me) this.requested.add(lease.mailboxId);
+    }
+    return before;
+  }
+
+  /** The enabled mailboxes as a set, built again only when the list changes (100,000 ids cost ~10 ms a round). */
+  private enabledSet(enabledMailboxIds: readonly string[]): ReadonlySet<string> {
+    if (this.enabled?.ids !== enabledMailboxIds) this.enabled = { ids: enabledMailboxIds, set: new Set(enabledMailboxIds) };
+    return this.enabled.set;
   }
 
   /** This replica's share; the supervisor passes the same array until the mailbox list changes. */
@@ -114,12 +178,57 @@ export class LeaseKeeper {
 
   /** Passes a lease to the replica that asked (after the mailbox's runner stopped). False: it was not ours to give any more. */
   async grant(lease: LeaseToHandOver): Promise<boolean> {
-    return (await this.leases.grantHandover(lease.mailboxId, this.me, lease.epoch, this.config.cluster.leaseTtlMs)) !== null;
+    let granted: boolean;
+    try {
+      granted = (await this.leases.grantHandover(lease.mailboxId, this.me, lease.epoch, this.config.cluster.leaseTtlMs)) !== null;
+    } catch (error) {
+      this.trusted = false;
+      throw error;
+    }
+    if (granted) this.known.delete(lease.mailboxId);
+    // Not granted: the taker is gone (the lease stays here), or it was no longer ours (read it again).
+    else this.trusted = false;
+    return granted;
+  }
+
+  /**
+   * Takes the leases of `mailboxIds` that are free or whose owner is dead, outside a round (a control
+   * message: a mailbox created or enabled here). Those held by a live replica stay: the next round asks.
+   * The epoch of each taken, by mailbox id.
+   */
+  async take(mailboxIds: string[]): Promise<Map<string, number>> {
+    let taken;
+    try {
+      taken = await this.leases.acquire(mailboxIds, this.me, this.config.cluster.leaseTtlMs);
+    } catch (error) {
+      this.trusted = false;
+      throw error;
+    }
+    const dead = taken.filter((lease) => lease.previousOwner !== null && lease.previousOwner !== this.me).length;
+    if (dead > 0) this.metrics.leasesTakenOver('dead', dead);
+    for (const lease of taken) {
+      this.known.set(lease.mailboxId, lease.epoch);
+      if (lease.previousOwner !== this.me) this.asked.delete(lease.mailboxId);
+    }
+    return new Map(taken.map((lease) => [lease.mailboxId, lease.epoch]));
+  }
+
+  /** Gives leases back outside a round (a control message: the mailbox disabled or deleted). */
+  async release(leases: Array<{ mailboxId: string; epoch: number }>): Promise<void> {
+    try {
+      await this.leases.release(leases, this.me);
+    } catch (error) {
+      this.trusted = false;
+      throw error;
+    }
+    for (const { mailboxId } of leases) this.known.delete(mailboxId);
   }
 
   /** Gives back every lease still held (end of a drain, or a clean stop): free for anyone at once. */
   async releaseAll(held: Map<string, number>): Promise<void> {
+    this.trusted = false;
     await this.leases.release([...held].map(([mailboxId, epoch]) => ({ mailboxId, epoch })), this.me);
+    for (const mailboxId of held.keys()) this.known.delete(mailboxId);
   }
 
   /** Leases that appeared without this replica acquiring them were granted to it: count why it asked. */

@@ -75,6 +75,21 @@ export class MailboxLeaseRepository {
   }
 
   /**
+   * What a lease round must act on, without reading every lease `me` holds: the held leases a live
+   * replica asked for (`handover_to` set: the partial index ix_mailbox_leases_handover), and the rows of
+   * `requested`, the mailboxes `me` asked others for (granted: `me` is the owner now). A requested mailbox
+   * deleted meanwhile is missing from the answer. One statement, rows in proportion to the hand-overs in flight.
+   */
+  async handoversOf(me: string, requested: string[]): Promise<Array<HeldLease & { owner: string | null }>> {
+    const rows = (await this.dataSource.query(
+      `SELECT mailbox_id, owner_id, epoch, handover_to FROM mailbox_leases
+        WHERE (owner_id = $1 AND handover_to IS NOT NULL) OR mailbox_id = ANY($2::uuid[])`,
+      [me, requested],
+    )) as Array<{ mailbox_id: string; owner_id: string | null; epoch: string; handover_to: string | null }>;
+    return rows.map((row) => ({ mailboxId: row.mailbox_id, owner: row.owner_id, epoch: Number(row.epoch), handoverTo: row.handover_to }));
+  }
+
+  /**
    * Asks the owners of `mailboxIds` to hand them to `me` (they grant once their last delivery is written).
    * Returns the mailboxes newly asked for, with their owner (whose state tells drain from rebalance).
    */

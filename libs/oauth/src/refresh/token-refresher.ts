@@ -68,6 +68,8 @@ export class TokenRefresher {
     const token = await this.store.find(tokenId);
     if (!token || token.state !== 'active') return 'skipped';
     if (!force && (!token.refreshDueAt || token.refreshDueAt.getTime() > this.clock.now())) return 'skipped';
+    // Run under a mailbox's lease that moved on: the identity provider is not asked (the new owner refreshes).
+    if (!(await this.store.refreshLeaseHolds(token))) return 'skipped';
     const provider = await this.dataSource.getRepository(ProviderEntity).findOneByOrFail({ id: token.providerId });
     try {
       const settings = oauthSettingsOf(provider, this.secrets);

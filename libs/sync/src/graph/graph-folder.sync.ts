@@ -100,6 +100,9 @@ export class GraphFolderSync {
    * Notifications arriving meanwhile (the runner routes them to opening folders too) run one more round.
    */
   async open(): Promise<void> {
+    // Closed before it opened (the runner stopped while it refreshed its token first): close() had nothing
+    // to wait for and the lease may be granted already, so nothing may be read for a write or written now.
+    if (this.closed) return;
     // Counts as a round in progress from the start: a notification now must wait for (and follow) the first round.
     this.running = true;
     const preparing = this.prepare();

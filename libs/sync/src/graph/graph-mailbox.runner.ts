@@ -139,7 +139,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
   private async accessToken(forceRefresh: boolean): Promise<string> {
     const now = this.deps.clock.now();
     if (!forceRefresh && this.token && this.token.expiresAt - now > TOKEN_REUSE_MIN_MS) return this.token.value;
-    const resolved = await this.deps.credentials.resolve(this.spec, { forceRefresh });
+    const resolved = await this.deps.credentials.resolve(this.spec, { forceRefresh, lease: this.deps.lease });
     if (resolved.credential.kind !== 'oauth2') throw new CredentialUnavailableError(FailureCode.GraphNeedsOAuth, 'Microsoft Graph needs an OAuth access token');
     this.token = { value: resolved.credential.accessToken, expiresAt: resolved.expiresAt?.getTime() ?? now + TOKEN_REUSE_MIN_MS };
     return this.token.value;

@@ -71,9 +71,11 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
     let resolved: ResolvedCredential;
     let fresh: ImapFolderSession[];
     try {
-      resolved = await this.deps.credentials.resolve(this.spec);
+      resolved = await this.deps.credentials.resolve(this.spec, { lease: this.deps.lease });
+      if (!this.isCurrent(attempt)) return;
       fresh = await this.openSessions(resolved.credential);
     } catch (error) {
+      if (this.fencedOut(error)) return;
       this.logger.warn(`Re-authentication failed (${this.failureOf(error).code}); the current session stays, retrying in 30 s`);
       this.reauthTimer = setTimeout(() => void this.reauthenticate(), 30_000);
       this.reauthTimer.unref?.();
@@ -97,10 +99,15 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
     let resolved: ResolvedCredential;
     let sessions: ImapFolderSession[];
     try {
-      resolved = await this.deps.credentials.resolve(this.spec, { forceRefresh: this.refreshTokenFirst });
+      resolved = await this.deps.credentials.resolve(this.spec, { forceRefresh: this.refreshTokenFirst, lease: this.deps.lease });
       this.refreshTokenFirst = false;
+      // Stopped (or restarted) while the credential was read: sessions opened now would catch up, and
+      // write their cursors, after stop() returned and the lease was perhaps handed over.
+      if (!this.isCurrent(attempt)) return;
       sessions = await this.openSessions(resolved.credential);
     } catch (error) {
+      // A token refresh refused by the lease fence: the supervisor stops this runner.
+      if (this.fencedOut(error)) return;
       if (this.isCurrent(attempt)) await this.failed(this.failureOf(error));
       return;
     }
