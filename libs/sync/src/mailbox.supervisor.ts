@@ -128,6 +128,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       ...shared,
       authDisableAfterMs: config.listener.authDisableAfterMs,
       safetySweepMs: config.listener.safetySweepMs,
+      wakeCheckMs: config.listener.wakeCheckMs,
       disableMailbox: (id) => mailboxes.disable(id),
     };
     const base = config.publicBaseUrl;
