@@ -78,6 +78,11 @@ interface Round {
   idleCpuPercent: number;
   idle: { p50: number; p99: number; n: number };
   burst: { p50: number; p99: number; n: number; allMs: number; appendsMs: number };
+  /**
+   * Messages not on the queue in time: idle samples after 10 s, burst messages after 60 s, and of those,
+   * still none 20 s later (past IMAP_WAKE_CHECK_MS, well before the safety sweep).
+   */
+  unpublished: { idleAfter10s: number; burstAfter60s: number; stillAfter20sMore: number };
   dovecotProcesses: number;
 }
 
@@ -231,6 +236,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     // Latency on idle (hibernated) sessions: one message at a time, each to a mailbox not touched yet
     // (a session that just fetched stays awake ~5 s in Dovecot, where pushes take its ~500 ms path).
     const idleLatencies: number[] = [];
+    const idleLate: string[] = [];
     const order = [...mailboxes].sort(() => Math.random() - 0.5).slice(burstSize);
     for (let i = 0; i < Math.min(samples, order.length); i++) {
       const m = order[i];
@@ -239,6 +245,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       const id = idOf(m, uidValidity, uid);
       await waitSeen([id], 10_000);
       if (seen.has(id)) idleLatencies.push(seen.get(id)! - t0);
+      else idleLate.push(id);
       await sleep(Math.random() * 50);
     }
 
@@ -259,6 +266,10 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     await waitSeen(ids, 60_000);
     const burstLatencies = sent.filter((_, i) => seen.has(ids[i])).map((s, i) => Math.max(0, seen.get(ids[i])! - s.acknowledgedAt));
     const allMs = Math.max(...ids.map((id) => seen.get(id) ?? Infinity)) - t0;
+    const burstLate = ids.filter((id) => !seen.has(id));
+    const late = [...idleLate, ...burstLate];
+    if (late.length > 0) await waitSeen(late, 20_000);
+    const unpublished = { idleAfter10s: idleLate.length, burstAfter60s: burstLate.length, stillAfter20sMore: late.filter((id) => !seen.has(id)).length };
     const dovecotProcesses = (await dovecot.processes()).length;
 
     return {
@@ -276,6 +287,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       idleCpuPercent,
       idle: { p50: percentile(idleLatencies, 50), p99: percentile(idleLatencies, 99), n: idleLatencies.length },
       burst: { p50: percentile(burstLatencies, 50), p99: percentile(burstLatencies, 99), n: burstLatencies.length, allMs, appendsMs },
+      unpublished,
       dovecotProcesses,
     };
   } finally {
@@ -304,10 +316,10 @@ async function main(): Promise<void> {
     results.push(r);
     console.log(JSON.stringify(r));
   }
-  console.log('\nmailboxes | connect all (minimal client) | fixed RSS | per mailbox RSS (heap used / committed) | idle CPU (per 10 s) | idle p50/p99 (APPEND→job) | burst p50/p99 (APPEND ack→job), first APPEND→last job (APPENDs alone) | Dovecot procs');
+  console.log('\nmailboxes | connect all (minimal client) | fixed RSS | per mailbox RSS (heap used / committed) | idle CPU (per 10 s) | idle p50/p99 (APPEND→job) | burst p50/p99 (APPEND ack→job), first APPEND→last job (APPENDs alone) | unpublished idle>10 s / burst>60 s / still 20 s later | Dovecot procs');
   for (const r of results) {
     console.log(
-      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(6)} s (${r.floorSeconds.toFixed(1)} s) | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(5)} KiB (${r.heapPerMailboxKiB.toFixed(1)} / ${r.heapCommittedPerMailboxKiB.toFixed(1)} KiB) | ${r.idleCpuPercent.toFixed(2)} % (${r.idleCpuBuckets.map((b) => b.toFixed(1)).join(' ')}) | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.dovecotProcesses}`,
+      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(6)} s (${r.floorSeconds.toFixed(1)} s, ${(r.connectSeconds / r.floorSeconds).toFixed(2)} ×) | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(5)} KiB (${r.heapPerMailboxKiB.toFixed(1)} / ${r.heapCommittedPerMailboxKiB.toFixed(1)} KiB) | ${r.idleCpuPercent.toFixed(2)} % (${r.idleCpuBuckets.map((b) => b.toFixed(1)).join(' ')}) | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.unpublished.idleAfter10s} / ${r.unpublished.burstAfter60s} / ${r.unpublished.stillAfter20sMore} | ${r.dovecotProcesses}`,
     );
   }
 }
