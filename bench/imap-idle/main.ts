@@ -180,6 +180,8 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       LISTENER_PORT: String(port),
       API_HOST: '127.0.0.1',
       IMAP_CONNECT_RATE_PER_HOST: arg('connect-rate', '1000'),
+      // Production refuses loopback mail servers unless allowed (the outbound policy); Dovecot is on 127.0.0.1.
+      OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',
     };
     // Start with the mailboxes disabled to read the fixed memory, then enable them all at once.
     await queryDatabase(db.url, `UPDATE mailboxes SET enabled = false`);
