@@ -122,3 +122,71 @@ describe('ImapFolderSession: an EXISTS that lands in the sync loop\'s tail', () 
     expect(sink.delivered).toEqual(Array.from({ length: 2 * (TURNS + 1) }, (_, i) => i + 1));
   }, 120_000);
 });
+
+describe('ImapFolderSession: the wake check', () => {
+  const email = 'wake@contoso.com';
+  const WAKE_CHECK_MS = 1_500;
+  let dovecot: DovecotServer;
+  let proxy: TcpProxy;
+  let session: ImapFolderSession;
+  const sink = new RecordingSink();
+  /** What the client sent, with when (performance.now()). */
+  const sent: { line: string; at: number }[] = [];
+  const sentAfter = (pattern: RegExp, after: number) => sent.find((entry) => entry.at > after && pattern.test(entry.line));
+
+  beforeAll(async () => {
+    dovecot = await DovecotServer.start({ users: [{ username: email, password: 'pw' }] });
+    proxy = await TcpProxy.start(dovecot.port);
+    proxy.filter('toServer', (chunk) => {
+      for (const line of chunk.toString('latin1').split('\r\n').filter(Boolean)) sent.push({ line, at: performance.now() });
+      return chunk;
+    });
+    session = new ImapFolderSession({
+      endpoint: { host: '127.0.0.1', port: proxy.port, secure: false, verifyCertificate: false },
+      outbound: OutboundPolicy.allowAll(),
+      credential: { kind: 'password', login: email, password: 'pw' },
+      folder: 'INBOX',
+      sink,
+      wakeCheckMs: WAKE_CHECK_MS,
+    });
+    await session.open();
+  });
+  afterAll(async () => {
+    await session?.close();
+    await proxy?.stop();
+    await dovecot?.destroy();
+  });
+
+  const until = async <T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> => {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const found = find();
+      if (found !== undefined) return found;
+      if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+
+  it('sends one NOOP a wake-check interval after the fetch an EXISTS set off; a newer EXISTS moves it', async () => {
+    const start = performance.now();
+    const first = await dovecot.deliver(email, buildMessage({ subject: 'first' }));
+    await sink.deliveredUid(first.uid, 10_000);
+    const firstFetch = (await until(() => sentAfter(/ UID FETCH /, start), 1_000, 'the first fetch')).at;
+    // A second message before the check is due: its fetch moves the check.
+    const second = await dovecot.deliver(email, buildMessage({ subject: 'second' }));
+    await sink.deliveredUid(second.uid, 10_000);
+    const secondFetch = (await until(() => sentAfter(/ UID FETCH /, firstFetch), 1_000, 'the second fetch')).at;
+    expect(secondFetch - firstFetch).toBeLessThan(WAKE_CHECK_MS);
+
+    const noop = (await until(() => sentAfter(/ NOOP$/, start), 2 * WAKE_CHECK_MS + 2_000, 'the wake check')).at;
+    expect(noop - secondFetch).toBeGreaterThanOrEqual(WAKE_CHECK_MS);
+    // The NOOP found nothing new: IDLE again, and the next command is the next wake's fetch, not a NOOP.
+    const third = await dovecot.deliver(email, buildMessage({ subject: 'third' }));
+    await sink.deliveredUid(third.uid, 10_000);
+    const thirdFetch = (await until(() => sentAfter(/ UID FETCH /, noop), 1_000, 'the third fetch')).at;
+    expect(sent.filter((entry) => entry.at > start && entry.at < thirdFetch && / NOOP$/.test(entry.line))).toHaveLength(1);
+    const nextNoop = (await until(() => sentAfter(/ NOOP$/, thirdFetch), WAKE_CHECK_MS + 2_000, 'the third wake\'s check')).at;
+    expect(nextNoop - thirdFetch).toBeGreaterThanOrEqual(WAKE_CHECK_MS);
+    expect(sink.delivered).toEqual([first.uid, second.uid, third.uid]);
+  });
+});
