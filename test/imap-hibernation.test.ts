@@ -63,9 +63,10 @@ async function until<T>(find: () => T | undefined, timeoutMs: number, what: stri
 
 /**
  * A mailbox listened to through the relay, its session hibernated; a message wakes it and is published;
- * a second one is appended 4.7 s after the session IDLEs again. Returns what the second one needs.
+ * a second one is appended 4.7 s after the session IDLEs again — after its fetch, or (`after: 'wake check'`)
+ * after the wake check's NOOP that found nothing. Returns what the second one needs.
  */
-async function appendLate(setup: { world: ListenerWorld; watch: MailEventsWatch; wire: Wire }, email: string) {
+async function appendLate(setup: { world: ListenerWorld; watch: MailEventsWatch; wire: Wire }, email: string, after: 'fetch' | 'wake check' = 'fetch') {
   const { world, watch, wire } = setup;
   const mailbox = await world.mailbox(email);
   await world.waitForState(mailbox.id, 'connected');
@@ -82,7 +83,11 @@ async function appendLate(setup: { world: ListenerWorld; watch: MailEventsWatch;
     const firstUid = (first as { uid: number }).uid;
     await watch.waitForAdded((job) => job.name === 'mail.received' && job.jobId.endsWith(`.${firstUid}`), 10_000, 'the first message');
     const existsAt = (await until(() => wire.exists.find((e) => e.count === 1), 1_000, 'the first EXISTS')).at;
-    const idleAt = await until(() => wire.idles.find((at) => at > existsAt), 5_000, 'IDLE again after the fetch');
+    let idleAt = await until(() => wire.idles.find((at) => at > existsAt), 5_000, 'IDLE again after the fetch');
+    if (after === 'wake check') {
+      const noopAt = await until(() => wire.noops.find((at) => at > existsAt), 10_000, 'the wake check');
+      idleAt = await until(() => wire.idles.find((at) => at > noopAt), 5_000, 'IDLE again after the wake check');
+    }
 
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, idleAt + APPEND_AFTER_IDLE_MS - performance.now())));
     const appendStartedAt = performance.now();
@@ -124,6 +129,30 @@ describe('IMAP under Dovecot hibernation: mail stored just before a woken sessio
       await watch.settle();
       expect(watch.duplicated).toEqual([]);
       expect(watch.added.filter((job) => job.name === 'mail.received')).toHaveLength(2);
+    }, 60_000);
+  });
+
+  describe('the limit of one check per wake', () => {
+    let setup: Awaited<ReturnType<typeof hibernatingWorld>>;
+    beforeAll(async () => {
+      setup = await hibernatingWorld(6_000);
+    }, 60_000);
+    afterAll(async () => {
+      await setup?.watch.close();
+      await setup?.world.stop();
+      await setup?.proxy.stop();
+    });
+
+    // The NOOP wakes the session too, and it hibernates again 5 s later with the same window; nothing
+    // checks after that one (a check per check would be a poll every 6 s of every session). Documents
+    // what is left: such mail waits for the next message or the safety sweep.
+    it('still holds back mail stored just before the session woken by a check that found nothing hibernates again', async () => {
+      const { watch, wire } = setup;
+      const { secondUid, appendedAt } = await appendLate(setup, 'after-check@hibernate.test', 'wake check');
+      const isSecond = (job: { name: string; jobId: string }) => job.name === 'mail.received' && job.jobId.endsWith(`.${secondUid}`);
+      await expect(watch.waitForAdded(isSecond, PUBLISH_WITHIN_MS, 'the message appended just before hibernation')).rejects.toThrow(/timed out/);
+      expect(wire.exists.some((e) => e.count === 2)).toBe(false);
+      expect(wire.noops.filter((at) => at > appendedAt)).toEqual([]);
     }, 60_000);
   });
 
