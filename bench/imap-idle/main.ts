@@ -182,6 +182,8 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       IMAP_CONNECT_RATE_PER_HOST: arg('connect-rate', '1000'),
       // Production refuses loopback mail servers unless allowed (the outbound policy); Dovecot is on 127.0.0.1.
       OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',
+      // --wake-check-ms=0 turns the listener's wake check off (see IMAP_WAKE_CHECK_MS), to compare.
+      ...(process.argv.some((a) => a.startsWith('--wake-check-ms=')) ? { IMAP_WAKE_CHECK_MS: arg('wake-check-ms', '6000') } : {}),
     };
     // Start with the mailboxes disabled to read the fixed memory, then enable them all at once.
     await queryDatabase(db.url, `UPDATE mailboxes SET enabled = false`);
@@ -240,9 +242,12 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     const idleLatencies: number[] = [];
     const idleLate: string[] = [];
     const order = [...mailboxes].sort(() => Math.random() - 0.5).slice(burstSize);
+    /** When each sampled mailbox got its message: a late burst message is explained by its mailbox's last wake. */
+    const sampledAt = new Map<string, number>();
     for (let i = 0; i < Math.min(samples, order.length); i++) {
       const m = order[i];
       const t0 = Date.now();
+      sampledAt.set(m.id, t0);
       const { uid, uidValidity } = await dovecot.deliver(m.email, buildMessage({ subject: `latency ${i}` }));
       const id = idOf(m, uidValidity, uid);
       await waitSeen([id], 10_000);
@@ -271,6 +276,15 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     const burstLate = ids.filter((id) => !seen.has(id));
     const late = [...idleLate, ...burstLate];
     if (late.length > 0) await waitSeen(late, 20_000);
+    for (const id of burstLate) {
+      const s = sent[ids.indexOf(id)];
+      const sampled = sampledAt.get(s.m.id);
+      console.log(
+        `  burst message not published in 60 s: ${s.m.email} UID ${s.uid}, APPEND acknowledged ${s.acknowledgedAt - t0} ms after the burst began; ` +
+          (sampled === undefined ? 'its mailbox had no earlier sample' : `its mailbox's latency sample was appended ${t0 - sampled} ms before the burst began`) +
+          (seen.has(id) ? `; published ${seen.get(id)! - s.acknowledgedAt} ms after its APPEND` : '; still not published 20 s later'),
+      );
+    }
     const unpublished = { idleAfter10s: idleLate.length, burstAfter60s: burstLate.length, stillAfter20sMore: late.filter((id) => !seen.has(id)).length };
     const dovecotProcesses = (await dovecot.processes()).length;
 
