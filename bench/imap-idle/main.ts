@@ -271,7 +271,8 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     const appendsMs = Date.now() - t0;
     const ids = sent.map((s) => idOf(s.m, s.uidValidity, s.uid));
     await waitSeen(ids, 60_000);
-    const burstLatencies = sent.filter((_, i) => seen.has(ids[i])).map((s, i) => Math.max(0, seen.get(ids[i])! - s.acknowledgedAt));
+    // Index by the message, not by its place among the published ones: one missing message shifted every later pairing.
+    const burstLatencies = sent.flatMap((s, i) => (seen.has(ids[i]) ? [Math.max(0, seen.get(ids[i])! - s.acknowledgedAt)] : []));
     const allMs = Math.max(...ids.map((id) => seen.get(id) ?? Infinity)) - t0;
     const burstLate = ids.filter((id) => !seen.has(id));
     const late = [...idleLate, ...burstLate];
