@@ -80,7 +80,7 @@ interface Round {
   burst: { p50: number; p99: number; n: number; allMs: number; appendsMs: number };
   /**
    * Messages not on the queue in time: idle samples after 10 s, burst messages after 60 s, and of those,
-   * still none 20 s later (past IMAP_WAKE_CHECK_MS, well before the safety sweep).
+   * still none 20 s later (well before the safety sweep).
    */
   unpublished: { idleAfter10s: number; burstAfter60s: number; stillAfter20sMore: number };
   dovecotProcesses: number;
@@ -182,8 +182,6 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       IMAP_CONNECT_RATE_PER_HOST: arg('connect-rate', '1000'),
       // Production refuses loopback mail servers unless allowed (the outbound policy); Dovecot is on 127.0.0.1.
       OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',
-      // --wake-check-ms=0 turns the listener's wake check off (see IMAP_WAKE_CHECK_MS), to compare.
-      ...(process.argv.some((a) => a.startsWith('--wake-check-ms=')) ? { IMAP_WAKE_CHECK_MS: arg('wake-check-ms', '6000') } : {}),
     };
     // Start with the mailboxes disabled to read the fixed memory, then enable them all at once.
     await queryDatabase(db.url, `UPDATE mailboxes SET enabled = false`);

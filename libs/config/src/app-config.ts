@@ -28,12 +28,6 @@ export interface AppConfig {
     /** Each IMAP session fetches past its cursor this often whatever IDLE said, and a session that does not answer is reconnected (0: off). */
     safetySweepMs: number;
     /**
-     * IMAP_WAKE_CHECK_MS: each IMAP session sends one NOOP this long after a fetch an EXISTS set off, so
-     * mail a hibernating Dovecot held back (stored just before the woken session hibernated again) is
-     * announced then, not at the safety sweep (0: off).
-     */
-    wakeCheckMs: number;
-    /**
      * `every-gc`: V8 compacts the old space on every full GC. Thousands of idle sessions are left scattered
      * over pages by the start's garbage, and V8's own heuristics compact only a few of them per GC.
      */

@@ -97,15 +97,6 @@ describe('loadConfig', () => {
     expect(problemsOf({ GRAPH_SUBSCRIPTION_MINUTES: '44' })).toEqual([expect.stringMatching(/^GRAPH_SUBSCRIPTION_MINUTES: must be at least 45/)]);
   });
 
-  it('sends the IMAP wake check 6 s after a woken fetch by default (Dovecot hibernation 5 s + 1 s); 0 turns it off', () => {
-    expect(loadConfig({}).listener.wakeCheckMs).toBe(6000);
-    expect(loadConfig({ IMAP_WAKE_CHECK_MS: '0' }).listener.wakeCheckMs).toBe(0);
-    expect(loadConfig({ IMAP_WAKE_CHECK_MS: '31000' }).listener.wakeCheckMs).toBe(31_000);
-    expect(problemsOf({ IMAP_WAKE_CHECK_MS: '500' })).toEqual([expect.stringMatching(/^IMAP_WAKE_CHECK_MS: must be 0 \(off\) or whole milliseconds between 1000 and 600000 .*\(example: IMAP_WAKE_CHECK_MS=6000\)$/)]);
-    expect(problemsOf({ IMAP_WAKE_CHECK_MS: '1500.5' })).toEqual([expect.stringMatching(/^IMAP_WAKE_CHECK_MS: must be 0 \(off\) or whole milliseconds/)]);
-    expect(problemsOf({ IMAP_WAKE_CHECK_MS: 'soon' })).toEqual([expect.stringMatching(/^IMAP_WAKE_CHECK_MS: /)]);
-  });
-
   it('compacts the listener heap on every full GC unless told to leave V8 its default', () => {
     expect(loadConfig({}).listener.heapCompaction).toBe('every-gc');
     expect(loadConfig({ LISTENER_HEAP_COMPACTION: 'v8-default' }).listener.heapCompaction).toBe('v8-default');

@@ -80,11 +80,6 @@ export const environmentSchema = z.object({
   SYNC_CONNECT_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(100),
   IMAP_AUTH_DISABLE_AFTER_HOURS: z.coerce.number().min(0, 'must be 0 (never) or more').max(8760, 'must be at most 8760').default(72),
   IMAP_SAFETY_SWEEP_MINUTES: z.coerce.number().min(0, 'must be 0 (off) or more').max(1440, 'must be at most 1440').default(15),
-  // Dovecot's imap_hibernate_timeout + 1 s: earlier, the NOOP lands before the session hibernates and checks nothing.
-  IMAP_WAKE_CHECK_MS: z.coerce
-    .number()
-    .refine((ms) => ms === 0 || (Number.isInteger(ms) && ms >= 1000 && ms <= 600_000), 'must be 0 (off) or whole milliseconds between 1000 and 600000 (the mail server\'s imap_hibernate_timeout + 1 s)')
-    .default(6000),
   GRAPH_SUBSCRIPTION_MINUTES: z.coerce.number().int().min(45, 'must be at least 45').max(10_070, 'must be at most 10070 (the Graph limit for mail subscriptions)').default(4230),
   GRAPH_SAFETY_DELTA_MINUTES: z.coerce.number().min(0, 'must be 0 (off) or more').max(1440, 'must be at most 1440').default(15),
   GRAPH_POLL_INTERVAL_SECONDS: z.coerce.number().min(1, 'must be at least 1').max(3600, 'must be at most 3600').default(30),

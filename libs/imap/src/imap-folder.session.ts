@@ -41,14 +41,6 @@ export interface ImapFolderSessionOptions {
    * min(60 s, the interval) closes the session and the runner reconnects and catches up. 0: off.
    */
   sweepIntervalMs?: number;
-  /**
-   * Wake check: this long after a fetch that an EXISTS set off, the session sends one NOOP (leaving IDLE
-   * and entering it again). Dovecot with `imap_hibernate_timeout` does not announce a message stored in
-   * the last ~500 ms before a woken session hibernates again, until the client sends a command; set it to
-   * that timeout + 1 s, so the NOOP comes once the session has hibernated. Any new mail it reveals is an
-   * EXISTS like any other. One per wake (a newer EXISTS moves it), not a poll. 0: off.
-   */
-  wakeCheckMs?: number;
 }
 
 const SWEEP_TIMEOUT_MAX_MS = 60_000;
@@ -72,9 +64,6 @@ export class ImapFolderSession extends EventEmitter {
   private syncing: Promise<void> | null = null;
   private syncAgain = false;
   private sweepTimer?: NodeJS.Timeout;
-  private wakeCheckTimer?: NodeJS.Timeout;
-  /** An EXISTS arrived since the last wake check was scheduled: the sync it set off ends by scheduling one. */
-  private wokenByExists = false;
   private closing = false;
   private lastFailure: ImapFailure | null = null;
   /** The sink's baseline or delivery in progress: closing waits for it, so whoever takes the folder next finds its cursor written. */
@@ -87,13 +76,9 @@ export class ImapFolderSession extends EventEmitter {
       this.lastFailure ??= classifyImapError(error);
     });
     this.client.on('close', () => {
-      clearTimeout(this.wakeCheckTimer);
       if (!this.closing) this.emit('closed', this.lastFailure ?? { kind: 'network', code: FailureCode.ConnectionLost, message: 'The server closed the connection' });
     });
-    this.client.on('exists', () => {
-      this.wokenByExists = true;
-      void this.requestSync();
-    });
+    this.client.on('exists', () => this.requestSync());
   }
 
   /**
@@ -139,7 +124,6 @@ export class ImapFolderSession extends EventEmitter {
     if (this.closing) return;
     this.closing = true;
     clearTimeout(this.sweepTimer);
-    clearTimeout(this.wakeCheckTimer);
     if (this.delivering) await withTimeout(this.delivering, DELIVERY_WAIT_MS).catch(() => undefined);
     try {
       await withTimeout(this.client.logout(), LOGOUT_WAIT_MS);
@@ -163,30 +147,8 @@ export class ImapFolderSession extends EventEmitter {
     this.syncing = this.syncLoop().finally(() => {
       this.syncing = null;
       if (this.syncAgain && !this.closing) void this.requestSync();
-      else this.scheduleWakeCheck();
     });
     return this.syncing;
-  }
-
-  /** After the fetch an EXISTS set off: one NOOP once the woken session has hibernated again (see `wakeCheckMs`). */
-  private scheduleWakeCheck(): void {
-    const after = this.options.wakeCheckMs ?? 0;
-    if (after <= 0 || this.closing || !this.wokenByExists) return;
-    this.wokenByExists = false;
-    clearTimeout(this.wakeCheckTimer);
-    this.wakeCheckTimer = setTimeout(() => void this.wakeCheck(), after);
-    this.wakeCheckTimer.unref?.();
-  }
-
-  private async wakeCheck(): Promise<void> {
-    // A fetch in progress is a command too: Dovecot reports what it holds back, and its end schedules the next check.
-    if (this.closing || this.syncing) return;
-    try {
-      // The EXISTS the NOOP may bring goes through `requestSync` like any other.
-      await this.client.noop();
-    } catch {
-      // A connection that broke is reported by `close`; a dead one that does not answer, by the safety sweep.
-    }
   }
 
   private scheduleSweep(): void {

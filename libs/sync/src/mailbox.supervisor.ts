@@ -128,7 +128,6 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       ...shared,
       authDisableAfterMs: config.listener.authDisableAfterMs,
       safetySweepMs: config.listener.safetySweepMs,
-      wakeCheckMs: config.listener.wakeCheckMs,
       disableMailbox: (id) => mailboxes.disable(id),
     };
     const base = config.publicBaseUrl;

@@ -12,8 +12,6 @@ export interface ImapRunnerDependencies extends RunnerDependencies {
   authDisableAfterMs: number;
   /** IMAP safety sweep interval (0: off). */
   safetySweepMs: number;
-  /** One NOOP this long after each EXISTS-triggered fetch (Dovecot hibernation, see ImapFolderSession; 0: off). */
-  wakeCheckMs: number;
   disableMailbox(mailboxId: string): Promise<void>;
 }
 
@@ -126,7 +124,6 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
           folder: folder.path,
           sink: new ImapFolderDelivery(this.spec, folder, this.deps),
           sweepIntervalMs: this.deps.safetySweepMs,
-          wakeCheckMs: this.deps.wakeCheckMs,
         }),
     );
     for (const session of sessions) this.opening.add(session);
