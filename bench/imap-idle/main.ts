@@ -78,6 +78,11 @@ interface Round {
   idleCpuPercent: number;
   idle: { p50: number; p99: number; n: number };
   burst: { p50: number; p99: number; n: number; allMs: number; appendsMs: number };
+  /**
+   * Messages not on the queue in time: idle samples after 10 s, burst messages after 60 s, and of those,
+   * still none 20 s later (well before the safety sweep).
+   */
+  unpublished: { idleAfter10s: number; burstAfter60s: number; stillAfter20sMore: number };
   dovecotProcesses: number;
 }
 
@@ -175,6 +180,8 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       LISTENER_PORT: String(port),
       API_HOST: '127.0.0.1',
       IMAP_CONNECT_RATE_PER_HOST: arg('connect-rate', '1000'),
+      // Production refuses loopback mail servers unless allowed (the outbound policy); Dovecot is on 127.0.0.1.
+      OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',
     };
     // Start with the mailboxes disabled to read the fixed memory, then enable them all at once.
     await queryDatabase(db.url, `UPDATE mailboxes SET enabled = false`);
@@ -231,14 +238,19 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     // Latency on idle (hibernated) sessions: one message at a time, each to a mailbox not touched yet
     // (a session that just fetched stays awake ~5 s in Dovecot, where pushes take its ~500 ms path).
     const idleLatencies: number[] = [];
+    const idleLate: string[] = [];
     const order = [...mailboxes].sort(() => Math.random() - 0.5).slice(burstSize);
+    /** When each sampled mailbox got its message: a late burst message is explained by its mailbox's last wake. */
+    const sampledAt = new Map<string, number>();
     for (let i = 0; i < Math.min(samples, order.length); i++) {
       const m = order[i];
       const t0 = Date.now();
+      sampledAt.set(m.id, t0);
       const { uid, uidValidity } = await dovecot.deliver(m.email, buildMessage({ subject: `latency ${i}` }));
       const id = idOf(m, uidValidity, uid);
       await waitSeen([id], 10_000);
       if (seen.has(id)) idleLatencies.push(seen.get(id)! - t0);
+      else idleLate.push(id);
       await sleep(Math.random() * 50);
     }
 
@@ -257,8 +269,22 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     const appendsMs = Date.now() - t0;
     const ids = sent.map((s) => idOf(s.m, s.uidValidity, s.uid));
     await waitSeen(ids, 60_000);
-    const burstLatencies = sent.filter((_, i) => seen.has(ids[i])).map((s, i) => Math.max(0, seen.get(ids[i])! - s.acknowledgedAt));
+    // Index by the message, not by its place among the published ones: one missing message shifted every later pairing.
+    const burstLatencies = sent.flatMap((s, i) => (seen.has(ids[i]) ? [Math.max(0, seen.get(ids[i])! - s.acknowledgedAt)] : []));
     const allMs = Math.max(...ids.map((id) => seen.get(id) ?? Infinity)) - t0;
+    const burstLate = ids.filter((id) => !seen.has(id));
+    const late = [...idleLate, ...burstLate];
+    if (late.length > 0) await waitSeen(late, 20_000);
+    for (const id of burstLate) {
+      const s = sent[ids.indexOf(id)];
+      const sampled = sampledAt.get(s.m.id);
+      console.log(
+        `  burst message not published in 60 s: ${s.m.email} UID ${s.uid}, APPEND acknowledged ${s.acknowledgedAt - t0} ms after the burst began; ` +
+          (sampled === undefined ? 'its mailbox had no earlier sample' : `its mailbox's latency sample was appended ${t0 - sampled} ms before the burst began`) +
+          (seen.has(id) ? `; published ${seen.get(id)! - s.acknowledgedAt} ms after its APPEND` : '; still not published 20 s later'),
+      );
+    }
+    const unpublished = { idleAfter10s: idleLate.length, burstAfter60s: burstLate.length, stillAfter20sMore: late.filter((id) => !seen.has(id)).length };
     const dovecotProcesses = (await dovecot.processes()).length;
 
     return {
@@ -276,6 +302,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       idleCpuPercent,
       idle: { p50: percentile(idleLatencies, 50), p99: percentile(idleLatencies, 99), n: idleLatencies.length },
       burst: { p50: percentile(burstLatencies, 50), p99: percentile(burstLatencies, 99), n: burstLatencies.length, allMs, appendsMs },
+      unpublished,
       dovecotProcesses,
     };
   } finally {
@@ -304,10 +331,10 @@ async function main(): Promise<void> {
     results.push(r);
     console.log(JSON.stringify(r));
   }
-  console.log('\nmailboxes | connect all (minimal client) | fixed RSS | per mailbox RSS (heap used / committed) | idle CPU (per 10 s) | idle p50/p99 (APPEND→job) | burst p50/p99 (APPEND ack→job), first APPEND→last job (APPENDs alone) | Dovecot procs');
+  console.log('\nmailboxes | connect all (minimal client) | fixed RSS | per mailbox RSS (heap used / committed) | idle CPU (per 10 s) | idle p50/p99 (APPEND→job) | burst p50/p99 (APPEND ack→job), first APPEND→last job (APPENDs alone) | unpublished idle>10 s / burst>60 s / still 20 s later | Dovecot procs');
   for (const r of results) {
     console.log(
-      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(6)} s (${r.floorSeconds.toFixed(1)} s) | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(5)} KiB (${r.heapPerMailboxKiB.toFixed(1)} / ${r.heapCommittedPerMailboxKiB.toFixed(1)} KiB) | ${r.idleCpuPercent.toFixed(2)} % (${r.idleCpuBuckets.map((b) => b.toFixed(1)).join(' ')}) | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.dovecotProcesses}`,
+      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(6)} s (${r.floorSeconds.toFixed(1)} s, ${(r.connectSeconds / r.floorSeconds).toFixed(2)} ×) | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(5)} KiB (${r.heapPerMailboxKiB.toFixed(1)} / ${r.heapCommittedPerMailboxKiB.toFixed(1)} KiB) | ${r.idleCpuPercent.toFixed(2)} % (${r.idleCpuBuckets.map((b) => b.toFixed(1)).join(' ')}) | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.unpublished.idleAfter10s} / ${r.unpublished.burstAfter60s} / ${r.unpublished.stillAfter20sMore} | ${r.dovecotProcesses}`,
     );
   }
 }

@@ -1,0 +1,124 @@
+import { ReceivedMessage } from '@app/events';
+import { FolderCursor, FolderSyncSink, ImapFolderSession } from '@app/imap';
+import { OutboundPolicy } from '@app/outbound';
+import { buildMessage, DovecotServer, TcpProxy } from '@app/testing';
+
+/**
+ * The folder session's sync loop against a real Dovecot, with the wire in between held and rewritten
+ * (TcpProxy) to place an EXISTS exactly where a race puts it.
+ */
+
+/** The sync runtime's side, in memory: a cursor, and a signal per delivered UID. */
+class RecordingSink implements FolderSyncSink {
+  readonly delivered: number[] = [];
+  /** Microtask turns `deliver` takes before it resolves (it is the last await of the sync loop's pass). */
+  turns = 0;
+  private cursorAt: FolderCursor = { uidValidity: null, lastUid: null };
+  private readonly waiters = new Map<number, () => void>();
+
+  async cursor(): Promise<FolderCursor> {
+    return this.cursorAt;
+  }
+
+  async baseline(uidValidity: number, lastUid: number): Promise<void> {
+    this.cursorAt = { uidValidity, lastUid };
+  }
+
+  async deliver(messages: ReceivedMessage[], uidValidity: number): Promise<void> {
+    for (const message of messages) {
+      this.delivered.push(message.uid!);
+      this.waiters.get(message.uid!)?.();
+    }
+    this.cursorAt = { uidValidity, lastUid: messages[messages.length - 1].uid! };
+    for (let turn = 0; turn < this.turns; turn++) await null;
+  }
+
+  backfillSince(): Date | null {
+    return null;
+  }
+
+  /** Resolves when the UID is delivered; rejects after `timeoutMs`. */
+  deliveredUid(uid: number, timeoutMs: number): Promise<void> {
+    if (this.delivered.includes(uid)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`UID ${uid} was not delivered within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.set(uid, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
+/** Turns the delivery may take: the EXISTS lands after the loop's last check at 10 with imapflow 2.1.2; more in case that moves. */
+const TURNS = 24;
+
+describe('ImapFolderSession: an EXISTS that lands in the sync loop\'s tail', () => {
+  const email = 'tail@contoso.com';
+  let dovecot: DovecotServer;
+  let proxy: TcpProxy;
+  let session: ImapFolderSession;
+  const sink = new RecordingSink();
+
+  beforeAll(async () => {
+    dovecot = await DovecotServer.start({ users: [{ username: email, password: 'pw' }] });
+    proxy = await TcpProxy.start(dovecot.port);
+    session = new ImapFolderSession({
+      endpoint: { host: '127.0.0.1', port: proxy.port, secure: false, verifyCertificate: false },
+      outbound: OutboundPolicy.allowAll(),
+      credential: { kind: 'password', login: email, password: 'pw' },
+      folder: 'INBOX',
+      sink,
+    });
+    await session.open();
+  });
+  afterAll(async () => {
+    await session?.close();
+    await proxy?.stop();
+    await dovecot?.destroy();
+  });
+
+  /**
+   * imapflow emits `exists` from its own promise chain. A message stored while the loop's FETCH runs is
+   * announced by Dovecot at the command's end (`* n EXISTS` just before the tagged OK); moved behind the OK
+   * in the same packet (RFC 3501 lets a server send untagged data at any time), imapflow handles it while
+   * the loop finishes its last pass, interleaved with the loop's own turns. Which turn it lands on depends
+   * on how many turns the delivery takes, so every count from 0 to TURNS (24) is tried: in some it lands after the
+   * loop's last look at `syncAgain` and before the sync ends (167ff0a). Nothing announces it again (Dovecot
+   * has told this session): only the session's own re-check fetches it.
+   */
+  it('is fetched whichever turn of the loop\'s end it lands on', async () => {
+    let reordered = 0;
+    for (let turns = 0; turns <= TURNS; turns++) {
+      sink.turns = turns;
+      let next: { uid: number } | undefined;
+      // The loop's FETCH reaches Dovecot once the next message is stored...
+      proxy.filter('toServer', async (chunk) => {
+        if (!/ UID FETCH /.test(chunk.toString('latin1'))) return chunk;
+        proxy.filter('toServer', undefined);
+        next = await dovecot.deliver(email, buildMessage({ subject: `lands in the tail (${turns} turns)` }));
+        // ...and its answer's EXISTS comes behind the tagged OK instead of before it.
+        let response = '';
+        proxy.filter('toClient', (answer) => {
+          response += answer.toString('latin1');
+          const done = /^\S+ OK Fetch completed[^\r]*\r\n/m.exec(response);
+          if (!done) return Buffer.alloc(0);
+          proxy.filter('toClient', undefined);
+          const before = response.slice(0, done.index);
+          const updates = before.match(/^\* \d+ (?:EXISTS|RECENT)\r\n/gm) ?? [];
+          if (updates.some((line) => line.endsWith(' EXISTS\r\n'))) reordered++;
+          const moved = before.replace(/^\* \d+ (?:EXISTS|RECENT)\r\n/gm, '') + done[0] + updates.join('') + response.slice(done.index + done[0].length);
+          return Buffer.from(moved, 'latin1');
+        });
+        return chunk;
+      });
+      const trigger = await dovecot.deliver(email, buildMessage({ subject: `wakes the loop (${turns} turns)` }));
+      await sink.deliveredUid(trigger.uid, 10_000);
+      await sink.deliveredUid(trigger.uid + 1, 5_000).catch((error: Error) => {
+        throw new Error(`${error.message} (the delivery took ${turns} turns; held-back message ${next?.uid})`);
+      });
+    }
+    expect(reordered).toBe(TURNS + 1);
+    expect(sink.delivered).toEqual(Array.from({ length: 2 * (TURNS + 1) }, (_, i) => i + 1));
+  }, 120_000);
+});
