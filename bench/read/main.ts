@@ -1,7 +1,7 @@
 /**
  * Reading messages through the API (GET /v1/mailboxes/:id/messages/:ref …) against a real Dovecot.
  *
- *   npm run bench:read -- [--big-mb=25] [--reads=300]
+ *   npm run bench:read -- [--big-mb=25] [--reads=300] [--node-options='--max-semi-space-size=2']
  *
  * Starts the built API as its own process (so its memory is its own), a password mailbox on Dovecot, and
  * prints:
@@ -96,7 +96,15 @@ async function main(): Promise<void> {
     const config = testConfig(db.url);
     const port = await freePort();
     // The bench runs from dist-bench/: the built API is one level up from the harness's root there.
-    api = startAppProcess(join('..', ENTRY_POINTS.api), { ...appProcessEnv(config, await freePort()), API_PORT: String(port), LOG_LEVEL: 'warn' });
+    // --node-options='…' for the API process (e.g. --max-semi-space-size=2: V8's young generation, which
+    // any allocation-heavy work grows to its ceiling once, is most of the first transfer's RSS growth).
+    const nodeOptions = arg('node-options', '');
+    api = startAppProcess(join('..', ENTRY_POINTS.api), {
+      ...appProcessEnv(config, await freePort()),
+      API_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttpOk(`${url}/health/live`, api);
     const pid = api.child.pid!;
@@ -118,8 +126,10 @@ async function main(): Promise<void> {
     const bigRef = imapMessageRef(mailbox.id, 'INBOX', bigAt.uidValidity, bigAt.uid);
     const smallRef = imapMessageRef(mailbox.id, 'INBOX', smallAt.uidValidity, smallAt.uid);
 
-    // Warm up: the pool's session, the parser and the JIT.
+    // Warm up: the pool's session, the parser, the streaming paths (raw, attachment) and the JIT, on the
+    // small message: what is left in the figures below is what streaming the big one costs.
     for (let i = 0; i < 20; i++) await getJson(`${url}/v1/mailboxes/${mailbox.id}/messages/${smallRef}`);
+    for (const path of [`${smallRef}/raw`, `${smallRef}/attachments/2`]) for (let i = 0; i < 10; i++) await streamed(`${url}/v1/mailboxes/${mailbox.id}/messages/${path}`, pid);
     const settle = () => new Promise((r) => setTimeout(r, 500));
     console.log(`API process ${pid}; big message ${(big.length / MB).toFixed(1)} MB (attachment ${(payload.length / MB).toFixed(1)} MB decoded), small ${(small.length / 1024).toFixed(0)} KB`);
 
