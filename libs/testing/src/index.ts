@@ -23,3 +23,5 @@ export * from './raw-http';
 export * from './fuzz';
 export * from './listener-replicas';
 export * from './mail-pump';
+export * from './webhook-receiver';
+export * from './webhooks-world';

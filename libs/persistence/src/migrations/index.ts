@@ -5,6 +5,7 @@ import { GraphSubscriptions1764000000000 } from './1764000000000-graph-subscript
 import { ListenerReplicas1764100000000 } from './1764100000000-listener-replicas';
 import { MailboxLeases1764300000000 } from './1764300000000-mailbox-leases';
 import { EventOutbox1764400000000 } from './1764400000000-event-outbox';
+import { Webhooks1764500000000 } from './1764500000000-webhooks';
 
 /** Every migration in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   ListenerReplicas1764100000000,
   MailboxLeases1764300000000,
   EventOutbox1764400000000,
+  Webhooks1764500000000,
 ];
