@@ -10,6 +10,8 @@ export interface ReceivedWebhook {
   contentType: string | undefined;
   body: string;
   receivedAt: number;
+  /** How the receiver answered it. */
+  answer?: WebhookAnswer;
 }
 
 /** How the receiver answers one request: a status, a redirect, no answer at all, or a dropped connection. */
@@ -47,6 +49,11 @@ export class WebhookReceiver {
   /** Answers request number n (0-based, counted over all requests) with what `answer` says. */
   answerWith(answer: (request: ReceivedWebhook, n: number) => WebhookAnswer): void {
     this.answer = answer;
+  }
+
+  /** Ids of the webhooks answered with a 2xx (delivered). */
+  deliveredIds(): Set<string> {
+    return new Set(this.received.filter((r) => r.answer && 'status' in r.answer && r.answer.status >= 200 && r.answer.status < 300).map((r) => r.id));
   }
 
   /** The requests for one webhook id (a delivery's attempts). */
@@ -98,6 +105,7 @@ export class WebhookReceiver {
       this.received.push(got);
       for (const wake of this.waiters) wake();
       const answer = this.answer(got, n);
+      got.answer = answer;
       if ('hang' in answer) return;
       if ('closeConnection' in answer) {
         request.socket.destroy();

@@ -116,8 +116,15 @@ export class WebhooksRepository {
     return rows.length > 0;
   }
 
-  async countByState(): Promise<{ enabled: number; disabled: number }> {
-    const [row] = await this.dataSource.query(`SELECT count(*) FILTER (WHERE enabled)::int AS enabled, count(*) FILTER (WHERE NOT enabled)::int AS disabled FROM webhook_endpoints`);
+  /** Endpoints by state (healthy, failing: enabled with a failing run on, disabled), and when the longest failing run began. */
+  async countByState(): Promise<{ healthy: number; failing: number; disabled: number; failingSince: Date | null }> {
+    const [row] = await this.dataSource.query(
+      `SELECT count(*) FILTER (WHERE enabled AND failing_since IS NULL)::int AS healthy,
+              count(*) FILTER (WHERE enabled AND failing_since IS NOT NULL)::int AS failing,
+              count(*) FILTER (WHERE NOT enabled)::int AS disabled,
+              min(failing_since) FILTER (WHERE enabled) AS "failingSince"
+       FROM webhook_endpoints`,
+    );
     return row;
   }
 

@@ -46,6 +46,7 @@ export class WebhookDeliveryWorkers implements OnApplicationBootstrap, BeforeApp
   /** The shared queues whose depth is reported (webhook-deliveries: the sum of the endpoint queues). */
   private readonly sharedQueues: Queue[];
   private depths?: { at: number; done: Promise<void> };
+  private counts?: { at: number; done: Promise<void> };
 
   constructor(
     private readonly repository: WebhooksRepository,
@@ -66,11 +67,22 @@ export class WebhookDeliveryWorkers implements OnApplicationBootstrap, BeforeApp
     });
     // Both gauges come from one read of the queues per scrape.
     this.metrics.queueDepths = () => this.queueDepths();
-    this.metrics.endpointCounts = async () => {
-      const counts = await this.repository.countByState();
-      this.metrics.endpoints.set({ state: 'enabled' }, counts.enabled);
-      this.metrics.endpoints.set({ state: 'disabled' }, counts.disabled);
-    };
+    this.metrics.endpointCounts = () => this.endpointCounts();
+  }
+
+  private endpointCounts(): Promise<void> {
+    const now = Date.now();
+    if (!this.counts || now - this.counts.at > 1_000) {
+      const done = this.repository
+        .countByState()
+        .then((counts) => {
+          for (const state of ['healthy', 'failing', 'disabled'] as const) this.metrics.endpoints.set({ state }, counts[state]);
+          this.metrics.failingSeconds.set(counts.failingSince ? Math.max(0, (this.clock.now() - new Date(counts.failingSince).getTime()) / 1000) : 0);
+        })
+        .catch(() => undefined);
+      this.counts = { at: now, done };
+    }
+    return this.counts.done;
   }
 
   async onApplicationBootstrap(): Promise<void> {

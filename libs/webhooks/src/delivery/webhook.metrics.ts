@@ -18,6 +18,7 @@ export class WebhookMetrics {
   readonly seconds: Histogram;
   readonly backlog: Gauge;
   readonly endpoints: Gauge<'state'>;
+  readonly failingSeconds: Gauge;
   readonly queueJobs: Gauge<'queue' | 'state'>;
   /** Set by the delivering workers: refreshes backlog and queue_jobs (one read of the queues per scrape). */
   queueDepths?: () => Promise<void>;
@@ -46,8 +47,14 @@ export class WebhookMetrics {
     });
     this.endpoints = new Gauge({
       name: `${METRIC_PREFIX}webhook_endpoints`,
-      help: 'Registered webhook endpoints by state (enabled, disabled)',
+      help: 'Registered webhook endpoints by state: healthy, failing (enabled, its last attempts failed), disabled',
       labelNames: ['state'],
+      registers: [registry],
+      collect: () => this.endpointCounts?.(),
+    });
+    this.failingSeconds = new Gauge({
+      name: `${METRIC_PREFIX}webhook_failing_seconds`,
+      help: 'Seconds since the longest-failing enabled webhook endpoint last had a delivery succeed (0: none failing)',
       registers: [registry],
       collect: () => this.endpointCounts?.(),
     });
