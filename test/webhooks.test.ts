@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { queryDatabase, sampleMailReceived, sampleStateChanged, WebhookReceiver, WebhooksWorld, ManualClock } from '@app/testing';
 
 /**
@@ -208,5 +209,20 @@ describe('webhooks (API + delivering listener, real Postgres and Redis)', () => 
     expect(await world.deliveries(stuckEndpoint.id)).toEqual([]);
     expect(stuck.received.length).toBeGreaterThan(0);
     await world.api.http.delete(`/v1/webhooks/${stuckEndpoint.id}`).set(world.api.auth).expect(204);
+  });
+
+  it("the delivering listener's /metrics has the webhook series and the queue depths, and promtool accepts it", async () => {
+    const text = await (await fetch(`${world.listener!.url}/metrics`)).text();
+    expect(text).toMatch(/^mail_listener_webhook_deliveries_total\{result="delivered",app="listener"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^mail_listener_webhook_deliveries_total\{result="gone",app="listener"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^mail_listener_webhook_delivery_seconds_count\{app="listener"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^mail_listener_webhook_backlog\{app="listener"\} \d+$/m);
+    expect(text).toMatch(/^mail_listener_webhook_endpoints\{state="disabled",app="listener"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^mail_listener_webhook_endpoints\{state="healthy",app="listener"\} [1-9]\d*$/m);
+    expect(text).toMatch(/^mail_listener_webhook_failing_seconds\{app="listener"\} [\d.e+]+$/m);
+    for (const queue of ['mail-events', 'webhook-fanout', 'webhook-deliveries', 'graph-notifications']) {
+      expect(text).toMatch(new RegExp(`^mail_listener_queue_jobs\\{queue="${queue}",state="completed",app="listener"\\} \\d+$`, 'm'));
+    }
+    expect(execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' }).trim()).toBe('');
   });
 });
