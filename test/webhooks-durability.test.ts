@@ -187,4 +187,20 @@ describe('webhooks: a private Redis (append-only, fsync always) killed and resta
     // What reached both doors is delivered too.
     await world.waitFor(async () => receiver.deliveredIds(), (ids) => racedIn.every((id) => ids.has(id)), 60_000, 'the raced events that were published, delivered');
   }, 150_000);
+
+  it('adds an event to both queues in one transaction: when the webhook-fanout half is refused, mail-events gets nothing either', async () => {
+    // A Redis user that may write mail-events keys but not webhook-fanout ones: Redis refuses the fan-out
+    // commands when they are queued, so EXEC aborts the whole MULTI. Two separate adds would leave the
+    // event on mail-events alone.
+    const prefix = world.config.queuePrefix;
+    await redis.command('ACL', 'SETUSER', 'halfdoor', 'on', '>halfdoor-pw', '+@all', `~${prefix}:${MAIL_EVENTS_QUEUE}*`);
+    const restricted = new Redis(redis.url, { username: 'halfdoor', password: 'halfdoor-pw', maxRetriesPerRequest: null });
+    const publisher = new MailEventsPublisher(restricted, world.config);
+    const event = sampleMailReceived();
+    await expect(publisher.publishMany([event])).rejects.toThrow(/EXECABORT|NOPERM|permission/i);
+    expect((await jobIds(redis.url, prefix, MAIL_EVENTS_QUEUE)).has(event.id)).toBe(false);
+    expect((await jobIds(redis.url, prefix, WEBHOOK_FANOUT_QUEUE)).has(event.id)).toBe(false);
+    await publisher.onApplicationShutdown();
+    restricted.disconnect();
+  });
 });
