@@ -11,7 +11,8 @@
  * `--rate` events/s. Prints deliveries/s (2xx answers, all endpoints, first publish → last delivery on the
  * healthy endpoints), event published → webhook received p50/p99 on the healthy endpoints, the slow
  * endpoint's progress (its hung calls are retried with the production backoff, so its tail takes minutes:
- * reported after --slow-wait=30 s, not awaited), and the delivering process's peak RSS. Needs Postgres (DATABASE_URL) and Redis (REDIS_URL); the npm script builds first.
+ * reported after --slow-wait=30 s, not awaited), and the delivering process's peak RSS.
+ * BENCH_LISTENER_HEAP_COMPACTION=v8-default runs the listener with V8's own compaction heuristics. Needs Postgres (DATABASE_URL) and Redis (REDIS_URL); the npm script builds first.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync, mkdtempSync } from 'node:fs';
@@ -129,6 +130,7 @@ async function main(): Promise<void> {
     API_PORT: String(apiPort),
     LISTENER_PORT: String(listenerPort),
     OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8',
+    ...(process.env.BENCH_LISTENER_HEAP_COMPACTION ? { LISTENER_HEAP_COMPACTION: process.env.BENCH_LISTENER_HEAP_COMPACTION } : {}),
   };
   const api = startAppProcess(entry(ENTRY_POINTS.api), env);
   await waitForHttpOk(`http://127.0.0.1:${apiPort}/health/ready`, api);
