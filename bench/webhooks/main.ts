@@ -12,6 +12,7 @@
  * healthy endpoints), event published → webhook received p50/p99 on the healthy endpoints, the slow
  * endpoint's progress (its hung calls are retried with the production backoff, so its tail takes minutes:
  * reported after --slow-wait=30 s, not awaited), and the delivering process's peak RSS.
+ * WEBHOOK_* variables in the environment are passed to the listener (e.g. WEBHOOK_ENDPOINT_CONCURRENCY).
  * BENCH_LISTENER_HEAP_COMPACTION=v8-default runs the listener with V8's own compaction heuristics. Needs Postgres (DATABASE_URL) and Redis (REDIS_URL); the npm script builds first.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
     API_PORT: String(apiPort),
     LISTENER_PORT: String(listenerPort),
     OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8',
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('WEBHOOK_'))),
     ...(process.env.BENCH_LISTENER_HEAP_COMPACTION ? { LISTENER_HEAP_COMPACTION: process.env.BENCH_LISTENER_HEAP_COMPACTION } : {}),
   };
   const api = startAppProcess(entry(ENTRY_POINTS.api), env);
