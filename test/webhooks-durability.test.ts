@@ -1,6 +1,7 @@
 import { Job, Queue, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -203,4 +204,51 @@ describe('webhooks: a private Redis (append-only, fsync always) killed and resta
     await publisher.onApplicationShutdown();
     restricted.disconnect();
   });
+});
+
+describe('webhooks under `npm start` (the supervisor runs the API and the listener, embedded database)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ml-hooks-embedded-'));
+  const queuePrefix = `test-${randomBytes(6).toString('hex')}`;
+  let supervisor: AppProcess | undefined;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    receiver = await WebhookReceiver.start();
+  });
+  afterAll(async () => {
+    await supervisor?.stop();
+    await receiver?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    redis.disconnect();
+  });
+
+  it('delivers a test event registered through the API, signed', async () => {
+    const env = {
+      DATA_DIR: dataDir,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: queuePrefix,
+      API_HOST: '127.0.0.1',
+      API_PORT: String(await freePort()),
+      LISTENER_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    };
+    supervisor = startAppProcess(ENTRY_POINTS.supervisor, env);
+    await waitForHttpOk(`http://127.0.0.1:${env.API_PORT}/health/ready`, supervisor, 90_000);
+    await waitForHttpOk(`http://127.0.0.1:${env.LISTENER_PORT}/health/ready`, supervisor, 90_000);
+    const key = readFileSync(join(dataDir, 'dev-api-key'), 'utf8').trim();
+    const http = request(`http://127.0.0.1:${env.API_PORT}`);
+    const endpoint = (await http.post('/v1/webhooks').set({ Authorization: `Bearer ${key}` }).send({ url: receiver.url, events: ['*'] }).expect(201)).body;
+    const test = await http.post(`/v1/webhooks/${endpoint.id}/test`).set({ Authorization: `Bearer ${key}` }).expect(202);
+    await receiver.until((got) => got.some((r) => r.id === test.body.eventId), 20_000, 'the test event');
+    expect(WebhookReceiver.verify(receiver.of(test.body.eventId)[0], endpoint.secret)).toMatchObject({ type: 'webhook.test' });
+    expect(await supervisor.stop()).toBe(0);
+    supervisor = undefined;
+  }, 120_000);
 });
