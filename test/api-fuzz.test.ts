@@ -38,12 +38,19 @@ interface Fixtures {
   deleteProvider: string;
   patchMailbox: string;
   deleteMailbox: string;
+  readWebhook: string;
+  patchWebhook: string;
+  deleteWebhook: string;
 }
+
+/** Webhook URLs must resolve at registration: a loopback address (allowed outside production), nothing listens there. */
+const WEBHOOK_URL = 'http://127.0.0.1:9/hooks/mail';
 
 async function createFixtures(api: RunningApi): Promise<Fixtures> {
   const provider = async (body: object) => (await api.http.post('/v1/providers').set(api.auth).send(body).expect(201)).body.id as string;
   const imap = (name: string, domain: string) => provider({ name, type: 'imap', host: 'imap.fuzz.example', authMethod: 'basic', domains: [domain] });
   const mailbox = async (email: string) => (await api.http.post('/v1/mailboxes').set(api.auth).send({ email, password: SECRET, folders: ['INBOX'] }).expect(201)).body.id as string;
+  const webhook = async () => (await api.http.post('/v1/webhooks').set(api.auth).send({ url: WEBHOOK_URL, events: ['*'] }).expect(201)).body.id as string;
   const sharedProvider = await imap('Fuzz shared', 'fuzz-shared.example');
   return {
     sharedProvider,
@@ -57,6 +64,9 @@ async function createFixtures(api: RunningApi): Promise<Fixtures> {
     deleteProvider: await imap('Fuzz deleted', 'fuzz-delete.example'),
     patchMailbox: await mailbox('patch@fuzz-shared.example'),
     deleteMailbox: await mailbox('delete@fuzz-shared.example'),
+    readWebhook: await webhook(),
+    patchWebhook: await webhook(),
+    deleteWebhook: await webhook(),
   };
 }
 
@@ -168,6 +178,19 @@ function setupsFor(f: Fixtures): Record<string, OperationSetup> {
     'GET /v1/cluster': { baselineStatus: [200] },
     'POST /v1/graph/notifications': graphReceiver,
     'POST /v1/graph/lifecycle': graphReceiver,
+    'POST /v1/webhooks': { body: () => ({ url: WEBHOOK_URL, events: ['mail.received', 'mailbox.state_changed'], description: `fuzz ${++n}`, enabled: true }), baselineStatus: [201] },
+    'GET /v1/webhooks': list,
+    'GET /v1/webhooks/{id}': { pathParams: { id: f.readWebhook }, baselineStatus: [200] },
+    'PATCH /v1/webhooks/{id}': {
+      pathParams: { id: f.patchWebhook },
+      body: () => ({ url: WEBHOOK_URL, events: ['*'], description: `fuzz patched ${++n}`, enabled: true }),
+      baselineStatus: [200],
+    },
+    'DELETE /v1/webhooks/{id}': { pathParams: { id: f.deleteWebhook }, baselineStatus: [204] },
+    'POST /v1/webhooks/{id}/rotate-secret': { pathParams: { id: f.patchWebhook }, baselineStatus: [200] },
+    'POST /v1/webhooks/{id}/test': { pathParams: { id: f.readWebhook }, baselineStatus: [202] },
+    'GET /v1/webhooks/{id}/deliveries': { pathParams: { id: f.readWebhook }, query: { limit: '10' }, baselineStatus: [200] },
+    'POST /v1/webhooks/{id}/deliveries/{eventId}/retry': { pathParams: { id: f.readWebhook, eventId: 'mail.received.none' }, baselineStatus: [404] },
   };
 }
 

@@ -49,6 +49,12 @@ describe('health, metrics and OpenAPI of the API app', () => {
       '/v1/providers/resolve',
       '/v1/providers/{id}',
       '/v1/providers/{id}/oauth/app-token',
+      '/v1/webhooks',
+      '/v1/webhooks/{id}',
+      '/v1/webhooks/{id}/deliveries',
+      '/v1/webhooks/{id}/deliveries/{eventId}/retry',
+      '/v1/webhooks/{id}/rotate-secret',
+      '/v1/webhooks/{id}/test',
     ]);
     expect(res.body.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
     const createProvider = res.body.components.schemas.CreateProviderDto;
@@ -57,6 +63,7 @@ describe('health, metrics and OpenAPI of the API app', () => {
     );
     expect(JSON.stringify(res.body.components.schemas.ProviderResponse)).not.toContain('clientSecret');
     expect(JSON.stringify(res.body.components.schemas.MailboxResponse)).not.toContain('"password"');
+    expect(JSON.stringify(res.body.components.schemas.WebhookResponse)).not.toContain('secret"');
     await api.http.get('/docs').expect(200);
   });
 });

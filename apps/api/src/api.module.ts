@@ -16,12 +16,14 @@ import { OAuthFlowsModule, OAuthModuleOptions } from '@app/oauth';
 import { PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
 import { RedisModule } from '@app/redis';
+import { WebhooksModule } from '@app/webhooks';
 import { ClusterController } from './controllers/cluster.controller';
 import { GraphNotificationsController } from './controllers/graph-notifications.controller';
 import { MailboxesController } from './controllers/mailboxes.controller';
 import { MessagesController } from './controllers/messages.controller';
 import { OAuthController } from './controllers/oauth.controller';
 import { ProvidersController } from './controllers/providers.controller';
+import { WebhooksController } from './controllers/webhooks.controller';
 
 /** HTTP API: wires the domain modules to controllers; no logic of its own. */
 @Module({})
@@ -45,8 +47,9 @@ export class ApiModule {
         EventOutboxMetricsModule,
         OAuthFlowsModule.forRoot(options),
         GraphIntakeModule.forRoot(),
+        WebhooksModule.forRoot({ clock: options.clock }),
       ],
-      controllers: [ProvidersController, MailboxesController, MessagesController, ClusterController, OAuthController, GraphNotificationsController],
+      controllers: [ProvidersController, MailboxesController, MessagesController, ClusterController, OAuthController, GraphNotificationsController, WebhooksController],
       providers: [
         { provide: ApiKeyMatcher, useFactory: () => new ApiKeyMatcher(effectiveApiKeys(config)) },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -12,11 +12,13 @@ import { OAuthModuleOptions, OAuthRefreshModule } from '@app/oauth';
 import { PersistenceModule } from '@app/persistence';
 import { RedisModule } from '@app/redis';
 import { SyncModule } from '@app/sync';
+import { WebhookDeliveryModule } from '@app/webhooks';
 import { mailboxControlController } from './mailbox-control.controller';
 
 /**
  * The listener worker: holds an IMAP IDLE session per mailbox folder and publishes new mail
- * (SyncModule), refreshes OAuth tokens ahead of expiry (OAuthRefreshModule). Serves /health and
+ * (SyncModule), refreshes OAuth tokens ahead of expiry (OAuthRefreshModule), delivers webhooks
+ * (WebhookDeliveryModule). Serves /health and
  * /metrics on LISTENER_PORT.
  */
 @Module({})
@@ -35,6 +37,7 @@ export class ListenerModule {
         ClusterModule.forReplica(),
         OAuthRefreshModule.forRoot(options),
         SyncModule,
+        WebhookDeliveryModule.forRoot(config, { clock: options.clock }),
       ],
       // Control messages from the API (Redis transport, connected in createListenerApp).
       controllers: [mailboxControlController(mailboxControlPattern(config.queuePrefix))],

@@ -73,6 +73,16 @@ export interface AppConfig {
      */
     allowedNetworks: AllowedNetwork[];
   };
+  webhooks: {
+    /** WEBHOOK_DELIVERY: whether this process delivers webhooks (the listener hosts the delivery workers). */
+    delivery: boolean;
+    /** No answer within this long is a failed attempt (10 s). */
+    timeoutMs: number;
+    /** Calls in flight to one endpoint per delivering process: a slow endpoint never takes the others' turns. */
+    endpointConcurrency: number;
+    /** Backoff between attempts of one delivery (exponential with equal jitter), within the 24 h retry window. */
+    retry: { baseMs: number; maxMs: number };
+  };
   oauth: {
     /** Where identity providers send the browser back after consent (GET /v1/oauth/callback). */
     redirectUri: string;

@@ -46,6 +46,11 @@ const EXAMPLES: Record<string, string> = {
   OAUTH_REFRESH_MIN_LEAD_SECONDS: '600',
   OAUTH_REFRESH_LEAD_FRACTION: '0.2',
   OAUTH_REFRESH_JITTER_FRACTION: '0.5',
+  WEBHOOK_DELIVERY: 'on',
+  WEBHOOK_TIMEOUT_MS: '10000',
+  WEBHOOK_ENDPOINT_CONCURRENCY: '32',
+  WEBHOOK_RETRY_BASE_MS: '5000',
+  WEBHOOK_RETRY_MAX_MS: '3600000',
 };
 
 function problem(name: string, what: string): string {
@@ -90,6 +95,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // Two missed heartbeats (a GC pause, a slow query) must not make a live replica look dead.
     problems.push(problem('CLUSTER_LEASE_TTL_MS', `must be at least 3 × CLUSTER_HEARTBEAT_MS (${3 * e.CLUSTER_HEARTBEAT_MS})`));
   }
+  if (e.WEBHOOK_RETRY_MAX_MS < e.WEBHOOK_RETRY_BASE_MS) {
+    problems.push(problem('WEBHOOK_RETRY_MAX_MS', `must be at least WEBHOOK_RETRY_BASE_MS (${e.WEBHOOK_RETRY_BASE_MS})`));
+  }
   let caPem: string | undefined;
   if (e.OAUTH_CA_FILE) {
     try {
@@ -131,6 +139,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     encryption: { key: e.ENCRYPTION_KEY || undefined, oldKeys: e.ENCRYPTION_OLD_KEYS },
     publicBaseUrl,
     outbound: { allowedNetworks: allowedNetworks.networks },
+    webhooks: {
+      delivery: e.WEBHOOK_DELIVERY === 'on',
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      endpointConcurrency: e.WEBHOOK_ENDPOINT_CONCURRENCY,
+      retry: { baseMs: e.WEBHOOK_RETRY_BASE_MS, maxMs: e.WEBHOOK_RETRY_MAX_MS },
+    },
     oauth: {
       redirectUri: e.OAUTH_REDIRECT_URI ?? `${publicBaseUrl ?? `http://localhost:${e.API_PORT}`}/v1/oauth/callback`,
       caPem,

@@ -86,6 +86,11 @@ export const environmentSchema = z.object({
   MESSAGES_IDLE_SECONDS: z.coerce.number().min(0.1, 'must be at least 0.1').max(3600, 'must be at most 3600').default(60),
   MESSAGES_TIMEOUT_SECONDS: z.coerce.number().min(0.1, 'must be at least 0.1').max(600, 'must be at most 600').default(30),
   GRAPH_POLL_INTERVAL_SECONDS: z.coerce.number().min(1, 'must be at least 1').max(3600, 'must be at most 3600').default(30),
+  WEBHOOK_DELIVERY: z.enum(['on', 'off']).default('on'),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(10_000),
+  WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(32),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10, 'must be at least 10').max(3_600_000, 'must be at most 3600000').default(5_000),
+  WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(10, 'must be at least 10').max(21_600_000, 'must be at most 21600000').default(3_600_000),
   HTTP_BODY_LIMIT: z
     .string()
     .trim()

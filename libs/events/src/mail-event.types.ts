@@ -3,6 +3,12 @@
  * `schema/mail-events.schema.json` describes the same shapes for integrators in other languages.
  */
 export const MAIL_EVENTS_QUEUE = 'mail-events';
+/**
+ * The webhooks' door onto the same stream: every event published on `mail-events` is added here too, in
+ * the same Redis transaction, under the same id; a fan-out worker turns it into one delivery per subscribed
+ * endpoint (libs/webhooks).
+ */
+export const WEBHOOK_FANOUT_QUEUE = 'webhook-fanout';
 
 export interface MailboxRef {
   id: string;

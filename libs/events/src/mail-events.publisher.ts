@@ -1,17 +1,27 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
+import { FlowJob, FlowProducer } from 'bullmq';
 import Redis from 'ioredis';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { turnBatcher } from '@app/batching';
 import { REDIS } from '@app/redis';
-import { MAIL_EVENTS_QUEUE, MailEvent } from './mail-event.types';
+import { MAIL_EVENTS_QUEUE, MailEvent, WEBHOOK_FANOUT_QUEUE } from './mail-event.types';
 
 /** Completed jobs are kept this long so a replayed publish of the same id is dropped (dedup window). */
 const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
 
+/**
+ * Publishes on both doors of the event stream at once: each event becomes a job on `mail-events` (the CRM's
+ * queue) and a job on `webhook-fanout` (the webhooks), same name and id, all added in ONE Redis MULTI
+ * (FlowProducer.addBulk: each job is a root flow, and BullMQ's Redis backend sends a bulk of flows as one
+ * transaction; see redis-queue-backend.js `addFlow`). So an event is on both or on neither, whoever
+ * publishes it (the listener directly, or the outbox relay of any process). A root flow without children is
+ * added by BullMQ's `addStandardJob` script, like Queue.add: an id already present is dropped and reported
+ * as `duplicated` on that queue's event stream, on both doors.
+ */
 @Injectable()
 export class MailEventsPublisher implements OnApplicationShutdown {
-  private readonly queue: Queue;
+  private readonly flows: FlowProducer;
+  private readonly prefix: string;
   /** Single publishes of one event-loop turn (3,000 mailboxes changing state together) share one round trip. */
   private readonly publishOne = turnBatcher<MailEvent, void>({
     key: (event) => event.id,
@@ -22,10 +32,11 @@ export class MailEventsPublisher implements OnApplicationShutdown {
   });
 
   constructor(@Inject(REDIS) redis: Redis, @Inject(APP_CONFIG) config: AppConfig) {
-    this.queue = new Queue(MAIL_EVENTS_QUEUE, { connection: redis, prefix: config.queuePrefix });
+    this.prefix = config.queuePrefix;
+    this.flows = new FlowProducer({ connection: redis, prefix: config.queuePrefix });
     // Connection errors are the shared connection's, reported once per outage by RedisModule; without a
     // listener BullMQ would print each reconnect attempt to the console.
-    this.queue.on('error', () => undefined);
+    this.flows.on('error', () => undefined);
   }
 
   /** Adds the event as a job named by its type with its id as job id; a second add of the same id is a no-op. */
@@ -36,13 +47,17 @@ export class MailEventsPublisher implements OnApplicationShutdown {
   /** Several events in one round trip (a burst of new mail); each keeps its own id. */
   async publishMany(events: MailEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.queue.addBulk(
-      events.map((event) => ({
-        name: event.type,
-        data: event,
-        opts: { jobId: event.id, removeOnComplete: { age: KEEP_COMPLETED_SECONDS }, removeOnFail: { age: 4 * KEEP_COMPLETED_SECONDS } },
-      })),
-    );
+    await this.flows.addBulk(events.flatMap((event) => [this.job(MAIL_EVENTS_QUEUE, event), this.job(WEBHOOK_FANOUT_QUEUE, event)]));
+  }
+
+  private job(queueName: string, event: MailEvent): FlowJob {
+    return {
+      name: event.type,
+      queueName,
+      prefix: this.prefix,
+      data: event,
+      opts: { jobId: event.id, removeOnComplete: { age: KEEP_COMPLETED_SECONDS }, removeOnFail: { age: 4 * KEEP_COMPLETED_SECONDS } },
+    };
   }
 
   /**
@@ -50,6 +65,6 @@ export class MailEventsPublisher implements OnApplicationShutdown {
    * outbox relay published its last round (their modules import this one, so their hooks run first).
    */
   async onApplicationShutdown(): Promise<void> {
-    await this.queue.close();
+    await this.flows.close();
   }
 }

@@ -8,4 +8,6 @@ export const secretContext = {
   tokenAccess: (tokenId: string) => `oauth-token:${tokenId}:access`,
   tokenRefresh: (tokenId: string) => `oauth-token:${tokenId}:refresh`,
   tokenCache: (tokenId: string) => `oauth-token:${tokenId}:cache`,
+  webhookSecret: (endpointId: string) => `webhook:${endpointId}:secret`,
+  webhookPreviousSecret: (endpointId: string) => `webhook:${endpointId}:previous-secret`,
 };

@@ -9,6 +9,8 @@ const SECRET_COLUMNS: { table: string; key: string; column: string; context: (id
   { table: 'oauth_tokens', key: 'id', column: 'access_token_encrypted', context: secretContext.tokenAccess },
   { table: 'oauth_tokens', key: 'id', column: 'refresh_token_encrypted', context: secretContext.tokenRefresh },
   { table: 'oauth_tokens', key: 'id', column: 'cache_encrypted', context: secretContext.tokenCache },
+  { table: 'webhook_endpoints', key: 'id', column: 'secret_encrypted', context: secretContext.webhookSecret },
+  { table: 'webhook_endpoints', key: 'id', column: 'previous_secret_encrypted', context: secretContext.webhookPreviousSecret },
 ];
 
 export interface ReencryptionReport {

@@ -24,3 +24,5 @@ export * from './fuzz';
 export * from './listener-replicas';
 export * from './mail-pump';
 export * from './metric-value';
+export * from './webhook-receiver';
+export * from './webhooks-world';

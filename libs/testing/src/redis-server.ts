@@ -10,10 +10,17 @@ import { freePort } from './free-port';
 export class RedisServer {
   private child?: ChildProcess;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly dataDir?: string,
+  ) {}
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  /**
+   * `appendOnlyDir`: keep an append-only file there, fsynced on every write, so a stop (SIGKILL) and
+   * resume loses nothing, as a production Redis with `appendfsync always` (default: nothing on disk).
+   */
+  static async start(options: { appendOnlyDir?: string } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options.appendOnlyDir);
     await server.resume();
     return server;
   }
@@ -25,7 +32,8 @@ export class RedisServer {
   /** Starts it (again) on its port and waits until it answers PING. */
   async resume(): Promise<void> {
     if (this.child) return;
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+    const persistence = this.dataDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dataDir] : ['--appendonly', 'no'];
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--daemonize', 'no'], {
       stdio: 'ignore',
     });
     this.child = child;

@@ -6,6 +6,7 @@ import { ListenerReplicas1764100000000 } from './1764100000000-listener-replicas
 import { MailboxLeases1764300000000 } from './1764300000000-mailbox-leases';
 import { EventOutbox1764400000000 } from './1764400000000-event-outbox';
 import { LeaseHandoverIndex1764500000000 } from './1764500000000-lease-handover-index';
+import { Webhooks1764600000000 } from './1764600000000-webhooks';
 
 /** Every migration in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   MailboxLeases1764300000000,
   EventOutbox1764400000000,
   LeaseHandoverIndex1764500000000,
+  Webhooks1764600000000,
 ];

@@ -1,0 +1,237 @@
+/**
+ * Webhook delivery: `--events` (10,000) `mail.received` events fanned out to 3 local endpoints that answer
+ * in `--answer-ms` (5 ms); the third hangs `--hang-ms` (10 s) on `--hang-share` (10 %) of its calls.
+ *
+ *   npm run bench:webhooks -- [--events=10000] [--rate=0] [--batch=100] [--answer-ms=5] [--hang-ms=10000] [--hang-share=0.1]
+ *
+ * Creates a database, starts the built API and ONE listener (the delivering process) as processes of their
+ * own (NODE_ENV=production, so every connection passes the outbound policy, 127.0.0.0/8 allow-listed),
+ * registers the endpoints through the API, then publishes through MailEventsPublisher (the same one MULTI
+ * per batch the listener uses) in batches of `--batch`, as fast as Redis takes them (`--rate=0`) or at
+ * `--rate` events/s. Prints deliveries/s (2xx answers, all endpoints, first publish → last delivery on the
+ * healthy endpoints), event published → webhook received p50/p99 on the healthy endpoints, the slow
+ * endpoint's progress (its hung calls are retried with the production backoff, so its tail takes minutes:
+ * reported after --slow-wait=30 s, not awaited), and the delivering process's peak RSS.
+ * WEBHOOK_* variables in the environment are passed to the listener (e.g. WEBHOOK_ENDPOINT_CONCURRENCY).
+ * BENCH_LISTENER_HEAP_COMPACTION=v8-default runs the listener with V8's own compaction heuristics. Needs Postgres (DATABASE_URL) and Redis (REDIS_URL); the npm script builds first.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, mkdtempSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { tmpdir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { AppConfig } from '@app/config';
+import { imapMessageRef, MailEvent, MailEventsPublisher } from '@app/events';
+import { createTestDatabase, ENTRY_POINTS, freePort, startAppProcess, waitForHttpOk } from '@app/testing';
+
+/** startAppProcess resolves entry points from the repository root; compiled here it sits one level deeper (dist-bench/). */
+const entry = (path: string) => join('..', path);
+
+function arg(name: string, fallback: number): number {
+  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return found ? Number(found.slice(name.length + 3)) : fallback;
+}
+
+const EVENTS = arg('events', 10_000);
+const RATE = arg('rate', 0);
+const BATCH = arg('batch', 100);
+const ANSWER_MS = arg('answer-ms', 5);
+const HANG_MS = arg('hang-ms', 10_000);
+const HANG_SHARE = arg('hang-share', 0.1);
+
+interface Endpoint {
+  name: string;
+  server: Server;
+  url: string;
+  /** First 2xx receipt per event id. */
+  delivered: Map<string, number>;
+  requests: number;
+}
+
+async function endpoint(name: string, hangShare: number): Promise<Endpoint> {
+  const ep: Endpoint = { name, server: createServer(), url: '', delivered: new Map(), requests: 0 };
+  ep.server.on('request', (request, response) => {
+    request.resume();
+    request.on('end', () => {
+      ep.requests += 1;
+      const id = String(request.headers['webhook-id']);
+      const at = Date.now();
+      const hang = Math.random() < hangShare;
+      setTimeout(
+        () => {
+          if (!ep.delivered.has(id) && !hang) ep.delivered.set(id, at);
+          response.statusCode = 200;
+          response.end();
+        },
+        hang ? HANG_MS : ANSWER_MS,
+      );
+    });
+  });
+  ep.server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => ep.server.listen(0, '127.0.0.1', resolve));
+  ep.url = `http://127.0.0.1:${(ep.server.address() as AddressInfo).port}/hooks/${name}`;
+  return ep;
+}
+
+function mailReceived(): MailEvent {
+  const mailboxId = randomUUID();
+  return {
+    id: `mail.received.${mailboxId}.INBOX.1.${Math.floor(Math.random() * 1e9)}`,
+    type: 'mail.received',
+    version: 1,
+    occurredAt: new Date().toISOString(),
+    mailbox: { id: mailboxId, email: 'ana@contoso.com', externalId: 'crm-42' },
+    message: {
+      ref: imapMessageRef(mailboxId, 'INBOX', 1, 1),
+      folder: 'INBOX',
+      uid: 1,
+      uidValidity: 1,
+      providerMessageId: null,
+      internetMessageId: `<${randomUUID()}@contoso.com>`,
+      subject: 'Quarterly numbers',
+      from: { name: 'Bob', address: 'bob@contoso.com' },
+      to: [{ name: 'Ana', address: 'ana@contoso.com' }],
+      cc: [],
+      receivedAt: new Date().toISOString(),
+      size: 4321,
+    },
+  };
+}
+
+function rssMb(pid: number): number {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return 0;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
+
+async function main(): Promise<void> {
+  const db = await createTestDatabase();
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const queuePrefix = `bench-hooks-${randomBytes(4).toString('hex')}`;
+  const [apiPort, listenerPort] = [await freePort(), await freePort()];
+  const apiKey = 'bench-api-key-0123456789';
+  const env: NodeJS.ProcessEnv = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: db.url,
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: queuePrefix,
+    API_KEYS: apiKey,
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'ml-bench-hooks-')),
+    API_HOST: '127.0.0.1',
+    API_PORT: String(apiPort),
+    LISTENER_PORT: String(listenerPort),
+    OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8',
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('WEBHOOK_'))),
+    ...(process.env.BENCH_LISTENER_HEAP_COMPACTION ? { LISTENER_HEAP_COMPACTION: process.env.BENCH_LISTENER_HEAP_COMPACTION } : {}),
+  };
+  const api = startAppProcess(entry(ENTRY_POINTS.api), env);
+  await waitForHttpOk(`http://127.0.0.1:${apiPort}/health/ready`, api);
+  const listener = startAppProcess(entry(ENTRY_POINTS.listener), env);
+  await waitForHttpOk(`http://127.0.0.1:${listenerPort}/health/ready`, listener);
+  const endpoints = [await endpoint('a', 0), await endpoint('b', 0), await endpoint('slow', HANG_SHARE)];
+  for (const ep of endpoints) {
+    const res = await fetch(`http://127.0.0.1:${apiPort}/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: ep.url, events: ['mail.received'] }),
+    });
+    if (res.status !== 201) throw new Error(`registering ${ep.url}: ${res.status} ${await res.text()}`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 2_000)); // the listener re-reads endpoints every second
+
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const publisher = new MailEventsPublisher(redis, { queuePrefix } as AppConfig);
+  const publishedAt = new Map<string, number>();
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(listener.child.pid!))), 200);
+  const rssBefore = rssMb(listener.child.pid!);
+  const load = loadavg()[0];
+
+  const started = Date.now();
+  for (let sent = 0; sent < EVENTS; sent += BATCH) {
+    const events = Array.from({ length: Math.min(BATCH, EVENTS - sent) }, mailReceived);
+    const at = Date.now();
+    for (const event of events) publishedAt.set(event.id, at);
+    await publisher.publishMany(events);
+    if (RATE > 0) {
+      const due = started + ((sent + events.length) / RATE) * 1000;
+      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    }
+  }
+  const publishedIn = Date.now() - started;
+  const healthy = endpoints.slice(0, 2);
+  const deadline = Date.now() + arg('max-seconds', 300) * 1000;
+  const progress = setInterval(() => process.stderr.write(`delivered ${endpoints.map((ep) => `${ep.name}=${ep.delivered.size}/${ep.requests}`).join(' ')} after ${Date.now() - started} ms\n`), 5_000);
+  while (healthy.some((ep) => ep.delivered.size < EVENTS) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  const healthyDoneAt = Math.max(...healthy.flatMap((ep) => [...ep.delivered.values()]));
+  const deliveredWhileHealthy = endpoints.reduce((sum, ep) => sum + [...ep.delivered.values()].filter((at) => at <= healthyDoneAt).length, 0);
+  const latencies = healthy.flatMap((ep) => [...ep.delivered].map(([id, at]) => at - publishedAt.get(id)!)).sort((a, b) => a - b);
+  const slowAtHealthyDone = endpoints[2].delivered.size;
+  // The slow endpoint's hung calls time out after 10 s and are retried with backoff (5 s, doubling): its
+  // tail takes minutes by design. It is reported, not waited for beyond --slow-wait seconds.
+  const slowDeadline = Math.min(deadline, Date.now() + arg('slow-wait', 30) * 1000);
+  while (endpoints[2].delivered.size < EVENTS && Date.now() < slowDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  const allDoneAt = Date.now();
+  clearInterval(sampler);
+  clearInterval(progress);
+
+  const seconds = (healthyDoneAt - started) / 1000;
+  process.stdout.write(
+    JSON.stringify(
+      {
+        events: EVENTS,
+        rate: RATE || 'burst',
+        batch: BATCH,
+        publishedInMs: publishedIn,
+        deliveriesPerSecond: Math.round(deliveredWhileHealthy / seconds),
+        healthyEndpoints: {
+          delivered: healthy.map((ep) => ep.delivered.size),
+          allDeliveredAfterMs: healthyDoneAt - started,
+          latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] },
+        },
+        slowEndpoint: { deliveredWhenHealthyDone: slowAtHealthyDone, delivered: endpoints[2].delivered.size, requests: endpoints[2].requests, afterMs: allDoneAt - started },
+        deliveringProcessRssMb: { before: Math.round(rssBefore), peak: Math.round(peakRss) },
+        loadAverage1mAtStart: load,
+        cores: require('node:os').cpus().length,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  await publisher.onApplicationShutdown();
+  redis.disconnect();
+  await listener.stop();
+  await api.stop();
+  for (const ep of endpoints) {
+    ep.server.closeAllConnections();
+    ep.server.close();
+  }
+  const cleanup = new Redis(redisUrl);
+  let cursor = '0';
+  do {
+    const [next, keys] = await cleanup.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
+    if (keys.length) await cleanup.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  cleanup.disconnect();
+  await db.drop();
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,81 @@
+import { Agent, request } from 'undici';
+import { OutboundPolicy, outboundAgent, outboundRefusalOf } from '@app/outbound';
+
+/** What one POST to an endpoint came to. */
+export type SendOutcome =
+  | { kind: 'delivered'; status: number }
+  | { kind: 'gone'; status: 410; error: string }
+  | { kind: 'failed'; status: number | null; error: string }
+  | { kind: 'refused'; status: null; error: string };
+
+export interface SignedRequest {
+  url: string;
+  id: string;
+  timestamp: number;
+  signature: string;
+  body: string;
+}
+
+/**
+ * POSTs signed events through one undici Agent whose every connection passes the outbound policy (checked
+ * on the address the socket is about to use, so DNS rebinding does not get around it). Keep-alive pools per
+ * endpoint origin; redirects are never followed (undici's `request` follows none): a 3xx is a failed attempt.
+ */
+export class WebhookSender {
+  private readonly agent: Agent;
+
+  constructor(
+    policy: OutboundPolicy,
+    private readonly timeoutMs: number,
+  ) {
+    this.agent = outboundAgent(policy, { connectTimeoutMs: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 30_000 });
+  }
+
+  async send(signed: SignedRequest): Promise<SendOutcome> {
+    try {
+      const response = await request(signed.url, {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'mail-listener-webhooks/1',
+          'webhook-id': signed.id,
+          'webhook-timestamp': String(signed.timestamp),
+          'webhook-signature': signed.signature,
+        },
+        body: signed.body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      // The answer's body is not used; reading it (bounded) lets the connection be reused.
+      await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      const status = response.statusCode;
+      if (status >= 200 && status < 300) return { kind: 'delivered', status };
+      if (status === 410) return { kind: 'gone', status, error: 'HTTP 410 Gone: the endpoint asked to stop deliveries' };
+      if (status >= 300 && status < 400) {
+        const location = response.headers.location;
+        return { kind: 'failed', status, error: `HTTP ${status} redirect${location ? ` to ${String(location)}` : ''} not followed (redirects are not followed: register the final URL)` };
+      }
+      return { kind: 'failed', status, error: `HTTP ${status}` };
+    } catch (error) {
+      const refused = outboundRefusalOf(error);
+      if (refused) return { kind: 'refused', status: null, error: refused.message };
+      return { kind: 'failed', status: null, error: describeFailure(error, this.timeoutMs) };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+function describeFailure(error: unknown, timeoutMs: number): string {
+  const failure = error as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (failure?.name === 'TimeoutError' || failure?.name === 'AbortError' || failure?.code === 'UND_ERR_HEADERS_TIMEOUT' || failure?.code === 'UND_ERR_BODY_TIMEOUT' || failure?.code === 'UND_ERR_CONNECT_TIMEOUT') {
+    return `no answer within ${timeoutMs} ms`;
+  }
+  const code = failure?.code ?? failure?.cause?.code;
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') return `connection closed before an answer (${code})`;
+  if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `host did not resolve (${code})`;
+  return `request failed: ${code ? `${code} ` : ''}${failure?.message ?? String(error)}`;
+}

@@ -1,0 +1,21 @@
+/**
+ * The event types an endpoint may subscribe to: every type published on `mail-events` (see
+ * libs/events mail-event.types.ts; sending adds mail.sent / mail.send_failed). `*` subscribes to all of
+ * them, including types added later. `webhook.test` is not subscribable: it goes to the one endpoint asked.
+ */
+export const WEBHOOK_EVENT_TYPES = [
+  'mail.received',
+  'mailbox.state_changed',
+  'mailbox.auth_failed',
+  'mailbox.resynced',
+  'mail.sent',
+  'mail.send_failed',
+] as const;
+
+export const ALL_EVENTS = '*';
+export const TEST_EVENT_TYPE = 'webhook.test';
+
+/** Whether an endpoint subscribed to `events` receives an event of `type`. */
+export function subscribesTo(events: readonly string[], type: string): boolean {
+  return events.includes(ALL_EVENTS) || events.includes(type);
+}
