@@ -1,3 +1,4 @@
 export * from './backoff';
 export * from './concurrency-limit';
 export * from './timeout';
+export * from './close-within';

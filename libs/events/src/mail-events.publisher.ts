@@ -1,6 +1,7 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { FlowJob, FlowProducer } from 'bullmq';
 import Redis from 'ioredis';
+import { closeWithin } from '@app/async';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { turnBatcher } from '@app/batching';
 import { REDIS } from '@app/redis';
@@ -65,6 +66,6 @@ export class MailEventsPublisher implements OnApplicationShutdown {
    * outbox relay published its last round (their modules import this one, so their hooks run first).
    */
   async onApplicationShutdown(): Promise<void> {
-    await this.flows.close();
+    await closeWithin(this.flows, 2_000);
   }
 }

@@ -1,5 +1,6 @@
 import { FlowJob, FlowProducer, Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { closeWithin } from '@app/async';
 import { WEBHOOK_FANOUT_QUEUE } from '@app/events';
 
 export { WEBHOOK_FANOUT_QUEUE };
@@ -81,9 +82,10 @@ export class WebhookQueues {
     this.queues.delete(endpointId);
   }
 
+  /** At shutdown: at most 2 s each, whether Redis answers or not (closeWithin). */
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    await Promise.all([...this.queues.values()].map((queue) => closeWithin(queue, 2_000)));
     this.queues.clear();
-    await this.flows.close();
+    await closeWithin(this.flows, 2_000);
   }
 }

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Job, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
-import { withTimeout } from '@app/async';
+import { closeWithin, withTimeout } from '@app/async';
 import { MailboxLeaseRepository } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { GRAPH_NOTIFICATIONS_QUEUE, GraphNotificationItem, GraphNotificationJob } from '@app/graph';
@@ -77,15 +77,9 @@ export class GraphNotificationWorker implements OnApplicationBootstrap, BeforeAp
     for (const connection of this.connections) connection.disconnect();
   }
 
-  /**
-   * Waits for the jobs in progress, but not for Redis: BullMQ's close never settles while Redis is away,
-   * and shutdown must go on (a job left active is retried once its lock lapses, and delivering twice is harmless).
-   */
+  /** Waits for the jobs in progress (delta rounds: seconds at most), but not for a Redis that is away (closeWithin). */
   private async closeWorker(worker: Worker<GraphNotificationJob>): Promise<void> {
-    await withTimeout(worker.close(), WORKER_CLOSE_MS).catch((error: unknown) => {
-      this.logger.warn(`${worker.name} worker: not closed cleanly (${error instanceof Error ? error.message : String(error)}); leaving it`);
-      void worker.close(true).catch(() => undefined);
-    });
+    if (!(await closeWithin(worker, WORKER_CLOSE_MS))) this.logger.warn(`${worker.name} worker: not closed within ${WORKER_CLOSE_MS} ms (Redis away?); leaving it`);
   }
 
   private worker(queue: string, connectionName: string, process: (job: Job<GraphNotificationJob>) => Promise<void>): Worker<GraphNotificationJob> {

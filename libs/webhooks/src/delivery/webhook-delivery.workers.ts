@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Job, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
-import { backoffDelay } from '@app/async';
+import { backoffDelay, closeWithin } from '@app/async';
 import { Clock, CLOCK } from '@app/clock';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { SecretBox } from '@app/crypto';
@@ -18,6 +18,10 @@ import { WebhookMetrics } from './webhook.metrics';
 
 /** Endpoints are re-read this often: a registration, change, rotation or disable reaches every delivering process within it. */
 const RECONCILE_MS = 1_000;
+/** Shutdown waits this long for a worker's attempts in flight (the delivery timeout is 10 s). */
+const WORKER_CLOSE_MS = 11_000;
+/** …and this long for a queue to close (nothing to wait for but Redis). */
+const QUEUE_CLOSE_MS = 2_000;
 /** The delivery log keeps a week of attempts. */
 const LOG_RETENTION_MS = 7 * 24 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
@@ -101,9 +105,9 @@ export class WebhookDeliveryWorkers implements OnApplicationBootstrap, BeforeApp
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.sender.close().catch(() => undefined);
-    await Promise.all(this.sharedQueues.map((queue) => queue.close().catch(() => undefined)));
-    await this.queues.close().catch(() => undefined);
+    await closeWithin(this.sender, WORKER_CLOSE_MS);
+    await Promise.all(this.sharedQueues.map((queue) => closeWithin(queue, QUEUE_CLOSE_MS)));
+    await this.queues.close();
   }
 
   /** Re-reads the endpoints: opens changed ones, starts workers for enabled ones, stops the others. */
@@ -179,7 +183,8 @@ export class WebhookDeliveryWorkers implements OnApplicationBootstrap, BeforeApp
     const running = this.workers.get(endpointId);
     if (!running) return;
     this.workers.delete(endpointId);
-    await running.worker.close().catch(() => undefined);
+    // Attempts in flight end within the 10 s delivery timeout; a Redis that is away is not waited for.
+    await closeWithin(running.worker, WORKER_CLOSE_MS);
     running.connection.disconnect();
   }
 

@@ -63,8 +63,9 @@ export class WebhookSender {
     }
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
+  /** Waits for the requests in flight; `force`: aborts them. */
+  close(force = false): Promise<void> {
+    return force ? this.agent.destroy() : this.agent.close();
   }
 }
 
