@@ -19,6 +19,14 @@ export class CredentialUnavailableError extends Error {
   }
 }
 
+/** The token needs a refresh, and the caller may not refresh it (only the holder of the mailbox's lease may). */
+export class TokenRefreshNotAllowedError extends Error {
+  constructor() {
+    super('The OAuth token needs a refresh, which only the holder of the mailbox lease may do');
+    this.name = 'TokenRefreshNotAllowedError';
+  }
+}
+
 export interface ResolvedCredential {
   credential: ImapCredential;
   /** When an OAuth access token expires (the session must re-authenticate before); null for passwords. */
@@ -47,7 +55,8 @@ export class MailboxCredentials {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean } = {}): Promise<ResolvedCredential> {
+  /** `mayRefresh: false` (a warm standby, which holds no lease): a token that needs a refresh fails with TokenRefreshNotAllowedError instead. */
+  async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean; mayRefresh?: boolean } = {}): Promise<ResolvedCredential> {
     if (mailbox.authMethod === 'basic') {
       const encrypted = await this.repository.encryptedPassword(mailbox.id);
       if (encrypted === null) throw new CredentialUnavailableError(FailureCode.NoPassword, 'No password is stored for this mailbox');
@@ -60,6 +69,7 @@ export class MailboxCredentials {
     }
     const remaining = (token.expiresAt?.getTime() ?? 0) - this.clock.now();
     if (options.forceRefresh || remaining < MIN_TOKEN_VALIDITY_MS) {
+      if (options.mayRefresh === false) throw new TokenRefreshNotAllowedError();
       await this.refresher.refreshNow(token.id, options.forceRefresh ? 0 : MIN_TOKEN_VALIDITY_MS);
       token = (await this.tokens.find(token.id))!;
       if (token.state !== 'active') throw new CredentialUnavailableError(FailureCode.TokenInvalid, `The OAuth token is invalid: ${token.lastErrorMessage ?? 'refresh failed'}`);
