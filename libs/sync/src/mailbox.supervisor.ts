@@ -56,11 +56,15 @@ interface RunningMailbox {
  *    changed: runners of disabled or deleted mailboxes stop (with their state, while their lease is
  *    still held), runners whose settings, password or token grant changed are replaced;
  * 2. runs one lease round (LeaseKeeper): this replica's share by rendezvous hashing, taking free and dead
- *    replicas' leases, asking live owners for the rest;
+ *    replicas' leases, asking live owners for the rest — for an IMAP mailbox only once this replica's
+ *    standby session for it listens (WarmStandbys: login, EXAMINE, IDLE, nothing written), so the owner
+ *    keeps listening until the taker does too;
  * 3. runs a runner exactly for each lease it holds, under that lease's epoch: a lease lost (taken over)
  *    stops its runner at once without a status write (the new owner reports); a lease another replica
  *    asked for is handed over make-before-break: the runner stops (its last delivery written, a Graph
- *    subscription kept at Graph), then the lease is granted; mailboxes asked to resync reconnect.
+ *    subscription kept at Graph), then the lease is granted; a lease granted to this replica (or taken
+ *    from a dead owner) while a standby listened activates that standby, which catches up from the
+ *    cursor on its open session; mailboxes asked to resync reconnect.
  * A write refused by the lease fence stops that runner at once. On shutdown it drains: the others take
  * its mailboxes, and what nobody took within CLUSTER_DRAIN_TIMEOUT_MS is released (state `pending`).
  */
