@@ -70,17 +70,19 @@ describe('WarmStandbys', () => {
     expect(standbys.take('a')).toBe(started[0]);
   });
 
-  it('runs at most `limit` standbys at once; the next start as earlier ones are granted', async () => {
+  it('keeps at most `limit` standbys warming at once; the next start as earlier ones are ready', async () => {
     const { standbys, started } = keeper(2);
-    const waiting = [specOf('a'), specOf('b'), specOf('c')];
+    const waiting = [specOf('a'), specOf('b'), specOf('c'), specOf('d')];
     await standbys.follow(waiting);
     expect(started.map((runner) => runner.spec.id)).toEqual(['a', 'b']);
     expect(standbys.mayAsk('c')).toBe(false);
     started[0].tell('ready');
+    await standbys.follow(waiting);
+    expect(started.map((runner) => runner.spec.id)).toEqual(['a', 'b', 'c']);
+    expect(standbys.warming).toBe(2);
     standbys.take('a');
     await standbys.follow(waiting.slice(1));
     expect(started.map((runner) => runner.spec.id)).toEqual(['a', 'b', 'c']);
-    expect(standbys.running).toBe(2);
   });
 
   it('closes the standby of a mailbox no longer waited for, or whose settings changed', async () => {

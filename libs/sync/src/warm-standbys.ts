@@ -11,7 +11,11 @@ export interface StandbyRunner {
 }
 
 export interface WarmStandbysOptions<R extends StandbyRunner> {
-  /** At most this many standby runners at once (SYNC_CONNECT_CONCURRENCY): asks are paced by how fast this replica logs in. */
+  /**
+   * At most this many standbys warming (logging in) at once (SYNC_CONNECT_CONCURRENCY): asks are paced by
+   * how fast this replica logs in. Ready ones are not counted: each holds one idle session of a mailbox
+   * this replica is about to run anyway (its share, within LISTENER_MAX_MAILBOXES), and its lease is asked for.
+   */
   limit: number;
   /** A lost standby is warmed again this many times, then its lease is asked for cold. */
   maxLosses: number;
@@ -55,10 +59,10 @@ export class WarmStandbys<R extends StandbyRunner> {
     return this.standbys.get(mailboxId)?.state;
   }
 
-  /** Standby runners alive (warming or ready). */
-  get running(): number {
+  /** Standbys logging in. */
+  get warming(): number {
     let count = 0;
-    for (const standby of this.standbys.values()) if (standby.runner) count++;
+    for (const standby of this.standbys.values()) if (standby.state === 'warming') count++;
     return count;
   }
 
@@ -76,7 +80,7 @@ export class WarmStandbys<R extends StandbyRunner> {
   /**
    * `waiting`: the mailboxes this replica should own that a live replica still holds, with their specs
    * (IMAP only). Standbys of other mailboxes, or of an older spec, close; lost ones warm again or go cold;
-   * new ones start while fewer than `limit` run.
+   * new ones start while fewer than `limit` are warming.
    */
   async follow(waiting: MailboxSpec[]): Promise<void> {
     const wanted = new Map(waiting.map((spec) => [spec.id, spec]));
@@ -93,13 +97,13 @@ export class WarmStandbys<R extends StandbyRunner> {
         this.transition(standby, 'give_up');
         this.options.count?.('given_up');
         this.logger.log(`Mailbox ${id}: its warm standby was lost ${standby.losses} times; asking for the lease without one`);
-      } else if (this.running < this.options.limit) {
+      } else if (this.warming < this.options.limit) {
         this.transition(standby, 'rewarm');
         standby.runner = this.options.warm(wanted.get(id)!, (event) => this.onEvent(id, standby, event));
       }
     }
     for (const [id, spec] of wanted) {
-      if (this.running >= this.options.limit) break;
+      if (this.warming >= this.options.limit) break;
       if (this.standbys.has(id)) continue;
       const standby: Standby<R> = { state: 'warming', runner: null, fingerprint: spec.fingerprint, losses: 0 };
       this.standbys.set(id, standby);

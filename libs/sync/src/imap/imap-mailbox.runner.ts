@@ -92,8 +92,8 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
     }
     const attempt = this.attempt;
     try {
-      await this.report('start', null);
-      await Promise.all(sessions.map((session) => session.activate()));
+      // The catch-up does not wait for the status write: mail that arrived since the grant is fetched at once.
+      await Promise.all([this.report('start', null), ...sessions.map((session) => session.activate())]);
     } catch (error) {
       if (this.fencedOut(error) || !this.isCurrent(attempt)) return;
       await this.closeSessions();
