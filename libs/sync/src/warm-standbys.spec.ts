@@ -56,6 +56,7 @@ describe('WarmStandbys', () => {
     expect(standbys.mayAsk('a')).toBe(false);
     started[0].tell('ready');
     expect(standbys.mayAsk('a')).toBe(true);
+    expect(standbys.stateOf('a')).toBe('asked');
     expect(standbys.mayAsk('b')).toBe(false);
     expect(readyCalls()).toBe(1);
     expect(standbys.take('a')).toBe(started[0]);
@@ -83,6 +84,23 @@ describe('WarmStandbys', () => {
     standbys.take('a');
     await standbys.follow(waiting.slice(1));
     expect(started.map((runner) => runner.spec.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('keeps at most `limit` hand-overs asked for and not yet granted; ready standbys beyond wait listening', async () => {
+    const { standbys, started } = keeper(2);
+    const waiting = [specOf('a'), specOf('b'), specOf('c')];
+    await standbys.follow(waiting);
+    started[0].tell('ready');
+    started[1].tell('ready');
+    await standbys.follow(waiting);
+    started[2].tell('ready');
+    expect(waiting.map((spec) => standbys.mayAsk(spec.id))).toEqual([true, true, false]);
+    expect(standbys.stateOf('c')).toBe('ready');
+    // Asked ones stay asked (a round asks again harmlessly); a grant makes room for the next.
+    expect(standbys.mayAsk('a')).toBe(true);
+    standbys.take('a');
+    expect(standbys.mayAsk('c')).toBe(true);
+    expect(standbys.stateOf('c')).toBe('asked');
   });
 
   it('closes the standby of a mailbox no longer waited for, or whose settings changed', async () => {

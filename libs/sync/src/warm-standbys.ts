@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { StandbyEvent } from './imap/imap-mailbox.runner';
 import { MailboxSpec } from './mailbox-spec';
 import { WarmStandbyOutcome } from './sync.metrics';
-import { mayAskInState, nextWarmStandbyState, WarmStandbyEvent, WarmStandbyState } from './warm-standby-state';
+import { askedInState, nextWarmStandbyState, WarmStandbyEvent, WarmStandbyState } from './warm-standby-state';
 
 /** What the keeper needs of a standby runner (ImapMailboxRunner in standby). */
 export interface StandbyRunner {
@@ -12,9 +12,12 @@ export interface StandbyRunner {
 
 export interface WarmStandbysOptions<R extends StandbyRunner> {
   /**
-   * At most this many standbys warming (logging in) at once (SYNC_CONNECT_CONCURRENCY): asks are paced by
-   * how fast this replica logs in. Ready ones are not counted: each holds one idle session of a mailbox
-   * this replica is about to run anyway (its share, within LISTENER_MAX_MAILBOXES), and its lease is asked for.
+   * At most this many standbys warming (logging in) at once, and at most this many asked for and not yet
+   * granted (SYNC_CONNECT_CONCURRENCY): asks are paced by how fast this replica logs in, and a large drain
+   * or join hands over in waves the owner and this replica each handle in one round, instead of all at once
+   * (when every mailbox arrives together, the activations queue for the database and mail waits seconds).
+   * Ready standbys beyond that wait listening: each holds one idle session of a mailbox this replica is
+   * about to run anyway (its share, within LISTENER_MAX_MAILBOXES).
    */
   limit: number;
   /** A lost standby is warmed again this many times, then its lease is asked for cold. */
@@ -46,13 +49,20 @@ interface Standby<R> {
 export class WarmStandbys<R extends StandbyRunner> {
   private readonly logger = new Logger(WarmStandbys.name);
   private readonly standbys = new Map<string, Standby<R>>();
+  /** How many standbys are in each state (kept with every change: asked about once per mailbox per round). */
+  private readonly counts: Record<WarmStandbyState, number> = { warming: 0, ready: 0, asked: 0, lost: 0, cold: 0 };
 
   constructor(private readonly options: WarmStandbysOptions<R>) {}
 
-  /** Whether the lease of this mailbox may be asked for now. */
+  /**
+   * Whether a lease round may ask for this mailbox now: its standby was asked for already, or is ready and
+   * fewer than `limit` hand-overs are in transit (then it counts as asked from now on), or warming gave up.
+   */
   mayAsk(mailboxId: string): boolean {
     const standby = this.standbys.get(mailboxId);
-    return standby !== undefined && mayAskInState(standby.state);
+    if (!standby) return false;
+    if (standby.state === 'ready' && this.counts.asked < this.options.limit) this.transition(standby, 'ask');
+    return askedInState(standby.state);
   }
 
   stateOf(mailboxId: string): WarmStandbyState | undefined {
@@ -61,9 +71,7 @@ export class WarmStandbys<R extends StandbyRunner> {
 
   /** Standbys logging in. */
   get warming(): number {
-    let count = 0;
-    for (const standby of this.standbys.values()) if (standby.state === 'warming') count++;
-    return count;
+    return this.counts.warming;
   }
 
   /**
@@ -72,7 +80,7 @@ export class WarmStandbys<R extends StandbyRunner> {
    */
   take(mailboxId: string): R | undefined {
     const standby = this.standbys.get(mailboxId);
-    this.standbys.delete(mailboxId);
+    if (standby) this.remove(mailboxId, standby);
     if (standby?.runner) this.options.count?.('activated');
     return standby?.runner ?? undefined;
   }
@@ -87,7 +95,7 @@ export class WarmStandbys<R extends StandbyRunner> {
     const closing: R[] = [];
     for (const [id, standby] of this.standbys) {
       if (wanted.get(id)?.fingerprint === standby.fingerprint) continue;
-      this.standbys.delete(id);
+      this.remove(id, standby);
       if (standby.runner) closing.push(standby.runner);
     }
     if (closing.length > 0) this.options.count?.('closed', closing.length);
@@ -107,6 +115,7 @@ export class WarmStandbys<R extends StandbyRunner> {
       if (this.standbys.has(id)) continue;
       const standby: Standby<R> = { state: 'warming', runner: null, fingerprint: spec.fingerprint, losses: 0 };
       this.standbys.set(id, standby);
+      this.counts.warming++;
       standby.runner = this.options.warm(spec, (event) => this.onEvent(id, standby, event));
     }
     // Not awaited: closing waits for the server's LOGOUT (bounded), and the lease round must not.
@@ -117,6 +126,7 @@ export class WarmStandbys<R extends StandbyRunner> {
   async closeAll(): Promise<void> {
     const runners = [...this.standbys.values()].flatMap((standby) => (standby.runner ? [standby.runner] : []));
     this.standbys.clear();
+    for (const state of Object.keys(this.counts) as WarmStandbyState[]) this.counts[state] = 0;
     if (runners.length > 0) this.options.count?.('closed', runners.length);
     await Promise.all(runners.map((runner) => this.stop(runner)));
   }
@@ -134,7 +144,15 @@ export class WarmStandbys<R extends StandbyRunner> {
   }
 
   private transition(standby: Standby<R>, event: WarmStandbyEvent): void {
-    standby.state = nextWarmStandbyState(standby.state, event);
+    const next = nextWarmStandbyState(standby.state, event);
+    this.counts[standby.state]--;
+    this.counts[next]++;
+    standby.state = next;
+  }
+
+  private remove(id: string, standby: Standby<R>): void {
+    this.standbys.delete(id);
+    this.counts[standby.state]--;
   }
 
   private async stop(runner: R): Promise<void> {
