@@ -51,9 +51,10 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
    * handed over). Resolves once every session is closed and the deliveries they had in flight are
    * written, so a lease granted after this finds the cursors where this runner left them.
    */
-  async stop(event: 'release' | 'disable' | null, _options?: RunnerStopOptions): Promise<void> {
+  async stop(event: 'release' | 'disable' | null, options?: RunnerStopOptions): Promise<void> {
     this.stopped = true;
-    await this.closeSessions();
+    // Handed over: the lease may be granted once nothing more can be delivered; the LOGOUT finishes meanwhile.
+    await this.closeSessions({ awaitLogout: !options?.handover });
     await this.finalReport(event);
   }
 
@@ -134,13 +135,13 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
   }
 
   /** Ends the current attempt: timers off, sessions closed, late callbacks of this attempt ignored. */
-  private async closeSessions(): Promise<void> {
+  private async closeSessions(options: { awaitLogout?: boolean } = {}): Promise<void> {
     this.nextAttempt();
     clearTimeout(this.reauthTimer);
     const sessions = [...this.sessions, ...this.opening];
     this.sessions = [];
     this.opening.clear();
-    await Promise.all(sessions.map((session) => session.close()));
+    await Promise.all(sessions.map((session) => session.close(options)));
   }
 
   /** Make-before-break: fresh sessions with a fresh token are listening before the old ones close. */
