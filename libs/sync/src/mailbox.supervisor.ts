@@ -317,10 +317,11 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
         wanted.resyncRequestedAt = null;
       }
     }
-    await this.standbys.follow(round.wanting.flatMap((id) => {
+    const waitingImap = round.wanting.flatMap((id) => {
       const spec = this.desired.get(id)?.spec;
       return spec?.kind === 'imap' ? [spec] : [];
-    }));
+    });
+    await this.standbys.follow(waitingImap);
   }
 
   /**
