@@ -41,6 +41,11 @@ export interface ImapFolderSessionOptions {
    * min(60 s, the interval) closes the session and the runner reconnects and catches up. 0: off.
    */
   sweepIntervalMs?: number;
+  /**
+   * Standby (a make-before-break hand-over's taker, before the lease is granted): open() logs in, EXAMINEs
+   * and IDLEs, and nothing more — no cursor read, no fetch, no sink call, no sweep — until `activate()`.
+   */
+  standby?: boolean;
 }
 
 const SWEEP_TIMEOUT_MAX_MS = 60_000;
@@ -68,9 +73,14 @@ export class ImapFolderSession extends EventEmitter {
   private lastFailure: ImapFailure | null = null;
   /** The sink's baseline or delivery in progress: closing waits for it, so whoever takes the folder next finds its cursor written. */
   private delivering: Promise<void> | null = null;
+  /** Standing by (see ImapFolderSessionOptions.standby): new mail is only noted, for `activate()` to fetch. */
+  private standby: boolean;
+  /** UIDNEXT as the EXAMINE answered: where a folder with no usable cursor takes its baseline. */
+  private uidNextAtOpen = 0;
 
   constructor(private readonly options: ImapFolderSessionOptions) {
     super();
+    this.standby = options.standby ?? false;
     this.client = new ImapFlow(imapFlowOptions(options.endpoint, options.credential, options.timeouts ?? DEFAULT_IMAP_TIMEOUTS, options.outbound));
     this.client.on('error', (error: unknown) => {
       this.lastFailure ??= classifyImapError(error);
@@ -88,6 +98,7 @@ export class ImapFolderSession extends EventEmitter {
    * would deliver the same messages twice.
    */
   async open(): Promise<void> {
+    if (this.standby) return this.connectAndSelect();
     const opening = this.connectAndCatchUp();
     this.syncing = opening.catch(() => undefined);
     try {
@@ -99,14 +110,49 @@ export class ImapFolderSession extends EventEmitter {
     this.scheduleSweep();
   }
 
-  private async connectAndCatchUp(): Promise<void> {
+  /**
+   * A standby session becomes an ordinary one (its runner was granted the mailbox's lease): it catches up
+   * from the cursor as stored now — the previous owner wrote its last one before granting — on the
+   * connection already open, fetches whatever was announced while it stood by (or is newer still), and
+   * from then on fetches on EXISTS and sweeps. Rejects as open() does; a session that closed meanwhile
+   * rejects too (its runner reconnects and catches up).
+   */
+  async activate(): Promise<void> {
+    if (!this.standby) return;
+    this.standby = false;
+    if (this.closing) throw Object.assign(new Error('The session closed while standing by'), { failure: this.lastFailure ?? { kind: 'network', code: FailureCode.ConnectionLost, message: 'The session closed while standing by' } });
+    const catchingUp = this.guarded(() => this.catchUp(this.uidNextAtOpen));
+    this.syncing = catchingUp.catch(() => undefined);
     try {
+      await catchingUp;
+    } finally {
+      this.syncing = null;
+    }
+    // The catch-up went from UIDNEXT as EXAMINE saw it: one fetch past the cursor for anything newer.
+    void this.requestSync();
+    this.scheduleSweep();
+  }
+
+  private async connectAndSelect(): Promise<void> {
+    await this.guarded(async () => {
       // An IP literal is connected to without a lookup: judge it here (names are judged by the lookup).
       this.options.outbound.checkHost(this.options.endpoint.host);
       await this.client.connect();
       const mailbox = await this.client.mailboxOpen(this.options.folder, { readOnly: true });
       this.uidValidity = Number(mailbox.uidValidity);
-      await this.catchUp(mailbox.uidNext);
+      this.uidNextAtOpen = mailbox.uidNext;
+    });
+  }
+
+  private async connectAndCatchUp(): Promise<void> {
+    await this.connectAndSelect();
+    await this.guarded(() => this.catchUp(this.uidNextAtOpen));
+  }
+
+  /** Runs a step of opening (or activating): a failure closes the connection and rejects with its classified failure attached. */
+  private async guarded(step: () => Promise<void>): Promise<void> {
+    try {
+      await step();
     } catch (error) {
       const failure = classifyImapError(error);
       this.closing = true;
@@ -119,12 +165,20 @@ export class ImapFolderSession extends EventEmitter {
    * Ends the session. A delivery in flight (published, cursor not yet written) finishes first, bounded:
    * when a replica hands the mailbox over after this, the next owner starts from that cursor instead of
    * publishing the same messages again. Batches not yet handed to the sink are left for the next owner.
+   * `awaitLogout: false` (a hand-over): resolves once nothing more can be delivered — the delivery in
+   * flight written, anything fetched later dropped — and logs out meanwhile, so the lease is granted
+   * without waiting for the server's LOGOUT (a hibernated IDLE session must be woken for it first).
    */
-  async close(): Promise<void> {
+  async close(options: { awaitLogout?: boolean } = {}): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     clearTimeout(this.sweepTimer);
     if (this.delivering) await withTimeout(this.delivering, DELIVERY_WAIT_MS).catch(() => undefined);
+    const logout = this.logout();
+    if (options.awaitLogout !== false) await logout;
+  }
+
+  private async logout(): Promise<void> {
     try {
       await withTimeout(this.client.logout(), LOGOUT_WAIT_MS);
     } catch {
@@ -137,9 +191,9 @@ export class ImapFolderSession extends EventEmitter {
   /** Fetches anything past the cursor now (used on resync requests and by make-before-break). */
   requestSync(): Promise<void> {
     if (this.closing) return Promise.resolve();
-    if (this.syncing) {
+    if (this.syncing || this.standby) {
       this.syncAgain = true;
-      return this.syncing;
+      return this.syncing ?? Promise.resolve();
     }
     // imapflow emits `exists` from its own promise chain, so one can land after the loop's last check
     // and before this callback: it found `syncing` set and only raised `syncAgain`. Nobody would fetch

@@ -20,6 +20,14 @@ export class CredentialUnavailableError extends Error {
   }
 }
 
+/** The token needs a refresh, and the caller may not refresh it (only the holder of the mailbox's lease may). */
+export class TokenRefreshNotAllowedError extends Error {
+  constructor() {
+    super('The OAuth token needs a refresh, which only the holder of the mailbox lease may do');
+    this.name = 'TokenRefreshNotAllowedError';
+  }
+}
+
 export interface ResolvedCredential {
   credential: ImapCredential;
   /** When an OAuth access token expires (the session must re-authenticate before); null for passwords. */
@@ -105,12 +113,15 @@ export class MailboxCredentials {
    * `lease`: the runner's. A refresh of the mailbox's own token then runs under it, like the scheduler's
    * (only the mailbox's owner refreshes its token, and the write is fenced): once the lease moved on,
    * the identity provider is not asked and nothing is written (FencedOutError; the runner stops).
+   * `mayRefresh: false` (a warm standby, which holds no lease): a token that needs a refresh fails with
+   * TokenRefreshNotAllowedError instead.
    */
-  async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean; lease?: LeaseFence } = {}): Promise<ResolvedCredential> {
+  async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean; lease?: LeaseFence; mayRefresh?: boolean } = {}): Promise<ResolvedCredential> {
     if (mailbox.authMethod === 'basic') return this.stored.password(mailbox);
     let token = await this.stored.activeToken(mailbox);
     const remaining = (token.expiresAt?.getTime() ?? 0) - this.clock.now();
     if (options.forceRefresh || remaining < MIN_TOKEN_VALIDITY_MS) {
+      if (options.mayRefresh === false) throw new TokenRefreshNotAllowedError();
       await this.refreshNow(token.id, token.mailboxId, options.forceRefresh ? 0 : MIN_TOKEN_VALIDITY_MS, options.lease);
       token = (await this.tokens.find(token.id))!;
       if (token.state !== 'active') throw new CredentialUnavailableError(FailureCode.TokenInvalid, `The OAuth token is invalid: ${token.lastErrorMessage ?? 'refresh failed'}`);

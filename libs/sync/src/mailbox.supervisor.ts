@@ -12,7 +12,7 @@ import { FolderCursorRepository } from './folder-cursor.repository';
 import { MailboxCredentials } from './mailbox-credentials';
 import { GraphMailboxRunner, GraphRunnerDependencies } from './graph/graph-mailbox.runner';
 import { GraphSubscriptionRepository } from './graph/graph-subscription.repository';
-import { ImapMailboxRunner, ImapRunnerDependencies } from './imap/imap-mailbox.runner';
+import { ImapMailboxRunner, ImapRunnerDependencies, NO_LEASE_EPOCH } from './imap/imap-mailbox.runner';
 import { drainLeases } from './lease-drain';
 import { MailboxRunnerLike, RunnerStopOptions } from './runner/mailbox-runner-like';
 import { RunnerDependencies } from './runner/runner-dependencies';
@@ -21,6 +21,7 @@ import { DesiredMailbox, MailboxSpecsLoader } from './mailbox-specs.loader';
 import { MailboxSpecRepository } from './mailbox-spec.repository';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
+import { WarmStandbys } from './warm-standbys';
 
 /** A full comparison with the database at least this often, even when the cheap version query saw no change. */
 const FULL_RELOAD_MS = 5 * 60_000;
@@ -32,6 +33,8 @@ const FULL_RELOAD_MS = 5 * 60_000;
 const GRANT_POLL_MS = 100;
 /** …for at most this long after the wait began (an owner that never grants must not keep us polling). */
 const GRANT_POLL_WINDOW_MS = 5_000;
+/** A warm standby lost (before the grant) more often than this is given up: its lease is asked for cold. */
+const STANDBY_MAX_LOSSES = 1;
 /** The readiness gate held closed until the first lease round succeeded. */
 const LEASES_GATE = 'leases';
 
@@ -53,11 +56,15 @@ interface RunningMailbox {
  *    changed: runners of disabled or deleted mailboxes stop (with their state, while their lease is
  *    still held), runners whose settings, password or token grant changed are replaced;
  * 2. runs one lease round (LeaseKeeper): this replica's share by rendezvous hashing, taking free and dead
- *    replicas' leases, asking live owners for the rest;
+ *    replicas' leases, asking live owners for the rest — for an IMAP mailbox only once this replica's
+ *    standby session for it listens (WarmStandbys: login, EXAMINE, IDLE, nothing written), so the owner
+ *    keeps listening until the taker does too;
  * 3. runs a runner exactly for each lease it holds, under that lease's epoch: a lease lost (taken over)
  *    stops its runner at once without a status write (the new owner reports); a lease another replica
  *    asked for is handed over make-before-break: the runner stops (its last delivery written, a Graph
- *    subscription kept at Graph), then the lease is granted; mailboxes asked to resync reconnect.
+ *    subscription kept at Graph), then the lease is granted; a lease granted to this replica (or taken
+ *    from a dead owner) while a standby listened activates that standby, which catches up from the
+ *    cursor on its open session; mailboxes asked to resync reconnect.
  * A write refused by the lease fence stops that runner at once. On shutdown it drains: the others take
  * its mailboxes, and what nobody took within CLUSTER_DRAIN_TIMEOUT_MS is released (state `pending`).
  */
@@ -90,6 +97,10 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
   private held = new Map<string, number>();
   /** Since when the lease rounds have been waiting for grants (null: not waiting). */
   private waitingSince: number | null = null;
+  /** When the scheduled pass runs (its timer's due time). */
+  private nextPassAt = 0;
+  /** Make-before-break, the taker's side: standby sessions of the IMAP mailboxes this replica waits for. */
+  private readonly standbys: WarmStandbys<ImapMailboxRunner>;
 
   constructor(
     private readonly specs: MailboxSpecsLoader,
@@ -138,6 +149,13 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       pollIntervalMs: config.graph.pollIntervalMs,
       caPem: config.oauth.caPem,
     };
+    this.standbys = new WarmStandbys({
+      limit: config.listener.connectConcurrency,
+      maxLosses: STANDBY_MAX_LOSSES,
+      warm: (spec, listener) => new ImapMailboxRunner(spec, { ...this.imapDependencies, lease: { owner: this.me, epoch: NO_LEASE_EPOCH } }).standBy(listener),
+      onReady: () => this.roundSoon(),
+      count: (outcome, by = 1) => metrics.warmStandbys.inc({ outcome }, by),
+    });
     metrics.graphSubscriptionSource = () => this.countGraphSubscriptions();
     this.gates?.close(LEASES_GATE, 'no lease round has succeeded yet');
   }
@@ -161,6 +179,8 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     clearTimeout(this.timer);
     await this.reconciling;
     await this.serial;
+    // A draining replica takes nothing: its standbys close.
+    await this.standbys.closeAll();
     const started = Date.now();
     const { outcome, error } = await drainLeases(
       {
@@ -217,7 +237,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
   /** One pass: the database's wishes (when changed; `force`: anyway), one lease round, runners to match. */
   async reconcile(force = false): Promise<LeaseRound> {
     const fresh = await this.loadDesired(force);
-    const round = await this.keeper.round(this.desiredIds, this.phase !== 'running');
+    const round = await this.keeper.round(this.desiredIds, this.phase !== 'running', { mayAsk: (id) => this.mayAsk(id) });
     this.gates?.open(LEASES_GATE);
     await this.follow(round, fresh);
     this.metrics.owned.set(this.runners.size);
@@ -276,9 +296,17 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       if (!running) {
         // The status read with the specs is recent only when they were loaded in this pass.
         if (fresh && wanted.status) this.reporter.seed(id, wanted.status);
-        const runner = this.newRunner(wanted.spec, epoch);
-        this.runners.set(id, { runner, epoch });
-        runner.start();
+        // Granted (or taken from a dead owner) while a standby listened: it catches up on its open sessions.
+        const standby = this.standbys.take(id);
+        if (standby && standby.spec.fingerprint === wanted.spec.fingerprint) {
+          this.runners.set(id, { runner: standby, epoch });
+          void standby.activate({ owner: this.me, epoch });
+        } else {
+          if (standby) await this.stopRunner(id, standby, null);
+          const runner = this.newRunner(wanted.spec, epoch);
+          this.runners.set(id, { runner, epoch });
+          runner.start();
+        }
       } else if (wanted.resyncRequestedAt) {
         this.logger.log(`Mailbox ${id}: resync requested`);
         void running.runner.restart();
@@ -288,6 +316,28 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
         wanted.resyncRequestedAt = null;
       }
     }
+    const waitingImap = round.wanting.flatMap((id) => {
+      const spec = this.desired.get(id)?.spec;
+      return spec?.kind === 'imap' ? [spec] : [];
+    });
+    await this.standbys.follow(waitingImap);
+  }
+
+  /**
+   * Whether a lease round may ask a live owner for this mailbox now: an IMAP mailbox once its standby
+   * session listens (or warming gave up), so the owner keeps listening until this replica does too. A
+   * Graph mailbox has no session to open first (its delta catches up from the stored deltaLink): at once.
+   */
+  private mayAsk(mailboxId: string): boolean {
+    return this.desired.get(mailboxId)?.spec.kind !== 'imap' || this.standbys.mayAsk(mailboxId);
+  }
+
+  /** A standby became ready: a lease round within GRANT_POLL_MS asks for its mailbox, and the rounds poll for the grant. */
+  private roundSoon(): void {
+    if (this.phase !== 'running') return;
+    this.waitingSince = Date.now();
+    // A pass running now (its timer fired: nextPassAt is past) schedules the next one by nextDelay(), which polls again.
+    if (this.nextPassAt > Date.now() + GRANT_POLL_MS) this.schedule(GRANT_POLL_MS);
   }
 
   /**
@@ -460,6 +510,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
   private schedule(delay: number): void {
     if (this.phase !== 'running') return;
     clearTimeout(this.timer);
+    this.nextPassAt = Date.now() + delay;
     this.timer = setTimeout(() => {
       this.reconciling = this.exclusively(() => this.reconcile())
         .then(() => undefined)

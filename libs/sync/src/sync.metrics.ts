@@ -13,6 +13,9 @@ export type GraphNotificationRoute = (typeof GRAPH_NOTIFICATION_ROUTES)[number];
  * Mailbox sync metrics. Counters and the lag histogram are this replica's; the two fleet-wide gauges
  * are read from Postgres at scrape time (aggregate them with max(), not sum()).
  */
+export const WARM_STANDBY_OUTCOMES = ['ready', 'activated', 'lost', 'closed', 'given_up'] as const;
+export type WarmStandbyOutcome = (typeof WARM_STANDBY_OUTCOMES)[number];
+
 @Injectable()
 export class SyncMetrics {
   readonly lag: Histogram;
@@ -22,6 +25,8 @@ export class SyncMetrics {
   readonly graphThrottled: Counter;
   readonly graphSubscriptions: Gauge<'state'>;
   readonly graphNotificationsRouted: Counter<'route'>;
+  /** Make-before-break hand-overs, the taker's side: what became of each warm standby (see WarmStandbys). */
+  readonly warmStandbys: Counter<'outcome'>;
   /** Set by the supervisor: counts its Graph folders by subscription state at scrape time. */
   graphSubscriptionSource: () => Map<string, number> = () => new Map();
 
@@ -48,6 +53,14 @@ export class SyncMetrics {
       registers: [registry],
     });
     for (const route of GRAPH_NOTIFICATION_ROUTES) this.graphNotificationsRouted.inc({ route }, 0);
+    this.warmStandbys = new Counter({
+      name: `${METRIC_PREFIX}warm_standbys_total`,
+      help:
+        'Warm standby sessions a taker opened before asking for a mailbox lease, by outcome (ready: listening, lease asked for; activated: granted or taken over, caught up on the open session; lost: dropped before the grant; closed: no longer wanted; given_up: asked for without one)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
+    for (const outcome of WARM_STANDBY_OUTCOMES) this.warmStandbys.inc({ outcome }, 0);
     const metrics = this;
     this.graphSubscriptions = new Gauge({
       name: `${METRIC_PREFIX}graph_subscriptions`,

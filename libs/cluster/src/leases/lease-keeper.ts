@@ -30,6 +30,16 @@ export interface LeaseRound {
   handOver: LeaseToHandOver[];
   /** Mailboxes this replica should own by the assignment but that nobody could give it yet. */
   waiting: number;
+  /** Those mailboxes (a live replica holds each): the supervisor warms standbys for them before asking. */
+  wanting: string[];
+}
+
+export interface LeaseRoundOptions {
+  /**
+   * Whether the lease of a mailbox a live replica holds may be asked for now (make-before-break: only once
+   * this replica's standby session for it listens). Default: every one.
+   */
+  mayAsk?: (mailboxId: string) => boolean;
 }
 
 /**
@@ -38,7 +48,8 @@ export interface LeaseRound {
  * 1. the live, non-draining replicas and the enabled mailboxes give, by rendezvous hashing (with the
  *    LISTENER_MAX_MAILBOXES cap), the mailboxes this replica should own (none while it drains);
  * 2. it takes those whose lease is free or whose owner is dead (takeover `dead`);
- * 3. it asks the live owners of the others to hand them over (make-before-break: the owner grants once
+ * 3. it asks the live owners of the others to hand them over — those `mayAsk` allows: the supervisor's
+ *    standby session listens already — (make-before-break: the owner grants once
  *    its last delivery is written; the takeover is counted as `drain` or `rebalance` when the grant
  *    arrives);
  * 4. it reports the held leases others asked for, so the supervisor stops those runners and grants.
@@ -83,7 +94,7 @@ export class LeaseKeeper {
     return this.config.listener.id;
   }
 
-  async round(enabledMailboxIds: readonly string[], draining: boolean): Promise<LeaseRound> {
+  async round(enabledMailboxIds: readonly string[], draining: boolean, options: LeaseRoundOptions = {}): Promise<LeaseRound> {
     const ttl = this.config.cluster.leaseTtlMs;
     const members = await this.replicas.liveMembers(ttl);
     const stateOf = new Map(members.map((member) => [member.id, member.state]));
@@ -110,7 +121,8 @@ export class LeaseKeeper {
     // still counted as the grant it is, below.
     for (const lease of taken) if (lease.previousOwner !== this.me) this.asked.delete(lease.mailboxId);
     const stillMissing = missing.filter((mailboxId) => !takenIds.has(mailboxId));
-    for (const { mailboxId, owner } of await this.leases.requestHandover(stillMissing, this.me)) {
+    const askNow = options.mayAsk ? stillMissing.filter(options.mayAsk) : stillMissing;
+    for (const { mailboxId, owner } of await this.leases.requestHandover(askNow, this.me)) {
       this.asked.set(mailboxId, stateOf.get(owner) === 'draining' ? 'drain' : 'rebalance');
     }
     // Asks still open, answered or not (one no longer wanted may still be granted), are looked at next round.
@@ -129,7 +141,7 @@ export class LeaseKeeper {
       .filter((lease) => lease.handoverTo !== null && stateOf.get(lease.handoverTo) === 'live')
       .map((lease) => ({ mailboxId: lease.mailboxId, epoch: lease.epoch, to: lease.handoverTo! }));
     this.trusted = true;
-    return { held, handOver, waiting: stillMissing.length };
+    return { held, handOver, waiting: stillMissing.length, wanting: stillMissing };
   }
 
   /**

@@ -28,6 +28,11 @@ export const REFUSED_ADDRESS_RETRY_MS = 10 * 60_000;
 export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDependencies> {
   protected readonly logger: Logger;
   protected stopped = false;
+  /**
+   * A warm standby (make-before-break hand-over, before the grant): this replica holds no lease on the
+   * mailbox, so the runner writes nothing at all — no status, no cursor, no token refresh.
+   */
+  protected standby = false;
   /** Bumped by every (re)connection; callbacks of older attempts are ignored. */
   protected attempt = 0;
   protected readonly reconnects = new ReconnectPolicy();
@@ -75,7 +80,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
 
   /** Reports a connection event under the runner's lease; a stopped runner reports nothing more (its stop's own event aside, see `finalReport`). */
   protected async report(event: ConnectionEvent, reason: StateReason | null): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.standby) return;
     const write = this.deps.reporter.apply(refOf(this.spec), event, reason, this.deps.lease);
     this.reports.add(write);
     write.then(
