@@ -146,6 +146,18 @@ export class GraphHttp {
     }
   }
 
+  /**
+   * Before sending again something Graph pushed back outside `request` (items of a `$batch`): false once
+   * `retries` reached the budget; else reports the wait (onThrottled, as `request` does) and sleeps it.
+   */
+  async waitToRetry(retries: number, retryAfterMs: number | null, status: number): Promise<boolean> {
+    if (retries >= this.maxRetries) return false;
+    const wait = Math.min(this.maxRetryAfterMs, retryAfterMs ?? backoffDelay(retries, GRAPH_RETRY_BACKOFF, this.random));
+    if (status !== 0) this.options.onThrottled?.(wait, status);
+    await this.sleep(wait);
+    return true;
+  }
+
   private async streamAttempt(url: string, token: string, accept: string): Promise<StreamAttempt> {
     const path = pathOf(url);
     const controller = new AbortController();
