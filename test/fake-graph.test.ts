@@ -703,6 +703,47 @@ describe('fake Microsoft Graph', () => {
     });
   });
 
+  describe('JSON $batch', () => {
+    it('runs each request relative to the version root and answers responses[] with id, status, headers and body', async () => {
+      const sub = await created(tokens.ana);
+      graph.throttleNext(1, { retryAfterSeconds: 4, email: BOB });
+      const batch = await api('POST', '/$batch', tokens.app, {
+        body: {
+          requests: [
+            { id: '1', method: 'PATCH', url: `/subscriptions/${sub.id}`, body: { expirationDateTime: inMinutes(90) }, headers: { 'Content-Type': 'application/json' } },
+            { id: '2', method: 'GET', url: `users/${BOB}/mailFolders/inbox?$select=id` },
+            { id: '3', method: 'PATCH', url: '/subscriptions/00000000-0000-4000-8000-000000000000', body: { expirationDateTime: inMinutes(90) }, headers: { 'Content-Type': 'application/json' } },
+            { id: '4', method: 'GET', url: `/users/${ANA}/mailFolders/inbox?$select=id` },
+          ],
+        },
+      });
+      expect(batch.status).toBe(200);
+      const byId = Object.fromEntries((batch.json.responses as Json[]).map((r) => [r.id, r]));
+      // The subscription is Ana's web app's: another app (the daemon) may not renew it.
+      expect(byId['1']).toMatchObject({ status: 403 });
+      expect(byId['2']).toMatchObject({ status: 429, headers: { 'Retry-After': '4' }, body: { error: { code: 'TooManyRequests' } } });
+      expect(byId['3']).toMatchObject({ status: 404, body: { error: { code: 'ResourceNotFound' } } });
+      expect(byId['4']).toMatchObject({ status: 200, body: { id: graph.folderId(ANA, 'inbox') } });
+
+      const expires = inMinutes(90);
+      const own = await api('POST', '/$batch', tokens.ana, {
+        body: { requests: [{ id: 'a', method: 'PATCH', url: `/subscriptions/${sub.id}`, body: { expirationDateTime: expires }, headers: { 'Content-Type': 'application/json' } }] },
+      });
+      expect(own.json.responses).toEqual([expect.objectContaining({ id: 'a', status: 200, body: expect.objectContaining({ id: sub.id }) })]);
+      expect(Date.parse(own.json.responses[0].body.expirationDateTime)).toBe(Date.parse(expires));
+    });
+
+    it('more than 20 requests, duplicate ids, absolute URLs or a body without Content-Type are 400', async () => {
+      const get = (id: string, url = '/subscriptions') => ({ id, method: 'GET', url });
+      const tooMany = await api('POST', '/$batch', tokens.app, { body: { requests: Array.from({ length: 21 }, (_, i) => get(String(i))) } });
+      expect([tooMany.status, tooMany.json.error.code]).toEqual([400, 'InvalidRequest']);
+      expect((await api('POST', '/$batch', tokens.app, { body: { requests: [get('1'), get('1')] } })).status).toBe(400);
+      expect((await api('POST', '/$batch', tokens.app, { body: { requests: [get('1', `${graph.baseUrl}/subscriptions`)] } })).status).toBe(400);
+      expect((await api('POST', '/$batch', tokens.app, { body: { requests: [{ id: '1', method: 'PATCH', url: '/subscriptions/x', body: {} }] } })).status).toBe(400);
+      expect((await api('POST', '/$batch', undefined, { body: { requests: [get('1')] } })).status).toBe(401);
+    });
+  });
+
   describe('throttling', () => {
     it('throttleNext answers 429 TooManyRequests / 503 with Retry-After, only for the named mailbox', async () => {
       const path = (user: string) => `/users/${user}/mailFolders/inbox`;

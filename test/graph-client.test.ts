@@ -246,6 +246,83 @@ describe('GraphMailboxClient against the fake Graph', () => {
     });
   });
 
+  describe('subscription renewals in one $batch', () => {
+    const inMinutes = (minutes: number) => new Date(Math.floor(Date.now() / 1000) * 1000 + minutes * 60_000);
+
+    /** ERIN's subscriptions on `count` folders (inbox plus new ones). */
+    async function erinSubscriptions(erin: GraphMailboxClient, count: number, tag: string) {
+      const folders = [await erin.resolveFolder('inbox')];
+      for (let i = 1; i < count; i += 1) folders.push(await erin.resolveFolder(graph.addFolder(ERIN, `${tag} ${i}`) && `${tag} ${i}`));
+      const subs = [];
+      for (const folder of folders) {
+        subs.push(await erin.createSubscription({ folderId: folder.id, notificationUrl: `${receiver.base}/notify`, lifecycleNotificationUrl: null, expirationDateTime: inMinutes(30), clientState: 'x' }));
+      }
+      return subs;
+    }
+
+    it('several renewals at once are one $batch of PATCHes; an item Graph answers 404 is not_found for that renewal only', async () => {
+      const erin = client(ERIN);
+      const subs = await erinSubscriptions(erin, 3, 'Batch');
+      const before = graph.requests.length;
+      const later = inMinutes(120);
+      const renewed = await Promise.all(subs.map((sub) => erin.renewSubscription(sub.id, later)));
+      expect(renewed.map((r) => [r.id, r.expirationDateTime])).toEqual(subs.map((sub) => [sub.id, later]));
+      for (const sub of subs) expect(graph.subscription(sub.id)?.expiresAt).toBe(later.getTime());
+      const sent = graph.requests.slice(before);
+      // One request of ours (the $batch); the fake runs each item as a request of its own.
+      expect(sent.filter((r) => r.path === '/v1.0/$batch').map((r) => [r.method, r.status])).toEqual([['POST', 200]]);
+      expect(sent.filter((r) => r.path.startsWith('/v1.0/subscriptions/')).map((r) => r.method)).toEqual(['PATCH', 'PATCH', 'PATCH']);
+
+      const [kept, gone, alsoKept] = subs as [(typeof subs)[0], (typeof subs)[0], (typeof subs)[0]];
+      graph.removeSubscription(gone.id, false);
+      const again = inMinutes(180);
+      const outcomes = await Promise.allSettled(subs.map((sub) => erin.renewSubscription(sub.id, again)));
+      expect(outcomes[0]).toMatchObject({ status: 'fulfilled', value: { id: kept.id, expirationDateTime: again } });
+      expect(outcomes[2]).toMatchObject({ status: 'fulfilled', value: { id: alsoKept.id, expirationDateTime: again } });
+      expect(outcomes[1]?.status).toBe('rejected');
+      const error = (outcomes[1] as PromiseRejectedResult).reason as GraphApiError;
+      expect(error).toBeInstanceOf(GraphApiError);
+      // Exactly what a single PATCH of it throws.
+      expect(error).toMatchObject({ kind: 'not_found', status: 404, code: 'ResourceNotFound' });
+      expect(error.message).toBe(`Graph PATCH /v1.0/subscriptions/${gone.id} answered 404 ResourceNotFound: The object was not found.`);
+      expect(graph.requests.slice(before).filter((r) => r.path === '/v1.0/$batch')).toHaveLength(2);
+      for (const sub of subs) if (sub !== gone) await erin.deleteSubscription(sub.id);
+    });
+
+    it('an item answered 429 waits its Retry-After (counted by onThrottled) and goes again in the next batch', async () => {
+      const sleeps: number[] = [];
+      const throttled: Array<[number, number]> = [];
+      const erin = client(ERIN, { sleep: async (ms) => void sleeps.push(ms), onThrottled: (ms, status) => throttled.push([ms, status]) });
+      const subs = await erinSubscriptions(erin, 2, 'Throttled');
+      const before = graph.requests.length;
+      graph.throttleNext(1, { retryAfterSeconds: 3, email: ERIN });
+      const later = inMinutes(90);
+      const renewed = await Promise.all(subs.map((sub) => erin.renewSubscription(sub.id, later)));
+      expect(renewed.map((r) => r.expirationDateTime)).toEqual([later, later]);
+      expect(sleeps).toEqual([3000]);
+      expect(throttled).toEqual([[3000, 429]]);
+      const sent = graph.requests.slice(before);
+      expect(sent.filter((r) => r.path === '/v1.0/$batch')).toHaveLength(2);
+      expect(sent.filter((r) => r.path.startsWith('/v1.0/subscriptions/')).map((r) => r.status).sort()).toEqual([200, 200, 429]);
+      for (const sub of subs) await erin.deleteSubscription(sub.id);
+    });
+
+    it('a renewal alone is a plain PATCH; more than 20 at once are several batches of at most 20', async () => {
+      const erin = client(ERIN);
+      const [sub] = await erinSubscriptions(erin, 1, 'Alone');
+      let before = graph.requests.length;
+      await erin.renewSubscription(sub!.id, inMinutes(60));
+      expect(graph.requests.slice(before).map((r) => [r.method, r.path])).toEqual([['PATCH', `/v1.0/subscriptions/${sub!.id}`]]);
+      before = graph.requests.length;
+      const outcomes = await Promise.allSettled(Array.from({ length: 23 }, () => erin.renewSubscription(sub!.id, inMinutes(61))));
+      expect(outcomes.every((o) => o.status === 'fulfilled')).toBe(true);
+      const sent = graph.requests.slice(before);
+      expect(sent.filter((r) => r.path === '/v1.0/$batch')).toHaveLength(2);
+      expect(sent.filter((r) => r.method === 'PATCH')).toHaveLength(23);
+      await erin.deleteSubscription(sub!.id);
+    });
+  });
+
   describe('delta', () => {
     it('baseline now → a link and nothing replayed; 250 new → 3 pages of ≤100 with immutable ids, each once; updates are not new; empty rounds', async () => {
       const carol = client(CAROL);

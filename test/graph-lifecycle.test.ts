@@ -181,7 +181,14 @@ describe('Graph subscription lifecycle (fake Graph + Entra ID, real API, listene
       const { id } = (await world.api.http.post('/v1/mailboxes').set(world.api.auth).send({ email: address, providerId: provider.id }).expect(201)).body;
       const refreshToken = world.entra.mintRefreshToken(GRAPH_WEB_APP_ID, address, 'offline_access https://graph.microsoft.com/User.Read');
       await world.api.http.put(`/v1/mailboxes/${id}/token`).set(world.api.auth).send({ refreshToken }).expect(200);
-      const denied = await world.waitForState(id, 'auth_error');
+      // Created enabled without a token, the mailbox may first be auth_error TOKEN_NOT_OBTAINED (the listener was
+      // quicker than the token PUT): what counts is where it ends with the token.
+      const denied = await world.waitFor(
+        () => world.status(id),
+        (s) => s.connection.state === 'auth_error' && s.connection.lastError?.code !== 'TOKEN_NOT_OBTAINED',
+        15_000,
+        'auth_error after the token',
+      );
       expect(denied.connection.lastError).toMatchObject({ code: 'GRAPH_ACCESS_DENIED', message: expect.stringMatching(/answered 403 ErrorAccessDenied: Access is denied/) });
       expect(denied.token.state).toBe('active');
       expect(denied.recommendedAction).toMatch(/^Grant access: Microsoft Graph denied access to this mailbox .*consent to Mail\.Read/);
@@ -255,6 +262,45 @@ describe('Graph subscription lifecycle (fake Graph + Entra ID, real API, listene
       const message = world.graph.deliver(mailbox.email, { subject: 'to the new subscription' });
       const [job] = await world.waitForReceived(mailbox.id, 1);
       expect(job.data.message.providerMessageId).toBe(message.immutableId);
+      expect((await world.status(mailbox.id)).connection.state).toBe('connected');
+    });
+
+    it('the folders of a mailbox renew in one $batch; a subscription the batch answers 404 for is the only one recreated', async () => {
+      const mailbox = await world.mailbox('batch@contoso.com', { folders: ['INBOX', 'Archive', 'SentItems'] });
+      await world.waitForState(mailbox.id, 'connected');
+      const subs = world.graphSubscriptions(mailbox.email);
+      expect(subs).toHaveLength(3);
+      const [kept, lost, alsoKept] = subs.map((sub) => sub.id) as [string, string, string];
+      const batches = () => world.graph.requests.filter((r) => r.method === 'POST' && r.path === '/v1.0/$batch');
+      const patchesOf = (id: string) => world.graph.requests.filter((r) => r.method === 'PATCH' && r.path === `/v1.0/subscriptions/${id}`);
+      const creates = () => world.graph.requests.filter((r) => r.method === 'POST' && r.path === '/v1.0/subscriptions' && r.email === mailbox.email).length;
+      const batchesBefore = batches().length;
+      const createsBefore = creates();
+
+      // Graph lost one of the three without telling us; the renewal finds out.
+      world.graph.removeSubscription(lost, false);
+      world.clock.advance(36 * MIN);
+      const current = await world.waitFor(
+        async () => world.graphSubscriptions(mailbox.email).map((sub) => sub.id),
+        (now) => now.length === 3 && !now.includes(lost),
+        10_000,
+        'the lost subscription replaced',
+      );
+      expect(current).toEqual(expect.arrayContaining([kept, alsoKept]));
+      // One request of ours for the three renewals (the fake logs each item of the batch as well).
+      expect(batches().length - batchesBefore).toBe(1);
+      const [batch] = batches().slice(batchesBefore);
+      const items = [kept, lost, alsoKept].map((id) => patchesOf(id));
+      for (const patches of items) {
+        expect(patches).toHaveLength(1);
+        expect(patches[0]!.startedAt).toBeGreaterThanOrEqual(batch!.startedAt);
+        expect(patches[0]!.endedAt).toBeLessThanOrEqual(batch!.endedAt);
+      }
+      expect(items.map((patches) => patches[0]!.status)).toEqual([200, 404, 200]);
+      for (const id of [kept, alsoKept]) expect(world.graph.subscription(id)!.expiresAt).toBeGreaterThan(world.clock.now() + 44 * MIN);
+      // Only the lost one was created anew; the others kept theirs.
+      expect(creates() - createsBefore).toBe(1);
+      await world.waitFor(async () => (await world.subscriptionRows(mailbox.id)).map((row) => row.subscription_id).sort(), (rows) => rows.join() === [...current].sort().join(), 5_000, 'rows follow');
       expect((await world.status(mailbox.id)).connection.state).toBe('connected');
     });
   });

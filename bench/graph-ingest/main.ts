@@ -29,9 +29,10 @@ async function main(): Promise<void> {
   const profileArg = process.argv.find((arg) => arg === '--cpu-prof' || arg.startsWith('--cpu-prof='));
   const cpuProfileDir = profileArg ? (profileArg.includes('=') ? profileArg.split('=')[1] : join(process.cwd(), 'cpu-profiles')) : undefined;
   const wanted = new Set(stringArg('phases', 'ingest,e2e').split(',').map((name) => name.trim()));
-  // The fakes first: the apps need the fake Entra ID's CA from their start.
+  // The fakes first: the apps need the fake Entra ID's CA from their start. They listen on 127.0.0.1 over plain
+  // http, which production's outbound policy refuses unless allow-listed.
   const fakes: BenchGraphFakes | undefined = wanted.has('e2e') ? await startGraphFakes() : undefined;
-  const env = await startBenchEnvironment({ logLevel: stringArg('log-level', 'info'), cpuProfileDir, extraEnv: fakes ? { OAUTH_CA_FILE: fakes.caFile } : {} });
+  const env = await startBenchEnvironment({ logLevel: stringArg('log-level', 'info'), cpuProfileDir, extraEnv: fakes ? { OAUTH_CA_FILE: fakes.caFile, OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32' } : {} });
   const phases: BenchPhase[] = [];
   if (wanted.has('ingest')) {
     phases.push(

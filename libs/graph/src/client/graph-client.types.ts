@@ -35,6 +35,11 @@ export interface GraphMailboxClientOptions {
   outbound?: OutboundPolicy;
   /** Replaces the HTTP transport (tests of pure logic); default the global fetch (or undici's with caPem or an enforced policy). */
   fetch?: typeof fetch;
+  /**
+   * Subscription renewals asked for within this many ms of each other go to Graph as one JSON `$batch`
+   * (20 per batch at most); default 20. A renewal alone is a plain PATCH.
+   */
+  renewalBatchWindowMs?: number;
   /** Randomness for the backoff jitter (tests); default Math.random. */
   random?: () => number;
 }

@@ -2,7 +2,8 @@ import type { DeltaRound, DeltaStart, GraphFolder, GraphMailboxClientOptions, Gr
 import { deltaRound } from './graph-delta';
 import { resolveFolderPath } from './graph-folders';
 import { GraphHttp } from './graph-http';
-import { createSubscription, deleteSubscription, reauthorizeSubscription, renewSubscription, type CreateSubscriptionInput } from './graph-subscriptions';
+import { GraphSubscriptionRenewals } from './graph-subscription-renewals';
+import { createSubscription, deleteSubscription, reauthorizeSubscription, type CreateSubscriptionInput } from './graph-subscriptions';
 import { GraphUrls } from './graph-urls';
 
 /**
@@ -15,11 +16,13 @@ export class GraphMailboxClient {
   private readonly http: GraphHttp;
   private readonly urls: GraphUrls;
   private readonly pageSize: number;
+  private readonly renewals: GraphSubscriptionRenewals;
 
   constructor(options: GraphMailboxClientOptions) {
     this.http = new GraphHttp(options);
     this.urls = new GraphUrls(options.baseUrl, options.user);
     this.pageSize = options.pageSize ?? 100;
+    this.renewals = new GraphSubscriptionRenewals(this.http, this.urls, options.renewalBatchWindowMs ?? 20);
   }
 
   /** Requests of this mailbox in flight right now (for status pages and tests). */
@@ -41,9 +44,12 @@ export class GraphMailboxClient {
     return createSubscription(this.http, this.urls, input);
   }
 
-  /** PATCH; kind 'not_found' when Graph has removed it (create a new one then). */
+  /**
+   * PATCH; kind 'not_found' when Graph has removed it (create a new one then). Renewals of this mailbox
+   * asked for within `renewalBatchWindowMs` of each other go as one `$batch` (see GraphSubscriptionRenewals).
+   */
   renewSubscription(id: string, expirationDateTime: Date): Promise<GraphSubscription> {
-    return renewSubscription(this.http, this.urls, id, expirationDateTime);
+    return this.renewals.renew(id, expirationDateTime);
   }
 
   /** POST /subscriptions/{id}/reauthorize, the answer to a reauthorizationRequired lifecycle event. */

@@ -1,4 +1,5 @@
 export * from './graph-api.error';
+export * from './graph-batch';
 export * from './graph-client.types';
 export * from './graph-delta';
 export * from './graph-folders';
@@ -7,5 +8,6 @@ export * from './graph-message-reads';
 export * from './graph-mailbox.client';
 export * from './graph-message.mapper';
 export * from './graph-response';
+export * from './graph-subscription-renewals';
 export * from './graph-subscriptions';
 export { GraphUrls } from './graph-urls';

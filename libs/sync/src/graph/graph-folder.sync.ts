@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { withTimeout } from '@app/async';
 import { MailboxRef, MailEventsPublisher } from '@app/events';
@@ -41,10 +41,14 @@ export interface GraphFolderSyncDependencies {
   backfillSince: Date | null;
   /** Something in the background failed (renewal, a delta round): the runner reconnects with backoff. */
   onFailure(error: unknown): void;
+  /** This folder's renewal is starting: the runner lets the mailbox's other folders due soon join it (one $batch). */
+  onRenewalDue?(): void;
 }
 
 /** Renew when this share of the subscription's lifetime is left (Graph drops expired ones silently). */
 const RENEW_AT_REMAINING = 0.25;
+/** Renewal instants fall on whole minutes (or 1 % of a shorter lifetime). */
+const RENEW_ALIGN_MS = 60_000;
 /** After a delta reset, take the new baseline from this long before the last good round (events dedupe by id). */
 const RESET_OVERLAP_MS = 10 * 60_000;
 /** Closing waits this long at most for a subscription change in flight. */
@@ -350,7 +354,12 @@ export class GraphFolderSync {
     this.renewDueAt = null;
     if (!this.subscription || this.closed) return;
     const lifetime = this.deps.subscriptionMinutes * 60_000;
-    const due = this.subscription.expiresAt.getTime() - lifetime * RENEW_AT_REMAINING - Math.random() * lifetime * 0.05;
+    // Spread over 5 % of the lifetime per mailbox (not per folder), then down to a whole step: the folders
+    // of a mailbox whose subscriptions were made or renewed together come due at the same instant, and the
+    // client sends those renewals as one $batch.
+    const step = Math.min(RENEW_ALIGN_MS, lifetime / 100);
+    const spread = mailboxSpread(this.deps.mailbox.id) * lifetime * 0.05;
+    const due = Math.floor((this.subscription.expiresAt.getTime() - lifetime * RENEW_AT_REMAINING - spread) / step) * step;
     this.renewDueAt = due;
     const delay = Math.max(1_000, due - this.deps.clock.now());
     this.renewTimer = setTimeout(() => this.renewNow(), Math.min(delay, 2 ** 31 - 1));
@@ -363,6 +372,7 @@ export class GraphFolderSync {
     if (!target) return;
     const expiresAt = target.expiresAt.getTime();
     this.renewDueAt = null;
+    this.deps.onRenewalDue?.();
     this.background(() =>
       this.serialized(async () => {
         if (this.subscription !== target || target.expiresAt.getTime() !== expiresAt) return;
@@ -372,6 +382,11 @@ export class GraphFolderSync {
         }
       }),
     );
+  }
+
+  /** Renews now if the renewal would be due by `instant` (joining another folder's renewal: one $batch for both). */
+  renewIfDueBy(instant: number): void {
+    if (!this.closed && this.renewDueAt !== null && this.renewDueAt <= instant) this.renewNow();
   }
 
   /**
@@ -448,4 +463,9 @@ export class GraphFolderSync {
     const lag = await publishReceived(this.deps, batch);
     await this.deps.reporter.recordDelivery(this.deps.mailbox.id, now, lag, this.deps.lease);
   }
+}
+
+/** A fixed share in [0, 1) per mailbox: its renewals spread out from other mailboxes', not from each other. */
+function mailboxSpread(mailboxId: string): number {
+  return createHash('sha256').update(mailboxId).digest().readUInt32BE(0) / 2 ** 32;
 }

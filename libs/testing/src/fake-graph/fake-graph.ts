@@ -8,6 +8,7 @@ import { authenticate } from './auth';
 import { DeltaTracker } from './delta';
 import { GraphError, GraphErrors, graphErrorBody } from './graph-errors';
 import { etag, MailStore, snapshot, type Mailbox, type StoredMessage } from './mail-store';
+import { handleBatch } from './batch-route';
 import { handleMailbox } from './mailbox-routes';
 import { Notifier, type NotificationKind, type QueuedNotification } from './notifier';
 import { header } from './odata';
@@ -52,7 +53,8 @@ interface PipelineState {
  * endpoints, renew, delete, reauthorize; 404 ResourceNotFound once gone or expired by the fake clock),
  * change and lifecycle notification POSTs (batched, retried, pausable), message delta with
  * nextLink/deltaLink and 410 after a reset, and Exchange's throttling (429 + Retry-After, at most 4
- * concurrent requests per mailbox and app). Bearer tokens must come from the fake Entra ID given.
+ * concurrent requests per mailbox and app), and JSON `$batch` (up to 20 requests, each run as a request of
+ * its own). Bearer tokens must come from the fake Entra ID given.
  */
 export class FakeGraph {
   /** `http://127.0.0.1:<port>/v1.0` */
@@ -440,6 +442,7 @@ export class FakeGraph {
     const call: GraphCall = { req, res, url, entry, caller };
     this.pipeline.set(call, state);
     const head = rest[0]?.toLowerCase() ?? '';
+    if (head === '$batch' && rest.length === 1) return handleBatch(call, `${new URL(this.baseUrl).origin}/${version}`);
     if (head === 'subscriptions') return handleSubscriptions(this.runtime, call, rest.slice(1));
     if (head === 'me' || head === 'users' || head.startsWith('users(')) return handleMailbox(this.runtime, call, rest);
     throw GraphErrors.unknownSegment(rest[0] ?? '');
