@@ -292,29 +292,8 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     for (const [id, epoch] of round.held) {
       const wanted = this.desired.get(id);
       if (!wanted) continue;
-      const running = this.runners.get(id);
-      if (!running) {
-        // The status read with the specs is recent only when they were loaded in this pass.
-        if (fresh && wanted.status) this.reporter.seed(id, wanted.status);
-        // Granted (or taken from a dead owner) while a standby listened: it catches up on its open sessions.
-        const standby = this.standbys.take(id);
-        if (standby && standby.spec.fingerprint === wanted.spec.fingerprint) {
-          this.runners.set(id, { runner: standby, epoch });
-          void standby.activate({ owner: this.me, epoch });
-        } else {
-          if (standby) await this.stopRunner(id, standby, null);
-          const runner = this.newRunner(wanted.spec, epoch);
-          this.runners.set(id, { runner, epoch });
-          runner.start();
-        }
-      } else if (wanted.resyncRequestedAt) {
-        this.logger.log(`Mailbox ${id}: resync requested`);
-        void running.runner.restart();
-      }
-      if (wanted.resyncRequestedAt) {
-        await this.mailboxes.clearResync(id, wanted.resyncRequestedAt);
-        wanted.resyncRequestedAt = null;
-      }
+      // The status read with the specs is recent only when they were loaded in this pass.
+      await this.run(id, wanted, epoch, fresh);
     }
     const waitingImap = round.wanting.flatMap((id) => {
       const spec = this.desired.get(id)?.spec;
@@ -469,22 +448,38 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     for (const [id, wanted] of fresh) {
       const epoch = this.held.get(id);
       if (epoch === undefined) continue;
-      const running = this.runners.get(id);
-      if (!running) {
-        if (wanted.status) this.reporter.seed(id, wanted.status);
+      await this.run(id, wanted, epoch, true);
+    }
+    this.metrics.owned.set(this.runners.size);
+  }
+
+  /**
+   * A held mailbox runs under `epoch`: a standby that listened while the lease was asked for (granted, or
+   * taken from a dead owner) catches up on its open sessions, else a new runner starts; a running one
+   * reconnects when a resync was asked for. `seedStatus`: the status read with the spec is recent.
+   */
+  private async run(id: string, wanted: DesiredMailbox, epoch: number, seedStatus: boolean): Promise<void> {
+    const running = this.runners.get(id);
+    if (!running) {
+      if (seedStatus && wanted.status) this.reporter.seed(id, wanted.status);
+      const standby = this.standbys.take(id);
+      if (standby && standby.spec.fingerprint === wanted.spec.fingerprint) {
+        this.runners.set(id, { runner: standby, epoch });
+        void standby.activate({ owner: this.me, epoch });
+      } else {
+        if (standby) await this.stopRunner(id, standby, null);
         const runner = this.newRunner(wanted.spec, epoch);
         this.runners.set(id, { runner, epoch });
         runner.start();
-      } else if (wanted.resyncRequestedAt) {
-        this.logger.log(`Mailbox ${id}: resync requested`);
-        void running.runner.restart();
       }
-      if (wanted.resyncRequestedAt) {
-        await this.mailboxes.clearResync(id, wanted.resyncRequestedAt);
-        wanted.resyncRequestedAt = null;
-      }
+    } else if (wanted.resyncRequestedAt) {
+      this.logger.log(`Mailbox ${id}: resync requested`);
+      void running.runner.restart();
     }
-    this.metrics.owned.set(this.runners.size);
+    if (wanted.resyncRequestedAt) {
+      await this.mailboxes.clearResync(id, wanted.resyncRequestedAt);
+      wanted.resyncRequestedAt = null;
+    }
   }
 
   /** Runs `work` after the passes and control messages' work queued before it (they change the runners). */

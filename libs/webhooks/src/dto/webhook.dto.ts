@@ -1,6 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
+import { ApiProperty, PickType } from '@nestjs/swagger';
+import { PaginationQueryDto } from '@app/http';
 import { Field, FIELD_LIMITS, httpUrl, matches } from '@app/validation';
 import { ALL_EVENTS, WEBHOOK_EVENT_TYPES } from '../webhook-event-types';
 
@@ -94,14 +93,5 @@ export class DeliveryListResponse {
   @ApiProperty({ type: [DeliveryAttemptResponse] }) items: DeliveryAttemptResponse[];
 }
 
-const decimalDigits = ({ value }: { value: unknown }) => (typeof value === 'string' && /^[0-9]+$/.test(value) ? Number(value) : value);
-
-export class DeliveryListQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Transform(decimalDigits)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit: number = 50;
-}
+/** `?limit=` only, with the same rules as every list's (decimal digits, 1–500, default 50). */
+export class DeliveryListQueryDto extends PickType(PaginationQueryDto, ['limit'] as const) {}
