@@ -205,7 +205,13 @@ describe('API input rules (real app, real Postgres and Redis)', () => {
           }
         }
       }
-      expect(nullable.sort()).toEqual(['CreateMailboxDto.backfillSince', 'CreateMailboxDto.externalId', 'UpdateMailboxDto.externalId']);
+      expect(nullable.sort()).toEqual([
+        'CreateMailboxDto.backfillSince',
+        'CreateMailboxDto.externalId',
+        'CreateWebhookDto.description',
+        'UpdateMailboxDto.externalId',
+        'UpdateWebhookDto.description',
+      ]);
     });
   });
 });
