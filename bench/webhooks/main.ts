@@ -15,7 +15,7 @@
  * WEBHOOK_* variables in the environment are passed to the listener (e.g. WEBHOOK_ENDPOINT_CONCURRENCY).
  * BENCH_LISTENER_HEAP_COMPACTION=v8-default runs the listener with V8's own compaction heuristics. Needs Postgres (DATABASE_URL) and Redis (REDIS_URL); the npm script builds first.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, mkdtempSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -23,8 +23,8 @@ import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import { AppConfig } from '@app/config';
-import { imapMessageRef, MailEvent, MailEventsPublisher } from '@app/events';
-import { createTestDatabase, ENTRY_POINTS, freePort, startAppProcess, waitForHttpOk } from '@app/testing';
+import { MailEventsPublisher } from '@app/events';
+import { createTestDatabase, ENTRY_POINTS, freePort, sampleMailReceived, startAppProcess, waitForHttpOk } from '@app/testing';
 
 /** startAppProcess resolves entry points from the repository root; compiled here it sits one level deeper (dist-bench/). */
 const entry = (path: string) => join('..', path);
@@ -73,31 +73,6 @@ async function endpoint(name: string, hangShare: number): Promise<Endpoint> {
   await new Promise<void>((resolve) => ep.server.listen(0, '127.0.0.1', resolve));
   ep.url = `http://127.0.0.1:${(ep.server.address() as AddressInfo).port}/hooks/${name}`;
   return ep;
-}
-
-function mailReceived(): MailEvent {
-  const mailboxId = randomUUID();
-  return {
-    id: `mail.received.${mailboxId}.INBOX.1.${Math.floor(Math.random() * 1e9)}`,
-    type: 'mail.received',
-    version: 1,
-    occurredAt: new Date().toISOString(),
-    mailbox: { id: mailboxId, email: 'ana@contoso.com', externalId: 'crm-42' },
-    message: {
-      ref: imapMessageRef(mailboxId, 'INBOX', 1, 1),
-      folder: 'INBOX',
-      uid: 1,
-      uidValidity: 1,
-      providerMessageId: null,
-      internetMessageId: `<${randomUUID()}@contoso.com>`,
-      subject: 'Quarterly numbers',
-      from: { name: 'Bob', address: 'bob@contoso.com' },
-      to: [{ name: 'Ana', address: 'ana@contoso.com' }],
-      cc: [],
-      receivedAt: new Date().toISOString(),
-      size: 4321,
-    },
-  };
 }
 
 function rssMb(pid: number): number {
@@ -160,7 +135,7 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   for (let sent = 0; sent < EVENTS; sent += BATCH) {
-    const events = Array.from({ length: Math.min(BATCH, EVENTS - sent) }, mailReceived);
+    const events = Array.from({ length: Math.min(BATCH, EVENTS - sent) }, () => sampleMailReceived({ subject: 'Quarterly numbers' }));
     const at = Date.now();
     for (const event of events) publishedAt.set(event.id, at);
     await publisher.publishMany(events);
