@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
-import { MailboxLeaseRepository, ReplicaRegistry } from '@app/cluster';
+import { MailboxLeaseRepository, rendezvousOwner, ReplicaRegistry } from '@app/cluster';
 import { FolderCursor } from '@app/imap';
 import { FolderCursorRepository, MailboxCredentials, MailboxSpec, ResolvedCredential } from '@app/sync';
 import { ListenerWorld, metricValue, queryDatabase } from '@app/testing';
@@ -104,6 +104,18 @@ describe('Hand-over of a runner still starting: nothing written after its stop (
 
   const fencedWrites = async () => metricValue(await (await fetch(`${url}/metrics`)).text(), 'mail_listener_fenced_writes_total');
 
+  /**
+   * A replica id that outweighs this listener for the mailbox: otherwise this listener's next lease round
+   * would want the mailbox back from the live taker and warm a standby session for it (a Dovecot session
+   * this test would count; seen in CI when the rendezvous draw went to this listener).
+   */
+  function takerFor(prefix: string, mailboxId: string): string {
+    for (let i = 0; ; i++) {
+      const candidate = `${prefix}-${i}`;
+      if (rendezvousOwner(mailboxId, [world.config.listener.id, candidate]) === candidate) return candidate;
+    }
+  }
+
   /** Another live replica asks for the mailbox; resolves once this listener granted it (its runner stopped first). */
   async function handOverTo(taker: string, mailboxId: string): Promise<void> {
     await replicas.register(taker);
@@ -133,7 +145,8 @@ describe('Hand-over of a runner still starting: nothing written after its stop (
     const mailbox = await world.mailbox('handover-catchup@contoso.com');
     await cursors.loadGate.entered;
     const baselinesBefore = cursors.baselines;
-    await handOverTo('listener-taker-1', mailbox.id);
+    const taker = takerFor('listener-taker-1', mailbox.id);
+    await handOverTo(taker, mailbox.id);
 
     cursors.loadGate.open();
     await turns();
@@ -141,7 +154,7 @@ describe('Hand-over of a runner still starting: nothing written after its stop (
     expect(await fencedWrites()).toBe(fencedBefore);
     const [cursor] = await queryDatabase<{ n: string }>(world.db.url, `SELECT count(*) AS n FROM sync_cursors c JOIN mailbox_folders f ON f.id = c.folder_id WHERE f.mailbox_id = $1 AND c.uid_validity IS NOT NULL`, [mailbox.id]);
     expect(Number(cursor.n)).toBe(0);
-    await forget('listener-taker-1', mailbox.id);
+    await forget(taker, mailbox.id);
   });
 
   it('a runner stopped while it reads its credential opens no session after the grant', async () => {
@@ -150,7 +163,8 @@ describe('Hand-over of a runner still starting: nothing written after its stop (
     credentials.gate.arm();
     const mailbox = await world.mailbox('handover-credential@contoso.com');
     await credentials.gate.entered;
-    await handOverTo('listener-taker-2', mailbox.id);
+    const taker = takerFor('listener-taker-2', mailbox.id);
+    await handOverTo(taker, mailbox.id);
 
     cursors.loadGate.arm();
     credentials.gate.open();
@@ -162,6 +176,6 @@ describe('Hand-over of a runner still starting: nothing written after its stop (
     expect(cursors.baselines).toBe(baselinesBefore);
     expect(await fencedWrites()).toBe(fencedBefore);
     expect((await world.dovecot.sessionsByUser()).get(mailbox.email) ?? 0).toBe(0);
-    await forget('listener-taker-2', mailbox.id);
+    await forget(taker, mailbox.id);
   });
 });
