@@ -118,6 +118,19 @@ describe('outbound policy in production (issue 11, finding 3)', () => {
       expect(await appToken()).toMatchObject({ state: 'not_obtained', access_token_encrypted: null, last_error_code: 'PROVIDER_ADDRESS_CHANGED' });
     });
 
+    it('changing only the Graph address of a delegated provider drops its client secret too', async () => {
+      const provider = await world.createMicrosoftProvider({
+        name: 'Delegated',
+        type: 'microsoft-graph',
+        domains: ['delegated-move.contoso.com'],
+        oauth: { clientId: WEB_CLIENT_ID, clientSecret: WEB_CLIENT_SECRET },
+      });
+      expect(await secretOf(provider.id)).not.toBeNull();
+      const moved = await world.api.http.patch(`/v1/providers/${provider.id}`).set(world.api.auth).send({ graphBaseUrl: 'https://graph.attacker.test/v1.0' }).expect(200);
+      expect(moved.body).toMatchObject({ graphBaseUrl: 'https://graph.attacker.test/v1.0', oauth: { hasClientSecret: false } });
+      expect(await secretOf(provider.id)).toBeNull();
+    });
+
     it('the identity provider on a refused address is refused when connecting, with the code and how to allow it; also behind a name (localhost)', async () => {
       await world.createMicrosoftProvider({ name: 'Loopback identity', domains: ['idp.contoso.com'] });
       const literal = await world.createMailbox('ana@idp.contoso.com');
