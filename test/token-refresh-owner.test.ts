@@ -45,6 +45,11 @@ describe('Token refresh by the owner only (two listeners, fake Entra ID, real Po
     // Ids chosen so that A is the lowest: it refreshes the app-only tokens.
     a = await startListener(replica('listener-a'), { clock: world.clock });
     b = await startListener(replica('listener-b'), { clock: world.clock });
+    // Their first pass (scheduled at bootstrap) must be over before the tests make mailboxes: under load it
+    // once ran after the first mailbox existed, took its lease, and the test's own acquire found it held.
+    for (const listener of [a, b]) {
+      await world.waitFor(async () => (await fetch(`${listener.url}/health/ready`)).status, (status) => status === 200, 30_000, `${listener.url} ready (first lease round done)`);
+    }
     leases = a.app.get(MailboxLeaseRepository);
     store = a.app.get(OAuthTokenStore);
   });
