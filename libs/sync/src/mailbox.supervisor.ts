@@ -35,6 +35,12 @@ const GRANT_POLL_MS = 100;
 const GRANT_POLL_WINDOW_MS = 5_000;
 /** A warm standby lost (before the grant) more often than this is given up: its lease is asked for cold. */
 const STANDBY_MAX_LOSSES = 1;
+/**
+ * An asked standby waits at most this long for its grant. A live owner grants within its next round
+ * (its runner stops first); a minute is far beyond that even in a 3,000-mailbox drain, so only an owner
+ * stuck in a way its heartbeat does not show gets here.
+ */
+const STANDBY_MAX_ASKED_MS = 60_000;
 /** The readiness gate held closed until the first lease round succeeded. */
 const LEASES_GATE = 'leases';
 
@@ -152,6 +158,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     this.standbys = new WarmStandbys({
       limit: config.listener.connectConcurrency,
       maxLosses: STANDBY_MAX_LOSSES,
+      maxAskedMs: STANDBY_MAX_ASKED_MS,
       warm: (spec, listener) => new ImapMailboxRunner(spec, { ...this.imapDependencies, lease: { owner: this.me, epoch: NO_LEASE_EPOCH } }).standBy(listener),
       onReady: () => this.roundSoon(),
       count: (outcome, by = 1) => metrics.warmStandbys.inc({ outcome }, by),

@@ -13,7 +13,7 @@ export type GraphNotificationRoute = (typeof GRAPH_NOTIFICATION_ROUTES)[number];
  * Mailbox sync metrics. Counters and the lag histogram are this replica's; the two fleet-wide gauges
  * are read from Postgres at scrape time (aggregate them with max(), not sum()).
  */
-export const WARM_STANDBY_OUTCOMES = ['ready', 'activated', 'lost', 'closed', 'given_up'] as const;
+export const WARM_STANDBY_OUTCOMES = ['ready', 'activated', 'lost', 'closed', 'given_up', 'expired'] as const;
 export type WarmStandbyOutcome = (typeof WARM_STANDBY_OUTCOMES)[number];
 
 @Injectable()

@@ -6,7 +6,8 @@ import { InvalidTransitionError, TransitionTable, transitionsOf } from '@app/sta
  * - ready: its sessions listen (IDLE, nothing written or published): the lease may be asked for;
  * - asked: the lease was asked for (a hand-over in transit: the owner stops its runner and grants);
  * - lost: opening failed, or a session dropped, before the grant;
- * - cold: warming gave up; the lease is asked for without a warm session (the taker connects after the grant).
+ * - cold: warming gave up, or the ask waited too long for its grant; the lease stays asked for without a warm
+ *   session (the taker connects after the grant).
  * The grant (or a takeover from a dead owner) ends the entry: the runner is activated, or started cold.
  */
 export type WarmStandbyState = 'warming' | 'ready' | 'asked' | 'lost' | 'cold';
@@ -16,12 +17,13 @@ export type WarmStandbyEvent =
   | 'ask' // a lease round asks the owner for the mailbox
   | 'lost' // the standby could not open, or dropped
   | 'rewarm' // a new standby runner for a lost one
-  | 'give_up'; // too many losses: ask without a warm session
+  | 'give_up' // too many losses: ask without a warm session
+  | 'expire'; // asked, and no grant came within the maximum wait: its session closes
 
 const TRANSITIONS: TransitionTable<WarmStandbyState, WarmStandbyEvent> = {
   warming: { ready: 'ready', lost: 'lost' },
   ready: { ask: 'asked', lost: 'lost' },
-  asked: { lost: 'lost' },
+  asked: { lost: 'lost', expire: 'cold' },
   lost: { rewarm: 'warming', give_up: 'cold' },
   cold: {},
 };

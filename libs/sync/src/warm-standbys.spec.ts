@@ -23,9 +23,12 @@ function keeper(limit = 10, maxLosses = 1) {
   const started: FakeStandby[] = [];
   const counted: string[] = [];
   let ready = 0;
+  const clock = { ms: 0 };
   const standbys = new WarmStandbys<FakeStandby>({
     limit,
     maxLosses,
+    maxAskedMs: 60_000,
+    now: () => clock.ms,
     warm: (spec, listener) => {
       const runner = new FakeStandby(spec, listener);
       started.push(runner);
@@ -34,7 +37,7 @@ function keeper(limit = 10, maxLosses = 1) {
     onReady: () => ready++,
     count: (outcome, by = 1) => counted.push(...Array<string>(by).fill(outcome)),
   });
-  return { standbys, started, counted, readyCalls: () => ready };
+  return { standbys, started, counted, clock, readyCalls: () => ready };
 }
 
 describe('warm standby state machine', () => {
@@ -43,6 +46,8 @@ describe('warm standby state machine', () => {
     expect(nextWarmStandbyState('ready', 'lost')).toBe('lost');
     expect(nextWarmStandbyState('lost', 'rewarm')).toBe('warming');
     expect(nextWarmStandbyState('lost', 'give_up')).toBe('cold');
+    expect(nextWarmStandbyState('asked', 'expire')).toBe('cold');
+    expect(() => nextWarmStandbyState('ready', 'expire')).toThrow(InvalidWarmStandbyTransitionError);
     expect(() => nextWarmStandbyState('cold', 'ready')).toThrow(InvalidWarmStandbyTransitionError);
     expect(() => nextWarmStandbyState('warming', 'rewarm')).toThrow(/A warm standby in state warming cannot take the event rewarm/);
   });
@@ -143,5 +148,33 @@ describe('WarmStandbys', () => {
     started[0].tell('ready');
     expect(standbys.mayAsk('a')).toBe(false);
     expect(readyCalls()).toBe(0);
+  });
+
+  it('an ask the live owner never grants expires: the standby closes, its slot in transit frees, the lease stays asked for cold', async () => {
+    const { standbys, started, counted, clock } = keeper(1);
+    await standbys.follow([specOf('a'), specOf('b')]);
+    started[0].tell('ready');
+    expect(standbys.mayAsk('a')).toBe(true);
+    await standbys.follow([specOf('a'), specOf('b')]);
+    started[1].tell('ready');
+    // One hand-over in transit at most: b waits behind a.
+    expect(standbys.mayAsk('b')).toBe(false);
+
+    clock.ms += 59_999;
+    await standbys.follow([specOf('a'), specOf('b')]);
+    expect(standbys.stateOf('a')).toBe('asked');
+    expect(started[0].stopped).toBe(false);
+
+    clock.ms += 1;
+    await standbys.follow([specOf('a'), specOf('b')]);
+    expect(standbys.stateOf('a')).toBe('cold');
+    expect(started[0].stopped).toBe(true);
+    expect(standbys.mayAsk('a')).toBe(true);
+    expect(standbys.mayAsk('b')).toBe(true);
+    expect(counted.filter((outcome) => outcome === 'expired')).toHaveLength(1);
+    // A late word from the stopped runner changes nothing; the grant, if it comes, starts a runner cold.
+    started[0].tell('lost');
+    expect(standbys.stateOf('a')).toBe('cold');
+    expect(standbys.take('a')).toBeUndefined();
   });
 });

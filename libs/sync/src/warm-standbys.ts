@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import { StandbyEvent } from './imap/imap-mailbox.runner';
 import { MailboxSpec } from './mailbox-spec';
@@ -22,6 +23,14 @@ export interface WarmStandbysOptions<R extends StandbyRunner> {
   limit: number;
   /** A lost standby is warmed again this many times, then its lease is asked for cold. */
   maxLosses: number;
+  /**
+   * An asked standby whose grant has not come after this long closes (its lease stays asked for, cold): an
+   * owner that is alive but never grants must not hold one of the `limit` hand-overs in transit, nor an idle
+   * session at the server, for ever.
+   */
+  maxAskedMs: number;
+  /** Milliseconds of a monotonic clock (tests pass their own). */
+  now?: () => number;
   /** Starts a standby runner for `spec` that reports to `listener`. */
   warm(spec: MailboxSpec, listener: (event: StandbyEvent) => void): R;
   /** A standby became ready: a lease round soon may ask for its mailbox. */
@@ -36,6 +45,8 @@ interface Standby<R> {
   runner: R | null;
   fingerprint: string;
   losses: number;
+  /** When the lease was asked for (now()), while asked. */
+  askedAt?: number;
 }
 
 /**
@@ -61,7 +72,10 @@ export class WarmStandbys<R extends StandbyRunner> {
   mayAsk(mailboxId: string): boolean {
     const standby = this.standbys.get(mailboxId);
     if (!standby) return false;
-    if (standby.state === 'ready' && this.counts.asked < this.options.limit) this.transition(standby, 'ask');
+    if (standby.state === 'ready' && this.counts.asked < this.options.limit) {
+      this.transition(standby, 'ask');
+      standby.askedAt = this.now();
+    }
     return askedInState(standby.state);
   }
 
@@ -99,6 +113,15 @@ export class WarmStandbys<R extends StandbyRunner> {
       if (standby.runner) closing.push(standby.runner);
     }
     if (closing.length > 0) this.options.count?.('closed', closing.length);
+    const now = this.now();
+    for (const [id, standby] of this.standbys) {
+      if (standby.state !== 'asked' || now - standby.askedAt! < this.options.maxAskedMs) continue;
+      this.transition(standby, 'expire');
+      this.options.count?.('expired');
+      this.logger.warn(`Mailbox ${id}: no grant ${Math.round((now - standby.askedAt!) / 1000)} s after asking its live owner; closing the warm standby, the lease stays asked for`);
+      if (standby.runner) closing.push(standby.runner);
+      standby.runner = null;
+    }
     for (const [id, standby] of this.standbys) {
       if (standby.state !== 'lost') continue;
       if (standby.losses > this.options.maxLosses) {
@@ -132,8 +155,8 @@ export class WarmStandbys<R extends StandbyRunner> {
   }
 
   private onEvent(id: string, standby: Standby<R>, event: StandbyEvent): void {
-    // A standby closed or taken meanwhile says nothing any more.
-    if (this.standbys.get(id) !== standby) return;
+    // A standby closed, taken or expired (cold: its runner was stopped) meanwhile says nothing any more.
+    if (this.standbys.get(id) !== standby || standby.state === 'cold') return;
     if (event === 'lost') {
       standby.losses++;
       standby.runner = null;
@@ -141,6 +164,10 @@ export class WarmStandbys<R extends StandbyRunner> {
     this.transition(standby, event);
     this.options.count?.(event);
     if (event === 'ready') this.options.onReady();
+  }
+
+  private now(): number {
+    return this.options.now ? this.options.now() : performance.now();
   }
 
   private transition(standby: Standby<R>, event: WarmStandbyEvent): void {
