@@ -106,6 +106,22 @@ describe('Warm hand-over: the taker listens before it asks (listener in-process,
     expect(await world.received(mailbox.id)).toEqual([]);
   }, 30_000);
 
+  it('a standby whose session drops while it waits for the grant warms again on a new session and is asked for again, having written nothing', async () => {
+    const mailbox = mine[1];
+    expect((await lease(mailbox.id)).handover_to).toBe(me);
+    const lost = await standbyCount('lost');
+    const ready = await standbyCount('ready');
+    // One kick (kickUser would go on kicking until the user has no session, the new standby's too).
+    await world.dovecot.doveadm(['kick', mailbox.email]);
+    await world.waitFor(() => standbyCount('lost'), (n) => n === lost + 1, 10_000, 'the standby lost');
+    // Warmed again: a new session listens, and the ask stands.
+    await world.waitFor(() => standbyCount('ready'), (n) => n === ready + 1, 10_000, 'the standby ready again');
+    await world.waitFor(() => sessionsOf(mailbox.email), (n) => n === 1, 10_000, 'one session again');
+    expect((await lease(mailbox.id)).handover_to).toBe(me);
+    expect(await cursorOf(mailbox.folderId)).toBe(mailbox.ownerUid);
+    expect(await world.received(mailbox.id)).toEqual([]);
+  }, 30_000);
+
   it('a standby whose grant never comes (the owner dies) is activated when the lease is taken over as dead, catching up what arrived meanwhile', async () => {
     const mailbox = mine[1];
     expect((await lease(mailbox.id)).handover_to).toBe(me);
