@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfigOrExit } from '@app/config';
 import { closeOnSignals } from '@app/lifecycle';
 import { createApiApp } from './api.app';
+import { errorMessage } from '@app/failures';
 
 async function main(): Promise<void> {
   process.title = 'mail-listener-api';
@@ -12,6 +13,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`API failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`API failed to start: ${errorMessage(error)}\n`);
   process.exit(1);
 });

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { loadConfigOrExit } from '@app/config';
 import { applyHeapCompaction, closeOnSignals } from '@app/lifecycle';
 import { createListenerApp } from './listener.app';
+import { errorMessage } from '@app/failures';
 
 /** What a close may take after the drain: stopping the runners left, releasing their leases, closing sessions and pools. */
 const CLOSE_AFTER_DRAIN_MS = 10_000;
@@ -17,6 +18,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Listener failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`Listener failed to start: ${errorMessage(error)}\n`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@ import { keyRingFromConfig } from '@app/crypto';
 import { dataSourceOptions, EmbeddedPostgres, runMigrations, startEmbeddedPostgres } from '@app/persistence';
 import { effectiveApiKeys } from '@app/http';
 import { ManagedChild, startChild, stopChild } from './child-process';
+import { errorMessage } from '@app/failures';
 
 /**
  * `npm start`: runs the API and the listener as two processes. Without DATABASE_URL it first starts the
@@ -68,6 +69,6 @@ function log(message: string): void {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`Failed to start: ${errorMessage(error)}\n`);
   process.exit(1);
 });

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ReplicaRegistry } from './replica-registry';
+import { errorMessage } from '@app/failures';
 
 /** Rows of replicas silent this long are deleted (a day: long enough to read what happened overnight). */
 const FORGET_AFTER_MS = 24 * 3600_000;
@@ -67,7 +68,7 @@ export class ReplicaHeartbeat implements OnModuleInit, OnApplicationShutdown {
       if (this.failing) this.logger.log('Heartbeat written again');
       this.failing = false;
     } catch (error) {
-      if (!this.failing) this.logger.warn(`Heartbeat not written: ${error instanceof Error ? error.message : String(error)}`);
+      if (!this.failing) this.logger.warn(`Heartbeat not written: ${errorMessage(error)}`);
       this.failing = true;
     }
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ClientProxy } from '@nestjs/microservices';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ControlMessage, MailboxControlKind, mailboxControlPattern, ProviderControlKind } from './control-messages';
+import { errorMessage } from '@app/failures';
 
 /** The Nest client (Redis transport) the API announces through. */
 export const CONTROL_CLIENT = 'CONTROL_CLIENT';
@@ -36,11 +37,11 @@ export class MailboxAnnouncer {
     try {
       this.client.emit(this.pattern, message).subscribe({
         error: (error: unknown) => {
-          this.logger.warn(`Control message ${message.kind} for ${about} not sent (the listeners' reconcile catches up): ${error instanceof Error ? error.message : String(error)}`);
+          this.logger.warn(`Control message ${message.kind} for ${about} not sent (the listeners' reconcile catches up): ${errorMessage(error)}`);
         },
       });
     } catch (error) {
-      this.logger.warn(`Control message ${message.kind} for ${about} not sent: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`Control message ${message.kind} for ${about} not sent: ${errorMessage(error)}`);
     }
   }
 }

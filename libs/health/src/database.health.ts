@@ -4,6 +4,7 @@ import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus'
 import { DataSource } from 'typeorm';
 import { withTimeout } from '@app/async';
 import { migrationsAreCurrent } from '@app/persistence';
+import { errorMessage } from '@app/failures';
 
 /** Ready only when Postgres answers and every migration of this build is applied. */
 @Injectable()
@@ -20,7 +21,7 @@ export class DatabaseHealthIndicator {
       if (!(await migrationsAreCurrent(this.dataSource))) return indicator.down({ message: 'migrations pending' });
       return indicator.up();
     } catch (error) {
-      return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+      return indicator.down({ message: errorMessage(error) });
     }
   }
 }

@@ -3,6 +3,7 @@ import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus'
 import Redis from 'ioredis';
 import { REDIS } from '@app/redis';
 import { withTimeout } from '@app/async';
+import { errorMessage } from '@app/failures';
 
 @Injectable()
 export class RedisHealthIndicator {
@@ -18,7 +19,7 @@ export class RedisHealthIndicator {
       await withTimeout(this.redis.ping(), 2000, 'Redis did not answer PING within 2 s');
       return indicator.up();
     } catch (error) {
-      return indicator.down({ message: error instanceof Error ? error.message : String(error) });
+      return indicator.down({ message: errorMessage(error) });
     }
   }
 }

@@ -1,4 +1,5 @@
 import { INestApplication, Logger } from '@nestjs/common';
+import { errorMessage } from '@app/failures';
 
 /**
  * Closes the app on SIGTERM/SIGINT (running every shutdown hook: sessions, leases, pools) and exits 0,
@@ -20,7 +21,7 @@ export function closeOnSignals(app: INestApplication, graceMs = 25_000, logger =
       .close()
       .then(() => process.exit(0))
       .catch((error: unknown) => {
-        logger.error(`Shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        logger.error(`Shutdown failed: ${errorMessage(error)}`);
         process.exit(1);
       });
   };

@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '@app/config';
 import { dataSourceOptions } from './data-source.options';
 import { runMigrations } from './migration-runner';
+import { errorMessage } from '@app/failures';
 
 /** `npm run migrate`: apply pending migrations to DATABASE_URL and exit. */
 async function main(): Promise<void> {
@@ -20,6 +21,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Migration failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`Migration failed: ${errorMessage(error)}\n`);
   process.exit(1);
 });

@@ -3,6 +3,7 @@ import { loadConfigOrExit } from '@app/config';
 import { keyRingFromConfig, SecretBox } from '@app/crypto';
 import { dataSourceOptions } from './data-source.options';
 import { reencryptSecrets } from './secrets-reencryption';
+import { errorMessage } from '@app/failures';
 
 /** `npm run secrets:reencrypt`: after rotating ENCRYPTION_KEY, re-seal all secrets with the new key. */
 async function main(): Promise<void> {
@@ -21,6 +22,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Re-encryption failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`Re-encryption failed: ${errorMessage(error)}\n`);
   process.exit(1);
 });

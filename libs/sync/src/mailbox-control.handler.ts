@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { isMailboxControlMessage, isProviderControlMessage } from '@app/control';
 import { MailboxSupervisor } from './mailbox.supervisor';
+import { errorMessage } from '@app/failures';
 
 /**
  * The listener's side of control messages: checks what came off the shared Redis channel and hands it to
@@ -22,7 +23,7 @@ export class MailboxControlHandler {
       await this.supervisor.onControl(message);
     } catch (error) {
       const about = 'mailboxId' in message ? `mailbox ${message.mailboxId}` : `provider ${message.providerId}`;
-      this.logger.warn(`Control message ${message.kind} for ${about} not acted on (the reconcile catches up): ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`Control message ${message.kind} for ${about} not acted on (the reconcile catches up): ${errorMessage(error)}`);
     }
   }
 }

@@ -22,6 +22,7 @@ import { MailboxSpecRepository } from './mailbox-spec.repository';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { SyncMetrics } from './sync.metrics';
 import { WarmStandbys } from './warm-standbys';
+import { errorMessage } from '@app/failures';
 
 /** A full comparison with the database at least this often, even when the cheap version query saw no change. */
 const FULL_RELOAD_MS = 5 * 60_000;
@@ -201,7 +202,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       { timeoutMs: this.config.cluster.drainTimeoutMs, roundEveryMs: GRANT_POLL_MS },
     );
     const left = this.held.size;
-    const why = { handed_over: 'every mailbox handed over', alone: 'no other live replica to hand to', timed_out: 'drain timeout reached', failed: `drain failed: ${error instanceof Error ? error.message : String(error)}` }[outcome];
+    const why = { handed_over: 'every mailbox handed over', alone: 'no other live replica to hand to', timed_out: 'drain timeout reached', failed: `drain failed: ${errorMessage(error)}` }[outcome];
     this.logger.log(`Drained in ${Date.now() - started} ms (${why}); releasing ${left} mailbox(es) still held`);
     await this.releaseAll();
   }
@@ -366,7 +367,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       if (isFencedOut(error)) {
         this.clusterMetrics.fencedWrite();
         this.logger.warn(`Mailbox ${mailboxId}: ${error.message} (while its runner stopped)`);
-      } else this.logger.warn(`Mailbox ${mailboxId}: stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+      } else this.logger.warn(`Mailbox ${mailboxId}: stopping failed: ${errorMessage(error)}`);
     }
   }
 
@@ -386,7 +387,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       const last = await this.keeper.round(this.desiredIds, true).catch(() => null);
       await this.keeper.releaseAll(last?.held ?? this.held);
     } catch (error) {
-      this.logger.warn(`Releasing the leases failed (they lapse one lease time after the last heartbeat): ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`Releasing the leases failed (they lapse one lease time after the last heartbeat): ${errorMessage(error)}`);
     }
     this.held = new Map();
     this.metrics.owned.set(0);
@@ -516,7 +517,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     this.timer = setTimeout(() => {
       this.reconciling = this.exclusively(() => this.reconcile())
         .then(() => undefined)
-        .catch((error: unknown) => this.logger.error(`Reconcile failed: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) => this.logger.error(`Reconcile failed: ${errorMessage(error)}`))
         .finally(() => this.schedule(this.nextDelay()));
     }, delay);
     this.timer.unref();

@@ -4,6 +4,7 @@ import { StandbyEvent } from './imap/imap-mailbox.runner';
 import { MailboxSpec } from './mailbox-spec';
 import { WarmStandbyOutcome } from './sync.metrics';
 import { askedInState, nextWarmStandbyState, WarmStandbyEvent, WarmStandbyState } from './warm-standby-state';
+import { errorMessage } from '@app/failures';
 
 /** What the keeper needs of a standby runner (ImapMailboxRunner in standby). */
 export interface StandbyRunner {
@@ -183,6 +184,6 @@ export class WarmStandbys<R extends StandbyRunner> {
   }
 
   private async stop(runner: R): Promise<void> {
-    await runner.stop(null).catch((error: unknown) => this.logger.warn(`Mailbox ${runner.spec.id}: closing its warm standby failed: ${error instanceof Error ? error.message : String(error)}`));
+    await runner.stop(null).catch((error: unknown) => this.logger.warn(`Mailbox ${runner.spec.id}: closing its warm standby failed: ${errorMessage(error)}`));
   }
 }

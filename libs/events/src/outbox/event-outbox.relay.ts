@@ -6,6 +6,7 @@ import { Backoff, backoffDelay, withTimeout } from '@app/async';
 import { REDIS } from '@app/redis';
 import { MailEventsPublisher } from '../mail-events.publisher';
 import { EventOutboxRepository } from './event-outbox.repository';
+import { errorMessage } from '@app/failures';
 
 /** Events per round: one DELETE and one BullMQ round trip (addBulk) each. */
 const BATCH = 500;
@@ -92,7 +93,7 @@ export class EventOutboxRelay implements OnApplicationBootstrap, OnApplicationSh
       while (this.redis.status === 'ready' && (await this.round()) === BATCH);
     };
     await withTimeout(last(), SHUTDOWN_WAIT_MS).catch((error: unknown) => {
-      this.logger.warn(`Leaving unpublished events in the outbox for the next process: ${describe(error)}`);
+      this.logger.warn(`Leaving unpublished events in the outbox for the next process: ${errorMessage(error)}`);
       this.abandon();
     });
   }
@@ -150,7 +151,7 @@ export class EventOutboxRelay implements OnApplicationBootstrap, OnApplicationSh
 
   private retryLater(error: unknown): void {
     const delay = backoffDelay(this.failures++, RETRY);
-    this.logger.warn(`Publishing from the event outbox failed (${describe(error)}); retrying in ${delay} ms`);
+    this.logger.warn(`Publishing from the event outbox failed (${errorMessage(error)}); retrying in ${delay} ms`);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.wake(), delay);
     this.retryTimer.unref();
@@ -168,6 +169,3 @@ export class EventOutboxRelay implements OnApplicationBootstrap, OnApplicationSh
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -5,6 +5,7 @@ import { GraphNotificationQueue } from './graph-notification.queue';
 import { GraphIntakeUnavailableError, MalformedNotificationError } from './intake-errors';
 import { claimedItemCount, GraphEndpoint, MAX_NOTIFICATIONS_PER_POST, NotificationCollection, parseNotificationCollection } from './notification-payload';
 import { SubscriptionDirectory } from './subscription-directory';
+import { errorMessage } from '@app/failures';
 
 export interface IntakeOutcome {
   /** Items enqueued (changes and lifecycle events). */
@@ -50,7 +51,7 @@ export class GraphNotificationIntake {
     try {
       subscriptions = await this.directory.resolve(received.map((notification) => notification.subscriptionId));
     } catch (error) {
-      this.logger.error(`Graph subscriptions could not be looked up: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`Graph subscriptions could not be looked up: ${errorMessage(error)}`);
       throw new GraphIntakeUnavailableError('Subscriptions could not be looked up; deliver the notifications again later', 'lookup');
     }
 
@@ -72,7 +73,7 @@ export class GraphNotificationIntake {
         // The dropped items were dropped for good; the others are counted when Graph's retry succeeds.
         const dropped = Object.fromEntries(Object.entries(tally).filter(([result]) => !isKeptResult(result as GraphNotificationResult)));
         this.metrics.count({ ...dropped, enqueue_failed: items.length });
-        this.logger.error(`${items.length} Graph notification(s) not enqueued, answering 503 so Graph retries: ${error instanceof Error ? error.message : String(error)}`);
+        this.logger.error(`${items.length} Graph notification(s) not enqueued, answering 503 so Graph retries: ${errorMessage(error)}`);
         throw new GraphIntakeUnavailableError('Notifications could not be stored; deliver them again later', 'enqueue');
       }
     }

@@ -6,6 +6,7 @@ import { Clock, CLOCK } from '@app/clock';
 import { DueToken, OAuthTokenStore } from '../oauth-token.store';
 import { runUnderLease } from './token-lease.scope';
 import { RefreshOutcome, TokenRefresher } from './token-refresher';
+import { errorMessage } from '@app/failures';
 
 const BATCH = 1000;
 
@@ -62,7 +63,7 @@ export class TokenRefreshScheduler implements OnApplicationBootstrap, OnApplicat
       tokens.map((token) =>
         limit(() =>
           this.refreshOne(token).catch((error: unknown) => {
-            this.logger.error(`Token ${token.id}: refresh crashed: ${error instanceof Error ? error.message : String(error)}`);
+            this.logger.error(`Token ${token.id}: refresh crashed: ${errorMessage(error)}`);
             return 'skipped' as const;
           }),
         ),
@@ -85,7 +86,7 @@ export class TokenRefreshScheduler implements OnApplicationBootstrap, OnApplicat
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.runOnce()
-        .catch((error: unknown) => this.logger.error(`Refresh pass failed: ${error instanceof Error ? error.message : String(error)}`))
+        .catch((error: unknown) => this.logger.error(`Refresh pass failed: ${errorMessage(error)}`))
         .finally(() => this.schedule(this.config.oauth.refresh.checkIntervalMs));
     }, delay);
     this.timer.unref();

@@ -1,4 +1,4 @@
-import { FailureCode, graphFailureCode } from '@app/failures';
+import { errorMessage, FailureCode, graphFailureCode } from '@app/failures';
 import { GraphApiError, isGraphApiError } from '@app/graph';
 import { outboundRefusalOf } from '@app/outbound';
 import { CredentialUnavailableError } from '../mailbox-credentials';
@@ -24,7 +24,7 @@ export function graphFailureOf(error: unknown): GraphFailure {
   const refusal = outboundRefusalOf(error);
   if (refusal) return { kind: 'network', code: refusal.code, message: refusal.message, retryAfterMs: REFUSED_ADDRESS_RETRY_MS };
   if (isGraphApiError(error)) return graphApiFailure(error);
-  return { kind: 'network', code: (error as { code?: string }).code ?? FailureCode.GraphSyncFailed, message: error instanceof Error ? error.message : String(error) };
+  return { kind: 'network', code: (error as { code?: string }).code ?? FailureCode.GraphSyncFailed, message: errorMessage(error) };
 }
 
 function graphApiFailure(error: GraphApiError): GraphFailure {

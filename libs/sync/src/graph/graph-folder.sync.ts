@@ -12,6 +12,7 @@ import { MailboxStateReporter } from '../mailbox-state.reporter';
 import { SyncMetrics } from '../sync.metrics';
 import { GraphSubscriptionEvent, GraphSubscriptionState, nextGraphSubscriptionState } from './graph-subscription-state';
 import { GraphSubscriptionRepository } from './graph-subscription.repository';
+import { errorMessage } from '@app/failures';
 
 export interface GraphPushUrls {
   notificationUrl: string;
@@ -164,7 +165,7 @@ export class GraphFolderSync {
     if (!deleteSubscription || !subscription) return;
     await this.deps.client.deleteSubscription(subscription.id).catch((error: unknown) => {
       // It expires by itself within GRAPH_SUBSCRIPTION_MINUTES; its notifications are dropped as unknown.
-      this.logger.warn(`Deleting subscription ${subscription.id} at Graph failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.warn(`Deleting subscription ${subscription.id} at Graph failed: ${errorMessage(error)}`);
     });
     await this.deps.subscriptions.remove(subscription.id, this.deps.mailbox.id, this.deps.lease).catch(() => undefined);
   }

@@ -1,4 +1,4 @@
-import { FailureCode } from '@app/failures';
+import { errorMessage, FailureCode } from '@app/failures';
 import { GraphMailboxClient, GraphNotificationItem } from '@app/graph';
 import { CredentialUnavailableError } from '../mailbox-credentials';
 import { refOf, MailboxSpec } from '../mailbox-spec';
@@ -173,7 +173,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     this.deps.metrics.reconnects.inc({ reason: failure.kind });
     await this.failed(failure).catch((problem: unknown) => {
       if (this.fencedOut(problem)) return;
-      this.logger.error(`Handling a failure failed: ${problem instanceof Error ? problem.message : String(problem)}`);
+      this.logger.error(`Handling a failure failed: ${errorMessage(problem)}`);
       this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
     });
   }

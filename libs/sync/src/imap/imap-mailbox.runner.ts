@@ -1,5 +1,5 @@
 import { LeaseFence } from '@app/cluster';
-import { FailureCode } from '@app/failures';
+import { errorMessage, FailureCode } from '@app/failures';
 import { classifyImapError, ImapCredential, ImapFailure, ImapFolderSession } from '@app/imap';
 import { CredentialUnavailableError, ResolvedCredential, TokenRefreshNotAllowedError } from '../mailbox-credentials';
 import { MailboxSpec } from '../mailbox-spec';
@@ -239,7 +239,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
         if (!this.isCurrent(attempt) || !this.sessions.includes(session)) return;
         this.dropped(failure).catch((error: unknown) => {
           if (this.fencedOut(error)) return;
-          this.logger.error(`Handling a dropped connection failed: ${error instanceof Error ? error.message : String(error)}`);
+          this.logger.error(`Handling a dropped connection failed: ${errorMessage(error)}`);
           this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
         });
       });

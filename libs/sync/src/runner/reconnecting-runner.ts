@@ -6,6 +6,7 @@ import { MailboxSpec, refOf } from '../mailbox-spec';
 import { StateReason } from '../mailbox-state.reporter';
 import { AUTH_FAILURE_RECONNECT, ReconnectPolicy } from './reconnect-policy';
 import { RunnerDependencies } from './runner-dependencies';
+import { errorMessage } from '@app/failures';
 
 /** A stop waits this long at most for the status writes in flight (one statement each when healthy). */
 const REPORT_WAIT_MS = 5_000;
@@ -63,7 +64,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
       await this.deps.connectSlots(() => this.connectOnce(event));
     } catch (error) {
       if (this.fencedOut(error) || this.stopped) return;
-      this.logger.error(`Connecting failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`Connecting failed unexpectedly: ${errorMessage(error)}`);
       this.retryIn(this.reconnects.nextDelay(this.deps.clock.now()));
     }
   }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { turnBatcher } from '@app/batching';
 import { DeliveryAttempt, WebhooksRepository } from '../webhooks.repository';
+import { errorMessage } from '@app/failures';
 
 /**
  * The delivery log's writer: attempts finished in the same event-loop turn go into one INSERT (a busy
@@ -23,6 +24,6 @@ export class DeliveryLog {
   constructor(private readonly repository: WebhooksRepository) {}
 
   async record(attempt: DeliveryAttempt): Promise<void> {
-    await this.write(attempt).catch((error: unknown) => this.logger.warn(`Could not write the delivery log: ${error instanceof Error ? error.message : String(error)}`));
+    await this.write(attempt).catch((error: unknown) => this.logger.warn(`Could not write the delivery log: ${errorMessage(error)}`));
   }
 }
