@@ -132,12 +132,16 @@ describe('OAuth token refresh (listener, fake Entra ID, real Postgres and Redis)
       const mailboxes = await Promise.all(Array.from({ length: 12 }, () => signedIn()));
       const before = mailboxes.map((m) => refreshesOf(m.email));
       world.clock.advance(49 * MIN);
-      const requestsBefore = world.entra.tokenRequests.filter((r) => r.grantType === 'refresh_token').length;
+      const requestsAt = world.entra.tokenRequests.length;
       const [a, b] = await Promise.all([scheduler.runOnce(), second.app.get(TokenRefreshScheduler).runOnce()]);
       const successes = [...a, ...b].filter((o) => o === 'success').length;
-      // Every token refreshed by exactly one of the two: one identity-provider request per success.
+      // Every token refreshed by exactly one of the two: never two identity-provider requests for one
+      // user. (Not "one request per success": a mailbox's runner may refresh its own due token on demand
+      // between the clock's advance and the passes, once, and the passes then skip it.)
       expect(successes).toBeGreaterThanOrEqual(12);
-      expect(world.entra.tokenRequests.filter((r) => r.grantType === 'refresh_token').length - requestsBefore).toBe(successes);
+      const perUser = new Map<string, number>();
+      for (const request of world.entra.tokenRequests.slice(requestsAt).filter((r) => r.grantType === 'refresh_token')) perUser.set(request.username!, (perUser.get(request.username!) ?? 0) + 1);
+      expect([...perUser].filter(([, n]) => n > 1)).toEqual([]);
       mailboxes.forEach((m, i) => expect(refreshesOf(m.email)).toBe(before[i] + 1));
       expect(world.entra.tokenRequests.filter((r) => r.errorCode === 54005)).toHaveLength(0);
       // Each process fetched the OpenID metadata once, not once per refresh.
