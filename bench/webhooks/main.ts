@@ -109,6 +109,26 @@ async function transactions(url: string): Promise<number> {
   return Number(row.n);
 }
 
+/** MB of Redis memory held by each queue under `prefix` (the endpoint queues summed as webhook-deliveries). */
+async function redisMemoryByQueue(url: string, prefix: string): Promise<Record<string, number>> {
+  const redis = new Redis(url);
+  const bytes: Record<string, number> = {};
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    const pipeline = redis.pipeline();
+    for (const key of keys) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
+    const sizes = (await pipeline.exec()) ?? [];
+    keys.forEach((key, i) => {
+      const queue = key.slice(prefix.length + 1).split(':')[0].replace(/^webhook-deliveries\..*/, 'webhook-deliveries');
+      bytes[queue] = (bytes[queue] ?? 0) + Number(sizes[i]?.[1] ?? 0);
+    });
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
+  return Object.fromEntries(Object.entries(bytes).map(([queue, n]) => [queue, Number((n / 1048576).toFixed(1))]));
+}
+
 interface FloorFigure {
   mode: 'http' | 'bullmq' | 'stack';
   operations: number;
@@ -218,6 +238,7 @@ async function main(): Promise<void> {
   // The floor, in a Node process of its own, after the run (nothing else of ours running): the same two
   // healthy receivers, the same slots per endpoint, 10,000 operations per receiver.
   await listener.stop();
+  const redisMemory = await redisMemoryByQueue(redisUrl, queuePrefix);
   const floorLoad = loadavg()[0];
   const floor = arg('floor', 1) === 0 ? [] : await measureFloor(
     healthy.map((ep) => ep.url),
@@ -242,6 +263,10 @@ async function main(): Promise<void> {
         slowEndpoint: { deliveredWhenHealthyDone: slowAtHealthyDone, delivered: endpoints[2].delivered.size, requests: endpoints[2].requests, afterMs: allDoneAt - started },
         deliveringProcessCpu: { seconds: Number(cpuUsed.toFixed(2)), msPerRequest: Number(((cpuUsed * 1000) / requestsSoFar).toFixed(3)) },
         postgresTransactions: { total: transactionsUsed, perRequest: Number((transactionsUsed / requestsSoFar).toFixed(3)), endpointTableScansSinceStart: Number(endpointReads.n) },
+        // What the run left in Redis (MEMORY USAGE of every key under the prefix, by queue): mail-events holds
+        // the events (no consumer in the bench), webhook-fanout what its dedup keeps, the endpoint queues their
+        // completed deliveries (kept 24 h for the retry API) and the slow endpoint's pending ones.
+        redisMemoryMb: redisMemory,
         deliveringProcessRssMb: { before: Math.round(rssBefore), peak: Math.round(peakRss) },
         loadAverage1mAtStart: load,
         floor: { loadAverage1mAtStart: floorLoad, modes: floor },
