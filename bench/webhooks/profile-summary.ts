@@ -61,11 +61,37 @@ for (const [id, t] of self) {
     inclusive.set(k, (inclusive.get(k) ?? 0) + t);
   }
 }
+// Share by area: the first rule (in this order) that any frame of a sample's stack matches. Async
+// continuations start from the socket that answered, so the package owning a frame decides as well.
+const AREAS: [string, (frame: Node['callFrame']) => boolean][] = [
+  ['idle', (f) => f.functionName === '(idle)'],
+  ['garbage collection', (f) => f.functionName === '(garbage collector)'],
+  ['start-up (module loading)', (f) => f.functionName === 'Module._load'],
+  ['fan-out (webhook-fanout jobs, adds to the endpoint queues)', (f) => /webhook-fanout\.worker|flow-producer/.test(f.url) || f.functionName === 'addFlow'],
+  ['delivery log and other Postgres', (f) => /delivery-log|webhooks\.repository|node_modules\/(pg|pg-protocol|pg-pool|typeorm)\//.test(f.url)],
+  ['HTTP POST (undici)', (f) => /webhook-sender|node_modules\/undici\//.test(f.url)],
+  ['signing, metrics, the rest of an attempt', (f) => /webhook-delivery\.processor|webhook-signature|webhook\.metrics|prom-client/.test(f.url)],
+  ['BullMQ and Redis (job fetch, lock, complete)', (f) => /node_modules\/(bullmq|ioredis|msgpackr|redis-parser)\//.test(f.url)],
+];
+const areas = new Map<string, number>();
+for (const [id, t] of self) {
+  let area = 'other (Node internals, Nest, the listener)';
+  const frames: Node['callFrame'][] = [];
+  for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) frames.push(byId.get(cur)!.callFrame);
+  for (const [name, match] of AREAS) {
+    if (frames.some(match)) {
+      area = name;
+      break;
+    }
+  }
+  areas.set(area, (areas.get(area) ?? 0) + t);
+}
 const show = (title: string, m: Map<string, number>) => {
   console.log(`\n== ${title}`);
   for (const [k, t] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${((100 * t) / total).toFixed(1).padStart(5)}%  ${(t / 1000).toFixed(0).padStart(7)} ms  ${k}`);
 };
 console.log(`total sampled ${(total / 1e6).toFixed(1)} s`);
+show('share by area', areas);
 show('self time by package/file', pkg);
 show('self time by function', fn);
 show('inclusive time by function', inclusive);
