@@ -270,7 +270,8 @@ async function main(): Promise<void> {
         deliveringProcessRssMb: { before: Math.round(rssBefore), peak: Math.round(peakRss) },
         loadAverage1mAtStart: load,
         floor: { loadAverage1mAtStart: floorLoad, modes: floor },
-        ratioToStackFloor: stack ? Number((deliveriesPerSecond / stack.perSecond).toFixed(2)) : null,
+        // Throughput against the floor means something only when the events came as fast as possible (--rate=0).
+        ratioToStackFloor: stack && RATE === 0 ? Number((deliveriesPerSecond / stack.perSecond).toFixed(2)) : null,
         cpuRatioToStackFloor: stack ? Number((cpuUsed * 1000 / requestsSoFar / stack.cpuMsPerOperation).toFixed(2)) : null,
         cores: require('node:os').cpus().length,
       },
