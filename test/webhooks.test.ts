@@ -132,7 +132,8 @@ describe('webhooks (API + delivering listener, real Postgres and Redis)', () => 
       [event.id, 2, 200, null],
       [event.id, 1, 500, 'HTTP 500'],
     ]);
-    expect((await world.endpoint(id)).failingSince).toBeNull();
+    // The delivered attempt ends the failing run just after its log row is written: wait for it, not read it once.
+    await world.waitFor(() => world.endpoint(id), (endpoint) => endpoint.failingSince === null, 5_000, 'the failing run ended');
   });
 
   it.each([
