@@ -88,8 +88,11 @@ describe('webhooks (API + delivering listener, real Postgres and Redis)', () => 
     await c.until((got) => got.length >= 2, 15_000, 'both events at the * endpoint');
     await a.until((got) => got.some((r) => r.id === mail.id), 5_000, 'mail.received at the mail endpoint');
     await b.until((got) => got.some((r) => r.id === state.id), 5_000, 'state_changed at the state endpoint');
-    expect((await world.deliveries(mailOnly.id)).map((d) => d.eventId)).toEqual([mail.id]);
-    expect((await world.deliveries(stateOnly.id)).map((d) => d.eventId)).toEqual([state.id]);
+    // An attempt's log row is written after the endpoint answered: wait for the rows, not read them once.
+    const mailLog = await world.waitFor(() => world.deliveries(mailOnly.id), (items) => items.length > 0, 5_000, 'the mail endpoint logged');
+    const stateLog = await world.waitFor(() => world.deliveries(stateOnly.id), (items) => items.length > 0, 5_000, 'the state endpoint logged');
+    expect(mailLog.map((d) => d.eventId)).toEqual([mail.id]);
+    expect(stateLog.map((d) => d.eventId)).toEqual([state.id]);
     expect(a.received.map((r) => r.id)).toEqual([mail.id]);
     expect(b.received.map((r) => r.id)).toEqual([state.id]);
   });
