@@ -36,6 +36,28 @@ async function jobIds(redisUrl: string, prefix: string, queueName: string): Prom
   }
 }
 
+/**
+ * The events on the webhook door: fan-out jobs still kept (waiting, active, failed) and the deduplication
+ * keys that stand for the done ones (a fan-out job is dropped once done, its id kept as
+ * `<prefix>:webhook-fanout:de:<event id>`, written by the same add).
+ */
+async function fanoutIds(redisUrl: string, prefix: string): Promise<Set<string>> {
+  const ids = await jobIds(redisUrl, prefix, WEBHOOK_FANOUT_QUEUE);
+  const redis = new Redis(redisUrl);
+  try {
+    const dedupPrefix = `${prefix}:${WEBHOOK_FANOUT_QUEUE}:de:`;
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${dedupPrefix}*`, 'COUNT', 1000);
+      for (const key of keys) ids.add(key.slice(dedupPrefix.length));
+      cursor = next;
+    } while (cursor !== '0');
+    return ids;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 describe('webhooks: a real mail.received from the listener (Dovecot), delivered signed; a re-publish stays one delivery', () => {
   const world = new ListenerWorld();
   let receiver: WebhookReceiver;
@@ -49,7 +71,7 @@ describe('webhooks: a real mail.received from the listener (Dovecot), delivered 
     await world.stop();
   });
 
-  it('delivers the same event the listener put on mail-events, signed, and a second publish of its id is `duplicated` on both doors', async () => {
+  it('delivers the same event the listener put on mail-events, signed, and a second publish of its id is dropped on both doors', async () => {
     const endpoint = (await world.api.http.post('/v1/webhooks').set(world.api.auth).send({ url: receiver.url, events: ['mail.received'] }).expect(201)).body;
     const mailbox = await world.mailbox('hooks@contoso.com');
     await world.waitForState(mailbox.id, 'connected');
@@ -61,7 +83,9 @@ describe('webhooks: a real mail.received from the listener (Dovecot), delivered 
     expect(payload).toEqual(job.data);
     expect(payload).toMatchObject({ type: 'mail.received', mailbox: { id: mailbox.id }, message: { subject: 'Order 42' } });
 
-    // The same event published again (a takeover, a replay): dropped by both queues, delivered once.
+    // The same event published again (a takeover, a replay): dropped by both queues, delivered once. Once
+    // the fan-out job is done only its deduplication key is left, so that door says `deduplicated`.
+    await world.waitFor(() => jobIds(world.config.redisUrl, world.config.queuePrefix, WEBHOOK_FANOUT_QUEUE), (ids) => !ids.has(job.id!), 10_000, 'the fan-out job dropped once done');
     const eventsConnection = new Redis(world.config.redisUrl, { maxRetriesPerRequest: null });
     const fanoutEvents = new QueueEvents(WEBHOOK_FANOUT_QUEUE, {
       connection: eventsConnection,
@@ -69,12 +93,12 @@ describe('webhooks: a real mail.received from the listener (Dovecot), delivered 
       lastEventId: '0-0',
     });
     const fanoutDuplicated: string[] = [];
-    fanoutEvents.on('duplicated', ({ jobId }) => fanoutDuplicated.push(jobId));
+    fanoutEvents.on('deduplicated', ({ jobId }) => fanoutDuplicated.push(jobId));
     await fanoutEvents.waitUntilReady();
     await world.api.app.get(MailEventsPublisher, { strict: false }).publish(job.data as MailEvent);
     await world.watch.settle();
     expect(world.watch.duplicated).toContain(job.id);
-    await world.waitFor(async () => fanoutDuplicated, (ids) => ids.includes(job.id!), 10_000, 'duplicated on webhook-fanout');
+    await world.waitFor(async () => fanoutDuplicated, (ids) => ids.includes(job.id!), 10_000, 'deduplicated on webhook-fanout');
     await fanoutEvents.close();
     eventsConnection.disconnect();
     const test = await world.api.http.post(`/v1/webhooks/${endpoint.id}/test`).set(world.api.auth).expect(202);
@@ -177,10 +201,10 @@ describe('webhooks: a private Redis (append-only, fsync always) killed and resta
     receiver.answerWith(() => ({ status: 200 }));
     await world.waitFor(async () => receiver.deliveredIds(), (ids) => before.every((e) => ids.has(e.id)), 60_000, 'every earlier event delivered after the restart');
     // Let the offline queue flush and the fan-out finish, then compare the two doors.
-    await world.waitFor(() => jobIds(redis.url, world.config.queuePrefix, WEBHOOK_FANOUT_QUEUE), (ids) => ids.size >= before.length, 20_000, 'fan-out jobs');
+    await world.waitFor(() => fanoutIds(redis.url, world.config.queuePrefix), (ids) => ids.size >= before.length, 20_000, 'fan-out jobs');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const onQueue = await jobIds(redis.url, world.config.queuePrefix, MAIL_EVENTS_QUEUE);
-    const onFanout = await jobIds(redis.url, world.config.queuePrefix, WEBHOOK_FANOUT_QUEUE);
+    const onFanout = await fanoutIds(redis.url, world.config.queuePrefix);
     const mismatched = racing.filter((id) => onQueue.has(id) !== onFanout.has(id));
     expect(mismatched).toEqual([]);
     for (const event of before) expect([onQueue.has(event.id), onFanout.has(event.id)]).toEqual([true, true]);
@@ -200,7 +224,7 @@ describe('webhooks: a private Redis (append-only, fsync always) killed and resta
     const event = sampleMailReceived();
     await expect(publisher.publishMany([event])).rejects.toThrow(/EXECABORT|NOPERM|permission/i);
     expect((await jobIds(redis.url, prefix, MAIL_EVENTS_QUEUE)).has(event.id)).toBe(false);
-    expect((await jobIds(redis.url, prefix, WEBHOOK_FANOUT_QUEUE)).has(event.id)).toBe(false);
+    expect((await fanoutIds(redis.url, prefix)).has(event.id)).toBe(false);
     await publisher.onApplicationShutdown();
     restricted.disconnect();
   });

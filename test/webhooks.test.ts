@@ -88,8 +88,11 @@ describe('webhooks (API + delivering listener, real Postgres and Redis)', () => 
     await c.until((got) => got.length >= 2, 15_000, 'both events at the * endpoint');
     await a.until((got) => got.some((r) => r.id === mail.id), 5_000, 'mail.received at the mail endpoint');
     await b.until((got) => got.some((r) => r.id === state.id), 5_000, 'state_changed at the state endpoint');
-    expect((await world.deliveries(mailOnly.id)).map((d) => d.eventId)).toEqual([mail.id]);
-    expect((await world.deliveries(stateOnly.id)).map((d) => d.eventId)).toEqual([state.id]);
+    // An attempt's log row is written after the endpoint answered: wait for the rows, not read them once.
+    const mailLog = await world.waitFor(() => world.deliveries(mailOnly.id), (items) => items.length > 0, 5_000, 'the mail endpoint logged');
+    const stateLog = await world.waitFor(() => world.deliveries(stateOnly.id), (items) => items.length > 0, 5_000, 'the state endpoint logged');
+    expect(mailLog.map((d) => d.eventId)).toEqual([mail.id]);
+    expect(stateLog.map((d) => d.eventId)).toEqual([state.id]);
     expect(a.received.map((r) => r.id)).toEqual([mail.id]);
     expect(b.received.map((r) => r.id)).toEqual([state.id]);
   });
@@ -132,7 +135,8 @@ describe('webhooks (API + delivering listener, real Postgres and Redis)', () => 
       [event.id, 2, 200, null],
       [event.id, 1, 500, 'HTTP 500'],
     ]);
-    expect((await world.endpoint(id)).failingSince).toBeNull();
+    // The delivered attempt ends the failing run just after its log row is written: wait for it, not read it once.
+    await world.waitFor(() => world.endpoint(id), (endpoint) => endpoint.failingSince === null, 5_000, 'the failing run ended');
   });
 
   it.each([
@@ -148,6 +152,37 @@ describe('webhooks (API + delivering listener, real Postgres and Redis)', () => 
     expect(log).toHaveLength(2);
     expect(log[1]).toMatchObject({ eventId: event.id, attempt: 1, status: null });
     expect(log[1].error).toMatch(reason);
+  });
+
+  it.each([
+    ['503 with Retry-After in seconds', 503, () => '3', 3_000],
+    // An HTTP date has whole seconds: 4 s ahead is at least 3 s ahead.
+    ['429 with Retry-After as an HTTP date', 429, () => new Date(Date.now() + 4_000).toUTCString(), 3_000],
+  ])('waits for the Retry-After of a %s before the next attempt (the backoff alone is 50 ms), and the log says so', async (_what, status, retryAfter, atLeastMs) => {
+    const target = await receiver();
+    target.answerWith((_r, n) => (n === 0 ? { status, headers: { 'retry-after': retryAfter() } } : { status: 200 }));
+    const { id } = await world.register(target.url);
+    const event = sampleMailReceived();
+    await world.publish(event);
+    await target.until((got) => got.length >= 2, 20_000, 'the attempt after the Retry-After');
+    const [first, second] = target.of(event.id);
+    expect(second.receivedAt - first.receivedAt).toBeGreaterThanOrEqual(atLeastMs);
+    const log = await world.waitFor(() => world.deliveries(id), (items) => items.length >= 2, 5_000, 'two attempts logged');
+    expect(log.map((d) => [d.attempt, d.status])).toEqual([
+      [2, 200],
+      [1, status],
+    ]);
+    expect(log[1].error).toMatch(new RegExp(`^HTTP ${status}; Retry-After: next attempt in [34] s or later$`));
+  });
+
+  it('bounds a Retry-After by the delivery\'s 24 h window: one beyond it puts the next attempt at the window\'s end (the log says so)', async () => {
+    const target = await receiver();
+    target.answerWith(() => ({ status: 503, headers: { 'retry-after': String(48 * 3600) } }));
+    const { id } = await world.register(target.url);
+    await world.publish(sampleMailReceived());
+    const [first] = await world.waitFor(() => world.deliveries(id), (items) => items.length >= 1, 15_000, 'the first attempt logged');
+    expect(first.error).toBe('HTTP 503; Retry-After: next attempt in 86400 s or later');
+    await world.api.http.delete(`/v1/webhooks/${id}`).set(world.api.auth).expect(204);
   });
 
   it('does not follow a redirect: a 3xx is a failed attempt with the reason', async () => {

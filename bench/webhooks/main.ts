@@ -2,7 +2,7 @@
  * Webhook delivery: `--events` (10,000) `mail.received` events fanned out to 3 local endpoints that answer
  * in `--answer-ms` (5 ms); the third hangs `--hang-ms` (10 s) on `--hang-share` (10 %) of its calls.
  *
- *   npm run bench:webhooks -- [--events=10000] [--rate=0] [--batch=100] [--answer-ms=5] [--hang-ms=10000] [--hang-share=0.1]
+ *   npm run bench:webhooks -- [--events=10000] [--rate=0] [--batch=100] [--answer-ms=5] [--hang-ms=10000] [--hang-share=0.1] [--floor=0: skip the floor] [--floor-per-url=10000]
  *
  * Creates a database, starts the built API and ONE listener (the delivering process) as processes of their
  * own (NODE_ENV=production, so every connection passes the outbound policy, 127.0.0.0/8 allow-listed),
@@ -12,11 +12,16 @@
  * healthy endpoints), event published → webhook received p50/p99 on the healthy endpoints, the slow
  * endpoint's progress (its hung calls are retried with the production backoff, so its tail takes minutes:
  * reported after --slow-wait=30 s, not awaited), and the delivering process's peak RSS.
+ * Then, the physical floor (floor.ts) in a process of its own against the same healthy receivers: plain
+ * keep-alive POSTs of the signed payload, bare BullMQ jobs with an empty processor, and both together
+ * (`stack`); the ratio of our deliveries/s (and CPU per request) to the stack's is printed.
  * WEBHOOK_* variables in the environment are passed to the listener (e.g. WEBHOOK_ENDPOINT_CONCURRENCY).
- * BENCH_LISTENER_HEAP_COMPACTION=v8-default runs the listener with V8's own compaction heuristics. Needs Postgres (DATABASE_URL) and Redis (REDIS_URL); the npm script builds first.
+ * BENCH_LISTENER_HEAP_COMPACTION=v8-default runs the listener with V8's own compaction heuristics;
+ * BENCH_LISTENER_NODE_OPTIONS sets its NODE_OPTIONS; BENCH_LISTENER_CPU_PROFILE=DIR profiles it (DIR/listener-<pid>.cpuprofile, written when it is stopped). Needs Postgres (DATABASE_URL) and Redis (REDIS_URL); the npm script builds first.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, mkdtempSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir, loadavg } from 'node:os';
@@ -24,7 +29,7 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
-import { createTestDatabase, ENTRY_POINTS, freePort, sampleMailReceived, startAppProcess, waitForHttpOk } from '@app/testing';
+import { createTestDatabase, ENTRY_POINTS, queryDatabase, freePort, sampleMailReceived, startAppProcess, waitForHttpOk } from '@app/testing';
 
 /** startAppProcess resolves entry points from the repository root; compiled here it sits one level deeper (dist-bench/). */
 const entry = (path: string) => join('..', path);
@@ -84,8 +89,61 @@ function rssMb(pid: number): number {
   }
 }
 
+/** CPU seconds (user + system) the process has used: /proc/<pid>/stat fields 14 and 15, in clock ticks (100/s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
+
+/** Committed transactions on a database so far (pg_stat_database; the statistics lag by up to ~0.5 s). */
+async function transactions(url: string): Promise<number> {
+  const [row] = await queryDatabase<{ n: string }>(url, `SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()`);
+  return Number(row.n);
+}
+
+/** MB of Redis memory held by each queue under `prefix` (the endpoint queues summed as webhook-deliveries). */
+async function redisMemoryByQueue(url: string, prefix: string): Promise<Record<string, number>> {
+  const redis = new Redis(url);
+  const bytes: Record<string, number> = {};
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    const pipeline = redis.pipeline();
+    for (const key of keys) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
+    const sizes = (await pipeline.exec()) ?? [];
+    keys.forEach((key, i) => {
+      const queue = key.slice(prefix.length + 1).split(':')[0].replace(/^webhook-deliveries\..*/, 'webhook-deliveries');
+      bytes[queue] = (bytes[queue] ?? 0) + Number(sizes[i]?.[1] ?? 0);
+    });
+    cursor = next;
+  } while (cursor !== '0');
+  redis.disconnect();
+  return Object.fromEntries(Object.entries(bytes).map(([queue, n]) => [queue, Number((n / 1048576).toFixed(1))]));
+}
+
+interface FloorFigure {
+  mode: 'http' | 'bullmq' | 'stack';
+  operations: number;
+  perSecond: number;
+  cpuMsPerOperation: number;
+}
+
+/** Runs floor.js (see there) and reads its figures. */
+function measureFloor(urls: string[], slots: number, redisUrl: string, prefix: string): Promise<FloorFigure[]> {
+  const args = [join(__dirname, 'floor.js'), `--urls=${urls.join(',')}`, `--per-url=${arg('floor-per-url', 10_000)}`, `--slots=${slots}`, `--redis=${redisUrl}`, `--prefix=${prefix}`];
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, args, { env: { PATH: process.env.PATH, NODE_ENV: 'production' }, maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
+      error ? reject(new Error(`floor.js: ${error.message}\n${stderr}`)) : resolve(stdout.trim().split('\n').map((line) => JSON.parse(line) as FloorFigure)),
+    ),
+  );
 }
 
 async function main(): Promise<void> {
@@ -110,9 +168,14 @@ async function main(): Promise<void> {
     ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('WEBHOOK_'))),
     ...(process.env.BENCH_LISTENER_HEAP_COMPACTION ? { LISTENER_HEAP_COMPACTION: process.env.BENCH_LISTENER_HEAP_COMPACTION } : {}),
   };
+  // BENCH_LISTENER_CPU_PROFILE=DIR profiles the delivering process only (see cpu-profile.ts).
+  const profileDir = process.env.BENCH_LISTENER_CPU_PROFILE;
+  // BENCH_LISTENER_NODE_OPTIONS: NODE_OPTIONS of the delivering process only (e.g. --max-semi-space-size=32).
+  const nodeOptions = [process.env.BENCH_LISTENER_NODE_OPTIONS, profileDir ? `--require ${join(__dirname, 'cpu-profile.js')}` : undefined].filter(Boolean).join(' ');
+  const listenerEnv = { ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...(profileDir ? { BENCH_CPU_PROFILE_DIR: profileDir } : {}) };
   const api = startAppProcess(entry(ENTRY_POINTS.api), env);
   await waitForHttpOk(`http://127.0.0.1:${apiPort}/health/ready`, api);
-  const listener = startAppProcess(entry(ENTRY_POINTS.listener), env);
+  const listener = startAppProcess(entry(ENTRY_POINTS.listener), listenerEnv);
   await waitForHttpOk(`http://127.0.0.1:${listenerPort}/health/ready`, listener);
   const endpoints = [await endpoint('a', 0), await endpoint('b', 0), await endpoint('slow', HANG_SHARE)];
   for (const ep of endpoints) {
@@ -133,6 +196,8 @@ async function main(): Promise<void> {
   const rssBefore = rssMb(listener.child.pid!);
   const load = loadavg()[0];
 
+  const cpuBefore = cpuSeconds(listener.child.pid!);
+  const transactionsBefore = await transactions(db.url);
   const started = Date.now();
   for (let sent = 0; sent < EVENTS; sent += BATCH) {
     const events = Array.from({ length: Math.min(BATCH, EVENTS - sent) }, () => sampleMailReceived({ subject: 'Quarterly numbers' }));
@@ -153,6 +218,13 @@ async function main(): Promise<void> {
   const deliveredWhileHealthy = endpoints.reduce((sum, ep) => sum + [...ep.delivered.values()].filter((at) => at <= healthyDoneAt).length, 0);
   const latencies = healthy.flatMap((ep) => [...ep.delivered].map(([id, at]) => at - publishedAt.get(id)!)).sort((a, b) => a - b);
   const slowAtHealthyDone = endpoints[2].delivered.size;
+  // CPU the delivering process spent per request it made (all endpoints, hung ones included) up to now.
+  const cpuUsed = cpuSeconds(listener.child.pid!) - cpuBefore;
+  const requestsSoFar = endpoints.reduce((sum, ep) => sum + ep.requests, 0);
+  // Postgres transactions (statements: all autocommit) on the bench's database meanwhile, per request.
+  const transactionsUsed = (await transactions(db.url)) - transactionsBefore;
+  // Of which reads of webhook_endpoints (the fan-out reads the subscriptions once per turn, reconcile every second).
+  const [endpointReads] = await queryDatabase<{ n: string }>(db.url, `SELECT seq_scan AS n FROM pg_stat_user_tables WHERE relname = 'webhook_endpoints'`);
   // The slow endpoint's hung calls time out after 10 s and are retried with backoff (5 s, doubling): its
   // tail takes minutes by design. It is reported, not waited for beyond --slow-wait seconds.
   const slowDeadline = Math.min(deadline, Date.now() + arg('slow-wait', 30) * 1000);
@@ -162,6 +234,21 @@ async function main(): Promise<void> {
   clearInterval(progress);
 
   const seconds = (healthyDoneAt - started) / 1000;
+  const deliveriesPerSecond = Math.round(deliveredWhileHealthy / seconds);
+  // Read before the floor, which POSTs to the same receivers.
+  const healthyDelivered = healthy.map((ep) => ep.delivered.size);
+  // The floor, in a Node process of its own, after the run (nothing else of ours running): the same two
+  // healthy receivers, the same slots per endpoint, 10,000 operations per receiver.
+  await listener.stop();
+  const redisMemory = await redisMemoryByQueue(redisUrl, queuePrefix);
+  const floorLoad = loadavg()[0];
+  const floor = arg('floor', 1) === 0 ? [] : await measureFloor(
+    healthy.map((ep) => ep.url),
+    Number(process.env.WEBHOOK_ENDPOINT_CONCURRENCY ?? 32),
+    redisUrl,
+    `${queuePrefix}-floor`,
+  );
+  const stack = floor.find((f) => f.mode === 'stack');
   process.stdout.write(
     JSON.stringify(
       {
@@ -169,15 +256,25 @@ async function main(): Promise<void> {
         rate: RATE || 'burst',
         batch: BATCH,
         publishedInMs: publishedIn,
-        deliveriesPerSecond: Math.round(deliveredWhileHealthy / seconds),
+        deliveriesPerSecond,
         healthyEndpoints: {
-          delivered: healthy.map((ep) => ep.delivered.size),
+          delivered: healthyDelivered,
           allDeliveredAfterMs: healthyDoneAt - started,
           latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] },
         },
         slowEndpoint: { deliveredWhenHealthyDone: slowAtHealthyDone, delivered: endpoints[2].delivered.size, requests: endpoints[2].requests, afterMs: allDoneAt - started },
+        deliveringProcessCpu: { seconds: Number(cpuUsed.toFixed(2)), msPerRequest: Number(((cpuUsed * 1000) / requestsSoFar).toFixed(3)) },
+        postgresTransactions: { total: transactionsUsed, perRequest: Number((transactionsUsed / requestsSoFar).toFixed(3)), endpointTableScansSinceStart: Number(endpointReads.n) },
+        // What the run left in Redis (MEMORY USAGE of every key under the prefix, by queue): mail-events holds
+        // the events (no consumer in the bench), webhook-fanout what its dedup keeps, the endpoint queues their
+        // completed deliveries (kept 24 h for the retry API) and the slow endpoint's pending ones.
+        redisMemoryMb: redisMemory,
         deliveringProcessRssMb: { before: Math.round(rssBefore), peak: Math.round(peakRss) },
         loadAverage1mAtStart: load,
+        floor: { loadAverage1mAtStart: floorLoad, modes: floor },
+        // Throughput against the floor means something only when the events came as fast as possible (--rate=0).
+        ratioToStackFloor: stack && RATE === 0 ? Number((deliveriesPerSecond / stack.perSecond).toFixed(2)) : null,
+        cpuRatioToStackFloor: stack ? Number((cpuUsed * 1000 / requestsSoFar / stack.cpuMsPerOperation).toFixed(2)) : null,
         cores: require('node:os').cpus().length,
       },
       null,
@@ -186,7 +283,6 @@ async function main(): Promise<void> {
   );
   await publisher.onApplicationShutdown();
   redis.disconnect();
-  await listener.stop();
   await api.stop();
   for (const ep of endpoints) {
     ep.server.closeAllConnections();

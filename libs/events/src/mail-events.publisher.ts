@@ -11,13 +11,24 @@ import { MAIL_EVENTS_QUEUE, MailEvent, WEBHOOK_FANOUT_QUEUE } from './mail-event
 const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
 
 /**
+ * A fan-out job is dropped once done: what the dedup window needs of it is only its id, kept as BullMQ's
+ * deduplication key (`<prefix>:webhook-fanout:de:<event id>`, a string of ~100 bytes, for the same 7 days
+ * as mail-events' completed jobs), not a copy of the event (kept 7 days, the fan-out jobs had doubled
+ * mail-events' Redis memory). A re-publish within the window is dropped on this door as `deduplicated`
+ * while the key lives; the key is written by the same add, so it is in the same MULTI as both jobs.
+ */
+function fanoutJobOptions(eventId: string): FlowJob['opts'] {
+  return { jobId: eventId, deduplication: { id: eventId, ttl: KEEP_COMPLETED_SECONDS * 1000 }, removeOnComplete: true, removeOnFail: { age: 4 * KEEP_COMPLETED_SECONDS } };
+}
+
+/**
  * Publishes on both doors of the event stream at once: each event becomes a job on `mail-events` (the CRM's
  * queue) and a job on `webhook-fanout` (the webhooks), same name and id, all added in ONE Redis MULTI
  * (FlowProducer.addBulk: each job is a root flow, and BullMQ's Redis backend sends a bulk of flows as one
  * transaction; see redis-queue-backend.js `addFlow`). So an event is on both or on neither, whoever
  * publishes it (the listener directly, or the outbox relay of any process). A root flow without children is
  * added by BullMQ's `addStandardJob` script, like Queue.add: an id already present is dropped and reported
- * as `duplicated` on that queue's event stream, on both doors.
+ * as `duplicated` on mail-events' event stream, and as `deduplicated` on webhook-fanout's (see fanoutJobOptions).
  */
 @Injectable()
 export class MailEventsPublisher implements OnApplicationShutdown {
@@ -57,7 +68,7 @@ export class MailEventsPublisher implements OnApplicationShutdown {
       queueName,
       prefix: this.prefix,
       data: event,
-      opts: { jobId: event.id, removeOnComplete: { age: KEEP_COMPLETED_SECONDS }, removeOnFail: { age: 4 * KEEP_COMPLETED_SECONDS } },
+      opts: queueName === WEBHOOK_FANOUT_QUEUE ? fanoutJobOptions(event.id) : { jobId: event.id, removeOnComplete: { age: KEEP_COMPLETED_SECONDS }, removeOnFail: { age: 4 * KEEP_COMPLETED_SECONDS } },
     };
   }
 

@@ -15,7 +15,7 @@ export interface ReceivedWebhook {
 }
 
 /** How the receiver answers one request: a status, a redirect, no answer at all, or a dropped connection. */
-export type WebhookAnswer = { status: number; location?: string; delayMs?: number } | { hang: true } | { closeConnection: true };
+export type WebhookAnswer = { status: number; location?: string; headers?: Record<string, string>; delayMs?: number } | { hang: true } | { closeConnection: true };
 
 /**
  * A CRM's webhook endpoint on a free loopback port: records every request and answers as the test says
@@ -113,6 +113,7 @@ export class WebhookReceiver {
       }
       const send = () => {
         if (answer.location) response.setHeader('location', answer.location);
+        for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
         response.statusCode = answer.status;
         response.end();
       };

@@ -6,6 +6,7 @@ import { webhookSignature } from '../webhook-signature';
 import { DeliveryJobData } from '../webhook-queues';
 import { DeliveryLog } from './delivery-log';
 import { LiveEndpoint, signingSecrets } from './live-endpoints';
+import { RetryAfterError } from './retry-after';
 import { SendOutcome, WebhookSender } from './webhook-sender';
 import { WebhookMetrics } from './webhook.metrics';
 
@@ -17,8 +18,9 @@ export const WEBHOOK_SENDER = Symbol('WEBHOOK_SENDER');
 /**
  * One attempt of one delivery: sign, POST, log, and decide. 2xx: delivered (ends the endpoint's failing
  * run). 410: the endpoint is disabled at once. Anything else: the attempt fails and BullMQ retries it with
- * backoff; once the endpoint has been failing for 24 h it is disabled with the reason, and a delivery
- * older than 24 h is given up (kept as failed, retryable from the API).
+ * backoff, waiting at least the `Retry-After` of a 429/503 (bounded by the delivery's 24 h window); once
+ * the endpoint has been failing for 24 h it is disabled with the reason, and a delivery older than 24 h is
+ * given up (kept as failed, retryable from the API).
  */
 @Injectable()
 export class WebhookDeliveryProcessor {
@@ -44,13 +46,16 @@ export class WebhookDeliveryProcessor {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.metrics.count(outcome.kind, seconds);
     const now = this.clock.now();
+    // A 429/503 with Retry-After: the next attempt waits for it, within what is left of the 24 h window.
+    const retryAfter = outcome.kind === 'failed' && outcome.retryAfterMs !== undefined ? Math.max(0, Math.min(outcome.retryAfterMs, queuedAt + RETRY_WINDOW_MS - now)) : null;
+    const error = outcome.kind === 'delivered' ? null : retryAfter === null ? outcome.error : `${outcome.error}; Retry-After: next attempt in ${Math.ceil(retryAfter / 1000)} s or later`;
     await this.log.record({
       endpointId: endpoint.id,
       eventId: event.id,
       eventType: event.type,
       attempt: job.attemptsMade + 1,
       status: outcome.status,
-      error: outcome.kind === 'delivered' ? null : outcome.error,
+      error,
       durationMs: Math.round(seconds * 1000),
       at: new Date(now),
     });
@@ -61,10 +66,17 @@ export class WebhookDeliveryProcessor {
       }
       return;
     }
-    await this.failed(endpoint, outcome, now, queuedAt, disabled);
+    await this.failed(endpoint, outcome, now, queuedAt, disabled, retryAfter === null ? null : new RetryAfterError(error!, retryAfter));
   }
 
-  private async failed(endpoint: LiveEndpoint, outcome: Exclude<SendOutcome, { kind: 'delivered' }>, now: number, queuedAt: number, disabled: (endpointId: string) => void): Promise<never> {
+  private async failed(
+    endpoint: LiveEndpoint,
+    outcome: Exclude<SendOutcome, { kind: 'delivered' }>,
+    now: number,
+    queuedAt: number,
+    disabled: (endpointId: string) => void,
+    retryAfter: RetryAfterError | null,
+  ): Promise<never> {
     if (outcome.kind === 'gone') {
       await this.disable(endpoint, `The endpoint answered 410 Gone at ${new Date(now).toISOString()}`, now, disabled);
       throw new UnrecoverableError(outcome.error);
@@ -76,7 +88,7 @@ export class WebhookDeliveryProcessor {
       throw new UnrecoverableError(outcome.error);
     }
     if (now - queuedAt >= RETRY_WINDOW_MS) throw new UnrecoverableError(`given up after 24 h of retries; last error: ${outcome.error}`);
-    throw new Error(outcome.error);
+    throw retryAfter ?? new Error(outcome.error);
   }
 
   private async disable(endpoint: LiveEndpoint, reason: string, now: number, disabled: (endpointId: string) => void): Promise<void> {

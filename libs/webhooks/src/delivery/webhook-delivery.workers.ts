@@ -13,6 +13,7 @@ import { WebhooksRepository } from '../webhooks.repository';
 import { fingerprintOf, LiveEndpoint, openEndpoint } from './live-endpoints';
 import { WEBHOOK_SENDER, WebhookDeliveryProcessor } from './webhook-delivery.processor';
 import { WebhookFanoutWorker } from './webhook-fanout.worker';
+import { nextAttemptDelay } from './retry-after';
 import { WebhookSender } from './webhook-sender';
 import { WebhookMetrics } from './webhook.metrics';
 
@@ -173,7 +174,8 @@ export class WebhookDeliveryWorkers implements OnApplicationBootstrap, BeforeApp
       lockDuration: 15_000,
       stalledInterval: 5_000,
       maxStalledCount: 100,
-      settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade - 1, retry) },
+      // An endpoint's Retry-After (429/503) is a floor under the backoff (see WebhookDeliveryProcessor).
+      settings: { backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) => nextAttemptDelay(backoffDelay(attemptsMade - 1, retry), error) },
     });
     worker.on('error', (error) => this.logger.warn(`${deliveryQueueName(endpointId)} worker: ${error.message}`));
     this.workers.set(endpointId, { worker, connection });

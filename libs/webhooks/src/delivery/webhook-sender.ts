@@ -1,11 +1,13 @@
 import { Agent, request } from 'undici';
 import { OutboundPolicy, outboundAgent, outboundRefusalOf } from '@app/outbound';
+import { RETRY_AFTER_STATUSES, retryAfterMs } from './retry-after';
 
 /** What one POST to an endpoint came to. */
 export type SendOutcome =
   | { kind: 'delivered'; status: number }
   | { kind: 'gone'; status: 410; error: string }
-  | { kind: 'failed'; status: number | null; error: string }
+  /** `retryAfterMs`: a 429 or 503 said when to come back (its `Retry-After`). */
+  | { kind: 'failed'; status: number | null; error: string; retryAfterMs?: number }
   | { kind: 'refused'; status: null; error: string };
 
 export interface SignedRequest {
@@ -55,7 +57,8 @@ export class WebhookSender {
         const location = response.headers.location;
         return { kind: 'failed', status, error: `HTTP ${status} redirect${location ? ` to ${String(location)}` : ''} not followed (redirects are not followed: register the final URL)` };
       }
-      return { kind: 'failed', status, error: `HTTP ${status}` };
+      const retryAfter = RETRY_AFTER_STATUSES.has(status) ? retryAfterMs(response.headers['retry-after'], Date.now()) : null;
+      return retryAfter === null ? { kind: 'failed', status, error: `HTTP ${status}` } : { kind: 'failed', status, error: `HTTP ${status}`, retryAfterMs: retryAfter };
     } catch (error) {
       const refused = outboundRefusalOf(error);
       if (refused) return { kind: 'refused', status: null, error: refused.message };
