@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { withTimeout } from '@app/async';
 import { RedisServer } from '@app/testing';
 
 /**
@@ -57,18 +58,30 @@ describe('bounded BullMQ classes (real process, private Redis stopped mid-job)',
   it('a worker whose job waits on Redis, a queue and a flow producer close within their bounds', async () => {
     const proc = spawn(process.execPath, ['-e', CHILD, server.url], { stdio: ['pipe', 'pipe', 'inherit'] });
     child = proc;
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
     const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
-    const line = async () => String((await lines.next()).value);
+    const line = async () => {
+      const next = await lines.next();
+      if (next.done) throw new Error('the process ended its output without a report');
+      return String(next.value);
+    };
     expect(await line()).toBe('taken');
     await server.stop();
     proc.stdin!.write('go\n'); // the job goes on to an add that waits for Redis
     proc.stdin!.write('close\n');
     const said: string[] = [];
-    while (!said.at(-1)?.startsWith('{')) said.push(await line());
+    // An unbounded close never reports: fail on that, rather than on jest's timeout.
+    await withTimeout(
+      (async () => {
+        while (!said.at(-1)?.startsWith('{')) said.push(await line());
+      })(),
+      20_000,
+      'the process did not get past its closes',
+    );
     // The bound is what ended the worker's close (BullMQ's own was still waiting for the job).
     expect(said.some((text) => text.includes('bounded worker: not closed within 500 ms'))).toBe(true);
     const report = JSON.parse(said.at(-1)!) as { closedMs: number; same: boolean };
     expect(report.same).toBe(true);
-    expect(await new Promise((resolve) => proc.once('exit', resolve))).toBe(0);
-  }, 30_000);
+    expect(await exited).toBe(0);
+  }, 40_000);
 });
