@@ -1,3 +1,4 @@
+import { FlowProducer } from 'bullmq';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { FencedOutError, LeaseFence, MailboxLeaseRepository, ReplicaRegistry } from '@app/cluster';
@@ -18,6 +19,7 @@ describe('MailboxStateReporter', () => {
   /** The relay's own pool, so its statements are told apart from the reporter's. */
   let relaySource: DataSource;
   let redis: Redis;
+  let flows: FlowProducer;
   let publisher: MailEventsPublisher;
   let relay: EventOutboxRelay;
   let events: TestMailEvents;
@@ -34,7 +36,8 @@ describe('MailboxStateReporter', () => {
     await runMigrations(source);
     const config = testConfig(db.url);
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
-    publisher = new MailEventsPublisher(redis, config);
+    flows = new FlowProducer({ connection: redis, prefix: config.queuePrefix });
+    publisher = new MailEventsPublisher(flows, config);
     events = new TestMailEvents(config);
     relaySource = await new DataSource(dataSourceOptions(db.url, 1)).initialize();
     relay = new EventOutboxRelay(relaySource, new EventOutboxRepository(), publisher, redis);
@@ -68,7 +71,7 @@ describe('MailboxStateReporter', () => {
 
   afterAll(async () => {
     await relay.onApplicationShutdown();
-    await publisher.onApplicationShutdown();
+    await flows.close();
     await events.dropAndClose();
     await redis.quit();
     await source.destroy();

@@ -1,4 +1,4 @@
-import { Job, Queue, QueueEvents } from 'bullmq';
+import { FlowProducer, Job, Queue, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -220,12 +220,13 @@ describe('webhooks: a private Redis (append-only, fsync always) killed and resta
     const prefix = world.config.queuePrefix;
     await redis.command('ACL', 'SETUSER', 'halfdoor', 'on', '>halfdoor-pw', '+@all', `~${prefix}:${MAIL_EVENTS_QUEUE}*`);
     const restricted = new Redis(redis.url, { username: 'halfdoor', password: 'halfdoor-pw', maxRetriesPerRequest: null });
-    const publisher = new MailEventsPublisher(restricted, world.config);
+    const flows = new FlowProducer({ connection: restricted, prefix });
+    const publisher = new MailEventsPublisher(flows, world.config);
     const event = sampleMailReceived();
     await expect(publisher.publishMany([event])).rejects.toThrow(/EXECABORT|NOPERM|permission/i);
     expect((await jobIds(redis.url, prefix, MAIL_EVENTS_QUEUE)).has(event.id)).toBe(false);
     expect((await fanoutIds(redis.url, prefix)).has(event.id)).toBe(false);
-    await publisher.onApplicationShutdown();
+    await flows.close();
     restricted.disconnect();
   });
 });

@@ -26,6 +26,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { FlowProducer } from 'bullmq';
 import Redis from 'ioredis';
 import { AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
@@ -189,7 +190,8 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 2_000)); // the listener re-reads endpoints every second
 
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const publisher = new MailEventsPublisher(redis, { queuePrefix } as AppConfig);
+  const flows = new FlowProducer({ connection: redis, prefix: queuePrefix });
+  const publisher = new MailEventsPublisher(flows, { queuePrefix } as AppConfig);
   const publishedAt = new Map<string, number>();
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(listener.child.pid!))), 200);
@@ -281,7 +283,7 @@ async function main(): Promise<void> {
       2,
     ) + '\n',
   );
-  await publisher.onApplicationShutdown();
+  await flows.close();
   redis.disconnect();
   await api.stop();
   for (const ep of endpoints) {

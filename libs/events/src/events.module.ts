@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
-import { MailEventsPublisher } from './mail-events.publisher';
+import { QueuesModule, registerFlowProducer } from '@app/queues';
+import { MAIL_EVENTS_FLOW, MailEventsPublisher } from './mail-events.publisher';
 import { EventOutboxRepository } from './outbox/event-outbox.repository';
 
-@Module({ providers: [MailEventsPublisher, EventOutboxRepository], exports: [MailEventsPublisher, EventOutboxRepository] })
+@Module({
+  imports: [QueuesModule, registerFlowProducer(MAIL_EVENTS_FLOW)],
+  providers: [MailEventsPublisher, EventOutboxRepository],
+  exports: [MailEventsPublisher, EventOutboxRepository],
+})
 export class EventsModule {}

@@ -1,11 +1,12 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectFlowProducer } from '@nestjs/bullmq';
 import { FlowJob, FlowProducer } from 'bullmq';
-import Redis from 'ioredis';
-import { closeWithin } from '@app/async';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { turnBatcher } from '@app/batching';
-import { REDIS } from '@app/redis';
 import { MAIL_EVENTS_QUEUE, MailEvent, WEBHOOK_FANOUT_QUEUE } from './mail-event.types';
+
+/** The flow producer (Nest provider name) that adds to both doors at once. */
+export const MAIL_EVENTS_FLOW = 'mail-events';
 
 /** Completed jobs are kept this long so a replayed publish of the same id is dropped (dedup window). */
 const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
@@ -29,10 +30,13 @@ function fanoutJobOptions(eventId: string): FlowJob['opts'] {
  * publishes it (the listener directly, or the outbox relay of any process). A root flow without children is
  * added by BullMQ's `addStandardJob` script, like Queue.add: an id already present is dropped and reported
  * as `duplicated` on mail-events' event stream, and as `deduplicated` on webhook-fanout's (see fanoutJobOptions).
+ *
+ * The flow producer is EventsModule's (@nestjs/bullmq, on the shared REDIS connection), and Nest closes it
+ * (bounded, see @app/queues) after the event modules' users: the listener's runners and the outbox relay
+ * (their modules import EventsModule, which imports the producer's module, so their hooks run first).
  */
 @Injectable()
-export class MailEventsPublisher implements OnApplicationShutdown {
-  private readonly flows: FlowProducer;
+export class MailEventsPublisher {
   private readonly prefix: string;
   /** Single publishes of one event-loop turn (3,000 mailboxes changing state together) share one round trip. */
   private readonly publishOne = turnBatcher<MailEvent, void>({
@@ -43,9 +47,11 @@ export class MailEventsPublisher implements OnApplicationShutdown {
     },
   });
 
-  constructor(@Inject(REDIS) redis: Redis, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @InjectFlowProducer(MAIL_EVENTS_FLOW) private readonly flows: FlowProducer,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
     this.prefix = config.queuePrefix;
-    this.flows = new FlowProducer({ connection: redis, prefix: config.queuePrefix });
     // Connection errors are the shared connection's, reported once per outage by RedisModule; without a
     // listener BullMQ would print each reconnect attempt to the console.
     this.flows.on('error', () => undefined);
@@ -70,13 +76,5 @@ export class MailEventsPublisher implements OnApplicationShutdown {
       data: event,
       opts: queueName === WEBHOOK_FANOUT_QUEUE ? fanoutJobOptions(event.id) : { jobId: event.id, removeOnComplete: { age: KEEP_COMPLETED_SECONDS }, removeOnFail: { age: 4 * KEEP_COMPLETED_SECONDS } },
     };
-  }
-
-  /**
-   * Closes the queue last among the event modules' users: after the listener's runners stopped and the
-   * outbox relay published its last round (their modules import this one, so their hooks run first).
-   */
-  async onApplicationShutdown(): Promise<void> {
-    await closeWithin(this.flows, 2_000);
   }
 }

@@ -1,8 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { getFlowProducerToken } from '@nestjs/bullmq';
+import { FlowProducer } from 'bullmq';
 import Redis from 'ioredis';
 import { Clock, CLOCK, systemClock } from '@app/clock';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { MAIL_EVENTS_QUEUE } from '@app/events';
+import { GRAPH_NOTIFICATIONS_QUEUE } from '@app/graph';
 import { OutboundModule, OutboundPolicy } from '@app/outbound';
+import { QueuesModule, registerFlowProducer, registerQueues } from '@app/queues';
 import { REDIS } from '@app/redis';
 import { DeliveryLog } from './delivery/delivery-log';
 import { WEBHOOK_SENDER, WebhookDeliveryProcessor } from './delivery/webhook-delivery.processor';
@@ -10,7 +15,7 @@ import { WebhookDeliveryWorkers } from './delivery/webhook-delivery.workers';
 import { WebhookFanoutWorker } from './delivery/webhook-fanout.worker';
 import { WebhookSender } from './delivery/webhook-sender';
 import { WebhookMetrics } from './delivery/webhook.metrics';
-import { WebhookQueues } from './webhook-queues';
+import { WEBHOOK_DELIVERIES_FLOW, WEBHOOK_FANOUT_QUEUE, WebhookQueues } from './webhook-queues';
 import { WebhooksRepository } from './webhooks.repository';
 
 /**
@@ -25,11 +30,20 @@ export class WebhookDeliveryModule {
     if (!config.webhooks.delivery) return { module: WebhookDeliveryModule };
     return {
       module: WebhookDeliveryModule,
-      imports: [OutboundModule],
+      imports: [
+        OutboundModule,
+        QueuesModule,
+        registerQueues(MAIL_EVENTS_QUEUE, WEBHOOK_FANOUT_QUEUE, GRAPH_NOTIFICATIONS_QUEUE),
+        registerFlowProducer(WEBHOOK_DELIVERIES_FLOW),
+      ],
       providers: [
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: WEBHOOK_SENDER, inject: [OutboundPolicy, APP_CONFIG], useFactory: (policy: OutboundPolicy, app: AppConfig) => new WebhookSender(policy, app.webhooks.timeoutMs) },
-        { provide: WebhookQueues, inject: [REDIS, APP_CONFIG], useFactory: (redis: Redis, app: AppConfig) => new WebhookQueues(redis, app.queuePrefix) },
+        {
+          provide: WebhookQueues,
+          inject: [REDIS, getFlowProducerToken(WEBHOOK_DELIVERIES_FLOW), APP_CONFIG],
+          useFactory: (redis: Redis, flows: FlowProducer, app: AppConfig) => new WebhookQueues(redis, flows, app.queuePrefix),
+        },
         WebhooksRepository,
         DeliveryLog,
         WebhookMetrics,

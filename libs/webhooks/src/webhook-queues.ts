@@ -12,6 +12,9 @@ export { WEBHOOK_FANOUT_QUEUE };
  */
 export const WEBHOOK_DELIVERIES_QUEUE = 'webhook-deliveries';
 
+/** The flow producer (Nest provider name, see WebhookDeliveryModule and WebhooksModule) that adds deliveries. */
+export const WEBHOOK_DELIVERIES_FLOW = 'webhook-deliveries';
+
 export function deliveryQueueName(endpointId: string): string {
   return `${WEBHOOK_DELIVERIES_QUEUE}.${endpointId}`;
 }
@@ -45,16 +48,20 @@ export function deliveryFlow(endpointId: string, data: DeliveryJobData, prefix: 
   };
 }
 
-/** The delivery queues, opened on demand (one Queue object per endpoint), plus one FlowProducer for adding to several at once. */
+/**
+ * The delivery queues, opened on demand (one Queue object per endpoint), plus one FlowProducer for adding to
+ * several at once. The flow producer is the owning module's (@nestjs/bullmq, closed by Nest); the endpoint
+ * queues stay plain BullMQ: they come and go with the endpoints at run time, while @nestjs/bullmq declares
+ * its queues, by name, when the module is built.
+ */
 export class WebhookQueues {
   private readonly queues = new Map<string, Queue>();
-  readonly flows: FlowProducer;
 
   constructor(
     private readonly redis: Redis,
+    readonly flows: FlowProducer,
     readonly prefix: string,
   ) {
-    this.flows = new FlowProducer({ connection: redis, prefix });
     this.flows.on('error', () => undefined);
   }
 
@@ -82,10 +89,9 @@ export class WebhookQueues {
     this.queues.delete(endpointId);
   }
 
-  /** At shutdown: at most 2 s each, whether Redis answers or not (closeWithin). */
+  /** At shutdown: at most 2 s each, whether Redis answers or not (closeWithin). The flow producer is Nest's to close. */
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((queue) => closeWithin(queue, 2_000)));
     this.queues.clear();
-    await closeWithin(this.flows, 2_000);
   }
 }

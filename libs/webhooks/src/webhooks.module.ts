@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Clock, CLOCK, systemClock } from '@app/clock';
 import { OutboundModule } from '@app/outbound';
+import { QueuesModule, registerFlowProducer } from '@app/queues';
+import { WEBHOOK_DELIVERIES_FLOW } from './webhook-queues';
 import { WebhooksRepository } from './webhooks.repository';
 import { WebhooksService } from './webhooks.service';
 
@@ -10,7 +12,7 @@ export class WebhooksModule {
   static forRoot(options: { clock?: Clock } = {}): DynamicModule {
     return {
       module: WebhooksModule,
-      imports: [OutboundModule],
+      imports: [OutboundModule, QueuesModule, registerFlowProducer(WEBHOOK_DELIVERIES_FLOW)],
       providers: [{ provide: CLOCK, useValue: options.clock ?? systemClock }, WebhooksRepository, WebhooksService],
       exports: [WebhooksService],
     };

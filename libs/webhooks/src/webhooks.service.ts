@@ -1,4 +1,6 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { InjectFlowProducer } from '@nestjs/bullmq';
+import { FlowProducer } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { Clock, CLOCK } from '@app/clock';
@@ -20,7 +22,7 @@ import {
 import { DeliveryNotFoundException, DeliveryPendingException, WebhookDisabledException, WebhookNotFoundException, WebhookUrlRefusedException } from './webhook-errors';
 import { TEST_EVENT_TYPE } from './webhook-event-types';
 import { toWebhookResponse } from './webhook.mapper';
-import { WebhookQueues } from './webhook-queues';
+import { WEBHOOK_DELIVERIES_FLOW, WebhookQueues } from './webhook-queues';
 import { newWebhookSecret } from './webhook-secret';
 import { webhookUrlProblem } from './webhook-url';
 import { WebhooksRepository } from './webhooks.repository';
@@ -39,9 +41,10 @@ export class WebhooksService implements OnApplicationShutdown {
     private readonly outbound: OutboundPolicy,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(REDIS) redis: Redis,
+    @InjectFlowProducer(WEBHOOK_DELIVERIES_FLOW) flows: FlowProducer,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    this.queues = new WebhookQueues(redis, config.queuePrefix);
+    this.queues = new WebhookQueues(redis, flows, config.queuePrefix);
   }
 
   async create(dto: CreateWebhookDto): Promise<WebhookCreatedResponse> {

@@ -1,10 +1,12 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { closeWithin, withTimeout } from '@app/async';
 import { MailboxLeaseRepository } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { GRAPH_NOTIFICATIONS_QUEUE, GraphNotificationItem, GraphNotificationJob } from '@app/graph';
+import { closeWithinMs } from '@app/queues';
 import { REDIS } from '@app/redis';
 import { MailboxSupervisor } from '../mailbox.supervisor';
 import { SyncMetrics } from '../sync.metrics';
@@ -13,6 +15,8 @@ import { forwardedJobId, replicaNotificationsQueue, routeByOwner } from './graph
 
 /** How long shutdown waits for a worker to close (its jobs in progress are delta rounds: seconds at most). */
 const WORKER_CLOSE_MS = 5_000;
+/** Jobs taken at once, per worker. */
+const CONCURRENCY = 16;
 
 /**
  * Gets each Graph notification to the replica that runs its mailbox. Every replica takes jobs off the
@@ -28,11 +32,16 @@ const WORKER_CLOSE_MS = 5_000;
  * covers it. Only a runner that is listening must see the item, and that runner is on its lease owner.
  * A shared job is complete once routed (a crash before that routes it again: forwards under the same job
  * id are dropped by BullMQ, and a second delta round publishes nothing new).
+ *
+ * The shared queue's worker is this class's @Processor (@nestjs/bullmq: shared REDIS connection, prefix,
+ * a close bounded at WORKER_CLOSE_MS; see @app/queues); it starts taking jobs at bootstrap, as the own
+ * queue's does. The own queue's name holds this replica's id, known from the config at run time only, while
+ * a @Processor names its queue when the class is declared: that worker stays a plain BullMQ Worker.
  */
 @Injectable()
-export class GraphNotificationWorker implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+@Processor(GRAPH_NOTIFICATIONS_QUEUE, { concurrency: CONCURRENCY, autorun: false, ...closeWithinMs(WORKER_CLOSE_MS) })
+export class GraphNotificationWorker extends WorkerHost<Worker<GraphNotificationJob>> implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(GraphNotificationWorker.name);
-  private shared?: Worker<GraphNotificationJob>;
   private own?: Worker<GraphNotificationJob>;
   private readonly connections: Redis[] = [];
 
@@ -43,15 +52,27 @@ export class GraphNotificationWorker implements OnApplicationBootstrap, BeforeAp
     private readonly metrics: SyncMetrics,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    super();
+  }
 
   private get me(): string {
     return this.config.listener.id;
   }
 
   onApplicationBootstrap(): void {
-    this.own = this.worker(replicaNotificationsQueue(this.me), 'mail-listener-graph-own', (job) => this.deliver(job.data.items));
-    this.shared = this.worker(GRAPH_NOTIFICATIONS_QUEUE, 'mail-listener-graph-worker', (job) => this.route(job));
+    this.own = this.ownWorker(replicaNotificationsQueue(this.me), 'mail-listener-graph-own', (job) => this.deliver(job.data.items));
+    void this.worker.run().catch((error: Error) => this.onWorkerError(error));
+  }
+
+  /** A shared job (the @Processor's). */
+  process(job: Job<GraphNotificationJob>): Promise<void> {
+    return this.route(job);
+  }
+
+  @OnWorkerEvent('error')
+  onWorkerError(error: Error): void {
+    this.logger.warn(`${GRAPH_NOTIFICATIONS_QUEUE} worker: ${error.message}`);
   }
 
   /**
@@ -59,7 +80,8 @@ export class GraphNotificationWorker implements OnApplicationBootstrap, BeforeAp
    * reaching the mailboxes it still runs: for a replica that is draining.
    */
   async stopTakingShared(): Promise<void> {
-    if (this.shared) await this.closeWorker(this.shared);
+    // Bounded (BoundedWorker); the same close Nest awaits at shutdown.
+    await this.worker.close();
   }
 
   /** SIGTERM: the replica drains (MailboxSupervisor, at the same time); the others route the shared jobs meanwhile. */
@@ -68,7 +90,7 @@ export class GraphNotificationWorker implements OnApplicationBootstrap, BeforeAp
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.shared, this.own].map((worker) => worker && this.closeWorker(worker)));
+    await Promise.all([this.worker.close(), this.own && this.closeWorker(this.own)]);
     // What still waits on this replica's own queue is for mailboxes others take over now: their first delta
     // covers it, and a queue nobody reads would stay in Redis for good.
     const own = new Queue(replicaNotificationsQueue(this.me), { connection: this.redis, prefix: this.config.queuePrefix });
@@ -82,11 +104,11 @@ export class GraphNotificationWorker implements OnApplicationBootstrap, BeforeAp
     if (!(await closeWithin(worker, WORKER_CLOSE_MS))) this.logger.warn(`${worker.name} worker: not closed within ${WORKER_CLOSE_MS} ms (Redis away?); leaving it`);
   }
 
-  private worker(queue: string, connectionName: string, process: (job: Job<GraphNotificationJob>) => Promise<void>): Worker<GraphNotificationJob> {
+  private ownWorker(queue: string, connectionName: string, process: (job: Job<GraphNotificationJob>) => Promise<void>): Worker<GraphNotificationJob> {
     // A worker blocks its connection waiting for jobs: each needs its own.
     const connection = this.redis.duplicate({ maxRetriesPerRequest: null, connectionName });
     this.connections.push(connection);
-    const worker = new Worker<GraphNotificationJob>(queue, process, { connection, prefix: this.config.queuePrefix, concurrency: 16 });
+    const worker = new Worker<GraphNotificationJob>(queue, process, { connection, prefix: this.config.queuePrefix, concurrency: CONCURRENCY });
     worker.on('error', (error) => this.logger.warn(`${queue} worker: ${error.message}`));
     return worker;
   }

@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectQueue } from '@nestjs/bullmq';
 import { Job, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { backoffDelay, closeWithin } from '@app/async';
@@ -21,8 +22,6 @@ import { WebhookMetrics } from './webhook.metrics';
 const RECONCILE_MS = 1_000;
 /** Shutdown waits this long for a worker's attempts in flight (the delivery timeout is 10 s). */
 const WORKER_CLOSE_MS = 11_000;
-/** …and this long for a queue to close (nothing to wait for but Redis). */
-const QUEUE_CLOSE_MS = 2_000;
 /** The delivery log keeps a week of attempts. */
 const LOG_RETENTION_MS = 7 * 24 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
@@ -64,12 +63,13 @@ export class WebhookDeliveryWorkers implements OnApplicationBootstrap, BeforeApp
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // WebhookDeliveryModule's (@nestjs/bullmq): Nest closes them.
+    @InjectQueue(MAIL_EVENTS_QUEUE) mailEvents: Queue,
+    @InjectQueue(WEBHOOK_FANOUT_QUEUE) fanoutQueue: Queue,
+    @InjectQueue(GRAPH_NOTIFICATIONS_QUEUE) graphNotifications: Queue,
   ) {
-    this.sharedQueues = [MAIL_EVENTS_QUEUE, WEBHOOK_FANOUT_QUEUE, GRAPH_NOTIFICATIONS_QUEUE].map((name) => {
-      const queue = new Queue(name, { connection: redis, prefix: config.queuePrefix });
-      queue.on('error', () => undefined);
-      return queue;
-    });
+    this.sharedQueues = [mailEvents, fanoutQueue, graphNotifications];
+    for (const queue of this.sharedQueues) queue.on('error', () => undefined);
     // Both gauges come from one read of the queues per scrape.
     this.metrics.queueDepths = () => this.queueDepths();
     this.metrics.endpointCounts = () => this.endpointCounts();
@@ -107,7 +107,6 @@ export class WebhookDeliveryWorkers implements OnApplicationBootstrap, BeforeApp
 
   async onApplicationShutdown(): Promise<void> {
     await closeWithin(this.sender, WORKER_CLOSE_MS);
-    await Promise.all(this.sharedQueues.map((queue) => closeWithin(queue, QUEUE_CLOSE_MS)));
     await this.queues.close();
   }
 

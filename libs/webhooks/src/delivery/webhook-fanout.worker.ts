@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Job, Worker } from 'bullmq';
-import Redis from 'ioredis';
-import { closeWithin } from '@app/async';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Job } from 'bullmq';
 import { turnBatcher } from '@app/batching';
 import { Clock, CLOCK } from '@app/clock';
-import { APP_CONFIG, AppConfig } from '@app/config';
-import { REDIS } from '@app/redis';
+import { closeWithinMs } from '@app/queues';
 import { subscribesTo } from '../webhook-event-types';
 import { DeliveryJobData, WEBHOOK_FANOUT_QUEUE, WebhookQueues } from '../webhook-queues';
 import { WebhooksRepository } from '../webhooks.repository';
@@ -20,12 +18,16 @@ const FANOUT_CONCURRENCY = 64;
  * takes the stalled job and adds again, and BullMQ keeps the deliveries already added (same ids).
  * The endpoints are read from Postgres for each turn's jobs, so an endpoint registered before an event was
  * published receives it.
+ *
+ * A @Processor (@nestjs/bullmq: shared REDIS connection, QUEUE_PREFIX), declared only in
+ * WebhookDeliveryModule, so only processes that deliver webhooks take these jobs. Started and stopped by
+ * WebhookDeliveryWorkers with the delivery workers; a fan-out takes milliseconds and its close does not
+ * wait for a Redis that is away (3 s bound, see @app/queues).
  */
 @Injectable()
-export class WebhookFanoutWorker {
+@Processor(WEBHOOK_FANOUT_QUEUE, { concurrency: FANOUT_CONCURRENCY, maxStalledCount: 100, autorun: false, ...closeWithinMs(3_000) })
+export class WebhookFanoutWorker extends WorkerHost {
   private readonly logger = new Logger(WebhookFanoutWorker.name);
-  private worker?: Worker;
-  private connection?: Redis;
   private sequence = 0;
   private readonly subscriptions = turnBatcher<number, { id: string; events: string[] }[]>({
     key: (n) => String(n),
@@ -47,25 +49,25 @@ export class WebhookFanoutWorker {
     private readonly repository: WebhooksRepository,
     private readonly queues: WebhookQueues,
     @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(REDIS) private readonly redis: Redis,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  start(): void {
-    this.connection = this.redis.duplicate({ maxRetriesPerRequest: null, connectionName: 'mail-listener-webhook-fanout' });
-    this.worker = new Worker(WEBHOOK_FANOUT_QUEUE, (job) => this.fanOut(job), {
-      connection: this.connection,
-      prefix: this.config.queuePrefix,
-      concurrency: FANOUT_CONCURRENCY,
-      maxStalledCount: 100,
-    });
-    this.worker.on('error', (error) => this.logger.warn(`${WEBHOOK_FANOUT_QUEUE} worker: ${error.message}`));
+  ) {
+    super();
   }
 
-  async stop(): Promise<void> {
-    // A fan-out takes milliseconds; a Redis that is away is not waited for.
-    if (this.worker) await closeWithin(this.worker, 3_000);
-    this.connection?.disconnect();
+  start(): void {
+    void this.worker.run().catch((error: Error) => this.onWorkerError(error));
+  }
+
+  stop(): Promise<void> {
+    return this.worker.close();
+  }
+
+  @OnWorkerEvent('error')
+  onWorkerError(error: Error): void {
+    this.logger.warn(`${WEBHOOK_FANOUT_QUEUE} worker: ${error.message}`);
+  }
+
+  process(job: Job<DeliveryJobData['event']>): Promise<number> {
+    return this.fanOut(job);
   }
 
   private async fanOut(job: Job<DeliveryJobData['event']>): Promise<number> {

@@ -1,0 +1,2 @@
+export * from './bounded-bullmq';
+export * from './queues.module';
