@@ -13,6 +13,7 @@ import {
   ENTRY_POINTS,
   freePort,
   ListenerWorld,
+  queryDatabase,
   RedisServer,
   sampleMailReceived,
   startAppProcess,
@@ -104,6 +105,27 @@ describe('webhooks: a real mail.received from the listener (Dovecot), delivered 
     const test = await world.api.http.post(`/v1/webhooks/${endpoint.id}/test`).set(world.api.auth).expect(202);
     await receiver.until((got) => got.some((r) => r.id === test.body.eventId), 10_000, 'a later test event');
     expect(receiver.of(job.id!)).toHaveLength(1);
+  }, 60_000);
+
+  it('a fan-out that fails (the endpoints cannot be read) is tried again, and the event is delivered once they can', async () => {
+    await world.api.http.post('/v1/webhooks').set(world.api.auth).send({ url: receiver.url, events: ['mail.received'] }).expect(201);
+    // This suite's own database: the fan-out's endpoint read fails while the table is away.
+    await queryDatabase(world.db.url, 'ALTER TABLE webhook_endpoints RENAME TO webhook_endpoints_away');
+    const event = sampleMailReceived({ subject: 'fan-out retried' });
+    const fanout = new Queue(WEBHOOK_FANOUT_QUEUE, { connection: new Redis(world.config.redisUrl, { maxRetriesPerRequest: null }), prefix: world.config.queuePrefix });
+    try {
+      await world.api.app.get(MailEventsPublisher, { strict: false }).publish(event);
+      await world.waitFor(async () => (await fanout.getJob(event.id))?.attemptsMade ?? 0, (n) => n >= 1, 15_000, 'the fan-out failed once');
+      // Not failed for good: waiting for its next attempt (or already in it).
+      expect(['delayed', 'waiting', 'active']).toContain(await fanout.getJobState(event.id));
+    } finally {
+      await queryDatabase(world.db.url, 'ALTER TABLE webhook_endpoints_away RENAME TO webhook_endpoints');
+    }
+    await receiver.until((got) => got.some((r) => r.id === event.id), 20_000, 'the event delivered after the retried fan-out');
+    expect(receiver.of(event.id)).toHaveLength(1);
+    const connection = (fanout.opts.connection as Redis);
+    await fanout.close();
+    connection.disconnect();
   }, 60_000);
 });
 

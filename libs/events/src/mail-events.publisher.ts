@@ -11,6 +11,9 @@ export const MAIL_EVENTS_FLOW = 'mail-events';
 /** Completed jobs are kept this long so a replayed publish of the same id is dropped (dedup window). */
 const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
 
+/** Attempts of a fan-out job: with a backoff capped at a minute, about 24 h of trying (WebhookFanoutWorker). */
+export const FANOUT_ATTEMPTS = 24 * 60;
+
 /**
  * A fan-out job is dropped once done: what the dedup window needs of it is only its id, kept as BullMQ's
  * deduplication key (`<prefix>:webhook-fanout:de:<event id>`, a string of ~100 bytes, for the same 7 days
@@ -19,7 +22,17 @@ const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
  * while the key lives; the key is written by the same add, so it is in the same MULTI as both jobs.
  */
 function fanoutJobOptions(eventId: string): FlowJob['opts'] {
-  return { jobId: eventId, deduplication: { id: eventId, ttl: KEEP_COMPLETED_SECONDS * 1000 }, removeOnComplete: true, removeOnFail: { age: 4 * KEEP_COMPLETED_SECONDS } };
+  return {
+    jobId: eventId,
+    deduplication: { id: eventId, ttl: KEEP_COMPLETED_SECONDS * 1000 },
+    // A fan-out that fails (Postgres away while it reads the endpoints, Redis refusing the adds) is tried
+    // again, or the event's deliveries would never be made: the fan-out worker's backoff (1 s doubling to
+    // a minute) over this many attempts keeps trying for about a day, as long as a delivery is retried.
+    attempts: FANOUT_ATTEMPTS,
+    backoff: { type: 'fanout' },
+    removeOnComplete: true,
+    removeOnFail: { age: 4 * KEEP_COMPLETED_SECONDS },
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { FlowJob, FlowProducer, Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { closeWithin } from '@app/async';
+import { closeBullWithin } from '@app/queues';
 import { WEBHOOK_FANOUT_QUEUE } from '@app/events';
 
 export { WEBHOOK_FANOUT_QUEUE };
@@ -89,9 +89,9 @@ export class WebhookQueues {
     this.queues.delete(endpointId);
   }
 
-  /** At shutdown: at most 2 s each, whether Redis answers or not (closeWithin). The flow producer is Nest's to close. */
+  /** At shutdown: at most 2 s each, and 250 ms when Redis is away (closeBullWithin). The flow producer is Nest's to close. */
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((queue) => closeWithin(queue, 2_000)));
+    await Promise.all([...this.queues.values()].map((queue) => closeBullWithin(queue, 2_000)));
     this.queues.clear();
   }
 }

@@ -2,11 +2,11 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job, Queue, Worker } from 'bullmq';
 import Redis from 'ioredis';
-import { closeWithin, withTimeout } from '@app/async';
+import { withTimeout } from '@app/async';
 import { MailboxLeaseRepository } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { GRAPH_NOTIFICATIONS_QUEUE, GraphNotificationItem, GraphNotificationJob } from '@app/graph';
-import { closeWithinMs } from '@app/queues';
+import { closeBullWithin, closeWithinMs, redisAway } from '@app/queues';
 import { REDIS } from '@app/redis';
 import { MailboxSupervisor } from '../mailbox.supervisor';
 import { SyncMetrics } from '../sync.metrics';
@@ -94,14 +94,14 @@ export class GraphNotificationWorker extends WorkerHost<Worker<GraphNotification
     // What still waits on this replica's own queue is for mailboxes others take over now: their first delta
     // covers it, and a queue nobody reads would stay in Redis for good.
     const own = new Queue(replicaNotificationsQueue(this.me), { connection: this.redis, prefix: this.config.queuePrefix });
-    await withTimeout(own.obliterate({ force: true }), 2_000).catch(() => undefined);
+    if (!redisAway(own)) await withTimeout(own.obliterate({ force: true }), 2_000).catch(() => undefined);
     await own.close().catch(() => undefined);
     for (const connection of this.connections) connection.disconnect();
   }
 
-  /** Waits for the jobs in progress (delta rounds: seconds at most), but not for a Redis that is away (closeWithin). */
+  /** Waits for the jobs in progress (delta rounds: seconds at most), but not for a Redis that is away (closeBullWithin). */
   private async closeWorker(worker: Worker<GraphNotificationJob>): Promise<void> {
-    if (!(await closeWithin(worker, WORKER_CLOSE_MS))) this.logger.warn(`${worker.name} worker: not closed within ${WORKER_CLOSE_MS} ms (Redis away?); leaving it`);
+    if (!(await closeBullWithin(worker, WORKER_CLOSE_MS))) this.logger.warn(`${worker.name} worker: not closed within ${WORKER_CLOSE_MS} ms (Redis away?); leaving it`);
   }
 
   private ownWorker(queue: string, connectionName: string, process: (job: Job<GraphNotificationJob>) => Promise<void>): Worker<GraphNotificationJob> {

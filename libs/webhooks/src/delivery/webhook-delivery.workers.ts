@@ -8,6 +8,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { SecretBox } from '@app/crypto';
 import { MAIL_EVENTS_QUEUE } from '@app/events';
 import { GRAPH_NOTIFICATIONS_QUEUE } from '@app/graph';
+import { closeBullWithin } from '@app/queues';
 import { REDIS } from '@app/redis';
 import { DeliveryJobData, deliveryQueueName, WEBHOOK_DELIVERIES_QUEUE, WEBHOOK_FANOUT_QUEUE, WebhookQueues } from '../webhook-queues';
 import { WebhooksRepository } from '../webhooks.repository';
@@ -185,7 +186,7 @@ export class WebhookDeliveryWorkers implements OnApplicationBootstrap, BeforeApp
     if (!running) return;
     this.workers.delete(endpointId);
     // Attempts in flight end within the 10 s delivery timeout; a Redis that is away is not waited for.
-    await closeWithin(running.worker, WORKER_CLOSE_MS);
+    await closeBullWithin(running.worker, WORKER_CLOSE_MS);
     running.connection.disconnect();
   }
 

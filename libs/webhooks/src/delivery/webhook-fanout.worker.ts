@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
+import { Backoff, backoffDelay } from '@app/async';
 import { turnBatcher } from '@app/batching';
 import { Clock, CLOCK } from '@app/clock';
 import { closeWithinMs } from '@app/queues';
@@ -10,6 +11,9 @@ import { WebhooksRepository } from '../webhooks.repository';
 
 /** Fan-out jobs processed at once per process; their endpoint reads and adds share round trips per turn. */
 const FANOUT_CONCURRENCY = 64;
+
+/** A failed fan-out is tried again after 1 s, doubling to at most a minute (equal jitter); see FANOUT_ATTEMPTS. */
+export const FANOUT_RETRY: Backoff = { baseMs: 1_000, maxMs: 60_000, jitter: 'equal' };
 
 /**
  * Turns each `webhook-fanout` job (an event, published with its `mail-events` twin in one transaction) into
@@ -25,7 +29,13 @@ const FANOUT_CONCURRENCY = 64;
  * wait for a Redis that is away (3 s bound, see @app/queues).
  */
 @Injectable()
-@Processor(WEBHOOK_FANOUT_QUEUE, { concurrency: FANOUT_CONCURRENCY, maxStalledCount: 100, autorun: false, ...closeWithinMs(3_000) })
+@Processor(WEBHOOK_FANOUT_QUEUE, {
+  concurrency: FANOUT_CONCURRENCY,
+  maxStalledCount: 100,
+  autorun: false,
+  ...closeWithinMs(3_000),
+  settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade - 1, FANOUT_RETRY) },
+})
 export class WebhookFanoutWorker extends WorkerHost {
   private readonly logger = new Logger(WebhookFanoutWorker.name);
   private sequence = 0;
