@@ -38,6 +38,22 @@ export interface SendingContextRow {
   token_state: string | null;
 }
 
+/** Where and how a mailbox sends, read at each attempt (settings may have changed since the send was queued). */
+export interface SmtpTargetRow {
+  mailbox_id: string;
+  email: string;
+  external_id: string | null;
+  enabled: boolean;
+  provider_type: 'imap' | 'microsoft-graph';
+  send_emails: boolean;
+  auth_method: 'basic' | 'oauth2';
+  smtp_host: string | null;
+  smtp_port: number | null;
+  smtp_security: 'tls' | 'starttls' | 'none' | null;
+  verify_certificate: boolean;
+  append_to_sent: boolean;
+}
+
 export interface NewSend {
   id: string;
   mailboxId: string;
@@ -75,6 +91,17 @@ export class OutboxRepository {
         WHERE m.id = $1`,
       [mailboxId],
     )) as SendingContextRow[];
+    return row ?? null;
+  }
+
+  async smtpTarget(mailboxId: string): Promise<SmtpTargetRow | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT m.id AS mailbox_id, m.email, m.external_id, m.enabled, p.type AS provider_type, p.send_emails, p.auth_method,
+              p.smtp_host, p.smtp_port, p.smtp_security::text AS smtp_security, p.verify_certificate, p.append_to_sent
+         FROM mailboxes m JOIN providers p ON p.id = m.provider_id
+        WHERE m.id = $1`,
+      [mailboxId],
+    )) as SmtpTargetRow[];
     return row ?? null;
   }
 
