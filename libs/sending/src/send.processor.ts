@@ -79,7 +79,8 @@ export class SendProcessor {
           : classifySmtpError(error, target.auth_method);
     }
     if (failure.kind === 'permanent') return this.fail(mailbox, row.id, failure);
-    if (this.clock.now() - data.queuedAt >= this.config.sending.retry.windowMs) {
+    // Real time, as queuedAt is (the row's created_at from Postgres).
+    if (Date.now() - data.queuedAt >= this.config.sending.retry.windowMs) {
       return this.fail(mailbox, row.id, { code: SendFailureCode.RetryWindowOver, message: `Retried for ${Math.round(this.config.sending.retry.windowMs / 60_000)} min; last: ${failure.code}: ${failure.message}` });
     }
     await this.repository.markRetry(row.id, failure);

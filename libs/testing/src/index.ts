@@ -13,6 +13,7 @@ export * from './test-queues';
 export * from './listener-world';
 export * from './dovecot';
 export * from './postfix';
+export * from './smtp';
 export * from './apps-world';
 export * from './fake-graph';
 export * from './graph-world';

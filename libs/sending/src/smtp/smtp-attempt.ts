@@ -40,10 +40,6 @@ export class HandOverRefusedError extends Error {
   }
 }
 
-function callback<T>(run: (done: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => run((error, value) => (error ? reject(error) : resolve(value as T))));
-}
-
 /**
  * Where the socket goes. In production the policy judges the address: an IP literal before connecting, a
  * name resolved here through the policy's lookup and connected to by that very address (so a DNS answer
@@ -77,7 +73,8 @@ export async function smtpAttempt(input: SmtpAttemptInput): Promise<SmtpAttemptR
     secure: settings.security === 'tls',
     requireTLS: settings.security === 'starttls',
     ignoreTLS: settings.security === 'none',
-    servername: target.servername ?? settings.host,
+    // SNI and the certificate check go by name; an IP address is not a server name (RFC 6066).
+    servername: target.servername ?? (isIP(settings.host) ? undefined : settings.host),
     name: input.clientName,
     connectionTimeout: input.timeoutMs,
     greetingTimeout: input.timeoutMs,
@@ -85,12 +82,33 @@ export async function smtpAttempt(input: SmtpAttemptInput): Promise<SmtpAttemptR
     tls: { rejectUnauthorized: input.verifyCertificate, minVersion: 'TLSv1.2', servername: target.servername ?? (isIP(settings.host) ? undefined : settings.host), ...(input.caPem ? { ca: input.caPem } : {}) },
     logger: false,
   });
-  connection.on('error', () => undefined);
+  // SMTPConnection reports connection-level failures (TLS, resets, timeouts) as 'error' events, not through
+  // the pending command's callback: every step below also ends on the first of them.
+  let failed: Error | undefined;
+  const failures = new Set<(error: Error) => void>();
+  connection.on('error', (error: Error) => {
+    failed ??= error;
+    for (const reject of failures) reject(error);
+  });
+  connection.on('end', () => {
+    const closed = Object.assign(new Error('The server closed the connection'), { code: 'ECONNECTION' });
+    for (const reject of failures) reject(closed);
+  });
+  const step = <T>(run: (done: (error: Error | null | undefined, value?: T) => void) => void): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (failed) return reject(failed);
+      failures.add(reject);
+      run((error, value) => {
+        failures.delete(reject);
+        if (error) reject(error);
+        else resolve(value as T);
+      });
+    });
   try {
-    await callback<void>((done) => connection.connect((error) => done(error)));
+    await step<void>((done) => connection.connect(() => done(null)));
     const login = input.login;
     if (login.kind === 'password') {
-      await callback<boolean>((done) => connection.login({ user: login.user, credentials: { user: login.user, pass: login.password } }, done));
+      await step<boolean>((done) => connection.login({ user: login.user, credentials: { user: login.user, pass: login.password } }, done));
     } else {
       const oauth2 = new XOAuth2({
         user: login.user,
@@ -101,10 +119,10 @@ export async function smtpAttempt(input: SmtpAttemptInput): Promise<SmtpAttemptR
           );
         },
       });
-      await callback<boolean>((done) => connection.login({ type: 'OAuth2', user: login.user, method: 'XOAUTH2', oauth2 }, done));
+      await step<boolean>((done) => connection.login({ type: 'OAuth2', user: login.user, method: 'XOAUTH2', oauth2 }, done));
     }
     if (!(await input.beforeHandOver())) throw new HandOverRefusedError();
-    const info = await callback<{ accepted: string[]; rejected: string[]; response: string }>((done) =>
+    const info = await step<{ accepted: string[]; rejected: string[]; response: string }>((done) =>
       connection.send(input.envelope, input.raw, (error, result) => done(error, result as never)),
     );
     connection.quit();
