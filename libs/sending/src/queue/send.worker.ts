@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { backoffDelay, closeWithin } from '@app/async';
@@ -12,8 +12,12 @@ import { SendQueue } from './send-queue';
 /** Queued sends untouched this long are queued again (their job may never have been added). */
 const SWEEP_AGE_MS = 60_000;
 const SWEEP_EVERY_MS = 30_000;
-/** Shutdown waits this long for attempts in flight (a hard stop leaves them to the outcome-unknown rule). */
-const CLOSE_MS = 15_000;
+/**
+ * Shutdown waits this long for attempts in flight (a hard stop leaves them to the outcome-unknown rule);
+ * with none in flight not at all: a Redis that is away is not waited for (the listener must exit within
+ * its drain budget).
+ */
+const CLOSE_BUSY_MS = 10_000;
 
 /**
  * The `mail-send` worker (SEND_WORKER=on; the listener hosts it, like webhook delivery): SEND_CONCURRENCY
@@ -21,11 +25,12 @@ const CLOSE_MS = 15_000;
  * SEND_RETRY_MAX_MS), and a sweep that queues again sends whose job was never added.
  */
 @Injectable()
-export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(SendWorker.name);
   private worker?: Worker<SendJobData, SendOutcome>;
   private connection?: Redis;
   private timer?: NodeJS.Timeout;
+  private active = 0;
 
   constructor(
     private readonly processor: SendProcessor,
@@ -51,18 +56,24 @@ export class SendWorker implements OnApplicationBootstrap, OnApplicationShutdown
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** SIGTERM: stop taking sends, let the attempts in flight finish. */
+  async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    if (this.worker) await closeWithin(this.worker, CLOSE_MS);
+    if (this.worker && this.active > 0) await closeWithin(this.worker, CLOSE_BUSY_MS);
+    // Idle: nothing to wait for (and BullMQ's close never settles while Redis is away).
+    else void this.worker?.close(true).catch(() => undefined);
     this.connection?.disconnect();
   }
 
   private async run(job: Job<SendJobData, SendOutcome>): Promise<SendOutcome> {
+    this.active += 1;
     try {
       return await this.processor.process(job.data);
     } catch (error) {
       if (error instanceof SendRetryLaterError) this.logger.log(`Send ${job.data.sendId}: ${error.message}; retrying`);
       throw error;
+    } finally {
+      this.active -= 1;
     }
   }
 
