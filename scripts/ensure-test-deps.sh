@@ -3,7 +3,8 @@
 # - Postgres on 127.0.0.1:5432 (or DATABASE_URL) and Redis on 127.0.0.1:6379 (or REDIS_URL): if neither
 #   answers on a Debian machine where we may install packages, they are installed and started.
 # - promtool (Debian package `prometheus`) to lint /metrics and the alert rules.
-# - Dovecot (Debian packages `dovecot-core dovecot-imapd`) for the IMAP tests.
+# - Dovecot (Debian packages `dovecot-core dovecot-imapd dovecot-lmtpd`) for the IMAP tests and LMTP delivery.
+# - Postfix (Debian package `postfix`) for the sending tests: private instances delivering into Dovecot.
 # Anything it cannot provide is reported in one line each, and the run stops before Jest starts.
 set -uo pipefail
 
@@ -47,6 +48,26 @@ if [ ! -x /usr/sbin/dovecot ] || ! command -v doveadm >/dev/null 2>&1; then
   fi
   [ -x /usr/sbin/dovecot ] || missing+=("Dovecot: install the Debian packages 'dovecot-core dovecot-imapd'")
 fi
+# LMTP for the Postfix harness (delivery into the tests' Dovecot).
+if [ ! -x /usr/lib/dovecot/lmtp ]; then
+  if can_install; then
+    say "installing Dovecot LMTP (Debian package dovecot-lmtpd)"
+    apt_install dovecot-lmtpd
+    ($SUDO systemctl stop dovecot 2>/dev/null; $SUDO systemctl disable dovecot 2>/dev/null) || true
+  fi
+  [ -x /usr/lib/dovecot/lmtp ] || missing+=("Dovecot LMTP: install the Debian package 'dovecot-lmtpd'")
+fi
+
+# Postfix for the sending tests: each suite starts its own private instance; the system one must not run.
+if [ ! -x /usr/lib/postfix/sbin/master ]; then
+  if can_install; then
+    say "installing Postfix (Debian package postfix)"
+    echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections 2>/dev/null || true
+    apt_install postfix
+    ($SUDO systemctl stop postfix 2>/dev/null; $SUDO systemctl disable postfix 2>/dev/null) || true
+  fi
+  [ -x /usr/lib/postfix/sbin/master ] || missing+=("Postfix: install the Debian package 'postfix'")
+fi
 [ "$(id -u)" = 0 ] || missing+=("root: the Dovecot test harness runs private Dovecot instances that switch users; run the tests as root")
 
 if ! port_open "$db_host" "$db_port"; then
@@ -77,4 +98,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   for line in "${missing[@]}"; do say "missing $line"; done
   exit 1
 fi
-say "Postgres $db_host:$db_port, Redis $redis_host:$redis_port, $(promtool --version 2>&1 | head -n1), Dovecot $(/usr/sbin/dovecot --version)"
+say "Postgres $db_host:$db_port, Redis $redis_host:$redis_port, $(promtool --version 2>&1 | head -n1), Dovecot $(/usr/sbin/dovecot --version), Postfix $(/usr/sbin/postconf -d -h mail_version 2>/dev/null)"

@@ -42,6 +42,8 @@ describe('health, metrics and OpenAPI of the API app', () => {
       '/v1/mailboxes/{id}/messages/{ref}/raw',
       '/v1/mailboxes/{id}/oauth/authorize',
       '/v1/mailboxes/{id}/oauth/device-code',
+      '/v1/mailboxes/{id}/outbox',
+      '/v1/mailboxes/{id}/outbox/{sendId}',
       '/v1/mailboxes/{id}/resync',
       '/v1/mailboxes/{id}/status',
       '/v1/mailboxes/{id}/token',

@@ -100,6 +100,22 @@ describe('providers API (real app, real Postgres and Redis)', () => {
     await api.http.get(`/v1/providers/${created.body.id}`).set(api.auth).expect(404);
   });
 
+  it('derives SMTP settings and the Sent copy from the host, and keeps what the operator sets', async () => {
+    const created = await api.http.post('/v1/providers').set(api.auth).send({ name: 'Smtp', type: 'imap', host: 'outlook.office365.com' }).expect(201);
+    expect(created.body).toMatchObject({ smtp: { host: 'smtp.office365.com', port: 587, security: 'starttls' }, appendToSent: false });
+    const gmail = await api.http.patch(`/v1/providers/${created.body.id}`).set(api.auth).send({ host: 'imap.gmail.com' }).expect(200);
+    expect(gmail.body).toMatchObject({ smtp: { host: 'smtp.gmail.com', port: 465, security: 'tls' }, appendToSent: false });
+    const own = await api.http
+      .patch(`/v1/providers/${created.body.id}`)
+      .set(api.auth)
+      .send({ host: 'mail.example.org', smtp: { host: 'relay.example.org', port: 2525, security: 'none' }, appendToSent: true })
+      .expect(200);
+    expect(own.body).toMatchObject({ smtp: { host: 'relay.example.org', port: 2525, security: 'none' }, appendToSent: true });
+    const again = await api.http.get(`/v1/providers/${created.body.id}`).set(api.auth).expect(200);
+    expect(again.body).toMatchObject({ smtp: { host: 'relay.example.org', port: 2525, security: 'none' }, appendToSent: true });
+    await api.http.delete(`/v1/providers/${created.body.id}`).set(api.auth).expect(204);
+  });
+
   it('refuses a domain that another provider already serves (409)', async () => {
     const res = await api.http.post('/v1/providers').set(api.auth).send({ ...imapProvider, name: 'Dup', domains: ['contoso.com'] }).expect(409);
     expect(res.body.message).toMatch(/contoso\.com is already served by provider "Contoso IMAP"/);
@@ -126,6 +142,11 @@ describe('providers API (real app, real Postgres and Redis)', () => {
       ['bad tenant', { ...imapProvider, authMethod: 'oauth2', oauth: { clientId: 'a', tenant: 'not a tenant' } }, /^oauth\.tenant: must be common/],
       ['missing name', { ...imapProvider, name: undefined }, /^name: /],
       ['a JSON array body', [imapProvider], /Request body must be a JSON object/],
+      ['unknown SMTP security', { ...imapProvider, smtp: { security: 'ssl' } }, /^smtp\.security: must be one of: tls, starttls, none/],
+      ['SMTP host with a port', { ...imapProvider, smtp: { host: 'smtp.contoso.com:587' } }, /^smtp\.host: must be a DNS name or an IP address/],
+      ['SMTP port 0', { ...imapProvider, smtp: { port: 0 } }, /^smtp\.port: must be between 1 and 65535/],
+      ['unknown SMTP field', { ...imapProvider, smtp: { tls: true } }, /^smtp\.tls: unknown field/],
+      ['SMTP for a Graph provider', { name: 'x', type: 'microsoft-graph', oauth: { clientId: 'a' }, smtp: { port: 587 } }, /^smtp: only for imap providers/],
     ];
 
     it.each(cases)('%s', async (_label, body, message) => {

@@ -16,6 +16,7 @@ import { OAuthFlowsModule, OAuthModuleOptions } from '@app/oauth';
 import { PersistenceModule } from '@app/persistence';
 import { ProvidersModule } from '@app/providers';
 import { RedisModule } from '@app/redis';
+import { OutboxController, SendingModule } from '@app/sending';
 import { WebhooksModule } from '@app/webhooks';
 import { ClusterController } from './controllers/cluster.controller';
 import { GraphNotificationsController } from './controllers/graph-notifications.controller';
@@ -48,8 +49,9 @@ export class ApiModule {
         OAuthFlowsModule.forRoot(options),
         GraphIntakeModule.forRoot(),
         WebhooksModule.forRoot({ clock: options.clock }),
+        SendingModule,
       ],
-      controllers: [ProvidersController, MailboxesController, MessagesController, ClusterController, OAuthController, GraphNotificationsController, WebhooksController],
+      controllers: [ProvidersController, MailboxesController, MessagesController, ClusterController, OAuthController, GraphNotificationsController, WebhooksController, OutboxController],
       providers: [
         { provide: ApiKeyMatcher, useFactory: () => new ApiKeyMatcher(effectiveApiKeys(config)) },
         { provide: APP_GUARD, useClass: ApiKeyGuard },

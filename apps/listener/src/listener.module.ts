@@ -11,6 +11,7 @@ import { MetricsModule } from '@app/metrics';
 import { OAuthModuleOptions, OAuthRefreshModule } from '@app/oauth';
 import { PersistenceModule } from '@app/persistence';
 import { RedisModule } from '@app/redis';
+import { SendWorkerModule } from '@app/sending';
 import { SyncModule } from '@app/sync';
 import { WebhookDeliveryModule } from '@app/webhooks';
 import { mailboxControlController } from './mailbox-control.controller';
@@ -18,7 +19,7 @@ import { mailboxControlController } from './mailbox-control.controller';
 /**
  * The listener worker: holds an IMAP IDLE session per mailbox folder and publishes new mail
  * (SyncModule), refreshes OAuth tokens ahead of expiry (OAuthRefreshModule), delivers webhooks
- * (WebhookDeliveryModule). Serves /health and
+ * (WebhookDeliveryModule), sends mail queued on `mail-send` (SendWorkerModule). Serves /health and
  * /metrics on LISTENER_PORT.
  */
 @Module({})
@@ -38,6 +39,7 @@ export class ListenerModule {
         OAuthRefreshModule.forRoot(options),
         SyncModule,
         WebhookDeliveryModule.forRoot(config, { clock: options.clock }),
+        SendWorkerModule.forRoot(config),
       ],
       // Control messages from the API (Redis transport, connected in createListenerApp).
       controllers: [mailboxControlController(mailboxControlPattern(config.queuePrefix))],

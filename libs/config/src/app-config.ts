@@ -73,6 +73,18 @@ export interface AppConfig {
      */
     allowedNetworks: AllowedNetwork[];
   };
+  sending: {
+    /** SEND_WORKER: whether this process runs the `mail-send` worker (the listener hosts it, like webhook delivery). */
+    worker: boolean;
+    /** SEND_MAX_BYTES: the largest message (MIME, attachments included) the outbox takes; above it a 413. */
+    maxBytes: number;
+    /** Sends in flight per worker process. */
+    concurrency: number;
+    /** One SMTP attempt (connect to the server's final answer) at most this long. */
+    timeoutMs: number;
+    /** Backoff between attempts (exponential with jitter); transient failures are retried for `windowMs` from queueing. */
+    retry: { baseMs: number; maxMs: number; windowMs: number };
+  };
   webhooks: {
     /** WEBHOOK_DELIVERY: whether this process delivers webhooks (the listener hosts the delivery workers). */
     delivery: boolean;

@@ -46,6 +46,13 @@ const EXAMPLES: Record<string, string> = {
   OAUTH_REFRESH_MIN_LEAD_SECONDS: '600',
   OAUTH_REFRESH_LEAD_FRACTION: '0.2',
   OAUTH_REFRESH_JITTER_FRACTION: '0.5',
+  SEND_WORKER: 'on',
+  SEND_MAX_BYTES: '26214400',
+  SEND_CONCURRENCY: '16',
+  SEND_TIMEOUT_MS: '60000',
+  SEND_RETRY_BASE_MS: '5000',
+  SEND_RETRY_MAX_MS: '300000',
+  SEND_RETRY_WINDOW_MINUTES: '60',
   WEBHOOK_DELIVERY: 'on',
   WEBHOOK_TIMEOUT_MS: '10000',
   WEBHOOK_ENDPOINT_CONCURRENCY: '32',
@@ -95,6 +102,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // Two missed heartbeats (a GC pause, a slow query) must not make a live replica look dead.
     problems.push(problem('CLUSTER_LEASE_TTL_MS', `must be at least 3 × CLUSTER_HEARTBEAT_MS (${3 * e.CLUSTER_HEARTBEAT_MS})`));
   }
+  if (e.SEND_RETRY_MAX_MS < e.SEND_RETRY_BASE_MS) {
+    problems.push(problem('SEND_RETRY_MAX_MS', `must be at least SEND_RETRY_BASE_MS (${e.SEND_RETRY_BASE_MS})`));
+  }
   if (e.WEBHOOK_RETRY_MAX_MS < e.WEBHOOK_RETRY_BASE_MS) {
     problems.push(problem('WEBHOOK_RETRY_MAX_MS', `must be at least WEBHOOK_RETRY_BASE_MS (${e.WEBHOOK_RETRY_BASE_MS})`));
   }
@@ -139,6 +149,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     encryption: { key: e.ENCRYPTION_KEY || undefined, oldKeys: e.ENCRYPTION_OLD_KEYS },
     publicBaseUrl,
     outbound: { allowedNetworks: allowedNetworks.networks },
+    sending: {
+      worker: e.SEND_WORKER === 'on',
+      maxBytes: e.SEND_MAX_BYTES,
+      concurrency: e.SEND_CONCURRENCY,
+      timeoutMs: e.SEND_TIMEOUT_MS,
+      retry: { baseMs: e.SEND_RETRY_BASE_MS, maxMs: e.SEND_RETRY_MAX_MS, windowMs: e.SEND_RETRY_WINDOW_MINUTES * 60_000 },
+    },
     webhooks: {
       delivery: e.WEBHOOK_DELIVERY === 'on',
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

@@ -79,5 +79,26 @@ export interface MailboxResyncedEvent extends EventBase<'mailbox.resynced'> {
   uidValidity: number | null;
 }
 
-export type MailEvent = MailReceivedEvent | MailboxStateChangedEvent | MailboxAuthFailedEvent | MailboxResyncedEvent;
+/** A message the CRM asked to send (`POST /v1/mailboxes/:id/outbox`), as the events report it. */
+export interface SentMessageRef {
+  /** The send's id (`GET /v1/mailboxes/:id/outbox/:sendId`). */
+  id: string;
+  /** The Message-ID header the message went out with. */
+  messageId: string;
+  /** Envelope recipients (To, Cc and Bcc). */
+  recipients: string[];
+  attempts: number;
+}
+
+export interface MailSentEvent extends EventBase<'mail.sent'> {
+  send: SentMessageRef & { sentAt: string; response: string | null };
+}
+
+export interface MailSendFailedEvent extends EventBase<'mail.send_failed'> {
+  send: SentMessageRef;
+  /** `code` is stable (SendFailureCode of libs/sending, or the server's SMTP code as SMTP_<nnn>); `message` quotes the server's reply. */
+  reason: { code: string; message: string };
+}
+
+export type MailEvent = MailReceivedEvent | MailboxStateChangedEvent | MailboxAuthFailedEvent | MailboxResyncedEvent | MailSentEvent | MailSendFailedEvent;
 export type MailEventType = MailEvent['type'];

@@ -68,7 +68,8 @@ function checkUrl(req: Request, res: Response, next: NextFunction): void {
 }
 
 function checkJsonBody(req: Request, res: Response, next: NextFunction): void {
-  if (req.body === undefined) return next();
+  // A raw body a route read itself (the outbox's message/rfc822) is not JSON.
+  if (req.body === undefined || Buffer.isBuffer(req.body)) return next();
   const problem = jsonBodyProblem(req.body);
   if (!problem) return next();
   res.status(400).json(errorBody(400, problem));

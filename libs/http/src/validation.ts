@@ -10,6 +10,11 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
         lines.push(`${path}: unknown field`);
         continue;
       }
+      // A rule over a whole list or map may name the item itself (`to[1].address: …`, `headers.X-Note: …`).
+      if (message.startsWith(`${error.property}[`) || message.startsWith(`${error.property}.`)) {
+        lines.push(parent ? `${parent}.${message}` : message);
+        continue;
+      }
       const trimmed = message.startsWith(`${error.property} `) ? message.slice(error.property.length + 1) : message;
       lines.push(`${path}: ${trimmed}`);
     }

@@ -7,3 +7,5 @@ export * from './provider.mapper';
 export * from './providers.module';
 export * from './providers.service';
 export * from './provider-domains';
+export * from './dto/smtp-settings.dto';
+export * from './smtp-settings';

@@ -95,3 +95,43 @@ describe('resolveProviderSettings', () => {
     expect(() => resolveProviderSettings({ name: 'renamed' }, base, stored)).not.toThrow();
   });
 });
+
+describe('sending settings', () => {
+  it('derives the submission server and Sent copy of well-known hosts', () => {
+    expect(resolveProviderSettings({ name: 'x', type: 'imap', host: 'outlook.office365.com' })).toMatchObject({
+      smtp: { host: 'smtp.office365.com', port: 587, security: 'starttls' },
+      appendToSent: false,
+    });
+    expect(resolveProviderSettings({ name: 'x', type: 'imap', host: 'imap.gmail.com' })).toMatchObject({
+      smtp: { host: 'smtp.gmail.com', port: 465, security: 'tls' },
+      appendToSent: false,
+    });
+    expect(resolveProviderSettings({ name: 'x', type: 'imap', host: 'mail.example.org' })).toMatchObject({
+      smtp: { host: 'mail.example.org', port: 587, security: 'starttls' },
+      appendToSent: true,
+    });
+  });
+
+  it('has no SMTP for Graph and refuses one', () => {
+    expect(resolveProviderSettings({ name: 'g', type: 'microsoft-graph', oauth: { clientId: 'c' } })).toMatchObject({ smtp: null, appendToSent: false });
+    expect(messageOf(() => resolveProviderSettings({ name: 'g', type: 'microsoft-graph', oauth: { clientId: 'c' }, smtp: { port: 25 } }))).toMatch(/^smtp: only for imap providers/);
+  });
+
+  it('takes the usual security for a port and the usual port for a security', () => {
+    expect(resolveProviderSettings({ name: 'x', type: 'imap', host: 'h.example', smtp: { port: 465 } }).smtp).toEqual({ host: 'h.example', port: 465, security: 'tls' });
+    expect(resolveProviderSettings({ name: 'x', type: 'imap', host: 'h.example', smtp: { host: 'S.Example', security: 'none', port: 2525 } }).smtp).toEqual({
+      host: 's.example',
+      port: 2525,
+      security: 'none',
+    });
+  });
+
+  it('lets derived values follow a new host and keeps values the operator set', () => {
+    const derived = resolveProviderSettings({ name: 'x', type: 'imap', host: 'mail.example.org' });
+    expect(resolveProviderSettings({ host: 'outlook.office365.com' }, derived)).toMatchObject({ smtp: { host: 'smtp.office365.com' }, appendToSent: false });
+    const chosen = resolveProviderSettings({ name: 'x', type: 'imap', host: 'mail.example.org', smtp: { host: 'relay.example.org' }, appendToSent: false });
+    expect(resolveProviderSettings({ host: 'imap.example.org' }, chosen)).toMatchObject({ smtp: { host: 'relay.example.org', port: 587 }, appendToSent: false });
+    expect(resolveProviderSettings({ smtp: { security: 'tls' } }, chosen).smtp).toEqual({ host: 'relay.example.org', port: 465, security: 'tls' });
+  });
+});
+

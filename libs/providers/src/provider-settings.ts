@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { AuthMethod, LoginFormat, OAuthIssuer, ProviderType } from '@app/persistence';
+import { deriveAppendToSent, deriveSmtpSettings, mergeSmtpSettings, sameSmtp, SmtpSettings, SmtpSettingsInput } from './smtp-settings';
 
 export const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
 export const DEFAULT_GRAPH_BASE_URL = 'https://graph.microsoft.com/v1.0';
@@ -20,9 +21,14 @@ export interface ResolvedProviderSettings {
   oauth: { clientId: string | null; tenant: string; authorityHost: string; scopes: string[]; issuer: OAuthIssuer; appOnly: boolean } | null;
   graphBaseUrl: string | null;
   domains: string[];
+  /** Where mailboxes send (imap providers); null for Graph, which sends through sendMail. */
+  smtp: SmtpSettings | null;
+  /** Append a copy of each sent message to the Sent folder (servers that do not keep one themselves). */
+  appendToSent: boolean;
 }
 
-export type ProviderSettingsInput = Partial<Omit<ResolvedProviderSettings, 'oauth'>> & {
+export type ProviderSettingsInput = Partial<Omit<ResolvedProviderSettings, 'oauth' | 'smtp'>> & {
+  smtp?: SmtpSettingsInput;
   oauth?: Partial<{ clientId: string; tenant: string; authorityHost: string; scopes: string[]; issuer: OAuthIssuer; appOnly: boolean }>;
 };
 
@@ -144,7 +150,10 @@ export function resolveProviderSettings(
     graphBaseUrl:
       type === 'microsoft-graph' ? (input.graphBaseUrl ?? base?.graphBaseUrl ?? DEFAULT_GRAPH_BASE_URL).replace(/\/+$/, '') : (input.graphBaseUrl ?? null),
     domains: normalizeDomains(input.domains ?? base?.domains ?? []),
+    smtp: null,
+    appendToSent: false,
   };
+  resolveSending(input, base, resolved, problems);
 
   if (context.urlProblem) {
     const identity = oauth ? context.urlProblem(oauth.authorityHost) : null;
@@ -157,6 +166,26 @@ export function resolveProviderSettings(
   if (type === 'microsoft-graph' && authMethod !== 'oauth2') problems.push('authMethod: microsoft-graph providers need oauth2');
   if (problems.length > 0) throw new BadRequestException(problems.join('; '));
   return resolved;
+}
+
+/**
+ * SMTP settings and appendToSent: derived from the host unless set; a derived value follows a change of
+ * host (it was never chosen), a value the operator set stays.
+ */
+function resolveSending(input: ProviderSettingsInput, base: ResolvedProviderSettings | undefined, resolved: ResolvedProviderSettings, problems: string[]): void {
+  const derivedBefore = base ? deriveSmtpSettings(base.type, base.host) : null;
+  if (resolved.type !== 'imap') {
+    if (input.smtp !== undefined) problems.push('smtp: only for imap providers (microsoft-graph providers send through Graph)');
+    if (input.appendToSent === true) problems.push('appendToSent: only for imap providers (Graph keeps the sent copy itself)');
+    return;
+  }
+  const derived = deriveSmtpSettings(resolved.type, resolved.host);
+  const smtpFollowsDefaults = !base || base.smtp === null || sameSmtp(base.smtp, derivedBefore);
+  const smtpBase = smtpFollowsDefaults ? derived : base.smtp;
+  resolved.smtp = input.smtp !== undefined ? mergeSmtpSettings(input.smtp, smtpBase, resolved.host) : smtpBase;
+  const appendFollowsDefaults = !base || base.appendToSent === deriveAppendToSent(base.type, base.host, base.smtp?.host ?? null);
+  resolved.appendToSent =
+    input.appendToSent ?? (appendFollowsDefaults ? deriveAppendToSent(resolved.type, resolved.host, resolved.smtp?.host ?? null) : (base?.appendToSent ?? true));
 }
 
 export function normalizeDomains(domains: string[]): string[] {

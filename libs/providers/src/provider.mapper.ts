@@ -27,6 +27,8 @@ export function toProviderSettings(entity: ProviderEntity): ResolvedProviderSett
         : null,
     graphBaseUrl: entity.graphBaseUrl,
     domains: (entity.domains ?? []).map((d) => d.domain).sort(),
+    smtp: entity.smtpHost && entity.smtpPort && entity.smtpSecurity ? { host: entity.smtpHost, port: entity.smtpPort, security: entity.smtpSecurity } : null,
+    appendToSent: entity.appendToSent,
   };
 }
 
@@ -49,6 +51,10 @@ export function applyProviderSettings(entity: ProviderEntity, settings: Resolved
   entity.oauthIssuer = settings.oauth?.issuer ?? null;
   entity.oauthAppOnly = settings.oauth?.appOnly ?? false;
   entity.graphBaseUrl = settings.graphBaseUrl;
+  entity.smtpHost = settings.smtp?.host ?? null;
+  entity.smtpPort = settings.smtp?.port ?? null;
+  entity.smtpSecurity = settings.smtp?.security ?? null;
+  entity.appendToSent = settings.appendToSent;
 }
 
 export function toProviderResponse(entity: ProviderEntity): ProviderResponse {

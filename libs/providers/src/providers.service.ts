@@ -179,5 +179,8 @@ export class ProvidersService {
     if (!settings.secure && settings.type === 'imap' && (before === undefined || before.secure)) {
       this.logger.warn(`Provider ${id} (${settings.host}): TLS is off; unless STARTTLS is offered, credentials travel in clear text`);
     }
+    if (settings.smtp?.security === 'none' && before?.smtp?.security !== 'none') {
+      this.logger.warn(`Provider ${id} (${settings.smtp.host}): SMTP security is none by explicit choice; credentials and mail travel in clear text`);
+    }
   }
 }

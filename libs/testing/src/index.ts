@@ -12,6 +12,8 @@ export * from './oauth-world';
 export * from './test-queues';
 export * from './listener-world';
 export * from './dovecot';
+export * from './postfix';
+export * from './smtp';
 export * from './apps-world';
 export * from './fake-graph';
 export * from './graph-world';

@@ -16,3 +16,7 @@ export type ConnectionState = (typeof CONNECTION_STATES)[number];
 
 export const OAUTH_ISSUERS = ['microsoft', 'google'] as const;
 export type OAuthIssuer = (typeof OAUTH_ISSUERS)[number];
+
+/** How the SMTP connection is protected: implicit TLS (465), STARTTLS (587), or plain text (development and tests only). */
+export const SMTP_SECURITIES = ['tls', 'starttls', 'none'] as const;
+export type SmtpSecurity = (typeof SMTP_SECURITIES)[number];

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, OneToMany, PrimaryGeneratedColumn, UpdateDateColumn, Relation } from 'typeorm';
-import { AuthMethod, LoginFormat, OAuthIssuer, ProviderType } from './enums';
+import { AuthMethod, LoginFormat, OAuthIssuer, ProviderType, SmtpSecurity } from './enums';
 import { ProviderDomainEntity } from './provider-domain.entity';
 
 /** A mail service: where mailboxes connect and how they authenticate. */
@@ -26,6 +26,12 @@ export class ProviderEntity {
   @Column({ name: 'oauth_authority_host', type: 'text', nullable: true }) oauthAuthorityHost: string | null;
   @Column({ name: 'oauth_scopes', type: 'text', array: true, default: () => "'{}'" }) oauthScopes: string[];
   @Column({ name: 'graph_base_url', type: 'text', nullable: true }) graphBaseUrl: string | null;
+  /** SMTP submission server (imap providers; null for Graph, which sends through sendMail). */
+  @Column({ name: 'smtp_host', type: 'text', nullable: true }) smtpHost: string | null;
+  @Column({ name: 'smtp_port', type: 'integer', nullable: true }) smtpPort: number | null;
+  @Column({ name: 'smtp_security', type: 'enum', enumName: 'smtp_security', enum: ['tls', 'starttls', 'none'], nullable: true }) smtpSecurity: SmtpSecurity | null;
+  /** Append each sent message to the Sent folder (servers that keep no copy themselves). */
+  @Column({ name: 'append_to_sent', type: 'boolean', default: false }) appendToSent: boolean;
   @OneToMany(() => ProviderDomainEntity, (domain) => domain.provider, { cascade: true }) domains: Relation<ProviderDomainEntity[]>;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;

@@ -7,6 +7,8 @@ import { MailboxLeases1764300000000 } from './1764300000000-mailbox-leases';
 import { EventOutbox1764400000000 } from './1764400000000-event-outbox';
 import { LeaseHandoverIndex1764500000000 } from './1764500000000-lease-handover-index';
 import { Webhooks1764600000000 } from './1764600000000-webhooks';
+import { ProviderSending1764850000000 } from './1764850000000-provider-sending';
+import { MailSends1764860000000 } from './1764860000000-mail-sends';
 
 /** Every migration in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -19,4 +21,6 @@ export const MIGRATIONS = [
   EventOutbox1764400000000,
   LeaseHandoverIndex1764500000000,
   Webhooks1764600000000,
+  ProviderSending1764850000000,
+  MailSends1764860000000,
 ];

@@ -1,6 +1,7 @@
 import { AUTH_METHODS, AuthMethod, LOGIN_FORMATS, LoginFormat } from '@app/persistence';
 import { Field, FIELD_LIMITS, httpUrl, matches, PORT_RANGE } from '@app/validation';
 import { DOMAIN_PATTERN, HOST_MESSAGE, HOST_PATTERN } from '../validation-patterns';
+import { SmtpSettingsDto } from './smtp-settings.dto';
 
 /** Settings shared by create and patch; every field optional here, requirements checked on the merged result. */
 export class ProviderSettingsDto {
@@ -47,4 +48,17 @@ export class ProviderSettingsDto {
     example: ['contoso.com'],
   })
   domains?: string[];
+
+  @Field({
+    kind: 'object',
+    type: () => SmtpSettingsDto,
+    description: 'Where mailboxes send (imap providers only). Fields given replace the stored ones; the rest are derived from host',
+  })
+  smtp?: SmtpSettingsDto;
+
+  @Field({
+    kind: 'boolean',
+    description: 'Append each sent message to the Sent folder. Default false for Exchange Online and Gmail (their servers keep a copy) and Graph, true otherwise',
+  })
+  appendToSent?: boolean;
 }

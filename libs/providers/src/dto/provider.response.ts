@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { AUTH_METHODS, AuthMethod, LOGIN_FORMATS, LoginFormat, OAUTH_ISSUERS, OAuthIssuer, PROVIDER_TYPES, ProviderType } from '@app/persistence';
+import { AUTH_METHODS, AuthMethod, LOGIN_FORMATS, LoginFormat, OAUTH_ISSUERS, OAuthIssuer, PROVIDER_TYPES, ProviderType, SMTP_SECURITIES, SmtpSecurity } from '@app/persistence';
 
 export class OAuthSettingsResponse {
   @ApiProperty() clientId: string;
@@ -12,6 +12,12 @@ export class OAuthSettingsResponse {
   @ApiProperty({ type: [String] }) scopes: string[];
   @ApiProperty({ enum: OAUTH_ISSUERS }) issuer: OAuthIssuer;
   @ApiProperty() appOnly: boolean;
+}
+
+export class SmtpSettingsResponse {
+  @ApiProperty() host: string;
+  @ApiProperty() port: number;
+  @ApiProperty({ enum: SMTP_SECURITIES }) security: SmtpSecurity;
 }
 
 export class ProviderResponse {
@@ -29,6 +35,8 @@ export class ProviderResponse {
   @ApiPropertyOptional({ type: OAuthSettingsResponse, nullable: true }) oauth: OAuthSettingsResponse | null;
   @ApiProperty({ nullable: true, type: String }) graphBaseUrl: string | null;
   @ApiProperty({ type: [String] }) domains: string[];
+  @ApiProperty({ type: SmtpSettingsResponse, nullable: true, description: 'null for microsoft-graph providers (they send through Graph)' }) smtp: SmtpSettingsResponse | null;
+  @ApiProperty() appendToSent: boolean;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 }

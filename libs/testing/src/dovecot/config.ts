@@ -55,6 +55,11 @@ export interface DovecotConfigInput {
   /** The `dovecot` system user/group: internal services and the fallback mail uid/gid. */
   internalUid: number;
   debug: boolean;
+  /**
+   * Serve an MTA (the Postfix harness): LMTP delivery on `<base_dir>/lmtp` and SASL for its smtpd on
+   * `<base_dir>/auth-smtp`, both sockets open to the postfix user. Needs Debian's dovecot-lmtpd.
+   */
+  mtaSockets: boolean;
 }
 
 /**
@@ -79,7 +84,7 @@ export function renderDovecotConfig(input: DovecotConfigInput): string {
     `state_dir = ${paths.stateDir}`,
     `log_path = ${paths.logFile}`,
     `log_timestamp = "%Y-%m-%d %H:%M:%S "`,
-    `protocols = imap`,
+    `protocols = imap${input.mtaSockets ? ' lmtp' : ''}`,
     `listen = ${input.host}`,
     `shutdown_clients = yes`,
     `verbose_proctitle = yes`,
@@ -172,6 +177,23 @@ export function renderDovecotConfig(input: DovecotConfigInput): string {
     `    mode = 0`,
     `  }`,
     `}`,
+    ...(input.mtaSockets
+      ? [
+          '# for the Postfix harness: delivery over LMTP, SASL for its smtpd (both run as the postfix user)',
+          `postmaster_address = postmaster@${input.host}`,
+          `lmtp_rcpt_check_quota = no`,
+          `service lmtp {`,
+          `  unix_listener lmtp {`,
+          `    mode = 0666`,
+          `  }`,
+          `}`,
+          `service auth {`,
+          `  unix_listener auth-smtp {`,
+          `    mode = 0666`,
+          `  }`,
+          `}`,
+        ]
+      : []),
     `service stats {`,
     `  unix_listener stats-writer {`,
     `    mode = 0666`,

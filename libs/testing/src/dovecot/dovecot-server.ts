@@ -52,6 +52,11 @@ export interface DovecotServerOptions {
   uidMode?: UidMode;
   /** auth_debug + mail_debug into the log. */
   debug?: boolean;
+  /**
+   * Also serve an MTA: LMTP delivery (`lmtpSocketPath`) and SASL for its smtpd (`authSocketPath`), as
+   * PostfixServer uses them. Needs Debian's dovecot-lmtpd. Default false.
+   */
+  mtaSockets?: boolean;
   /** Start-up budget (greeting received). Default 10 s. */
   startTimeoutMs?: number;
 }
@@ -148,6 +153,16 @@ export class DovecotServer {
     return this.ports.tlsPort;
   }
 
+  /** LMTP socket (with `mtaSockets`): an MTA delivers here into the users' mailboxes. */
+  get lmtpSocketPath(): string {
+    return join(this.paths.baseDir, 'lmtp');
+  }
+
+  /** Dovecot SASL socket (with `mtaSockets`) for an MTA's smtpd: PLAIN/LOGIN and, with oauth2, XOAUTH2/OAUTHBEARER. */
+  get authSocketPath(): string {
+    return join(this.paths.baseDir, 'auth-smtp');
+  }
+
   get running(): boolean {
     return this.process?.running ?? false;
   }
@@ -219,6 +234,7 @@ export class DovecotServer {
           idleCheckIntervalSeconds: options.idleCheckIntervalSeconds ?? 1,
           internalUid: accounts.dovecotUid,
           debug: options.debug ?? false,
+          mtaSockets: options.mtaSockets ?? false,
         });
 
       // Free ports are picked by binding port 0; another process may grab one before Dovecot binds it: retry.

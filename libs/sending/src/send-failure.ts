@@ -1,0 +1,34 @@
+/**
+ * Why an attempt failed, as a send's `lastError.code` and the `mail.send_failed` reason. The server's own
+ * reply is passed through as `SMTP_<code>` (SMTP_550, SMTP_451) with its text in the message.
+ */
+export enum SendFailureCode {
+  /** The server refused the login (535) for a password mailbox. */
+  AuthFailed = 'SMTP_AUTH_FAILED',
+  /** A previous attempt was in flight when its worker stopped: the server may have the message; not sent again. */
+  OutcomeUnknown = 'SEND_OUTCOME_UNKNOWN',
+  /** Transient failures for longer than the retry window (SEND_RETRY_WINDOW_MINUTES). */
+  RetryWindowOver = 'SEND_RETRY_WINDOW_OVER',
+  /** The mailbox has no usable credential (token not active, no password) at send time. */
+  CredentialUnavailable = 'CREDENTIAL_UNAVAILABLE',
+  /** Network: refused, reset, timed out, DNS. */
+  Network = 'SMTP_NETWORK',
+  /** TLS handshake or certificate verification failed. */
+  Tls = 'SMTP_TLS',
+  /** The outbound policy refused the server's address. */
+  OutboundAddressRefused = 'OUTBOUND_ADDRESS_REFUSED',
+  /** The provider or mailbox changed so it cannot send any more (sendEmails off, mailbox deleted or disabled). */
+  NotSendable = 'NOT_SENDABLE',
+}
+
+/** `SMTP_550` for a reply code. */
+export function smtpReplyCode(responseCode: number): string {
+  return `SMTP_${responseCode}`;
+}
+
+export interface SendFailure {
+  /** Transient failures are retried within the window; permanent ones fail the send at once. */
+  kind: 'transient' | 'permanent';
+  code: string;
+  message: string;
+}

@@ -1,0 +1,27 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { EventOutboxModule } from '@app/events';
+import { OutboundModule } from '@app/outbound';
+import { MailboxCredentialRepository, MailboxCredentials, MailboxSpecRepository } from '@app/sync';
+import { OutboxRepository } from './outbox.repository';
+import { SendQueue } from './queue/send-queue';
+import { SendWorker } from './queue/send.worker';
+import { SendProcessor } from './send.processor';
+
+/**
+ * The `mail-send` worker, for any app to host. The listener hosts it (SEND_WORKER=on by default), as it
+ * hosts webhook delivery: the scalable worker processes, already running everywhere the service runs.
+ * Needs OAuthRefreshModule (token refresh for XOAUTH2).
+ */
+@Module({})
+export class SendWorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    if (!config.sending.worker) return { module: SendWorkerModule };
+    return {
+      module: SendWorkerModule,
+      imports: [EventOutboxModule, OutboundModule],
+      providers: [OutboxRepository, SendQueue, MailboxSpecRepository, MailboxCredentialRepository, MailboxCredentials, SendProcessor, SendWorker],
+      exports: [SendWorker],
+    };
+  }
+}

@@ -1,0 +1,167 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Clock, CLOCK } from '@app/clock';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { EventOutbox, MailboxRef } from '@app/events';
+import { OutboundPolicy } from '@app/outbound';
+import { CredentialUnavailableError, MailboxCredentials, mailboxSpecOf, MailboxSpecRepository } from '@app/sync';
+import { OutboxRepository, SendError, SendRow, SmtpTargetRow } from './outbox.repository';
+import { SendJobData } from './queue/mail-send-queue';
+import { mailSendFailedEvent, mailSentEvent } from './send-events';
+import { SendFailure, SendFailureCode } from './send-failure';
+import { classifySmtpError, isAuthFailure } from './smtp/smtp-failure';
+import { HandOverRefusedError, smtpAttempt, SmtpLogin } from './smtp/smtp-attempt';
+
+/** A transient failure inside the retry window: BullMQ runs the job again after the backoff. */
+export class SendRetryLaterError extends Error {
+  constructor(readonly failure: SendFailure) {
+    super(`${failure.code}: ${failure.message}`);
+    this.name = 'SendRetryLaterError';
+  }
+}
+
+export type SendOutcome = 'sent' | 'failed' | 'skipped';
+
+/**
+ * One run of a `mail-send` job: one SMTP attempt and its recorded outcome.
+ *
+ * The "server accepted DATA, worker died before recording it" window: the attempt writes
+ * `state = sending, in_flight_since` (committed) after the login and before MAIL FROM; every outcome
+ * clears it in the same write that records the outcome. A run that finds its send still `sending` knows
+ * the previous run died in between: the server may or may not have the message, and sending again could
+ * deliver it twice. It is not sent again: the send fails with SEND_OUTCOME_UNKNOWN (and `mail.send_failed`)
+ * so a human or the CRM decides (look in the recipient's mailbox or the Sent folder for its Message-ID).
+ * A lost connection during an attempt that is alive is different: no final reply means not delivered
+ * (RFC 5321 §6.1), so it is retried.
+ */
+@Injectable()
+export class SendProcessor {
+  private readonly logger = new Logger(SendProcessor.name);
+
+  constructor(
+    private readonly repository: OutboxRepository,
+    private readonly specs: MailboxSpecRepository,
+    private readonly credentials: MailboxCredentials,
+    private readonly events: EventOutbox,
+    private readonly outbound: OutboundPolicy,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async process(data: SendJobData): Promise<SendOutcome> {
+    const current = await this.repository.byId(data.sendId);
+    if (!current || current.state === 'sent' || current.state === 'failed') return 'skipped';
+    const target = await this.repository.smtpTarget(current.mailbox_id);
+    if (!target) return 'skipped'; // the mailbox was deleted: its sends went with it
+    const mailbox: MailboxRef = { id: target.mailbox_id, email: target.email, externalId: target.external_id };
+    if (current.state === 'sending') {
+      return this.fail(mailbox, current.id, {
+        code: SendFailureCode.OutcomeUnknown,
+        message: `An attempt started at ${current.in_flight_since?.toISOString() ?? 'an unknown time'} was interrupted after the message may have reached the server; it is not sent again to avoid a duplicate. Look for Message-ID ${current.message_id} in the recipients' mailboxes or the Sent folder`,
+      });
+    }
+    const row = await this.repository.startAttempt(current.id);
+    if (!row) return 'skipped';
+    const notSendable = this.notSendable(target);
+    if (notSendable) return this.fail(mailbox, row.id, { code: SendFailureCode.NotSendable, message: notSendable });
+
+    let failure: SendFailure;
+    try {
+      const result = await this.attempt(row, target);
+      return this.succeed(mailbox, row.id, result.response);
+    } catch (error) {
+      if (error instanceof HandOverRefusedError) return 'skipped';
+      failure =
+        error instanceof CredentialUnavailableError
+          ? { kind: 'permanent', code: error.code, message: `${error.message} (${SendFailureCode.CredentialUnavailable})` }
+          : classifySmtpError(error, target.auth_method);
+    }
+    if (failure.kind === 'permanent') return this.fail(mailbox, row.id, failure);
+    // Real time, as queuedAt is (the row's created_at from Postgres).
+    if (Date.now() - data.queuedAt >= this.config.sending.retry.windowMs) {
+      return this.fail(mailbox, row.id, { code: SendFailureCode.RetryWindowOver, message: `Retried for ${Math.round(this.config.sending.retry.windowMs / 60_000)} min; last: ${failure.code}: ${failure.message}` });
+    }
+    await this.repository.markRetry(row.id, failure);
+    throw new SendRetryLaterError(failure);
+  }
+
+  private notSendable(target: SmtpTargetRow): string | null {
+    if (!target.send_emails) return "the provider's sendEmails was turned off";
+    if (!target.enabled) return 'the mailbox was disabled';
+    if (target.provider_type !== 'imap' || !target.smtp_host || !target.smtp_port || !target.smtp_security) return 'the provider has no SMTP settings';
+    return null;
+  }
+
+  /** The attempt; with XOAUTH2, a login refused outright (535 without a challenge) is retried once after a forced refresh. */
+  private async attempt(row: SendRow, target: SmtpTargetRow) {
+    const raw = await this.repository.content(row.id);
+    if (!raw) throw new Error(`The content of send ${row.id} is missing`);
+    const found = await this.specs.mailbox(target.mailbox_id);
+    if (!found) throw new Error(`Mailbox ${target.mailbox_id} is gone`);
+    const spec = mailboxSpecOf(found.row, found.folders);
+    let renewed = false;
+    const login: SmtpLogin =
+      target.auth_method === 'basic'
+        ? { kind: 'password', user: spec.login, password: await this.passwordOf(spec) }
+        : {
+            kind: 'oauth2',
+            user: spec.login,
+            accessToken: async (renew) => {
+              renewed ||= renew;
+              const resolved = await this.credentials.resolve(spec, { forceRefresh: renew });
+              if (resolved.credential.kind !== 'oauth2') throw new Error('not an OAuth credential');
+              return resolved.credential.accessToken;
+            },
+          };
+    const run = (as: SmtpLogin) =>
+      smtpAttempt({
+        settings: { host: target.smtp_host!, port: target.smtp_port!, security: target.smtp_security! },
+        verifyCertificate: target.verify_certificate,
+        login: as,
+        envelope: { from: row.envelope_from, to: row.envelope_to },
+        raw,
+        beforeHandOver: () => this.repository.markInFlight(row.id),
+        timeoutMs: this.config.sending.timeoutMs,
+        outbound: this.outbound,
+      });
+    try {
+      return await run(login);
+    } catch (error) {
+      if (login.kind !== 'oauth2' || renewed || !isAuthFailure(error)) throw error;
+      this.logger.log(`Send ${row.id}: XOAUTH2 login refused; refreshing the token once and trying again`);
+      // The first token asked for is a refreshed one; renewed is then set, so no third try.
+      return run({ ...login, accessToken: (renew) => login.accessToken(renew || !renewed) });
+    }
+  }
+
+  private async passwordOf(spec: ReturnType<typeof mailboxSpecOf>): Promise<string> {
+    const resolved = await this.credentials.resolve(spec);
+    if (resolved.credential.kind !== 'password') throw new Error('not a password credential');
+    return resolved.credential.password;
+  }
+
+  private async succeed(mailbox: MailboxRef, sendId: string, response: string): Promise<SendOutcome> {
+    const recorded = await this.dataSource.transaction(async (manager) => {
+      const row = await this.repository.markSent(manager, sendId, response);
+      if (row) await this.events.add(manager, [mailSentEvent(mailbox, row, new Date(this.clock.now()))]);
+      return row;
+    });
+    if (!recorded) return 'skipped';
+    this.events.committed();
+    return 'sent';
+  }
+
+  private async fail(mailbox: MailboxRef, sendId: string, reason: SendError): Promise<SendOutcome> {
+    const recorded = await this.dataSource.transaction(async (manager) => {
+      const row: SendRow | null = await this.repository.markFailed(manager, sendId, { code: reason.code, message: reason.message });
+      if (row) await this.events.add(manager, [mailSendFailedEvent(mailbox, row, { code: reason.code, message: reason.message }, new Date(this.clock.now()))]);
+      return row;
+    });
+    if (!recorded) return 'skipped';
+    this.events.committed();
+    this.logger.warn(`Send ${sendId} failed: ${reason.code}: ${reason.message}`);
+    return 'failed';
+  }
+}

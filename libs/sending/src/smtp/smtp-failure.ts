@@ -1,0 +1,58 @@
+import { FailureCode } from '@app/failures';
+import { OutboundAddressRefusedError } from '@app/outbound';
+import { SendFailure, SendFailureCode, smtpReplyCode } from '../send-failure';
+
+/** What nodemailer's SMTP errors carry. */
+export interface SmtpError extends Error {
+  code?: string;
+  originalCode?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+}
+
+/** Certificate problems: a configuration matter (the server's certificate, verifyCertificate), not a passing fault. */
+const CERTIFICATE_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+export function isAuthFailure(error: unknown): boolean {
+  return (error as SmtpError)?.code === 'EAUTH';
+}
+
+/**
+ * An attempt's failure → retried or not, with a stable code and the server's reply in the message.
+ * - A reply code: 4xx transient, 5xx permanent (RFC 5321 §4.2.1), passed through as SMTP_<code>;
+ *   a refused login (535 …) is SMTP_AUTH_FAILED with "Check the password" for a password mailbox.
+ * - No reply (refused, reset, timeout, DNS, a connection closed after DATA without an answer): transient.
+ *   RFC 5321 §6.1: without the final reply the message is not delivered, so it is sent again.
+ * - The outbound policy's refusal and certificate errors: permanent (retrying changes nothing).
+ */
+export function classifySmtpError(error: unknown, authMethod: 'basic' | 'oauth2'): SendFailure {
+  if (error instanceof OutboundAddressRefusedError || (error as { code?: string })?.code === FailureCode.OutboundAddressRefused) {
+    return { kind: 'permanent', code: SendFailureCode.OutboundAddressRefused, message: (error as Error).message };
+  }
+  const smtp = error as SmtpError;
+  const reply = smtp.response?.trim();
+  if (smtp.code === 'EAUTH') {
+    const advice = authMethod === 'basic' ? 'Check the password' : 'Sign in again: the access token was refused';
+    return { kind: 'permanent', code: SendFailureCode.AuthFailed, message: `The server refused the login${reply ? ` (${reply})` : ''}: ${advice}` };
+  }
+  if (typeof smtp.responseCode === 'number' && smtp.responseCode >= 400) {
+    return {
+      kind: smtp.responseCode >= 500 ? 'permanent' : 'transient',
+      code: smtpReplyCode(smtp.responseCode),
+      message: `The server answered ${smtp.command ? `${smtp.command.split(' ')[0]} with ` : ''}${reply ?? smtp.responseCode}`,
+    };
+  }
+  const cause = smtp.originalCode ?? smtp.code ?? '';
+  if (CERTIFICATE_CODES.has(cause)) return { kind: 'permanent', code: SendFailureCode.Tls, message: `TLS: ${smtp.message} (${cause}); fix the certificate or turn verifyCertificate off` };
+  if (cause === 'ETLS') return { kind: 'transient', code: SendFailureCode.Tls, message: smtp.message };
+  return { kind: 'transient', code: SendFailureCode.Network, message: `${smtp.message}${cause ? ` (${cause})` : ''}` };
+}

@@ -1,0 +1,2 @@
+export { PostfixServer } from './postfix-server';
+export type { PostfixDovecot, PostfixServerOptions } from './postfix-server';

@@ -1,0 +1,229 @@
+/**
+ * Sending end to end: the API queues, the listener's mail-send worker sends, against real servers —
+ * Postfix authenticating through Dovecot SASL (password, XOAUTH2 introspected at the fake Entra ID) and
+ * delivering over LMTP into Dovecot, where the message is read back over IMAP and where the listener of
+ * the recipient's mailbox publishes it as mail.received (the whole loop). Faults a real MTA cannot be
+ * asked to make (451 then accepted, 550, a connection closed after DATA) come from a small scripted
+ * server (smtp-server). Outcomes are read from GET …/outbox/:sendId and the mail-events queue.
+ */
+import { ImapFlow } from 'imapflow';
+import { DovecotServer, FaultySmtpServer, OAuthWorld, PostfixServer } from '@app/testing';
+import { queryDatabase } from '../libs/testing/src/test-database';
+import { MAIL_SEND_QUEUE } from '@app/sending';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+
+const ANA = 'ana@contoso.com';
+const BEN = 'ben@contoso.com';
+const CARLA = 'carla@fabrikam.com';
+
+describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP faults)', () => {
+  const world = new OAuthWorld();
+  let dovecot: DovecotServer;
+  let postfix: PostfixServer;
+  let faulty: FaultySmtpServer;
+  let anaId: string;
+  let benId: string;
+  let carlaId: string;
+  let faultyId: string;
+  let wrongPasswordId: string;
+  let strictTlsId: string;
+
+  const post = async (mailboxId: string, body: object, key?: string): Promise<string> => {
+    const request = world.api.http.post(`/v1/mailboxes/${mailboxId}/outbox`).set(world.api.auth);
+    if (key) request.set('Idempotency-Key', key);
+    return (await request.send(body).expect(202)).body.id as string;
+  };
+  const sendStatus = async (mailboxId: string, sendId: string) => (await world.api.http.get(`/v1/mailboxes/${mailboxId}/outbox/${sendId}`).set(world.api.auth).expect(200)).body;
+  const settled = (mailboxId: string, sendId: string) =>
+    world.waitFor(() => sendStatus(mailboxId, sendId), (s) => s.state === 'sent' || s.state === 'failed', 30_000, `send ${sendId} to settle`);
+  const eventsOf = async (type: string, sendId: string) => (await world.events.jobs()).filter((job) => job.name === type && job.data.send.id === sendId);
+
+  /** The messages in the user's INBOX with this Message-ID (read over IMAP, as the recipient would). */
+  async function inbox(username: string, messageId: string): Promise<string[]> {
+    const imap = new ImapFlow({ host: dovecot.host, port: dovecot.port, secure: false, auth: { user: username, pass: 'pw' }, logger: false });
+    imap.on('error', () => undefined);
+    await imap.connect();
+    try {
+      await imap.mailboxOpen('INBOX');
+      const uids = (await imap.search({ header: { 'message-id': messageId } }, { uid: true })) || [];
+      const sources: string[] = [];
+      for (const uid of uids) {
+        const message = await imap.fetchOne(String(uid), { source: true }, { uid: true });
+        if (message && message.source) sources.push(message.source.toString('utf8'));
+      }
+      return sources;
+    } finally {
+      await imap.logout().catch(() => undefined);
+    }
+  }
+  const delivered = (username: string, messageId: string, count = 1) => world.waitFor(() => inbox(username, messageId), (found) => found.length >= count, 15_000, `${messageId} in ${username}'s INBOX`);
+
+  beforeAll(async () => {
+    await world.start({ listener: true, env: { SYNC_RECONCILE_INTERVAL_MS: '200', SEND_RETRY_BASE_MS: '50', SEND_RETRY_MAX_MS: '200' } });
+    dovecot = await DovecotServer.start({
+      users: [ANA, BEN, CARLA].map((username) => ({ username, password: 'pw' })),
+      oauth2IntrospectionUrl: `${world.entra.plainHttpBaseUrl}/introspect`,
+      oauth2Mechanisms: ['xoauth2'],
+      mtaSockets: true,
+    });
+    postfix = await PostfixServer.start({ dovecot, domains: ['contoso.com', 'fabrikam.com'] });
+    faulty = await FaultySmtpServer.start();
+    const provider = async (body: object) => (await world.api.http.post('/v1/providers').set(world.api.auth).send(body).expect(201)).body.id as string;
+    // Password mailboxes that receive too: Ben's listener publishes what Ana sends him.
+    await provider({
+      name: 'Local',
+      type: 'imap',
+      host: '127.0.0.1',
+      port: dovecot.port,
+      secure: false,
+      verifyCertificate: false,
+      sendEmails: true,
+      smtp: { host: '127.0.0.1', port: postfix.port, security: 'starttls' },
+      domains: ['contoso.com'],
+    });
+    // OAuth: send only, over implicit TLS.
+    await world.createMicrosoftProvider({
+      name: 'Exchange-like',
+      domains: ['fabrikam.com'],
+      loadEmails: false,
+      sendEmails: true,
+      verifyCertificate: false,
+      smtp: { host: '127.0.0.1', port: postfix.tlsPort, security: 'tls' },
+    } as never);
+    await provider({ name: 'Faulty', type: 'imap', host: '127.0.0.1', loadEmails: false, sendEmails: true, smtp: { host: '127.0.0.1', port: faulty.port, security: 'none' }, domains: ['faulty.example'] });
+    await provider({ name: 'Strict', type: 'imap', host: '127.0.0.1', loadEmails: false, sendEmails: true, smtp: { host: '127.0.0.1', port: postfix.tlsPort, security: 'tls' }, domains: ['strict.example'] });
+    const mailbox = async (email: string, password?: string) => (await world.api.http.post('/v1/mailboxes').set(world.api.auth).send({ email, password }).expect(201)).body.id as string;
+    anaId = await mailbox(ANA, 'pw');
+    benId = await mailbox(BEN, 'pw');
+    faultyId = await mailbox('crm@faulty.example', 'password');
+    wrongPasswordId = await mailbox('wrong@faulty.example', 'not-the-password');
+    strictTlsId = await mailbox('ana@strict.example', 'pw');
+    world.entra.addUser({ username: CARLA });
+    carlaId = await mailbox(CARLA);
+    const refreshToken = await world.refreshTokenFor(CARLA, 'offline_access https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send');
+    await world.api.http.put(`/v1/mailboxes/${carlaId}/token`).set(world.api.auth).send({ refreshToken }).expect(200);
+    await world.waitFor(() => world.status(benId), (s) => s.connection.state === 'connected', 20_000, "Ben's mailbox to be listened to");
+  }, 120_000);
+
+  afterAll(async () => {
+    await world.stop();
+    await faulty?.stop();
+    await postfix?.destroy();
+    await dovecot?.destroy();
+  });
+
+  beforeEach(() => {
+    faulty.script();
+  });
+
+  it('sends with the password over STARTTLS: in the recipient mailbox, mail.sent, and the recipient listener publishes mail.received', async () => {
+    const id = await post(anaId, { to: [`Ben <${BEN}>`], subject: 'Over STARTTLS', text: 'hello Ben', attachments: [{ filename: 'a.txt', contentType: 'text/plain', content: Buffer.from('attached').toString('base64') }] });
+    const status = await settled(anaId, id);
+    expect(status).toMatchObject({ state: 'sent', attempts: 1, lastError: null, sentAt: expect.any(String) });
+    const [raw] = await delivered(BEN, status.messageId);
+    expect(raw).toMatch(/^From: ana@contoso\.com\r?$/m);
+    expect(raw).toContain('Subject: Over STARTTLS');
+    expect(raw).toContain(Buffer.from('attached').toString('base64'));
+    const [sent] = await eventsOf('mail.sent', id);
+    expect(sent.data).toMatchObject({ type: 'mail.sent', mailbox: { id: anaId, email: ANA }, send: { id, messageId: status.messageId, recipients: [BEN], attempts: 1 } });
+    await world.waitFor(
+      async () => (await world.events.jobs()).filter((job) => job.name === 'mail.received' && job.data.mailbox.id === benId && job.data.message.internetMessageId === status.messageId),
+      (jobs) => jobs.length === 1,
+      15_000,
+      "Ben's mail.received",
+    );
+  });
+
+  it('sends with XOAUTH2 over implicit TLS', async () => {
+    const id = await post(carlaId, { to: [BEN], subject: 'Over XOAUTH2', text: 'hi' });
+    const status = await settled(carlaId, id);
+    expect(status).toMatchObject({ state: 'sent', attempts: 1 });
+    const [raw] = await delivered(BEN, status.messageId);
+    expect(raw).toMatch(/^From: carla@fabrikam\.com\r?$/m);
+  });
+
+  it('an access token the server refuses is refreshed once and the send goes through, once', async () => {
+    world.entra.invalidateAccessTokens(CARLA);
+    const issuedBefore = world.entra.issuedAccessTokens.filter((t) => t.username === CARLA).length;
+    const id = await post(carlaId, { to: [BEN], subject: 'After a refresh', text: 'hi' });
+    const status = await settled(carlaId, id);
+    expect(status).toMatchObject({ state: 'sent', attempts: 1 });
+    expect(world.entra.issuedAccessTokens.filter((t) => t.username === CARLA).length).toBe(issuedBefore + 1);
+    expect(await delivered(BEN, status.messageId)).toHaveLength(1);
+  });
+
+  it('the same Idempotency-Key sends once', async () => {
+    const body = { to: [BEN], subject: 'Idempotent', text: 'once' };
+    const first = await post(anaId, body, 'send-once-1');
+    const second = await post(anaId, body, 'send-once-1');
+    expect(second).toBe(first);
+    const status = await settled(anaId, first);
+    expect(status.state).toBe('sent');
+    await delivered(BEN, status.messageId);
+    // A third request after the send: still the same send, nothing new queued or delivered.
+    expect(await post(anaId, body, 'send-once-1')).toBe(first);
+    expect(await inbox(BEN, status.messageId)).toHaveLength(1);
+    expect(await eventsOf('mail.sent', first)).toHaveLength(1);
+  });
+
+  it('a refused password (535) fails at once with "Check the password"', async () => {
+    const id = await post(wrongPasswordId, { to: ['x@faulty.example'], text: 'x' });
+    const status = await settled(wrongPasswordId, id);
+    expect(status).toMatchObject({ state: 'failed', attempts: 1, lastError: { code: 'SMTP_AUTH_FAILED', message: expect.stringMatching(/535.*Check the password$/) } });
+    const [failed] = await eventsOf('mail.send_failed', id);
+    expect(failed.data).toMatchObject({ type: 'mail.send_failed', reason: { code: 'SMTP_AUTH_FAILED' }, send: { id, attempts: 1 } });
+    expect(faulty.messages).toHaveLength(0);
+  });
+
+  it('550 fails at once with the server reply', async () => {
+    faulty.script({ code: 550, text: '5.7.1 Message rejected as spam' });
+    const id = await post(faultyId, { to: ['x@faulty.example'], text: 'spam?' });
+    const status = await settled(faultyId, id);
+    expect(status).toMatchObject({ state: 'failed', attempts: 1, lastError: { code: 'SMTP_550', message: expect.stringContaining('5.7.1 Message rejected as spam') } });
+    expect(faulty.messages.splice(0)).toHaveLength(1);
+  });
+
+  it('451 then accepted: retried with backoff and sent once', async () => {
+    faulty.script({ code: 451, text: '4.3.0 Try again later' });
+    const id = await post(faultyId, { to: ['x@faulty.example'], text: 'eventually' });
+    const status = await settled(faultyId, id);
+    expect(status).toMatchObject({ state: 'sent', attempts: 2, lastError: { code: 'SMTP_451', message: expect.stringContaining('4.3.0 Try again later') } });
+    const received = faulty.messages.splice(0);
+    expect(received.map((m) => m.accepted)).toEqual([false, true]);
+    expect(await eventsOf('mail.sent', id)).toHaveLength(1);
+  });
+
+  it('a connection closed after DATA without a reply is not delivered (RFC 5321): sent again', async () => {
+    faulty.script('drop');
+    const id = await post(faultyId, { to: ['x@faulty.example'], text: 'dropped once' });
+    const status = await settled(faultyId, id);
+    expect(status).toMatchObject({ state: 'sent', attempts: 2, lastError: { code: 'SMTP_NETWORK' } });
+    expect(faulty.messages.splice(0).map((m) => m.accepted)).toEqual([false, true]);
+  });
+
+  it('an attempt found in flight (its worker died after handing the message over) is not sent again', async () => {
+    // What a worker killed between "the server accepted DATA" and "recorded" leaves behind: the send still
+    // `sending` with its hand-over recorded, and its job run again once BullMQ sees it stalled.
+    const redis = new Redis(world.config.redisUrl);
+    const sendQueue = new Queue(MAIL_SEND_QUEUE, { connection: redis, prefix: world.config.queuePrefix });
+    const id = await post(faultyId, { to: ['x@faulty.example'], text: 'maybe sent' }, 'in-flight-1');
+    const sent = await settled(faultyId, id);
+    expect(sent.state).toBe('sent');
+    const connections = faulty.connections;
+    await queryDatabase(world.db.url, `UPDATE mail_sends SET state = 'sending', in_flight_since = now() - interval '1 minute', sent_at = NULL WHERE id = $1`, [id]);
+    await sendQueue.add('send', { sendId: id, queuedAt: Date.now() }, { jobId: `${id}-rerun` });
+    const status = await settled(faultyId, id);
+    expect(status).toMatchObject({ state: 'failed', lastError: { code: 'SEND_OUTCOME_UNKNOWN', message: expect.stringContaining(sent.messageId) } });
+    expect(faulty.connections).toBe(connections);
+    faulty.messages.splice(0);
+    await sendQueue.close();
+    redis.disconnect();
+  });
+
+  it('verifyCertificate on: a self-signed server certificate fails the send with the reason', async () => {
+    const id = await post(strictTlsId, { to: [BEN], text: 'x' });
+    const status = await settled(strictTlsId, id);
+    expect(status).toMatchObject({ state: 'failed', attempts: 1, lastError: { code: 'SMTP_TLS', message: expect.stringMatching(/SELF_SIGNED|self-signed/i) } });
+  });
+});
