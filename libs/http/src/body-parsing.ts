@@ -10,6 +10,22 @@ function invalidUtf8(): Error {
   return Object.assign(new Error('Request body is not valid UTF-8'), { status: 400, expose: true, type: 'entity.verify.failed' });
 }
 
+/** The API's JSON parser: strict JSON, UTF-8 only (invalid bytes are a 400, not silently replaced), up to `limit`. */
+export function strictJsonParser(limit: string | number): ReturnType<typeof express.json> {
+  return express.json({
+    limit,
+    strict: true,
+    type: 'application/json',
+    verify: (_req, _res, buffer) => {
+      try {
+        STRICT_UTF8.decode(buffer);
+      } catch {
+        throw invalidUtf8();
+      }
+    },
+  });
+}
+
 /**
  * Only `application/json` reaches a JSON route: a form post (`application/x-www-form-urlencoded`,
  * `multipart/form-data`, `text/plain`) is what a plain HTML form on any web page can send from a browser
@@ -90,20 +106,7 @@ export function installBodyParsing(app: INestApplication, limit: string, skipPat
       skipped(req) ? next() : middleware(req, res, next);
   app.use(checkUrl);
   app.use(unlessSkipped(requireUtf8Charset));
-  app.use(
-    express.json({
-      limit,
-      strict: true,
-      type: 'application/json',
-      verify: (_req, _res, buffer) => {
-        try {
-          STRICT_UTF8.decode(buffer);
-        } catch {
-          throw invalidUtf8();
-        }
-      },
-    }),
-  );
+  app.use(strictJsonParser(limit));
   app.use(unlessSkipped(requireJson));
   app.use(unlessSkipped(checkJsonBody));
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {

@@ -39,14 +39,7 @@ export interface SendingContextRow {
 }
 
 /** Where and how a mailbox sends, read at each attempt (settings may have changed since the send was queued). */
-export interface SmtpTargetRow {
-  mailbox_id: string;
-  email: string;
-  external_id: string | null;
-  enabled: boolean;
-  provider_type: 'imap' | 'microsoft-graph';
-  send_emails: boolean;
-  auth_method: 'basic' | 'oauth2';
+export interface SmtpTargetRow extends Omit<SendingContextRow, 'token_state'> {
   smtp_host: string | null;
   smtp_port: number | null;
   smtp_security: 'tls' | 'starttls' | 'none' | null;

@@ -1,11 +1,11 @@
 import { INestApplication } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
+import { strictJsonParser } from '@app/http';
 
 /** The outbox route's path (the controller's prefix); body parsing is installed for POSTs to it. */
 export const OUTBOX_ROUTE = 'v1/mailboxes/:id/outbox';
 
 const OUTBOX_PATH = /^\/v1\/mailboxes\/[^/]+\/outbox$/;
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** JSON carries attachments in base64 (4 bytes for 3) next to the other fields. */
 export function outboxJsonLimit(maxBytes: number): number {
@@ -20,18 +20,7 @@ export function outboxJsonLimit(maxBytes: number): number {
  * into storage is a later step).
  */
 export function installOutboxBodyParsing(app: INestApplication, maxBytes: number): void {
-  const json = express.json({
-    limit: outboxJsonLimit(maxBytes),
-    strict: true,
-    type: 'application/json',
-    verify: (_req, _res, buffer) => {
-      try {
-        STRICT_UTF8.decode(buffer);
-      } catch {
-        throw Object.assign(new Error('Request body is not valid UTF-8'), { status: 400, expose: true, type: 'entity.verify.failed' });
-      }
-    },
-  });
+  const json = strictJsonParser(outboxJsonLimit(maxBytes));
   const raw = express.raw({ limit: maxBytes, type: 'message/rfc822' });
   // Matched by hand, not by an Express path with :id: Express would decode the parameter here and answer a
   // malformed one itself, before the API's URL checks name it.
