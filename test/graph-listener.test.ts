@@ -323,7 +323,8 @@ describe('Graph listener (fake Graph + Entra ID, real API, listener, Postgres, R
     const version = jest.spyOn(repository, 'version').mockResolvedValue(frozen);
     const lapsed = jest.spyOn(world.listener!.app.get(ReplicaHeartbeat), 'lapsedSince').mockReturnValue(true);
     try {
-      await world.waitFor(() => Promise.resolve(version.mock.calls.length), (n) => n >= 1, 5_000, 'a pass with the frozen version');
+      // Passes run every 200 ms; 20 s for the next under CI load (5 s once ran out).
+      await world.waitFor(() => Promise.resolve(version.mock.calls.length), (n) => n >= 1, 20_000, 'a pass with the frozen version');
       await queryDatabase(world.db.url, `DELETE FROM mailboxes WHERE id = $1`, [mailbox.id]);
       await world.waitFor(async () => world.graphSubscriptions(mailbox.email).length, (n) => n === 0, 5_000, 'subscription deleted');
       expect(world.graph.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path, r.status])).toContainEqual([`/v1.0/subscriptions/${sub.id}`, 204]);

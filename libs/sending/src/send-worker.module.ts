@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { EventOutboxModule } from '@app/events';
 import { OutboundModule } from '@app/outbound';
-import { MailboxCredentialRepository, MailboxCredentials, MailboxSpecRepository } from '@app/sync';
+import { MailboxCredentialsModule } from '@app/sync';
 import { OutboxRepository } from './outbox.repository';
 import { SendQueue } from './queue/send-queue';
 import { SendWorker } from './queue/send.worker';
@@ -19,8 +19,9 @@ export class SendWorkerModule {
     if (!config.sending.worker) return { module: SendWorkerModule };
     return {
       module: SendWorkerModule,
-      imports: [EventOutboxModule, OutboundModule],
-      providers: [OutboxRepository, SendQueue, MailboxSpecRepository, MailboxCredentialRepository, MailboxCredentials, SendProcessor, SendWorker],
+      // The listener's own MailboxCredentials (one per process), not a second copy of it.
+      imports: [EventOutboxModule, OutboundModule, MailboxCredentialsModule],
+      providers: [OutboxRepository, SendQueue, SendProcessor, SendWorker],
       exports: [SendWorker],
     };
   }

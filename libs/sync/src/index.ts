@@ -1,6 +1,7 @@
 export * from './folder-cursor.repository';
 export * from './mailbox-credential.repository';
 export * from './mailbox-credentials';
+export * from './mailbox-credentials.module';
 export * from './mailbox-events';
 export * from './mailbox-spec';
 export * from './mailbox-spec.repository';

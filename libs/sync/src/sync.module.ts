@@ -6,9 +6,7 @@ import { FolderCursorRepository } from './folder-cursor.repository';
 import { GraphNotificationForwarder } from './graph/graph-notification.forwarder';
 import { GraphNotificationWorker } from './graph/graph-notification.worker';
 import { GraphSubscriptionRepository } from './graph/graph-subscription.repository';
-import { MailboxCredentialRepository } from './mailbox-credential.repository';
-import { MailboxCredentials } from './mailbox-credentials';
-import { MailboxSpecRepository } from './mailbox-spec.repository';
+import { MailboxCredentialsModule } from './mailbox-credentials.module';
 import { MailboxSpecsLoader } from './mailbox-specs.loader';
 import { MailboxStateReporter } from './mailbox-state.reporter';
 import { MailboxSupervisor } from './mailbox.supervisor';
@@ -21,12 +19,9 @@ import { SyncMetrics } from './sync.metrics';
  * rounds, cursors, state and metrics. Needs OAuthRefreshModule.
  */
 @Module({
-  imports: [EventsModule, MailboxStateModule, OutboundModule],
+  imports: [EventsModule, MailboxStateModule, OutboundModule, MailboxCredentialsModule],
   providers: [
     FolderCursorRepository,
-    MailboxCredentialRepository,
-    MailboxCredentials,
-    MailboxSpecRepository,
     MailboxSpecsLoader,
     MailboxStateReporter,
     SyncMetricsRepository,
