@@ -12,6 +12,7 @@ import { queryDatabase } from '../libs/testing/src/test-database';
 import { MAIL_SEND_QUEUE } from '@app/sending';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { execFileSync } from 'child_process';
 
 const ANA = 'ana@contoso.com';
 const BEN = 'ben@contoso.com';
@@ -28,6 +29,8 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
   let faultyId: string;
   let wrongPasswordId: string;
   let strictTlsId: string;
+  let localProviderId: string;
+  let faultyProviderId: string;
 
   const post = async (mailboxId: string, body: object, key?: string): Promise<string> => {
     const request = world.api.http.post(`/v1/mailboxes/${mailboxId}/outbox`).set(world.api.auth);
@@ -71,7 +74,7 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     faulty = await FaultySmtpServer.start();
     const provider = async (body: object) => (await world.api.http.post('/v1/providers').set(world.api.auth).send(body).expect(201)).body.id as string;
     // Password mailboxes that receive too: Ben's listener publishes what Ana sends him.
-    await provider({
+    localProviderId = await provider({
       name: 'Local',
       type: 'imap',
       host: '127.0.0.1',
@@ -91,7 +94,7 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
       verifyCertificate: false,
       smtp: { host: '127.0.0.1', port: postfix.tlsPort, security: 'tls' },
     } as never);
-    await provider({ name: 'Faulty', type: 'imap', host: '127.0.0.1', loadEmails: false, sendEmails: true, smtp: { host: '127.0.0.1', port: faulty.port, security: 'none' }, domains: ['faulty.example'] });
+    faultyProviderId = await provider({ name: 'Faulty', type: 'imap', host: '127.0.0.1', loadEmails: false, sendEmails: true, smtp: { host: '127.0.0.1', port: faulty.port, security: 'none' }, domains: ['faulty.example'] });
     await provider({ name: 'Strict', type: 'imap', host: '127.0.0.1', loadEmails: false, sendEmails: true, smtp: { host: '127.0.0.1', port: postfix.tlsPort, security: 'tls' }, domains: ['strict.example'] });
     const mailbox = async (email: string, password?: string) => (await world.api.http.post('/v1/mailboxes').set(world.api.auth).send({ email, password }).expect(201)).body.id as string;
     anaId = await mailbox(ANA, 'pw');
@@ -226,4 +229,52 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     const status = await settled(strictTlsId, id);
     expect(status).toMatchObject({ state: 'failed', attempts: 1, lastError: { code: 'SMTP_TLS', message: expect.stringMatching(/SELF_SIGNED|self-signed/i) } });
   });
+
+  it("the listener counts sends by result and provider, the API reports the outbox depth, and promtool accepts both", async () => {
+    const listenerMetrics = async () => (await fetch(`${world.listener!.url}/metrics`)).text();
+    const count = (provider: string, result: string) => world.metric(world.listener!.url, 'mail_listener_sends_total', { result, provider });
+    const counts = async () => ({
+      localSent: await count(localProviderId, 'sent'),
+      faultySent: await count(faultyProviderId, 'sent'),
+      faultyFailed: await count(faultyProviderId, 'failed'),
+      faultyRetried: await count(faultyProviderId, 'retried'),
+      durations: await world.metric(world.listener!.url, 'mail_listener_send_duration_seconds_count'),
+    });
+    const before = await counts();
+    // One of each: sent, failed (550), retried then sent (451 once).
+    const sent = await post(anaId, { to: [BEN], text: 'counted' });
+    expect((await settled(anaId, sent)).state).toBe('sent');
+    faulty.script({ code: 550, text: '5.7.1 No' });
+    const failed = await post(faultyId, { to: ['x@faulty.example'], text: 'counted' });
+    expect((await settled(faultyId, failed)).state).toBe('failed');
+    faulty.script({ code: 451, text: '4.3.0 Later' });
+    const retried = await post(faultyId, { to: ['x@faulty.example'], text: 'counted' });
+    expect((await settled(faultyId, retried)).state).toBe('sent');
+    faulty.messages.splice(0);
+    // Counted just after the outcome is committed (which the API already shows): wait for it, then compare exactly.
+    const expected = { localSent: before.localSent + 1, faultySent: before.faultySent + 1, faultyFailed: before.faultyFailed + 1, faultyRetried: before.faultyRetried + 1, durations: before.durations + 2 };
+    const after = await world.waitFor(counts, (now) => now.durations >= expected.durations && now.faultyFailed >= expected.faultyFailed, 10_000, 'the send counters');
+    expect(after).toEqual(expected);
+    const text = await listenerMetrics();
+    expect(text).toMatch(/^mail_listener_send_duration_seconds_bucket\{le="\+Inf",app="listener"\} [1-9]\d*$/m);
+    expect(execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' }).trim()).toBe('');
+
+    // The outbox depth, from Postgres on the API: a send put back to queued is counted (updated just now, so
+    // the worker's sweep, which takes sends untouched for a minute, leaves it alone), then not.
+    const apiMetrics = async () => (await world.api.http.get('/metrics').expect(200)).text;
+    expect(metricOf(await apiMetrics(), 'queued')).toBe(0);
+    await queryDatabase(world.db.url, `UPDATE mail_sends SET state = 'queued', updated_at = now() WHERE id = $1`, [sent]);
+    const api = await apiMetrics();
+    expect(metricOf(api, 'queued')).toBe(1);
+    expect(metricOf(api, 'sending')).toBe(0);
+    expect(execFileSync('promtool', ['check', 'metrics'], { input: api, encoding: 'utf8' }).trim()).toBe('');
+    await queryDatabase(world.db.url, `UPDATE mail_sends SET state = 'sent' WHERE id = $1`, [sent]);
+    expect(metricOf(await apiMetrics(), 'queued')).toBe(0);
+  });
 });
+
+function metricOf(text: string, state: string): number {
+  const line = new RegExp(`^mail_listener_outbox_sends\\{state="${state}",app="api"\\} (\\d+)$`, 'm').exec(text);
+  if (!line) throw new Error(`no mail_listener_outbox_sends{state="${state}"} in the API's /metrics`);
+  return Number(line[1]);
+}

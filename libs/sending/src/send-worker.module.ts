@@ -7,6 +7,7 @@ import { OutboxRepository } from './outbox.repository';
 import { SendQueue } from './queue/send-queue';
 import { SendWorker } from './queue/send.worker';
 import { SendProcessor } from './send.processor';
+import { SendMetrics } from './send.metrics';
 
 /**
  * The `mail-send` worker, for any app to host. The listener hosts it (SEND_WORKER=on by default), as it
@@ -20,7 +21,7 @@ export class SendWorkerModule {
     return {
       module: SendWorkerModule,
       imports: [EventOutboxModule, OutboundModule],
-      providers: [OutboxRepository, SendQueue, MailboxSpecRepository, MailboxCredentialRepository, MailboxCredentials, SendProcessor, SendWorker],
+      providers: [OutboxRepository, SendQueue, SendMetrics, MailboxSpecRepository, MailboxCredentialRepository, MailboxCredentials, SendProcessor, SendWorker],
       exports: [SendWorker],
     };
   }
