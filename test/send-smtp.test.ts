@@ -40,7 +40,9 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
   const sendStatus = async (mailboxId: string, sendId: string) => (await world.api.http.get(`/v1/mailboxes/${mailboxId}/outbox/${sendId}`).set(world.api.auth).expect(200)).body;
   const settled = (mailboxId: string, sendId: string) =>
     world.waitFor(() => sendStatus(mailboxId, sendId), (s) => s.state === 'sent' || s.state === 'failed', 30_000, `send ${sendId} to settle`);
-  const eventsOf = async (type: string, sendId: string) => (await world.events.jobs()).filter((job) => job.name === type && job.data.send.id === sendId);
+  /** The send's events of `type` on mail-events, once there is one: they are relayed from the event outbox after the outcome is committed, so the API may show the state first. */
+  const eventsOf = (type: string, sendId: string) =>
+    world.waitFor(async () => (await world.events.jobs()).filter((job) => job.name === type && job.data.send.id === sendId), (jobs) => jobs.length > 0, 10_000, `${type} of send ${sendId}`);
 
   /** The messages in the user's INBOX with this Message-ID (read over IMAP, as the recipient would). */
   async function inbox(username: string, messageId: string): Promise<string[]> {
