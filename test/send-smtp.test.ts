@@ -12,6 +12,7 @@ import { queryDatabase } from '../libs/testing/src/test-database';
 import { MAIL_SEND_QUEUE } from '@app/sending';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { execFileSync } from 'child_process';
 
 const ANA = 'ana@contoso.com';
 const BEN = 'ben@contoso.com';
@@ -28,6 +29,8 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
   let faultyId: string;
   let wrongPasswordId: string;
   let strictTlsId: string;
+  let localProviderId: string;
+  let faultyProviderId: string;
 
   const post = async (mailboxId: string, body: object, key?: string): Promise<string> => {
     const request = world.api.http.post(`/v1/mailboxes/${mailboxId}/outbox`).set(world.api.auth);
@@ -37,12 +40,9 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
   const sendStatus = async (mailboxId: string, sendId: string) => (await world.api.http.get(`/v1/mailboxes/${mailboxId}/outbox/${sendId}`).set(world.api.auth).expect(200)).body;
   const settled = (mailboxId: string, sendId: string) =>
     world.waitFor(() => sendStatus(mailboxId, sendId), (s) => s.state === 'sent' || s.state === 'failed', 30_000, `send ${sendId} to settle`);
-  const eventsOf = async (type: string, sendId: string) => (await world.events.jobs()).filter((job) => job.name === type && job.data.send.id === sendId);
-  /**
-   * The send's events once the outbox relay has published them: the send's row and its event are written
-   * together, the event reaches mail-events right after (the status may say failed or sent a moment before).
-   */
-  const publishedEventsOf = (type: string, sendId: string) => world.waitFor(() => eventsOf(type, sendId), (jobs) => jobs.length >= 1, 10_000, `${type} of ${sendId}`);
+  /** The send's events of `type` on mail-events, once there is one: they are relayed from the event outbox after the outcome is committed, so the API may show the state first. */
+  const eventsOf = (type: string, sendId: string) =>
+    world.waitFor(async () => (await world.events.jobs()).filter((job) => job.name === type && job.data.send.id === sendId), (jobs) => jobs.length > 0, 10_000, `${type} of send ${sendId}`);
 
   /** The messages in the user's INBOX with this Message-ID (read over IMAP, as the recipient would). */
   async function inbox(username: string, messageId: string): Promise<string[]> {
@@ -76,7 +76,7 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     faulty = await FaultySmtpServer.start();
     const provider = async (body: object) => (await world.api.http.post('/v1/providers').set(world.api.auth).send(body).expect(201)).body.id as string;
     // Password mailboxes that receive too: Ben's listener publishes what Ana sends him.
-    await provider({
+    localProviderId = await provider({
       name: 'Local',
       type: 'imap',
       host: '127.0.0.1',
@@ -96,7 +96,7 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
       verifyCertificate: false,
       smtp: { host: '127.0.0.1', port: postfix.tlsPort, security: 'tls' },
     } as never);
-    await provider({ name: 'Faulty', type: 'imap', host: '127.0.0.1', loadEmails: false, sendEmails: true, smtp: { host: '127.0.0.1', port: faulty.port, security: 'none' }, domains: ['faulty.example'] });
+    faultyProviderId = await provider({ name: 'Faulty', type: 'imap', host: '127.0.0.1', loadEmails: false, sendEmails: true, smtp: { host: '127.0.0.1', port: faulty.port, security: 'none' }, domains: ['faulty.example'] });
     await provider({ name: 'Strict', type: 'imap', host: '127.0.0.1', loadEmails: false, sendEmails: true, smtp: { host: '127.0.0.1', port: postfix.tlsPort, security: 'tls' }, domains: ['strict.example'] });
     const mailbox = async (email: string, password?: string) => (await world.api.http.post('/v1/mailboxes').set(world.api.auth).send({ email, password }).expect(201)).body.id as string;
     anaId = await mailbox(ANA, 'pw');
@@ -130,7 +130,7 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     expect(raw).toMatch(/^From: ana@contoso\.com\r?$/m);
     expect(raw).toContain('Subject: Over STARTTLS');
     expect(raw).toContain(Buffer.from('attached').toString('base64'));
-    const [sent] = await publishedEventsOf('mail.sent', id);
+    const [sent] = await eventsOf('mail.sent', id);
     expect(sent.data).toMatchObject({ type: 'mail.sent', mailbox: { id: anaId, email: ANA }, send: { id, messageId: status.messageId, recipients: [BEN], attempts: 1 } });
     await world.waitFor(
       async () => (await world.events.jobs()).filter((job) => job.name === 'mail.received' && job.data.mailbox.id === benId && job.data.message.internetMessageId === status.messageId),
@@ -169,14 +169,14 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     // A third request after the send: still the same send, nothing new queued or delivered.
     expect(await post(anaId, body, 'send-once-1')).toBe(first);
     expect(await inbox(BEN, status.messageId)).toHaveLength(1);
-    expect(await publishedEventsOf('mail.sent', first)).toHaveLength(1);
+    expect(await eventsOf('mail.sent', first)).toHaveLength(1);
   });
 
   it('a refused password (535) fails at once with "Check the password"', async () => {
     const id = await post(wrongPasswordId, { to: ['x@faulty.example'], text: 'x' });
     const status = await settled(wrongPasswordId, id);
     expect(status).toMatchObject({ state: 'failed', attempts: 1, lastError: { code: 'SMTP_AUTH_FAILED', message: expect.stringMatching(/535.*Check the password$/) } });
-    const [failed] = await publishedEventsOf('mail.send_failed', id);
+    const [failed] = await eventsOf('mail.send_failed', id);
     expect(failed.data).toMatchObject({ type: 'mail.send_failed', reason: { code: 'SMTP_AUTH_FAILED' }, send: { id, attempts: 1 } });
     expect(faulty.messages).toHaveLength(0);
   });
@@ -196,7 +196,7 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     expect(status).toMatchObject({ state: 'sent', attempts: 2, lastError: { code: 'SMTP_451', message: expect.stringContaining('4.3.0 Try again later') } });
     const received = faulty.messages.splice(0);
     expect(received.map((m) => m.accepted)).toEqual([false, true]);
-    expect(await publishedEventsOf('mail.sent', id)).toHaveLength(1);
+    expect(await eventsOf('mail.sent', id)).toHaveLength(1);
   });
 
   it('a connection closed after DATA without a reply is not delivered (RFC 5321): sent again', async () => {
@@ -231,4 +231,52 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     const status = await settled(strictTlsId, id);
     expect(status).toMatchObject({ state: 'failed', attempts: 1, lastError: { code: 'SMTP_TLS', message: expect.stringMatching(/SELF_SIGNED|self-signed/i) } });
   });
+
+  it("the listener counts sends by result and provider, the API reports the outbox depth, and promtool accepts both", async () => {
+    const listenerMetrics = async () => (await fetch(`${world.listener!.url}/metrics`)).text();
+    const count = (provider: string, result: string) => world.metric(world.listener!.url, 'mail_listener_sends_total', { result, provider });
+    const counts = async () => ({
+      localSent: await count(localProviderId, 'sent'),
+      faultySent: await count(faultyProviderId, 'sent'),
+      faultyFailed: await count(faultyProviderId, 'failed'),
+      faultyRetried: await count(faultyProviderId, 'retried'),
+      durations: await world.metric(world.listener!.url, 'mail_listener_send_duration_seconds_count'),
+    });
+    const before = await counts();
+    // One of each: sent, failed (550), retried then sent (451 once).
+    const sent = await post(anaId, { to: [BEN], text: 'counted' });
+    expect((await settled(anaId, sent)).state).toBe('sent');
+    faulty.script({ code: 550, text: '5.7.1 No' });
+    const failed = await post(faultyId, { to: ['x@faulty.example'], text: 'counted' });
+    expect((await settled(faultyId, failed)).state).toBe('failed');
+    faulty.script({ code: 451, text: '4.3.0 Later' });
+    const retried = await post(faultyId, { to: ['x@faulty.example'], text: 'counted' });
+    expect((await settled(faultyId, retried)).state).toBe('sent');
+    faulty.messages.splice(0);
+    // Counted just after the outcome is committed (which the API already shows): wait for it, then compare exactly.
+    const expected = { localSent: before.localSent + 1, faultySent: before.faultySent + 1, faultyFailed: before.faultyFailed + 1, faultyRetried: before.faultyRetried + 1, durations: before.durations + 2 };
+    const after = await world.waitFor(counts, (now) => now.durations >= expected.durations && now.faultyFailed >= expected.faultyFailed, 10_000, 'the send counters');
+    expect(after).toEqual(expected);
+    const text = await listenerMetrics();
+    expect(text).toMatch(/^mail_listener_send_duration_seconds_bucket\{le="\+Inf",app="listener"\} [1-9]\d*$/m);
+    expect(execFileSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' }).trim()).toBe('');
+
+    // The outbox depth, from Postgres on the API: a send put back to queued is counted (updated just now, so
+    // the worker's sweep, which takes sends untouched for a minute, leaves it alone), then not.
+    const apiMetrics = async () => (await world.api.http.get('/metrics').expect(200)).text;
+    expect(metricOf(await apiMetrics(), 'queued')).toBe(0);
+    await queryDatabase(world.db.url, `UPDATE mail_sends SET state = 'queued', updated_at = now() WHERE id = $1`, [sent]);
+    const api = await apiMetrics();
+    expect(metricOf(api, 'queued')).toBe(1);
+    expect(metricOf(api, 'sending')).toBe(0);
+    expect(execFileSync('promtool', ['check', 'metrics'], { input: api, encoding: 'utf8' }).trim()).toBe('');
+    await queryDatabase(world.db.url, `UPDATE mail_sends SET state = 'sent' WHERE id = $1`, [sent]);
+    expect(metricOf(await apiMetrics(), 'queued')).toBe(0);
+  });
 });
+
+function metricOf(text: string, state: string): number {
+  const line = new RegExp(`^mail_listener_outbox_sends\\{state="${state}",app="api"\\} (\\d+)$`, 'm').exec(text);
+  if (!line) throw new Error(`no mail_listener_outbox_sends{state="${state}"} in the API's /metrics`);
+  return Number(line[1]);
+}

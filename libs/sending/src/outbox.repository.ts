@@ -40,6 +40,8 @@ export interface SendingContextRow {
 
 /** Where and how a mailbox sends, read at each attempt (settings may have changed since the send was queued). */
 export interface SmtpTargetRow extends Omit<SendingContextRow, 'token_state'> {
+  /** The metrics' `provider` label. */
+  provider_id: string;
   smtp_host: string | null;
   smtp_port: number | null;
   smtp_security: 'tls' | 'starttls' | 'none' | null;
@@ -89,7 +91,7 @@ export class OutboxRepository {
 
   async smtpTarget(mailboxId: string): Promise<SmtpTargetRow | null> {
     const [row] = (await this.dataSource.query(
-      `SELECT m.id AS mailbox_id, m.email, m.external_id, m.enabled, p.type AS provider_type, p.send_emails, p.auth_method,
+      `SELECT m.id AS mailbox_id, m.email, m.external_id, m.enabled, m.provider_id, p.type AS provider_type, p.send_emails, p.auth_method,
               p.smtp_host, p.smtp_port, p.smtp_security::text AS smtp_security, p.verify_certificate, p.append_to_sent
          FROM mailboxes m JOIN providers p ON p.id = m.provider_id
         WHERE m.id = $1`,
@@ -187,6 +189,14 @@ export class OutboxRepository {
       [sendId, statesTaking('give_up'), error.code, error.message],
     )) as [SendRow[], number];
     return firstOf(result);
+  }
+
+  /** Sends not final, by state (the outbox depth gauge; the partial index ix_mail_sends_pending covers them). */
+  async pendingByState(): Promise<Map<string, number>> {
+    const rows = (await this.dataSource.query(
+      `SELECT state::text AS state, count(*)::int AS n FROM mail_sends WHERE state IN ('queued', 'sending') GROUP BY state`,
+    )) as { state: string; n: number }[];
+    return new Map(rows.map((row) => [row.state, row.n]));
   }
 
   /** Queued sends not touched for `olderThanMs`: their job may never have been added (the API stopped in between). */

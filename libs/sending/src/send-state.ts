@@ -4,6 +4,19 @@ import { InvalidTransitionError, TransitionTable, transitionsOf } from '@app/sta
 export const SEND_STATES = ['queued', 'sending', 'sent', 'failed'] as const;
 export type SendState = (typeof SEND_STATES)[number];
 
+/** The final states (no transition leaves them). */
+export const FINAL_SEND_STATES = ['sent', 'failed'] as const satisfies readonly SendState[];
+
+/**
+ * What one attempt came to, as `result` of mail_listener_sends_total: the final state it recorded
+ * (`sent`, `failed`), or `retried` (the `retry` event: queued again after a transient failure).
+ */
+export type SendResult = (typeof FINAL_SEND_STATES)[number] | 'retried';
+export const SEND_RESULTS: readonly SendResult[] = [...FINAL_SEND_STATES, 'retried'];
+
+/** The states a send waits or runs in (the outbox depth gauge). */
+export const PENDING_SEND_STATES = SEND_STATES.filter((state) => !(FINAL_SEND_STATES as readonly SendState[]).includes(state));
+
 /**
  * What happens to a send:
  * - `in_flight`: logged in, about to hand the message over (MAIL FROM … DATA); recorded before it happens.

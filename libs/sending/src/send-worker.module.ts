@@ -7,6 +7,7 @@ import { OutboxRepository } from './outbox.repository';
 import { SendQueue } from './queue/send-queue';
 import { SendWorker } from './queue/send.worker';
 import { SendProcessor } from './send.processor';
+import { SendMetrics } from './send.metrics';
 
 /**
  * The `mail-send` worker, for any app to host. The listener hosts it (SEND_WORKER=on by default), as it
@@ -21,7 +22,7 @@ export class SendWorkerModule {
       module: SendWorkerModule,
       // The listener's own MailboxCredentials (one per process), not a second copy of it.
       imports: [EventOutboxModule, OutboundModule, MailboxCredentialsModule],
-      providers: [OutboxRepository, SendQueue, SendProcessor, SendWorker],
+      providers: [OutboxRepository, SendQueue, SendMetrics, SendProcessor, SendWorker],
       exports: [SendWorker],
     };
   }

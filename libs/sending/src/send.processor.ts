@@ -10,6 +10,8 @@ import { OutboxRepository, SendError, SendRow, SmtpTargetRow } from './outbox.re
 import { SendJobData } from './queue/mail-send-queue';
 import { mailSendFailedEvent, mailSentEvent } from './send-events';
 import { SendFailure, SendFailureCode } from './send-failure';
+import { SendMetrics } from './send.metrics';
+import { SendResult } from './send-state';
 import { classifySmtpError, isAuthFailure } from './smtp/smtp-failure';
 import { HandOverRefusedError, smtpAttempt, SmtpLogin } from './smtp/smtp-attempt';
 
@@ -21,7 +23,8 @@ export class SendRetryLaterError extends Error {
   }
 }
 
-export type SendOutcome = 'sent' | 'failed' | 'skipped';
+/** What a run came to: the final state it recorded, or nothing (`skipped`: already final, mailbox gone, not ours). */
+export type SendOutcome = Exclude<SendResult, 'retried'> | 'skipped';
 
 /**
  * One run of a `mail-send` job: one SMTP attempt and its recorded outcome.
@@ -48,13 +51,32 @@ export class SendProcessor {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: SendMetrics,
   ) {}
 
+  /** One run, and the one place its outcome is counted (mail_listener_sends_total, send_duration_seconds). */
   async process(data: SendJobData): Promise<SendOutcome> {
+    const seen: { provider?: string } = {};
+    const count = (result: SendResult) => {
+      if (seen.provider) this.metrics.record(result, seen.provider, (Date.now() - data.queuedAt) / 1000);
+    };
+    try {
+      const outcome = await this.run(data, seen);
+      if (outcome !== 'skipped') count(outcome);
+      return outcome;
+    } catch (error) {
+      if (error instanceof SendRetryLaterError) count('retried');
+      throw error;
+    }
+  }
+
+  /** `seen.provider` is set once the send's mailbox is known (the metrics' label). */
+  private async run(data: SendJobData, seen: { provider?: string }): Promise<SendOutcome> {
     const current = await this.repository.byId(data.sendId);
     if (!current || current.state === 'sent' || current.state === 'failed') return 'skipped';
     const target = await this.repository.smtpTarget(current.mailbox_id);
     if (!target) return 'skipped'; // the mailbox was deleted: its sends went with it
+    seen.provider = target.provider_id;
     const mailbox: MailboxRef = { id: target.mailbox_id, email: target.email, externalId: target.external_id };
     if (current.state === 'sending') {
       return this.fail(mailbox, current.id, {
