@@ -33,6 +33,8 @@ const say = (line) => process.stdout.write(line + '\\n');
   for (const emitter of [queue, flows, worker]) emitter.on('error', () => undefined);
   await queue.add('outer', {});
   await next();
+  // Closed once the client has seen Redis go (as at a real SIGTERM long after): the away bound applies.
+  while (redis.status === 'ready') await new Promise((resolve) => setTimeout(resolve, 10));
   void flows.addBulk([{ name: 'offline', queueName: 'bounded', data: {} }]).catch(() => undefined);
   const started = Date.now();
   const first = worker.close();
