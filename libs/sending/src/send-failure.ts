@@ -1,6 +1,7 @@
 /**
  * Why an attempt failed, as a send's `lastError.code` and the `mail.send_failed` reason. The server's own
- * reply is passed through as `SMTP_<code>` (SMTP_550, SMTP_451) with its text in the message.
+ * reply is passed through as `SMTP_<code>` (SMTP_550, SMTP_451) with its text in the message; a server
+ * address the outbound policy refuses is the service-wide FailureCode.OutboundAddressRefused.
  */
 export enum SendFailureCode {
   /** The server refused the login (535) for a password mailbox. */
@@ -15,8 +16,6 @@ export enum SendFailureCode {
   Network = 'SMTP_NETWORK',
   /** TLS handshake or certificate verification failed. */
   Tls = 'SMTP_TLS',
-  /** The outbound policy refused the server's address. */
-  OutboundAddressRefused = 'OUTBOUND_ADDRESS_REFUSED',
   /** The provider or mailbox changed so it cannot send any more (sendEmails off, mailbox deleted or disabled). */
   NotSendable = 'NOT_SENDABLE',
 }

@@ -36,7 +36,7 @@ export function isAuthFailure(error: unknown): boolean {
  */
 export function classifySmtpError(error: unknown, authMethod: 'basic' | 'oauth2'): SendFailure {
   if (error instanceof OutboundAddressRefusedError || (error as { code?: string })?.code === FailureCode.OutboundAddressRefused) {
-    return { kind: 'permanent', code: SendFailureCode.OutboundAddressRefused, message: (error as Error).message };
+    return { kind: 'permanent', code: FailureCode.OutboundAddressRefused, message: (error as Error).message };
   }
   const smtp = error as SmtpError;
   const reply = smtp.response?.trim();
