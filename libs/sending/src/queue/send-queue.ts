@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { closeWithin } from '@app/async';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { closeBullWithin } from '@app/queues';
 import { REDIS } from '@app/redis';
 import { MAIL_SEND_QUEUE, SendJobData, sendJobOptions } from './mail-send-queue';
 
@@ -21,6 +21,6 @@ export class SendQueue implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await closeWithin(this.queue, 2_000);
+    await closeBullWithin(this.queue, 2_000);
   }
 }

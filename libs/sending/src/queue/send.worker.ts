@@ -1,8 +1,9 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Job, Worker } from 'bullmq';
 import Redis from 'ioredis';
-import { backoffDelay, closeWithin } from '@app/async';
+import { backoffDelay } from '@app/async';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { closeBullWithin } from '@app/queues';
 import { REDIS } from '@app/redis';
 import { OutboxRepository } from '../outbox.repository';
 import { SendOutcome, SendProcessor, SendRetryLaterError } from '../send.processor';
@@ -59,7 +60,7 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
   /** SIGTERM: stop taking sends, let the attempts in flight finish. */
   async beforeApplicationShutdown(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    if (this.worker && this.active > 0) await closeWithin(this.worker, CLOSE_BUSY_MS);
+    if (this.worker && this.active > 0) await closeBullWithin(this.worker, CLOSE_BUSY_MS);
     // Idle: nothing to wait for (and BullMQ's close never settles while Redis is away).
     else void this.worker?.close(true).catch(() => undefined);
     this.connection?.disconnect();
