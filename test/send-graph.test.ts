@@ -132,6 +132,25 @@ describe('sending through Microsoft Graph (fake Graph and Entra ID, real API and
     expect(world.graph.messages(sender.email, 'sentitems').map((m) => m.internetMessageId)).toContain(status.messageId);
   });
 
+  it('a failure before /send (503 on the upload session) deletes the draft; the retry makes a new one and sends once', async () => {
+    const sender = await delegatedSender();
+    world.graph.failNext(1, { status: 503, code: 'ServiceUnavailable', message: 'The service is temporarily unavailable.', email: sender.email, path: /createUploadSession$/ });
+    const id = await post(sender.id, { to: [RECIPIENT], subject: 'Large, retried', text: 'x', attachments: [{ filename: 'big.bin', content: randomBytes(4 * 1024 * 1024).toString('base64') }] });
+    const status = await settled(sender.id, id);
+    expect(status).toMatchObject({ state: 'sent', attempts: 2, lastError: { code: 'GRAPH_ServiceUnavailable' } });
+    const calls = requestsTo(/^\/v1\.0\/me\/messages/).filter((r) => r.email === sender.email).map((r) => `${r.method} ${r.path.replace(/messages\/[^/]+/, 'messages/{id}')} ${r.status}`);
+    expect(calls).toEqual([
+      'POST /v1.0/me/messages 201',
+      'POST /v1.0/me/messages/{id}/attachments/createUploadSession 503',
+      'DELETE /v1.0/me/messages/{id} 204',
+      'POST /v1.0/me/messages 201',
+      'POST /v1.0/me/messages/{id}/attachments/createUploadSession 200',
+      'POST /v1.0/me/messages/{id}/send 202',
+    ]);
+    expect(sentWith(status.messageId)).toHaveLength(1);
+    expect(world.graph.draftCount).toBe(0);
+  });
+
   it('429 with Retry-After: the next attempt waits at least that long, then the message is sent once (attempts 2)', async () => {
     const sender = await delegatedSender();
     world.graph.failNext(1, { status: 429, code: 'TooManyRequests', message: 'Please retry again later.', retryAfterSeconds: 2, email: sender.email, path: /\/sendMail$/ });
