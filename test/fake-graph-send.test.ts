@@ -70,12 +70,18 @@ describe('fake Microsoft Graph: sending', () => {
     expect(graph.messages(BEN, 'inbox').map((m) => m.internetMessageId)).toContain('<mime1@contoso.com>');
   });
 
-  it('sendMail with a JSON message: 202; composed with its internetMessageId', async () => {
+  it('sendMail with a JSON message: 202; composed with its internetMessageId; saveToSentItems false leaves no copy', async () => {
     const answer = await jsonCall('POST', `/users/${ANA}/sendMail`, {
       message: { subject: 'json', body: { contentType: 'text', content: 'hi' }, toRecipients: [{ emailAddress: { address: BEN } }], internetMessageId: '<json1@contoso.com>' },
     });
     expect(answer.status).toBe(202);
     expect(graph.sentMail.find((m) => m.internetMessageId === '<json1@contoso.com>')).toMatchObject({ via: 'sendMail-json', recipients: [BEN] });
+    expect(graph.messages(ANA, 'sentitems').map((m) => m.internetMessageId)).toContain('<json1@contoso.com>');
+    const unsaved = await jsonCall('POST', '/me/sendMail', { message: { subject: 'unsaved', toRecipients: [{ emailAddress: { address: BEN } }], internetMessageId: '<json2@contoso.com>' }, saveToSentItems: false });
+    expect(unsaved.status).toBe(202);
+    expect(graph.sentMail.find((m) => m.internetMessageId === '<json2@contoso.com>')).toMatchObject({ sentItemId: null });
+    expect(graph.messages(ANA, 'sentitems').map((m) => m.internetMessageId)).not.toContain('<json2@contoso.com>');
+    expect(graph.messages(BEN, 'inbox').map((m) => m.internetMessageId)).toContain('<json2@contoso.com>');
   });
 
   it('refuses what Graph refuses: bad base64, MIME that is not a message, another content type, no message, no recipient, no Mail.Send, a body above 4 MiB', async () => {

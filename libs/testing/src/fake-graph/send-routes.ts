@@ -118,9 +118,10 @@ async function sendMail(runtime: SendRuntime, call: GraphCall, mailbox: Mailbox)
   if (type === 'text/plain') {
     await deliverMime(runtime, mailbox, decodeBase64Mime(body), 'sendMail-mime');
   } else if (type === 'application/json') {
-    const message = json(body).message;
+    const request = json(body);
+    const message = request.message;
     if (!message || typeof message !== 'object') throw SendErrors.emptyMessage();
-    await deliverJson(runtime, mailbox, message as Record<string, unknown>, [], 'sendMail-json');
+    await deliverJson(runtime, mailbox, message as Record<string, unknown>, [], 'sendMail-json', request.saveToSentItems !== false);
   } else throw SendErrors.contentType(type || '(none)');
   accepted(call);
 }
@@ -303,7 +304,7 @@ async function deliverMime(runtime: SendRuntime, mailbox: Mailbox, mime: Buffer,
 }
 
 /** A JSON message (sendMail or a draft): the fake composes its MIME (nodemailer), keeping internetMessageId. */
-async function deliverJson(runtime: SendRuntime, mailbox: Mailbox, message: Record<string, unknown>, attachments: Draft['attachments'], via: FakeGraphSentMail['via']): Promise<void> {
+async function deliverJson(runtime: SendRuntime, mailbox: Mailbox, message: Record<string, unknown>, attachments: Draft['attachments'], via: FakeGraphSentMail['via'], saveToSentItems = true): Promise<void> {
   const to = addressesOf(message.toRecipients);
   const cc = addressesOf(message.ccRecipients);
   const bcc = addressesOf(message.bccRecipients);
@@ -337,6 +338,7 @@ async function deliverJson(runtime: SendRuntime, mailbox: Mailbox, message: Reco
     to: to.map((a) => a.address),
     recipients: [...to, ...cc, ...bcc].map((a) => a.address.toLowerCase()),
     attachments: attachments.map((a) => ({ name: a.name, contentType: a.contentType, content: a.content, isInline: a.isInline, contentId: a.contentId, via: a.via })),
+    saveToSentItems,
   });
 }
 
@@ -349,6 +351,8 @@ interface Outgoing {
   to: string[];
   recipients: string[];
   attachments: Array<{ name: string; contentType: string; content: Buffer; isInline: boolean; contentId?: string; via: FakeGraphSentMail['attachments'][number]['via'] }>;
+  /** sendMail's `saveToSentItems` (JSON only; default true, as Graph). */
+  saveToSentItems?: boolean;
 }
 
 function finish(runtime: SendRuntime, mailbox: Mailbox, out: Outgoing): void {
@@ -361,7 +365,7 @@ function finish(runtime: SendRuntime, mailbox: Mailbox, out: Outgoing): void {
     isRead: false,
     attachments: out.attachments.map((a) => ({ name: a.name, contentType: a.contentType, content: a.content, isInline: a.isInline, contentId: a.contentId })),
   });
-  const sentItem = runtime.deliverTo(mailbox.email, { ...stored(out.mime), isRead: true }, 'sentitems');
+  const sentItem = out.saveToSentItems === false ? null : runtime.deliverTo(mailbox.email, { ...stored(out.mime), isRead: true }, 'sentitems');
   runtime.sends.sent.push({
     email: mailbox.email,
     via: out.via,
@@ -370,7 +374,7 @@ function finish(runtime: SendRuntime, mailbox: Mailbox, out: Outgoing): void {
     subject: out.subject,
     recipients: out.recipients,
     attachments: out.attachments.map(({ name, contentType, content, isInline, via }) => ({ name, contentType, content, isInline, via })),
-    sentItemId: sentItem.id,
+    sentItemId: sentItem?.id ?? null,
   });
   for (const recipient of new Set(out.recipients)) {
     if (runtime.store.findMailbox(recipient)) runtime.deliverTo(recipient, stored(out.recipientMime), 'inbox');

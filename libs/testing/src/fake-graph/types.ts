@@ -179,8 +179,8 @@ export interface FakeGraphSentMail {
   /** Every recipient (to, cc, bcc), lower-case. */
   recipients: string[];
   attachments: Array<{ name: string; contentType: string; content: Buffer; isInline: boolean; via: 'mime' | 'json' | 'post' | 'uploadSession' }>;
-  /** The id of the copy in Sent Items. */
-  sentItemId: string;
+  /** The id of the copy in Sent Items (null: sendMail JSON with saveToSentItems false). */
+  sentItemId: string | null;
 }
 
 /** One PUT to an upload session's URL. */
