@@ -92,7 +92,7 @@ describe('sending through Microsoft Graph (fake Graph and Entra ID, real API and
     expect(appToken.every((t) => t.kind === 'app')).toBe(true);
   });
 
-  it('a 5 MB attachment: a draft, the attachment through an upload session (320 KiB multiples, ranges in order, no bearer), /send; bytes identical at Graph', async () => {
+  it('a 5 MB attachment: a draft (Message-ID, In-Reply-To, References kept), the attachment through an upload session (320 KiB multiples, ranges in order, no bearer), /send; bytes identical at Graph', async () => {
     const sender = await delegatedSender();
     const big = randomBytes(5 * 1024 * 1024);
     const small = randomBytes(100 * 1024);
@@ -100,6 +100,8 @@ describe('sending through Microsoft Graph (fake Graph and Entra ID, real API and
       to: [RECIPIENT],
       subject: 'Large attachment',
       html: '<p>see attached</p>',
+      inReplyTo: '<question@contoso.com>',
+      references: ['<start@contoso.com>', '<question@contoso.com>'],
       attachments: [
         { filename: 'big.bin', contentType: 'application/octet-stream', content: big.toString('base64') },
         { filename: 'small.bin', contentType: 'application/octet-stream', content: small.toString('base64') },
@@ -115,6 +117,10 @@ describe('sending through Microsoft Graph (fake Graph and Entra ID, real API and
       { name: 'small.bin', via: 'post', size: small.length },
     ]);
     expect(sent!.attachments[0]!.content.equals(big)).toBe(true);
+    // The JSON draft keeps threading through Exchange's MAPI properties: the composed MIME has both headers.
+    expect(sent!.mime.toString('latin1')).toMatch(/^In-Reply-To: <question@contoso\.com>\r$/m);
+    expect(sent!.mime.toString('latin1')).toMatch(/^References: <start@contoso\.com> <question@contoso\.com>\r$/m);
+    expect(sent!.mime.toString('latin1')).toContain(`\r\nMessage-ID: ${status.messageId}\r\n`);
     expect(sent!.attachments[1]!.content.equals(small)).toBe(true);
     const chunks = world.graph.uploadChunks.filter((c) => c.contentRange.endsWith(`/${big.length}`));
     expect(chunks.map((c) => [c.contentRange, c.status, c.withAuthorization])).toEqual([

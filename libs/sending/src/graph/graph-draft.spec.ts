@@ -13,6 +13,7 @@ describe('graphDraftOf', () => {
         text: 'plain',
         html: '<p>Hi <img src="cid:logo@contoso"></p>',
         inReplyTo: '<a@contoso.com>',
+        references: ['<r1@contoso.com>', '<a@contoso.com>'],
         headers: { 'X-CRM-Ticket': '4711' },
         attachments: [{ filename: 'offer.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4').toString('base64') }],
       } as never,
@@ -28,8 +29,12 @@ describe('graphDraftOf', () => {
       bccRecipients: [{ emailAddress: { address: 'eve@contoso.com' } }],
       replyTo: [{ emailAddress: { address: 'desk@contoso.com' } }],
       internetMessageId: '<send-1@contoso.com>',
-      // As the stored MIME has it (nodemailer capitalises header names); In-Reply-To is not one Graph takes.
+      // As the stored MIME has it (nodemailer capitalises header names); In-Reply-To and References go as MAPI properties.
       internetMessageHeaders: [{ name: 'X-Crm-Ticket', value: '4711' }],
+      singleValueExtendedProperties: [
+        { id: 'String 0x1042', value: '<a@contoso.com>' },
+        { id: 'String 0x1039', value: '<r1@contoso.com> <a@contoso.com>' },
+      ],
     });
     expect(attachments).toEqual([{ name: 'offer.pdf', contentType: 'application/pdf', content: Buffer.from('%PDF-1.4'), isInline: false, contentId: null }]);
   });

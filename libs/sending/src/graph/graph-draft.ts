@@ -16,7 +16,16 @@ export interface GraphDraft {
   internetMessageId: string;
   /** Graph takes only `X-` headers here. */
   internetMessageHeaders?: Array<{ name: string; value: string }>;
+  /** In-Reply-To and References as the MAPI properties Exchange writes those headers from (see THREADING). */
+  singleValueExtendedProperties?: Array<{ id: string; value: string }>;
 }
+
+/**
+ * Exchange's MAPI properties behind the threading headers (MS-OXPROPS): PidTagInReplyToId (0x1042) →
+ * `In-Reply-To`, PidTagInternetReferences (0x1039) → `References`. Graph refuses them as
+ * internetMessageHeaders (only `X-` names), but takes them as extended properties of the message.
+ */
+export const THREADING = { inReplyTo: 'String 0x1042', references: 'String 0x1039' } as const;
 
 export interface GraphDraftAttachment {
   name: string;
@@ -52,8 +61,9 @@ function attachmentOf(attachment: Attachment, index: number): GraphDraftAttachme
  * (draft, upload sessions, send). JSON because Graph documents upload sessions on a draft it created
  * from JSON, and a draft created from base64 MIME is bound by the same 4 MB request limit as sendMail,
  * so the message with its large attachment could not be handed over as MIME at all. What JSON cannot
- * carry: headers other than `X-…` (Graph refuses them), so In-Reply-To/References are not set on these
- * (Exchange composes the MIME itself); the Message-ID is kept through `internetMessageId`.
+ * carry as headers: anything but `X-…` (Graph refuses other names); the Message-ID is kept through
+ * `internetMessageId`, In-Reply-To and References through their MAPI properties (THREADING), and
+ * Exchange composes the MIME itself.
  */
 export async function graphDraftOf(raw: Buffer, messageId: string, bcc: string[]): Promise<{ draft: GraphDraft; attachments: GraphDraftAttachment[] }> {
   const parsed = await simpleParser(raw, { skipHtmlToText: true, skipTextToHtml: true, skipTextLinks: true, skipImageLinks: true });
@@ -71,5 +81,11 @@ export async function graphDraftOf(raw: Buffer, messageId: string, bcc: string[]
     internetMessageId: messageId,
     ...(headers.length ? { internetMessageHeaders: headers } : {}),
   };
+  const references = Array.isArray(parsed.references) ? parsed.references.join(' ') : parsed.references;
+  const threading = [
+    ...(parsed.inReplyTo ? [{ id: THREADING.inReplyTo, value: parsed.inReplyTo }] : []),
+    ...(references ? [{ id: THREADING.references, value: references }] : []),
+  ];
+  if (threading.length) draft.singleValueExtendedProperties = threading;
   return { draft, attachments: parsed.attachments.map(attachmentOf) };
 }

@@ -313,6 +313,11 @@ async function deliverJson(runtime: SendRuntime, mailbox: Mailbox, message: Reco
   const internetMessageId = typeof message.internetMessageId === 'string' ? message.internetMessageId : `<${id()}@fake-graph.example>`;
   const headers = Array.isArray(message.internetMessageHeaders) ? (message.internetMessageHeaders as Array<{ name: string; value: string }>) : [];
   for (const h of headers) if (!/^x-/i.test(h.name)) throw new GraphError(400, 'InvalidInternetMessageHeader', `The internet message header name '${h.name}' should start with 'x-' or 'X-'.`);
+  // Exchange writes In-Reply-To / References from these MAPI properties (PidTagInReplyToId, PidTagInternetReferences).
+  const extended = Array.isArray(message.singleValueExtendedProperties) ? (message.singleValueExtendedProperties as Array<{ id?: string; value?: string }>) : [];
+  const property = (id: string) => extended.find((p) => p.id?.toLowerCase() === id.toLowerCase())?.value;
+  const inReplyTo = property('String 0x1042');
+  const references = property('String 0x1039');
   const compose = (keepBcc: boolean) => {
     const composer = new MailComposer({
       from: mailbox.email,
@@ -321,6 +326,8 @@ async function deliverJson(runtime: SendRuntime, mailbox: Mailbox, message: Reco
       bcc,
       subject: typeof message.subject === 'string' ? message.subject : '',
       messageId: internetMessageId,
+      ...(inReplyTo ? { inReplyTo } : {}),
+      ...(references ? { references } : {}),
       ...(body.contentType?.toLowerCase() === 'html' ? { html: body.content ?? '' } : { text: body.content ?? '' }),
       headers: Object.fromEntries(headers.map((h) => [h.name, h.value])),
       attachments: attachments.map((a) => ({ filename: a.name, contentType: a.contentType, content: a.content, ...(a.contentId ? { cid: a.contentId } : {}), contentDisposition: a.isInline ? ('inline' as const) : ('attachment' as const) })),
