@@ -96,7 +96,7 @@ export interface MailSentEvent extends EventBase<'mail.sent'> {
 
 export interface MailSendFailedEvent extends EventBase<'mail.send_failed'> {
   send: SentMessageRef;
-  /** `code` is stable (SendFailureCode of libs/sending, or the server's SMTP code as SMTP_<nnn>); `message` quotes the server's reply. */
+  /** `code` is stable (SendFailureCode of libs/sending, the server's SMTP code as SMTP_<nnn>, or Graph's error code as GRAPH_<code>); `message` quotes the server's reply. */
   reason: { code: string; message: string };
 }
 

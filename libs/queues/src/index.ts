@@ -1,2 +1,3 @@
 export * from './bounded-bullmq';
 export * from './queues.module';
+export * from './retry-after-floor';

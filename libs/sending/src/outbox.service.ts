@@ -109,9 +109,6 @@ export class OutboxService {
   private assertCanSend(context: SendingContextRow): void {
     if (!context.send_emails) throw new MailboxCannotSendException(SendErrorCode.SendingDisabled, "the provider's sendEmails is off; turn it on to send from its mailboxes");
     if (!context.enabled) throw new MailboxCannotSendException(SendErrorCode.MailboxDisabled, 'the mailbox is disabled');
-    if (context.provider_type !== 'imap') {
-      throw new MailboxCannotSendException(SendErrorCode.SendNotSupported, 'sending through Microsoft Graph (sendMail) is not available yet; use an imap provider with SMTP');
-    }
     if (context.auth_method === 'oauth2' && context.token_state !== 'active') {
       const state = context.token_state ?? 'not_obtained';
       throw new MailboxCannotSendException(TOKEN_STATE_CODES[state] ?? FailureCode.TokenInvalid, `the OAuth token is ${state.replace(/_/g, ' ')}; sign in again`);

@@ -4,7 +4,6 @@ import { BadRequestException, ConflictException, HttpException, HttpStatus, NotF
 export enum SendErrorCode {
   SendingDisabled = 'SENDING_DISABLED',
   MailboxDisabled = 'MAILBOX_DISABLED',
-  SendNotSupported = 'SEND_NOT_SUPPORTED',
   MessageTooLarge = 'MESSAGE_TOO_LARGE',
   IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   SendNotFound = 'SEND_NOT_FOUND',

@@ -30,4 +30,6 @@ export interface SendFailure {
   kind: 'transient' | 'permanent';
   code: string;
   message: string;
+  /** The server asked to wait this long before trying again (Graph's Retry-After): a floor under the backoff. */
+  retryAfterMs?: number;
 }

@@ -6,6 +6,7 @@ import { MailboxCredentialsModule } from '@app/sync';
 import { OutboxRepository } from './outbox.repository';
 import { SendQueue } from './queue/send-queue';
 import { SendWorker } from './queue/send.worker';
+import { GraphSendTransport } from './graph/graph-send.transport';
 import { SendProcessor } from './send.processor';
 import { SendMetrics } from './send.metrics';
 
@@ -22,7 +23,7 @@ export class SendWorkerModule {
       module: SendWorkerModule,
       // The listener's own MailboxCredentials (one per process), not a second copy of it.
       imports: [EventOutboxModule, OutboundModule, MailboxCredentialsModule],
-      providers: [OutboxRepository, SendQueue, SendMetrics, SendProcessor, SendWorker],
+      providers: [OutboxRepository, SendQueue, SendMetrics, GraphSendTransport, SendProcessor, SendWorker],
       exports: [SendWorker],
     };
   }

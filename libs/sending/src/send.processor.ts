@@ -5,6 +5,7 @@ import { Clock, CLOCK } from '@app/clock';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { EventOutbox, MailboxRef } from '@app/events';
 import { OutboundPolicy } from '@app/outbound';
+import { RetryAfterError } from '@app/queues';
 import { CredentialUnavailableError, MailboxCredentials, mailboxSpecOf, MailboxSpecRepository } from '@app/sync';
 import { OutboxRepository, SendError, SendRow, SmtpTargetRow } from './outbox.repository';
 import { SendJobData } from './queue/mail-send-queue';
@@ -14,11 +15,16 @@ import { SendMetrics } from './send.metrics';
 import { SendResult } from './send-state';
 import { classifySmtpError, isAuthFailure } from './smtp/smtp-failure';
 import { HandOverRefusedError, smtpAttempt, SmtpLogin } from './smtp/smtp-attempt';
+import { classifyGraphSendError } from './graph/graph-send-failure';
+import { GraphSendTransport } from './graph/graph-send.transport';
 
-/** A transient failure inside the retry window: BullMQ runs the job again after the backoff. */
-export class SendRetryLaterError extends Error {
+/**
+ * A transient failure inside the retry window: BullMQ runs the job again after the backoff, and not
+ * before the server's Retry-After (Graph 429/503) when it gave one (`delayMs`, 0 without: the backoff).
+ */
+export class SendRetryLaterError extends RetryAfterError {
   constructor(readonly failure: SendFailure) {
-    super(`${failure.code}: ${failure.message}`);
+    super(`${failure.code}: ${failure.message}`, failure.retryAfterMs ?? 0);
     this.name = 'SendRetryLaterError';
   }
 }
@@ -52,6 +58,7 @@ export class SendProcessor {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: SendMetrics,
+    private readonly graph: GraphSendTransport,
   ) {}
 
   /** One run, and the one place its outcome is counted (mail_listener_sends_total, send_duration_seconds). */
@@ -90,15 +97,19 @@ export class SendProcessor {
     if (notSendable) return this.fail(mailbox, row.id, { code: SendFailureCode.NotSendable, message: notSendable });
 
     let failure: SendFailure;
+    // Graph (microsoft-graph providers) or SMTP: the transport; the outcome rules below are the same.
+    const viaGraph = target.provider_type === 'microsoft-graph';
     try {
-      const result = await this.attempt(row, target);
+      const result = viaGraph ? await this.graph.attempt(row, target) : await this.attempt(row, target);
       return this.succeed(mailbox, row.id, result.response);
     } catch (error) {
       if (error instanceof HandOverRefusedError) return 'skipped';
       failure =
         error instanceof CredentialUnavailableError
           ? { kind: 'permanent', code: error.code, message: `${error.message} (${SendFailureCode.CredentialUnavailable})` }
-          : classifySmtpError(error, target.auth_method);
+          : viaGraph
+            ? classifyGraphSendError(error)
+            : classifySmtpError(error, target.auth_method);
     }
     if (failure.kind === 'permanent') return this.fail(mailbox, row.id, failure);
     // Real time, as queuedAt is (the row's created_at from Postgres).
@@ -112,6 +123,7 @@ export class SendProcessor {
   private notSendable(target: SmtpTargetRow): string | null {
     if (!target.send_emails) return "the provider's sendEmails was turned off";
     if (!target.enabled) return 'the mailbox was disabled';
+    if (target.provider_type === 'microsoft-graph') return target.auth_method === 'oauth2' ? null : 'Microsoft Graph needs OAuth 2.0 (the provider authMethod is not oauth2)';
     if (target.provider_type !== 'imap' || !target.smtp_host || !target.smtp_port || !target.smtp_security) return 'the provider has no SMTP settings';
     return null;
   }

@@ -6,14 +6,15 @@ import { fetchThrough, outboundAgent, OutboundPolicy } from '@app/outbound';
 import { GraphApiError } from './graph-api.error';
 import type { GraphMailboxClientOptions } from './graph-client.types';
 import { BearerTokenMiddleware, GraphCall, MailboxConcurrencyMiddleware, OutboundFetchHandler, RetryAfterMiddleware } from './graph-middleware';
-import { classifyGraphResponse } from './graph-response';
+import { classifyGraphResponse, networkError } from './graph-response';
 
 export interface GraphRequest {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Absolute URL (a nextLink/deltaLink is used exactly as Graph gave it). */
   url: string;
-  /** Sent as JSON. */
+  /** Sent as JSON, unless `contentType` is given: then a string sent as it is (sendMail's base64 MIME is text/plain). */
   body?: unknown;
+  contentType?: string;
   /** `Prefer` preferences, joined with ", ". */
   prefer?: string[];
   /** A delta page: 400 ErrorInvalidSyncStateData counts as a sync reset. */
@@ -71,6 +72,8 @@ export class GraphHttp {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly client: Client;
+  private readonly fetchImpl: typeof fetch;
+  private readonly timeoutMs: number;
 
   constructor(private readonly options: GraphMailboxClientOptions) {
     this.concurrency = concurrencyLimit(options.maxConcurrent ?? 4);
@@ -85,6 +88,8 @@ export class GraphHttp {
       this.agent = outboundAgent(options.outbound ?? OutboundPolicy.allowAll(), { ca: options.caPem });
       fetchImpl = fetchThrough(this.agent);
     } else fetchImpl = globalThis.fetch;
+    this.fetchImpl = fetchImpl;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
     this.client = Client.initWithMiddleware({
       middleware: [
         new RetryAfterMiddleware({
@@ -112,7 +117,8 @@ export class GraphHttp {
     const call = new GraphCall(request.url, request.method, path, request.idempotent ?? request.method !== 'POST', false);
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (request.prefer?.length) headers.Prefer = request.prefer.join(', ');
-    if (request.body !== undefined) headers['Content-Type'] = 'application/json';
+    if (request.body !== undefined) headers['Content-Type'] = request.contentType ?? 'application/json';
+    if (request.contentType !== undefined && typeof request.body !== 'string') throw new TypeError(`A ${request.contentType} body must be a string`);
     const response = await this.send(call, headers, request.body);
     const status = response.status;
     const text = call.bodyText ?? '';
@@ -150,6 +156,39 @@ export class GraphHttp {
       return { status: response.status, headers: response.headers, body: response.body, abort: () => call.abort() };
     }
     throw classifyGraphResponse({ status: response.status, body: call.bodyText ?? '', headers: response.headers, method: 'GET', path });
+  }
+
+  /**
+   * One PUT of bytes to an upload session's URL (large attachments). The URL carries its own authorization,
+   * and Graph documents that the Authorization header must NOT be sent with it, so this goes around the
+   * middleware chain (no bearer, no retries) over the same transport: outbound policy, extra CA, timeout.
+   */
+  async putBytes(url: string, headers: Record<string, string>, body: Buffer): Promise<GraphResponse> {
+    const path = pathOf(url);
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException('The operation timed out', 'TimeoutError')), this.timeoutMs);
+    let status: number;
+    let text: string;
+    let responseHeaders: Headers;
+    try {
+      const response = await this.fetchImpl(url, { method: 'PUT', headers: { ...headers, 'Content-Length': String(body.length) }, body, signal: controller.signal });
+      status = response.status;
+      responseHeaders = response.headers;
+      text = await response.text();
+    } catch (cause) {
+      throw networkError(cause, 'PUT', path, this.timeoutMs);
+    } finally {
+      clearTimeout(timer);
+    }
+    const requestId = responseHeaders.get('request-id');
+    if (status < 200 || status >= 300) throw classifyGraphResponse({ status, body: text, headers: responseHeaders, method: 'PUT', path });
+    let json: unknown = null;
+    try {
+      json = text.trim() === '' ? null : JSON.parse(text);
+    } catch {
+      throw new GraphApiError({ kind: 'server', status, code: GraphErrorCode.InvalidResponse, message: `Graph PUT ${path} answered ${status} with a body that is not JSON`, requestId });
+    }
+    return { status, json, requestId };
   }
 
   /**

@@ -3,9 +3,18 @@ export class GraphUrls {
   readonly base: string;
   readonly mailbox: string;
 
-  constructor(baseUrl: string, readonly user: string) {
+  /**
+   * `signedInUser`: address the mailbox as `/me` (the delegated token's own user), as Graph documents
+   * sendMail for delegated access; otherwise `/users/{id | userPrincipalName}` (app-only, and the readers).
+   */
+  constructor(baseUrl: string, readonly user: string, options: { signedInUser?: boolean } = {}) {
     this.base = baseUrl.replace(/\/+$/, '');
-    this.mailbox = `${this.base}/users/${encodeURIComponent(user)}`;
+    this.mailbox = options.signedInUser ? `${this.base}/me` : `${this.base}/users/${encodeURIComponent(user)}`;
+  }
+
+  /** A message of the mailbox (a draft too); ids are path-encoded. */
+  message(id: string): string {
+    return `${this.mailbox}/messages/${encodeURIComponent(id)}`;
   }
 
   folder(folderIdOrWellKnownName: string): string {

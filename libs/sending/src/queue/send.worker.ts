@@ -3,7 +3,7 @@ import { Job, Worker } from 'bullmq';
 import Redis from 'ioredis';
 import { backoffDelay } from '@app/async';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { closeBullWithin } from '@app/queues';
+import { closeBullWithin, nextAttemptDelay } from '@app/queues';
 import { REDIS } from '@app/redis';
 import { OutboxRepository } from '../outbox.repository';
 import { SendOutcome, SendProcessor, SendRetryLaterError } from '../send.processor';
@@ -50,7 +50,11 @@ export class SendWorker implements OnApplicationBootstrap, BeforeApplicationShut
       concurrency: this.config.sending.concurrency,
       // A stalled job (its worker died) is run again: the processor then finds it in flight and does not resend.
       maxStalledCount: 100,
-      settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade - 1, { baseMs: retry.baseMs, maxMs: retry.maxMs, jitter: 'equal' }) },
+      // A server's Retry-After (Graph 429/503, on SendRetryLaterError) is a floor under the backoff, as for webhooks.
+      settings: {
+        backoffStrategy: (attemptsMade: number, _type?: string, error?: Error) =>
+          nextAttemptDelay(backoffDelay(attemptsMade - 1, { baseMs: retry.baseMs, maxMs: retry.maxMs, jitter: 'equal' }), error),
+      },
     });
     this.worker.on('error', (error) => this.logger.warn(`${MAIL_SEND_QUEUE} worker: ${error.message}`));
     this.timer = setInterval(() => void this.sweep().catch((error: Error) => this.logger.warn(`Send sweep: ${error.message}`)), SWEEP_EVERY_MS);

@@ -13,28 +13,34 @@ import { handleMailbox } from './mailbox-routes';
 import { Notifier, type NotificationKind, type QueuedNotification } from './notifier';
 import { header } from './odata';
 import { post } from './outbound';
-import { sendGraphJson, type GraphCall, type GraphRuntime } from './runtime';
+import { sendGraphJson, type GraphCall } from './runtime';
+import { handleUpload, type SendRuntime } from './send-routes';
+import { SendStore } from './send-store';
 import { handleSubscriptions } from './subscription-routes';
 import { SubscriptionRegistry, type SubscriptionRecord } from './subscriptions';
 import type {
   FakeGraphChangeType,
   FakeGraphDelivery,
+  FakeGraphFault,
   FakeGraphLifecycleEvent,
   FakeGraphLostNotification,
   FakeGraphMessage,
   FakeGraphMessageInput,
   FakeGraphOptions,
   FakeGraphRequest,
+  FakeGraphSentMail,
   FakeGraphSubscription,
   FakeGraphThrottleOptions,
+  FakeGraphUploadChunk,
 } from './types';
 import { validateEndpoint } from './validation';
 
 interface ThrottleRule {
   remaining: number;
-  status: 429 | 503;
-  retryAfterSeconds: number;
+  /** What the request is answered with. */
+  error: () => GraphError;
   email?: string;
+  path?: RegExp;
 }
 
 /** Per-request state the pipeline needs besides what the routes see. */
@@ -66,7 +72,8 @@ export class FakeGraph {
   private readonly registry: SubscriptionRegistry;
   private readonly delta: DeltaTracker;
   private readonly notifier: Notifier;
-  private readonly runtime: GraphRuntime;
+  private readonly runtime: SendRuntime;
+  private readonly sends = new SendStore();
   private readonly maxSubscriptionMinutes: number;
   private readonly validationTimeoutMs: number;
   private readonly notificationTimeoutMs: number;
@@ -118,6 +125,9 @@ export class FakeGraph {
       delta: this.delta,
       maxSubscriptionMinutes: this.maxSubscriptionMinutes,
       defaultPageSize,
+      sends: this.sends,
+      origin: new URL(this.baseUrl).origin,
+      deliverTo: (email, message, folder) => this.deliver(email, message, folder),
       admit: (call, email) => this.admit(call, email),
       admitMailbox: (call, mailbox) => this.admitMailbox(call, mailbox),
       validateEndpoint: (url, subscriptionId) =>
@@ -319,12 +329,35 @@ export class FakeGraph {
 
   /** The next `count` API requests (touching that mailbox when `email` is set) answer 429/503 with Retry-After. */
   throttleNext(count: number, options: FakeGraphThrottleOptions = {}): void {
-    this.throttles.push({
-      remaining: count,
-      status: options.status ?? 429,
-      retryAfterSeconds: options.retryAfterSeconds ?? 1,
-      email: options.email?.toLowerCase(),
-    });
+    const status = options.status ?? 429;
+    const retryAfterSeconds = options.retryAfterSeconds ?? 1;
+    this.throttles.push({ remaining: count, error: () => GraphErrors.throttled(status, retryAfterSeconds), email: options.email?.toLowerCase() });
+  }
+
+  /**
+   * The next `count` API requests matching (`email`: touching that mailbox; `path`: its path) answer with
+   * this Graph error (status, code, message; Retry-After when given). Shares the queue with throttleNext.
+   */
+  failNext(count: number, fault: FakeGraphFault): void {
+    const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
+    this.throttles.push({ remaining: count, error: () => new GraphError(fault.status, fault.code, fault.message, headers), email: fault.email?.toLowerCase(), path: fault.path });
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /** Messages sent (sendMail, drafts' /send), in order; each is also in the sender's Sent Items and known recipients' inboxes. */
+  get sentMail(): FakeGraphSentMail[] {
+    return [...this.sends.sent];
+  }
+
+  /** Every PUT to an upload session URL, in order. */
+  get uploadChunks(): FakeGraphUploadChunk[] {
+    return [...this.sends.chunks];
+  }
+
+  /** Drafts created and neither sent nor deleted. */
+  get draftCount(): number {
+    return this.sends.drafts.size;
   }
 
   /**
@@ -435,6 +468,11 @@ export class FakeGraph {
 
   private async route(req: IncomingMessage, res: ServerResponse, url: URL, entry: FakeGraphRequest, state: PipelineState): Promise<void> {
     const segments = url.pathname.split('/').filter(Boolean).map(decodeSegment);
+    // Upload session URLs: pre-authenticated (no bearer token), outside the versioned API.
+    if (segments[0] === 'upload') {
+      this.takeThrottle(state, undefined);
+      return handleUpload(this.runtime, req, res, url);
+    }
     const [version, ...rest] = segments;
     if (version !== 'v1.0' && version !== 'beta') throw GraphErrors.invalidVersion(version ?? '');
     const caller = authenticate(this.entra, req);
@@ -485,13 +523,13 @@ export class FakeGraph {
   }
 
   private takeThrottle(state: PipelineState, email?: string): void {
-    const index = this.throttles.findIndex((t) => t.remaining > 0 && (!t.email || t.email === email));
+    const index = this.throttles.findIndex((t) => t.remaining > 0 && (!t.email || t.email === email) && (!t.path || t.path.test(state.path)));
     if (index < 0) return;
     const rule = this.throttles[index] as ThrottleRule;
     rule.remaining -= 1;
     if (rule.remaining <= 0) this.throttles.splice(index, 1);
     state.rejected = true;
-    throw GraphErrors.throttled(rule.status, rule.retryAfterSeconds);
+    throw rule.error();
   }
 
   private async delay(state: PipelineState): Promise<void> {

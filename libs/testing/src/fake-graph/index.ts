@@ -2,6 +2,7 @@ export { FakeGraph } from './fake-graph';
 export type {
   FakeGraphChangeType,
   FakeGraphDelivery,
+  FakeGraphFault,
   FakeGraphEmailAddress,
   FakeGraphLifecycleEvent,
   FakeGraphLostNotification,
@@ -10,6 +11,8 @@ export type {
   FakeGraphOptions,
   FakeGraphRecipient,
   FakeGraphRequest,
+  FakeGraphSentMail,
   FakeGraphSubscription,
   FakeGraphThrottleOptions,
+  FakeGraphUploadChunk,
 } from './types';

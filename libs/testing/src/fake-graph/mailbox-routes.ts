@@ -4,15 +4,16 @@ import { GraphError, GraphErrors } from './graph-errors';
 import { parseSelect, renderAttachment, renderMessage, type Folder, type Mailbox, type StoredMessage } from './mail-store';
 import { parsePrefer, queryValue } from './odata';
 import { parseSegment, queryString, sendGraphJson, type GraphCall, type GraphRuntime } from './runtime';
+import { sendRoute, type SendRuntime } from './send-routes';
 
 const DELTA_SEGMENTS = new Set(['delta', 'delta()', 'microsoft.graph.delta', 'microsoft.graph.delta()']);
 const LIST_MAX_TOP = 1000;
 
 /**
  * /v1.0/me/… and /v1.0/users/{id|upn}/…: the user, its mail folders, messages (list, by id) and
- * message delta. Everything here is read-only (GET).
+ * message delta (GET); sending (sendMail, drafts, upload sessions: send-routes.ts).
  */
-export async function handleMailbox(runtime: GraphRuntime, call: GraphCall, segments: string[]): Promise<void> {
+export async function handleMailbox(runtime: SendRuntime, call: GraphCall, segments: string[]): Promise<void> {
   const first = parseSegment(segments[0] as string);
   let mailbox: Mailbox;
   let userPath: string;
@@ -32,6 +33,12 @@ export async function handleMailbox(runtime: GraphRuntime, call: GraphCall, segm
     [mailbox, userPath, rest] = [found, `users/${encodeURIComponent(key)}`, segments.slice(first.key !== undefined ? 1 : 2)];
   }
   call.entry.email = mailbox.email;
+  const send = sendRoute(call.req.method ?? 'GET', rest);
+  if (send) {
+    // Permissions per route (Mail.Send, Mail.ReadWrite) are checked there.
+    await runtime.admitMailbox(call, mailbox);
+    return send(runtime, call, mailbox);
+  }
   if (call.req.method !== 'GET') throw GraphErrors.methodNotAllowed();
   if (rest.length) requireMailPermission(call.caller);
   await runtime.admitMailbox(call, mailbox);

@@ -165,3 +165,43 @@ export interface FakeGraphThrottleOptions {
   /** Only requests touching this mailbox consume the throttling. */
   email?: string;
 }
+
+/** A message the fake sent for a mailbox (sendMail or a draft's /send), as it received it. */
+export interface FakeGraphSentMail {
+  /** The sending mailbox. */
+  email: string;
+  /** `sendMail` with base64 MIME (text/plain) or a JSON message, or a draft's `/send`. */
+  via: 'sendMail-mime' | 'sendMail-json' | 'draft';
+  /** The MIME as received (sendMail MIME) or as the fake composed it (JSON, drafts). */
+  mime: Buffer;
+  internetMessageId: string;
+  subject: string;
+  /** Every recipient (to, cc, bcc), lower-case. */
+  recipients: string[];
+  attachments: Array<{ name: string; contentType: string; content: Buffer; isInline: boolean; via: 'mime' | 'json' | 'post' | 'uploadSession' }>;
+  /** The id of the copy in Sent Items (null: sendMail JSON with saveToSentItems false). */
+  sentItemId: string | null;
+}
+
+/** One PUT to an upload session's URL. */
+export interface FakeGraphUploadChunk {
+  sessionToken: string;
+  /** The Content-Range header as sent. */
+  contentRange: string;
+  bytes: number;
+  status: number;
+  /** The PUT carried an Authorization header (Graph documents it must not). */
+  withAuthorization: boolean;
+}
+
+/** A fault the next matching request answers with (`failNext`). */
+export interface FakeGraphFault {
+  status: number;
+  code: string;
+  message: string;
+  retryAfterSeconds?: number;
+  /** Only requests touching this mailbox. */
+  email?: string;
+  /** Only requests whose path (URL-encoded, without the query) matches. */
+  path?: RegExp;
+}

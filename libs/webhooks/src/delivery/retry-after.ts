@@ -16,21 +16,5 @@ export function retryAfterMs(value: string | string[] | undefined, nowMs: number
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
 
-/**
- * A failed attempt whose endpoint said when to come back: the delivery's backoff waits at least
- * `delayMs` (already bounded by what is left of the delivery's 24 h window).
- */
-export class RetryAfterError extends Error {
-  constructor(
-    message: string,
-    readonly delayMs: number,
-  ) {
-    super(message);
-    this.name = 'RetryAfterError';
-  }
-}
-
-/** The wait before the next attempt: the backoff's, or the endpoint's Retry-After when that is longer. */
-export function nextAttemptDelay(backoffMs: number, error: Error | undefined): number {
-  return error instanceof RetryAfterError ? Math.max(backoffMs, error.delayMs) : backoffMs;
-}
+/** Moved to @app/queues (sending honours Graph's Retry-After the same way); re-exported for the delivery code. */
+export { nextAttemptDelay, RetryAfterError } from '@app/queues';
