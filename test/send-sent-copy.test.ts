@@ -103,6 +103,21 @@ describe('Sent copy (real Postfix + Dovecot, the listener following the Sent fol
     expect(await world.metric(world.listener!.url, 'mail_listener_sent_copies_total', { result: 'appended' })).toBeGreaterThanOrEqual(1);
   });
 
+  it('without a recorded UID (APPEND in flight, or a server without UIDPLUS) our copy is known by its Message-ID', async () => {
+    const id = await post(ids.ana, { to: [BEN], subject: 'Known by Message-ID', text: 'x' });
+    const status = await copied(ids.ana, id);
+    expect(status.sentCopy).toMatchObject({ state: 'appended', folder: 'Sent' });
+    // As the row is between "folder chosen" and "APPENDUID recorded", or stays without UIDPLUS.
+    await queryDatabase(world.db.url, `UPDATE mail_sends SET sent_copy_state = 'appending', sent_copy_uidvalidity = NULL, sent_copy_uid = NULL WHERE id = $1`, [id]);
+    const again = await world.dovecot.deliver(ANA, await rawOf(id), { folder: 'Sent' });
+    const marker = `<after-${Date.now()}@sent.example>`;
+    const after = await world.dovecot.deliver(ANA, buildMessage({ from: ANA, to: BEN, messageId: marker }), { folder: 'Sent' });
+    expect(after.uid).toBeGreaterThan(again.uid);
+    await world.waitFor(() => receivedWith(ids.ana, marker), (jobs) => jobs.length === 1, 15_000, 'the marker published');
+    await world.watch.settle();
+    expect(await receivedWith(ids.ana, status.messageId)).toHaveLength(0);
+  });
+
   it('finds the Sent folder by its \\Sent special use under a localized name, before a folder named Sent', async () => {
     const id = await post(ids.carla, { to: [BEN], subject: 'Gesendet', text: 'hallo' });
     const status = await copied(ids.carla, id);
@@ -111,6 +126,20 @@ describe('Sent copy (real Postfix + Dovecot, the listener following the Sent fol
     expect(copy.source.equals(await rawOf(id))).toBe(true);
     expect(await inFolder(CARLA, 'Sent', status.messageId)).toHaveLength(0);
   });
+
+  it('a copy whose worker died after its APPEND is taken again by the sweep and found in the folder, not appended twice', async () => {
+    const id = await post(ids.carla, { to: [BEN], subject: 'Appended, then the worker died', text: 'x' });
+    const status = await copied(ids.carla, id);
+    const [first] = await inFolder(CARLA, 'Gesendete Elemente', status.messageId);
+    // What a worker killed between its APPEND and recording it leaves: held, folder chosen, no UID, hold run out.
+    await queryDatabase(world.db.url, `UPDATE mail_sends SET sent_copy_state = 'appending', sent_copy_uid = NULL, sent_copy_uidvalidity = NULL, sent_copy_next_at = now() - interval '1 second' WHERE id = $1`, [id]);
+    const rows = () => queryDatabase<{ sent_copy_state: string; sent_copy_attempts: number; sent_copy_uid: string | null }>(world.db.url, `SELECT sent_copy_state::text, sent_copy_attempts, sent_copy_uid FROM mail_sends WHERE id = $1`, [id]);
+    // The sweep runs every 30 s.
+    const [row] = await world.waitFor(rows, ([r]) => r.sent_copy_state === 'appended', 45_000, 'the sweep to take the copy again');
+    expect(row.sent_copy_attempts).toBe(2);
+    expect(Number(row.sent_copy_uid)).toBe(first.uid);
+    expect(await inFolder(CARLA, 'Gesendete Elemente', status.messageId)).toHaveLength(1);
+  }, 60_000);
 
   it('no Sent folder: the copy fails at once with the reason, and the send stays sent with its one mail.sent', async () => {
     const id = await post(ids.dan, { to: [BEN], subject: 'Nowhere to copy', text: 'x' });
