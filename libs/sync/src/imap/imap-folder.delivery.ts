@@ -66,7 +66,8 @@ export class ImapFolderDelivery implements FolderSyncSink {
     const published = await this.withoutOwnSentCopies(messages, uidValidity);
     const lag = published.length > 0 ? await publishReceived(this.deps, published.map((message) => mailReceived(ref, message, now))) : null;
     await this.fenced(this.deps.cursors.advance(this.folder.id, uidValidity, messages[messages.length - 1].uid!, this.deps.lease));
-    await this.deps.reporter.recordDelivery(this.mailbox.id, now, lag, this.deps.lease);
+    // Only our own copies: no event went out, so the status's "last event" stays as it was.
+    if (published.length > 0) await this.deps.reporter.recordDelivery(this.mailbox.id, now, lag, this.deps.lease);
   }
 
   /**
