@@ -5,19 +5,21 @@
  * as mail.received, while anything else arriving there still is.
  */
 import { ImapFlow } from 'imapflow';
-import { buildMessage, ListenerWorld, PostfixServer } from '@app/testing';
+import { buildMessage, freePort, ListenerWorld, PostfixServer } from '@app/testing';
 import { queryDatabase } from '../libs/testing/src/test-database';
 
 const ANA = 'ana@sent.example'; // a folder named Sent, and follows it
 const CARLA = 'carla@sent.example'; // "Gesendete Elemente" flagged \Sent, and a folder named Sent too
 const DAN = 'dan@sent.example'; // no Sent folder
 const BEN = 'ben@sent.example'; // the recipient
+const EVE = 'eve@retry.example'; // her IMAP server is unreachable at first
 const PASSWORD = 'pw-sent';
 
 describe('Sent copy (real Postfix + Dovecot, the listener following the Sent folder)', () => {
   const world = new ListenerWorld();
   let postfix: PostfixServer;
   const ids: Record<string, string> = {};
+  let retryProviderId: string;
 
   const post = async (mailboxId: string, body: object): Promise<string> =>
     (await world.api.http.post(`/v1/mailboxes/${mailboxId}/outbox`).set(world.api.auth).send(body).expect(202)).body.id as string;
@@ -54,7 +56,8 @@ describe('Sent copy (real Postfix + Dovecot, the listener following the Sent fol
 
   beforeAll(async () => {
     await world.start({ dovecot: { mtaSockets: true, specialUseFolders: { 'Gesendete Elemente': '\\Sent' } }, listener: true });
-    for (const user of [ANA, CARLA, DAN, BEN]) await world.dovecot.addUser(user, PASSWORD);
+    for (const user of [ANA, CARLA, DAN, BEN, EVE]) await world.dovecot.addUser(user, PASSWORD);
+    await world.dovecot.createFolder(EVE, 'Sent');
     await world.dovecot.createFolder(ANA, 'Sent');
     await world.dovecot.createFolder(CARLA, 'Sent');
     await world.dovecot.createFolder(CARLA, 'Gesendete Elemente');
@@ -70,6 +73,14 @@ describe('Sent copy (real Postfix + Dovecot, the listener following the Sent fol
     ids.ana = await mailbox(ANA, ['INBOX', 'Sent']);
     ids.carla = await mailbox(CARLA);
     ids.dan = await mailbox(DAN);
+    retryProviderId = (
+      await world.api.http
+        .post('/v1/providers')
+        .set(world.api.auth)
+        .send({ name: 'IMAP away', type: 'imap', host: '127.0.0.1', port: await freePort(), secure: false, loadEmails: false, sendEmails: true, smtp: { host: '127.0.0.1', port: postfix.port, security: 'starttls' }, verifyCertificate: false, domains: ['retry.example'] })
+        .expect(201)
+    ).body.id;
+    ids.eve = await mailbox(EVE);
     await world.waitForState(ids.ana, 'connected', 20_000);
   }, 120_000);
 
@@ -140,6 +151,20 @@ describe('Sent copy (real Postfix + Dovecot, the listener following the Sent fol
     expect(Number(row.sent_copy_uid)).toBe(first.uid);
     expect(await inFolder(CARLA, 'Gesendete Elemente', status.messageId)).toHaveLength(1);
   }, 60_000);
+
+  it('an IMAP server that cannot be reached: the copy waits for its next try with the reason, the send stays sent; the retry appends it', async () => {
+    const id = await post(ids.eve, { to: [BEN], subject: 'Copy later', text: 'x' });
+    const status = await world.waitFor(() => sendStatus(ids.eve, id), (s) => s.state === 'sent' && s.sentCopy.error !== null, 30_000, 'the first try of the copy to fail');
+    expect(status).toMatchObject({ state: 'sent', lastError: null, sentCopy: { state: 'pending', folder: null, error: expect.stringMatching(/ECONNREFUSED|connect/i) } });
+    expect(await world.metric(world.listener!.url, 'mail_listener_sent_copies_total', { result: 'retried' })).toBeGreaterThanOrEqual(1);
+    // The server is back; the next try (due in 30 s, brought forward here) is taken by the sweep.
+    await world.api.http.patch(`/v1/providers/${retryProviderId}`).set(world.api.auth).send({ port: world.dovecot.port }).expect(200);
+    await queryDatabase(world.db.url, `UPDATE mail_sends SET sent_copy_next_at = now() WHERE id = $1`, [id]);
+    const after = await world.waitFor(() => sendStatus(ids.eve, id), (s) => ['appended', 'failed'].includes(s.sentCopy.state), 45_000, 'the sweep to retry the copy');
+    expect(after.sentCopy).toEqual({ state: 'appended', folder: 'Sent', error: null });
+    const [copy] = await inFolder(EVE, 'Sent', status.messageId);
+    expect(copy.source.equals(await rawOf(id))).toBe(true);
+  }, 90_000);
 
   it('no Sent folder: the copy fails at once with the reason, and the send stays sent with its one mail.sent', async () => {
     const id = await post(ids.dan, { to: [BEN], subject: 'Nowhere to copy', text: 'x' });
