@@ -54,7 +54,7 @@ describe('outbox API', () => {
     const job = await queue.getJob(res.body.id);
     expect(job?.data).toMatchObject({ sendId: res.body.id });
     const status = await api.http.get(`/v1/mailboxes/${mailbox}/outbox/${res.body.id}`).set(api.auth).expect(200);
-    expect(status.body).toEqual({ id: res.body.id, state: 'queued', messageId: expect.stringMatching(/^<.+@send\.example>$/), attempts: 0, lastError: null, sentAt: null, createdAt: expect.any(String) });
+    expect(status.body).toEqual({ id: res.body.id, state: 'queued', messageId: expect.stringMatching(/^<.+@send\.example>$/), attempts: 0, lastError: null, sentAt: null, response: null, sentCopy: null, createdAt: expect.any(String) });
     const [row] = await queryDatabase<any>(suite.db.url, `SELECT envelope_to, encode(raw, 'escape') AS raw FROM mail_sends JOIN mail_send_contents ON send_id = id WHERE id = $1`, [res.body.id]);
     expect(row.envelope_to.sort()).toEqual(['ben@contoso.com', 'carla@contoso.com', 'dan@contoso.com']);
     expect(row.raw).toContain('From: ana@send.example');

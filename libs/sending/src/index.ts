@@ -17,3 +17,5 @@ export * from './send.processor';
 export * from './queue/send.worker';
 export * from './smtp/smtp-attempt';
 export * from './smtp/smtp-failure';
+export * from './sent-copy/sent-copy-state';
+export * from './sent-copy/sent-folder';

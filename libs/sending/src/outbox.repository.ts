@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { SqlRunner } from '@app/events';
 import { SendEvent, SendState, statesTaking, targetOf } from './send-state';
+import { SentCopyState } from './sent-copy/sent-copy-state';
 
 /** A send's row as the API and the worker read it. */
 export interface SendRow {
@@ -24,6 +25,10 @@ export interface SendRow {
   sent_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  /** The copy in the Sent folder (sent-copy/; written by SentCopyRepository). */
+  sent_copy_state: SentCopyState;
+  sent_copy_folder: string | null;
+  sent_copy_error: string | null;
 }
 
 /** What decides whether a mailbox may send now, and how. */
@@ -65,7 +70,7 @@ export interface SendError {
 }
 
 const COLUMNS = `id, mailbox_id, idempotency_key, request_hash, state, message_id, envelope_from, envelope_to, size, attempts, in_flight_since,
-  last_error_code, last_error_message, last_error_at, response, sent_at, created_at, updated_at`;
+  last_error_code, last_error_message, last_error_at, response, sent_at, created_at, updated_at, sent_copy_state, sent_copy_folder, sent_copy_error`;
 
 /** How long an Idempotency-Key names its send. */
 const KEY_TTL = `interval '24 hours'`;

@@ -39,6 +39,8 @@ export function toSendResponse(row: SendRow): SendResponse {
     attempts: row.attempts,
     lastError: row.last_error_code ? { code: row.last_error_code, message: row.last_error_message ?? '', at: (row.last_error_at ?? row.updated_at).toISOString() } : null,
     sentAt: row.sent_at ? row.sent_at.toISOString() : null,
+    response: row.state === 'sent' ? row.response : null,
+    sentCopy: row.state === 'sent' ? { state: row.sent_copy_state, folder: row.sent_copy_folder, error: row.sent_copy_error } : null,
     createdAt: row.created_at.toISOString(),
   };
 }

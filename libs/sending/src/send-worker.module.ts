@@ -9,6 +9,12 @@ import { SendWorker } from './queue/send.worker';
 import { GraphSendTransport } from './graph/graph-send.transport';
 import { SendProcessor } from './send.processor';
 import { SendMetrics } from './send.metrics';
+import { SentCopier } from './sent-copy/sent-copier';
+import { SentCopyMetrics } from './sent-copy/sent-copy.metrics';
+import { SentCopyRepository } from './sent-copy/sent-copy.repository';
+import { SentCopySweeper } from './sent-copy/sent-copy.sweeper';
+import { SentFolderOutcome } from './sent-copy/sent-folder.outcome';
+import { SentFolderSessions } from './sent-copy/sent-folder.sessions';
 
 /**
  * The `mail-send` worker, for any app to host. The listener hosts it (SEND_WORKER=on by default), as it
@@ -23,7 +29,21 @@ export class SendWorkerModule {
       module: SendWorkerModule,
       // The listener's own MailboxCredentials (one per process), not a second copy of it.
       imports: [EventOutboxModule, OutboundModule, MailboxCredentialsModule],
-      providers: [OutboxRepository, SendQueue, SendMetrics, GraphSendTransport, SendProcessor, SendWorker],
+      providers: [
+        OutboxRepository,
+        SendQueue,
+        SendMetrics,
+        GraphSendTransport,
+        SendProcessor,
+        SendWorker,
+        // The Sent copy and the Sent-folder look-up of an interrupted attempt (sent-copy/).
+        SentCopyRepository,
+        SentCopyMetrics,
+        SentFolderSessions,
+        SentCopier,
+        SentCopySweeper,
+        SentFolderOutcome,
+      ],
       exports: [SendWorker],
     };
   }

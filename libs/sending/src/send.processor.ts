@@ -17,6 +17,8 @@ import { classifySmtpError, isAuthFailure } from './smtp/smtp-failure';
 import { HandOverRefusedError, smtpAttempt, SmtpLogin } from './smtp/smtp-attempt';
 import { classifyGraphSendError } from './graph/graph-send-failure';
 import { GraphSendTransport } from './graph/graph-send.transport';
+import { SentCopier } from './sent-copy/sent-copier';
+import { SentFolderOutcome } from './sent-copy/sent-folder.outcome';
 
 /**
  * A transient failure inside the retry window: BullMQ runs the job again after the backoff, and not
@@ -59,6 +61,8 @@ export class SendProcessor {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: SendMetrics,
     private readonly graph: GraphSendTransport,
+    private readonly sentCopier: SentCopier,
+    private readonly sentFolder: SentFolderOutcome,
   ) {}
 
   /** One run, and the one place its outcome is counted (mail_listener_sends_total, send_duration_seconds). */
@@ -86,9 +90,13 @@ export class SendProcessor {
     seen.provider = target.provider_id;
     const mailbox: MailboxRef = { id: target.mailbox_id, email: target.email, externalId: target.external_id };
     if (current.state === 'sending') {
+      // --- Sent folder (sent-copy/): a server that files its own copy can confirm the interrupted attempt.
+      const verdict = await this.sentFolder.lookUp(target, current);
+      if (verdict.found) return this.succeed(mailbox, current.id, verdict.response);
+      // ---
       return this.fail(mailbox, current.id, {
         code: SendFailureCode.OutcomeUnknown,
-        message: `An attempt started at ${current.in_flight_since?.toISOString() ?? 'an unknown time'} was interrupted after the message may have reached the server; it is not sent again to avoid a duplicate. Look for Message-ID ${current.message_id} in the recipients' mailboxes or the Sent folder`,
+        message: `An attempt started at ${current.in_flight_since?.toISOString() ?? 'an unknown time'} was interrupted after the message may have reached the server; it is not sent again to avoid a duplicate. Look for Message-ID ${current.message_id} in the recipients' mailboxes or the Sent folder (${verdict.why})`,
       });
     }
     const row = await this.repository.startAttempt(current.id);
@@ -184,6 +192,9 @@ export class SendProcessor {
     });
     if (!recorded) return 'skipped';
     this.events.committed();
+    // --- Sent folder (sent-copy/): the copy starts once `sent` is committed and never holds up or undoes it.
+    this.sentCopier.start(sendId);
+    // ---
     return 'sent';
   }
 

@@ -12,6 +12,7 @@ import { FolderCursorRepository } from './folder-cursor.repository';
 import { MailboxCredentials } from './mailbox-credentials';
 import { GraphMailboxRunner, GraphRunnerDependencies } from './graph/graph-mailbox.runner';
 import { GraphSubscriptionRepository } from './graph/graph-subscription.repository';
+import { OwnSentCopyRepository } from './imap/own-sent-copy.repository';
 import { ImapMailboxRunner, ImapRunnerDependencies, NO_LEASE_EPOCH } from './imap/imap-mailbox.runner';
 import { drainLeases } from './lease-drain';
 import { MailboxRunnerLike, RunnerStopOptions } from './runner/mailbox-runner-like';
@@ -124,6 +125,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     @Inject(CLOCK) clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     outbound: OutboundPolicy,
+    ownSentCopies: OwnSentCopyRepository,
     @Optional() private readonly gates?: ReadinessGates,
   ) {
     this.ramp = new ConnectRamp(config.listener.connectRatePerHost);
@@ -145,6 +147,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       authDisableAfterMs: config.listener.authDisableAfterMs,
       safetySweepMs: config.listener.safetySweepMs,
       disableMailbox: (id) => mailboxes.disable(id),
+      ownSentCopies,
     };
     const base = config.publicBaseUrl;
     this.graphDependencies = {

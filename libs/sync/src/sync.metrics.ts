@@ -27,6 +27,8 @@ export class SyncMetrics {
   readonly graphNotificationsRouted: Counter<'route'>;
   /** Make-before-break hand-overs, the taker's side: what became of each warm standby (see WarmStandbys). */
   readonly warmStandbys: Counter<'outcome'>;
+  /** New messages left unpublished because they are our own Sent copies (libs/sending sent-copy/). */
+  readonly ownSentCopiesSkipped: Counter;
   /** Set by the supervisor: counts its Graph folders by subscription state at scrape time. */
   graphSubscriptionSource: () => Map<string, number> = () => new Map();
 
@@ -53,6 +55,11 @@ export class SyncMetrics {
       registers: [registry],
     });
     for (const route of GRAPH_NOTIFICATION_ROUTES) this.graphNotificationsRouted.inc({ route }, 0);
+    this.ownSentCopiesSkipped = new Counter({
+      name: `${METRIC_PREFIX}own_sent_copies_skipped_total`,
+      help: 'New messages in a followed folder not published as mail.received because they are copies of our own sends appended to the Sent folder',
+      registers: [registry],
+    });
     this.warmStandbys = new Counter({
       name: `${METRIC_PREFIX}warm_standbys_total`,
       help:

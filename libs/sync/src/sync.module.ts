@@ -6,6 +6,7 @@ import { FolderCursorRepository } from './folder-cursor.repository';
 import { GraphNotificationForwarder } from './graph/graph-notification.forwarder';
 import { GraphNotificationWorker } from './graph/graph-notification.worker';
 import { GraphSubscriptionRepository } from './graph/graph-subscription.repository';
+import { OwnSentCopyRepository } from './imap/own-sent-copy.repository';
 import { MailboxCredentialsModule } from './mailbox-credentials.module';
 import { MailboxSpecsLoader } from './mailbox-specs.loader';
 import { MailboxStateReporter } from './mailbox-state.reporter';
@@ -31,6 +32,7 @@ import { SyncMetrics } from './sync.metrics';
     MailboxControlHandler,
     GraphNotificationForwarder,
     GraphNotificationWorker,
+    OwnSentCopyRepository,
   ],
   exports: [MailboxSupervisor, MailboxControlHandler, MailboxStateReporter, FolderCursorRepository],
 })

@@ -9,6 +9,7 @@ import { MailboxSpec, refOf } from '../mailbox-spec';
 import { MailboxStateReporter } from '../mailbox-state.reporter';
 import { publishReceived } from '../publish-received';
 import { SyncMetrics } from '../sync.metrics';
+import { OwnSentCopyRepository } from './own-sent-copy.repository';
 
 /** The cursor reads and writes an IMAP folder makes (the seam tests put a double of the repository in). */
 export type ImapFolderCursors = Pick<FolderCursorRepository, 'load' | 'baseline' | 'advance'>;
@@ -23,6 +24,8 @@ export interface ImapFolderDeliveryDependencies {
   lease: LeaseFence;
   /** A cursor write was refused: the runner stops at once (the session's own close reports only a failure kind). */
   onFencedOut(mailboxId: string, error: FencedOutError): void;
+  /** Which new messages are our own Sent copies (no `mail.received` for them). */
+  ownSentCopies: Pick<OwnSentCopyRepository, 'among'>;
 }
 
 /**
@@ -60,9 +63,33 @@ export class ImapFolderDelivery implements FolderSyncSink {
   async deliver(messages: FetchedMessage[], uidValidity: number): Promise<void> {
     const now = new Date(this.deps.clock.now());
     const ref = refOf(this.mailbox);
-    const lag = await publishReceived(this.deps, messages.map((message) => mailReceived(ref, message, now)));
+    const published = await this.withoutOwnSentCopies(messages, uidValidity);
+    const lag = published.length > 0 ? await publishReceived(this.deps, published.map((message) => mailReceived(ref, message, now))) : null;
     await this.fenced(this.deps.cursors.advance(this.folder.id, uidValidity, messages[messages.length - 1].uid!, this.deps.lease));
-    await this.deps.reporter.recordDelivery(this.mailbox.id, now, lag, this.deps.lease);
+    // Only our own copies: no event went out, so the status's "last event" stays as it was.
+    if (published.length > 0) await this.deps.reporter.recordDelivery(this.mailbox.id, now, lag, this.deps.lease);
+  }
+
+  /**
+   * Leaves out the copies of our own sends that the send worker appended to this folder (the Sent folder,
+   * when it is followed): the CRM learns of a send from `mail.sent`, not as received mail. Only messages
+   * from the mailbox itself can be one (a send's From is always the mailbox), so other folders and other
+   * senders cost no query. Skipped messages still move the cursor; each is counted and logged.
+   */
+  private async withoutOwnSentCopies(messages: FetchedMessage[], uidValidity: number): Promise<FetchedMessage[]> {
+    const email = this.mailbox.email.toLowerCase();
+    const candidates = messages.filter((message) => message.from?.address?.toLowerCase() === email && message.uid !== undefined);
+    if (candidates.length === 0) return messages;
+    const own = await this.deps.ownSentCopies.among(
+      this.mailbox.id,
+      this.folder.path,
+      uidValidity,
+      candidates.map((message) => ({ uid: message.uid!, messageId: message.internetMessageId })),
+    );
+    if (own.size === 0) return messages;
+    this.deps.metrics.ownSentCopiesSkipped.inc(own.size);
+    this.logger.log(`${this.folder.path}: no mail.received for our own Sent copy (UID ${[...own].join(', ')})`);
+    return messages.filter((message) => !own.has(message.uid!));
   }
 
   backfillSince(): Date | null {

@@ -7,6 +7,7 @@ import { MailboxRunnerLike, RunnerStopOptions } from '../runner/mailbox-runner-l
 import { REFUSED_ADDRESS_RETRY_MS, ReconnectingRunner } from '../runner/reconnecting-runner';
 import { RunnerDependencies } from '../runner/runner-dependencies';
 import { ImapFolderDelivery } from './imap-folder.delivery';
+import { OwnSentCopyRepository } from './own-sent-copy.repository';
 
 export interface ImapRunnerDependencies extends RunnerDependencies {
   /** A password mailbox whose login is rejected this long is disabled (0: never). */
@@ -14,6 +15,8 @@ export interface ImapRunnerDependencies extends RunnerDependencies {
   /** IMAP safety sweep interval (0: off). */
   safetySweepMs: number;
   disableMailbox(mailboxId: string): Promise<void>;
+  /** Which new messages are our own Sent copies (see ImapFolderDelivery). */
+  ownSentCopies: Pick<OwnSentCopyRepository, 'among'>;
 }
 
 /** Re-authenticate this long before an OAuth access token expires (make-before-break). */

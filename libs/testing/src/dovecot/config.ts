@@ -60,6 +60,8 @@ export interface DovecotConfigInput {
    * `<base_dir>/auth-smtp`, both sockets open to the postfix user. Needs Debian's dovecot-lmtpd.
    */
   mtaSockets: boolean;
+  /** Folders the server flags with a special use (RFC 6154) when they exist, e.g. { 'Gesendete Elemente': '\\Sent' }. */
+  specialUseFolders?: Record<string, string>;
 }
 
 /**
@@ -105,6 +107,7 @@ export function renderDovecotConfig(input: DovecotConfigInput): string {
     `namespace inbox {`,
     `  inbox = yes`,
     `  separator = /`,
+    ...Object.entries(input.specialUseFolders ?? {}).flatMap(([name, use]) => [`  mailbox "${name}" {`, `    special_use = ${use}`, `  }`]),
     `}`,
     '',
     '# TLS',

@@ -57,6 +57,11 @@ export interface DovecotServerOptions {
    * PostfixServer uses them. Needs Debian's dovecot-lmtpd. Default false.
    */
   mtaSockets?: boolean;
+  /**
+   * Folders flagged with a special use (RFC 6154 SPECIAL-USE) once a user has them (not created), e.g.
+   * `{ 'Gesendete Elemente': '\\Sent' }`: a Sent folder with a localized name.
+   */
+  specialUseFolders?: Record<string, string>;
   /** Start-up budget (greeting received). Default 10 s. */
   startTimeoutMs?: number;
 }
@@ -235,6 +240,7 @@ export class DovecotServer {
           internalUid: accounts.dovecotUid,
           debug: options.debug ?? false,
           mtaSockets: options.mtaSockets ?? false,
+          specialUseFolders: options.specialUseFolders,
         });
 
       // Free ports are picked by binding port 0; another process may grab one before Dovecot binds it: retry.

@@ -8,7 +8,9 @@ export type DataFault =
   /** A reply code with text, e.g. { code: 451, text: '4.3.0 Try again later' }. */
   | { code: number; text: string }
   /** Reads the whole message, then closes the connection without any reply. */
-  | 'drop';
+  | 'drop'
+  /** Reads the whole message and holds the final reply (until the client goes away): the hand-over a crash cuts. */
+  | 'stall';
 
 export interface ReceivedSmtpMessage {
   from: string;
@@ -28,6 +30,8 @@ export class FaultySmtpServer {
   readonly host = '127.0.0.1';
   readonly messages: ReceivedSmtpMessage[] = [];
   connections = 0;
+  /** Messages whose final reply is being held (`stall`). */
+  stalled = 0;
   private faults: DataFault[] = [];
 
   private constructor(
@@ -56,6 +60,10 @@ export class FaultySmtpServer {
           const message = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks), accepted: fault === 'accept' };
           instance!.messages.push(message);
           if (fault === 'accept') return done();
+          if (fault === 'stall') {
+            instance!.stalled += 1;
+            return;
+          }
           if (fault === 'drop') {
             // No reply at all: the connection just goes away after the message was read.
             for (const connection of (server as unknown as { connections: Set<{ _socket: { destroy(): void }; id: string }> }).connections) {
