@@ -17,3 +17,6 @@ export * from './send.processor';
 export * from './queue/send.worker';
 export * from './smtp/smtp-attempt';
 export * from './smtp/smtp-failure';
+export * from './smtp/smtp-session';
+export * from './smtp/smtp-session-pool';
+export * from './smtp/smtp-sessions.provider';

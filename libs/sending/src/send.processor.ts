@@ -14,6 +14,7 @@ import { SendMetrics } from './send.metrics';
 import { SendResult } from './send-state';
 import { classifySmtpError, isAuthFailure } from './smtp/smtp-failure';
 import { HandOverRefusedError, smtpAttempt, SmtpLogin } from './smtp/smtp-attempt';
+import { SmtpSessions } from './smtp/smtp-sessions.provider';
 
 /** A transient failure inside the retry window: BullMQ runs the job again after the backoff. */
 export class SendRetryLaterError extends Error {
@@ -52,6 +53,7 @@ export class SendProcessor {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: SendMetrics,
+    private readonly sessions: SmtpSessions,
   ) {}
 
   /** One run, and the one place its outcome is counted (mail_listener_sends_total, send_duration_seconds). */
@@ -147,6 +149,7 @@ export class SendProcessor {
         beforeHandOver: () => this.repository.markInFlight(row.id),
         timeoutMs: this.config.sending.timeoutMs,
         outbound: this.outbound,
+        reuse: { pool: this.sessions, mailboxId: target.mailbox_id },
       });
     try {
       return await run(login);
