@@ -20,3 +20,4 @@ export * from './smtp/smtp-failure';
 export * from './smtp/smtp-session';
 export * from './smtp/smtp-session-pool';
 export * from './smtp/smtp-sessions.provider';
+export * from './mailbox-send-status.repository';

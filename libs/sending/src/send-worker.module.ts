@@ -3,6 +3,7 @@ import { AppConfig } from '@app/config';
 import { EventOutboxModule } from '@app/events';
 import { OutboundModule } from '@app/outbound';
 import { MailboxCredentialsModule } from '@app/sync';
+import { MailboxSendStatusRepository } from './mailbox-send-status.repository';
 import { OutboxRepository } from './outbox.repository';
 import { SendQueue } from './queue/send-queue';
 import { SendWorker } from './queue/send.worker';
@@ -23,7 +24,7 @@ export class SendWorkerModule {
       module: SendWorkerModule,
       // The listener's own MailboxCredentials (one per process), not a second copy of it.
       imports: [EventOutboxModule, OutboundModule, MailboxCredentialsModule],
-      providers: [OutboxRepository, SendQueue, SendMetrics, SmtpSessions, SendProcessor, SendWorker],
+      providers: [OutboxRepository, MailboxSendStatusRepository, SendQueue, SendMetrics, SmtpSessions, SendProcessor, SendWorker],
       exports: [SendWorker],
     };
   }

@@ -9,7 +9,8 @@ import { CredentialUnavailableError, MailboxCredentials, mailboxSpecOf, MailboxS
 import { OutboxRepository, SendError, SendRow, SmtpTargetRow } from './outbox.repository';
 import { SendJobData } from './queue/mail-send-queue';
 import { mailSendFailedEvent, mailSentEvent } from './send-events';
-import { SendFailure, SendFailureCode } from './send-failure';
+import { isMailboxSendFailure, SendFailure, SendFailureCode } from './send-failure';
+import { MailboxSendStatusRepository } from './mailbox-send-status.repository';
 import { SendMetrics } from './send.metrics';
 import { SendResult } from './send-state';
 import { classifySmtpError, isAuthFailure } from './smtp/smtp-failure';
@@ -54,6 +55,7 @@ export class SendProcessor {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: SendMetrics,
     private readonly sessions: SmtpSessions,
+    private readonly sendStatus: MailboxSendStatusRepository,
   ) {}
 
   /** One run, and the one place its outcome is counted (mail_listener_sends_total, send_duration_seconds). */
@@ -171,6 +173,7 @@ export class SendProcessor {
     const recorded = await this.dataSource.transaction(async (manager) => {
       const row = await this.repository.markSent(manager, sendId, response);
       if (row) await this.events.add(manager, [mailSentEvent(mailbox, row, new Date(this.clock.now()))]);
+      if (row) await this.sendStatus.clear(manager, mailbox.id);
       return row;
     });
     if (!recorded) return 'skipped';
@@ -182,6 +185,8 @@ export class SendProcessor {
     const recorded = await this.dataSource.transaction(async (manager) => {
       const row: SendRow | null = await this.repository.markFailed(manager, sendId, { code: reason.code, message: reason.message });
       if (row) await this.events.add(manager, [mailSendFailedEvent(mailbox, row, { code: reason.code, message: reason.message }, new Date(this.clock.now()))]);
+      // The mailbox status shows what stops every send of the mailbox (a refused password …), not one message's failure.
+      if (row && isMailboxSendFailure(reason.code)) await this.sendStatus.record(manager, mailbox.id, reason);
       return row;
     });
     if (!recorded) return 'skipped';
