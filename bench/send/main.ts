@@ -6,7 +6,7 @@
  * Dovecot (`--delivery=lmtp`) or queues and discards (`--delivery=discard`); `both` (default) runs each.
  *
  *   npm run bench:send -- [--messages=1000] [--large-messages=3000] [--mailboxes=50] [--attachment-share=0.1] [--rate=100] [--posters=16] [--delivery=both|lmtp|discard]
- *     [--phases=drain-reuse,drain-fresh,large,paced-reuse,paced-fresh,floor]
+ *     [--phases=drain-reuse,drain-fresh,large,paced-reuse,paced-fresh,paced-half,floor]
  *
  * Per delivery mode:
  * - drain, reuse on and off (SEND_CONNECTIONS_PER_MAILBOX=2 / 0): the messages are queued while no worker
@@ -14,8 +14,10 @@
  *   first accepted), from the outbox rows (sent_at); the listener's RSS peak and at the end; Postfix's
  *   connections (its log).
  * - drain of `--large-messages` (3,000), reuse on: the RSS does not grow with the number queued.
- * - paced, reuse on: the worker running, messages queued at `--rate`/s (100): queue → accepted p50/p99
- *   (sent_at − created_at of each row: the API's 202 to the SMTP server's 250 after DATA, as recorded).
+ * - paced, reuse on and off: the worker running, messages queued at `--rate`/s (100): queue → accepted
+ *   p50/p99 (sent_at − created_at of each row: the API's 202 to the SMTP server's 250 after DATA, as
+ *   recorded); and, when the drain rate is below `--rate`, at half the drain rate (a load the machine
+ *   sustains, so the latency is the send's and not a growing backlog's).
  * - the floor (floor.ts): nodemailer's SMTPConnection straight to the same Postfix with the same composed
  *   messages, the same logins and SEND_CONCURRENCY slots, no queue and no database; with and without reuse.
  * BENCH_LISTENER_CPU_PROFILE=DIR profiles the listener (bench/webhooks/cpu-profile; summarise with
@@ -51,8 +53,8 @@ const POSTERS = arg('posters', 16);
 const CONCURRENCY = Number(process.env.SEND_CONCURRENCY ?? 16);
 const DOMAIN = 'bench.example';
 const RECIPIENTS = 5;
-/** Which phases to run (default all): drain-reuse, drain-fresh, large, paced-reuse, paced-fresh, floor. */
-const PHASES = new Set(textArg('phases', 'drain-reuse,drain-fresh,large,paced-reuse,paced-fresh,floor').split(','));
+/** Which phases to run (default all): drain-reuse, drain-fresh, large, paced-reuse, paced-fresh, paced-half, floor. */
+const PHASES = new Set(textArg('phases', 'drain-reuse,drain-fresh,large,paced-reuse,paced-fresh,paced-half,floor').split(','));
 
 const sender = (i: number) => `s${String(i).padStart(3, '0')}@${DOMAIN}`;
 const recipient = (i: number) => `r${i}@${DOMAIN}`;
@@ -224,18 +226,18 @@ async function drain(world: World, count: number, connectionsPerMailbox: number,
 }
 
 /** The worker running; messages queued at `RATE`/s: the latency figures. */
-async function paced(world: World, count: number, connectionsPerMailbox: number, offset: number): Promise<Outcome & { rate: number; connectionsPerMailbox: number; listenerRssPeakMb: number }> {
+async function paced(world: World, count: number, connectionsPerMailbox: number, offset: number, rate = RATE): Promise<Outcome & { rate: number; connectionsPerMailbox: number; listenerRssPeakMb: number }> {
   const listener = await startListener(world, connectionsPerMailbox, `paced-${connectionsPerMailbox}`);
   const pid = listener.child.pid!;
   let peak = rssMb(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
-  const ids = await queue(world, count, RATE, offset);
+  const ids = await queue(world, count, rate, offset);
   await settled(world, ids, 600_000);
   clearInterval(sampler);
   await listener.stop();
   const result = await outcome(world, ids);
-  process.stderr.write(`paced ${count} at ${RATE}/s reuse=${connectionsPerMailbox}: p50 ${result.queueToAcceptedMs.p50} ms p99 ${result.queueToAcceptedMs.p99} ms\n`);
-  return { rate: RATE, connectionsPerMailbox, ...result, listenerRssPeakMb: Math.round(peak) };
+  process.stderr.write(`paced ${count} at ${rate}/s reuse=${connectionsPerMailbox}: p50 ${result.queueToAcceptedMs.p50} ms p99 ${result.queueToAcceptedMs.p99} ms\n`);
+  return { rate, connectionsPerMailbox, ...result, listenerRssPeakMb: Math.round(peak) };
 }
 
 /** The composed messages as the worker sent them, for the floor. */
@@ -283,6 +285,9 @@ async function suite(delivery: 'lmtp' | 'discard', dovecot: DovecotServer, base:
   const large = PHASES.has('large') && LARGE > 0 ? await drain(world, LARGE, 2, next(LARGE), `${delivery}-drain-large`) : null;
   const pacedReuse = PHASES.has('paced-reuse') ? await paced(world, MESSAGES, 2, next(MESSAGES)) : null;
   const pacedFresh = PHASES.has('paced-fresh') ? await paced(world, MESSAGES, 0, next(MESSAGES)) : null;
+  // The latency at a load this machine sustains: half the drain rate with reuse (when below --rate).
+  const half = withReuse ? Math.max(1, Math.floor(withReuse.acceptedPerSecond / 2)) : 0;
+  const pacedHalf = PHASES.has('paced-half') && half > 0 && half < RATE ? await paced(world, MESSAGES, 2, next(MESSAGES), half) : null;
   let floor: FloorFigure[] = [];
   if (PHASES.has('floor') && offset >= MESSAGES) {
     // The same messages the first drain sent (composed bytes from the outbox), in the same order.
@@ -307,7 +312,7 @@ async function suite(delivery: 'lmtp' | 'discard', dovecot: DovecotServer, base:
     delivery,
     loadAverage1mAtStart: load,
     drain: { withReuse, withoutReuse, large },
-    paced: { withReuse: pacedReuse, withoutReuse: pacedFresh },
+    paced: { withReuse: pacedReuse, withoutReuse: pacedFresh, withReuseAtHalfTheDrainRate: pacedHalf },
     floor,
     ratioToFloor: {
       withReuse: floorReuse && withReuse ? Number((withReuse.acceptedPerSecond / floorReuse.perSecond).toFixed(2)) : null,
