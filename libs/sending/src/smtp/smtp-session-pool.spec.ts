@@ -127,6 +127,29 @@ describe('SMTP sessions reused per mailbox', () => {
     expect(server.connections).toBe(3);
   });
 
+  it('a session busy while the server settings changed is not kept: the next attempt does not get the old one', async () => {
+    let releaseA!: () => void;
+    const holdA = new Promise<void>((resolve) => (releaseA = resolve));
+    let aLoggedIn!: () => void;
+    const aReady = new Promise<void>((resolve) => (aLoggedIn = resolve));
+    const a = attempt({
+      beforeHandOver: async () => {
+        aLoggedIn();
+        await holdA;
+        return true;
+      },
+    });
+    await aReady;
+    // The provider's settings change (here verifyCertificate) while A holds its session.
+    await attempt({ verifyCertificate: true });
+    releaseA();
+    await a;
+    expect(server.connections).toBe(2);
+    await until("A's session to be closed, not kept", () => server.openConnections === 1);
+    await attempt({ verifyCertificate: true });
+    expect(server.connections).toBe(2);
+  });
+
   it('XOAUTH2: a session is reused while the token stays, and retired when the token is renewed', async () => {
     let token = 'token-1';
     const asked: boolean[] = [];

@@ -68,11 +68,11 @@ export class SmtpSessionPool {
     const idle = sessions.idle.pop();
     if (idle) {
       this.unidle(idle);
-      return Promise.resolve(this.lease(mailboxId, idle.session));
+      return Promise.resolve(this.lease(mailboxId, idle.session, fingerprint));
     }
     if (sessions.held < this.options.perMailbox) {
       sessions.held += 1;
-      return Promise.resolve(this.lease(mailboxId, null));
+      return Promise.resolve(this.lease(mailboxId, null, fingerprint));
     }
     return new Promise((resolve) => sessions.waiters.push({ fingerprint, resolve }));
   }
@@ -91,14 +91,14 @@ export class SmtpSessionPool {
     }
   }
 
-  private lease(mailboxId: string, session: SmtpSession | null): SmtpSessionLease {
+  private lease(mailboxId: string, session: SmtpSession | null, fingerprint: string): SmtpSessionLease {
     let released = false;
     return {
       session,
       release: (kept) => {
         if (released) return;
         released = true;
-        this.giveBack(mailboxId, kept);
+        this.giveBack(mailboxId, kept, fingerprint);
       },
     };
   }
@@ -108,17 +108,22 @@ export class SmtpSessionPool {
     return { session: null, release: (kept) => kept?.close() };
   }
 
-  private giveBack(mailboxId: string, kept: SmtpSession | null): void {
+  /**
+   * `fingerprint`: the one the lease was taken with (the session's server settings); the session's own
+   * credential tag may be newer (a token renewed during its login).
+   */
+  private giveBack(mailboxId: string, kept: SmtpSession | null, fingerprint: string): void {
     const sessions = this.sessionsOf(mailboxId);
-    const usable =
-      kept && !kept.broken && !this.closed && kept.delivered < this.options.maxMessages && kept.credentialTag === tagOf(sessions.fingerprint) ? kept : null;
+    const keptAs = kept ? `${settingsOf(fingerprint)}|${kept.credentialTag}` : '';
+    // Kept only when healthy and logged in as the mailbox's latest attempt would log in (same server settings, same credential).
+    const usable = kept && !kept.broken && !this.closed && kept.delivered < this.options.maxMessages && keptAs === sessions.fingerprint ? kept : null;
     if (kept && !usable) kept.close();
     const waiter = sessions.waiters.shift();
     if (waiter) {
       // The slot passes on; the session too when the waiter would log in the same way.
-      if (usable && waiter.fingerprint === sessions.fingerprint) return waiter.resolve(this.lease(mailboxId, usable));
+      if (usable && waiter.fingerprint === keptAs) return waiter.resolve(this.lease(mailboxId, usable, waiter.fingerprint));
       usable?.close();
-      return waiter.resolve(this.lease(mailboxId, null));
+      return waiter.resolve(this.lease(mailboxId, null, waiter.fingerprint));
     }
     if (!usable) {
       sessions.held -= 1;
@@ -170,10 +175,7 @@ export class SmtpSessionPool {
   }
 }
 
-/**
- * A fingerprint is `<settings>|<credential tag>`: the part a session knows about itself is the tag (the
- * token it actually logged in with may be a renewed one).
- */
-export function tagOf(fingerprint: string): string {
-  return fingerprint.slice(fingerprint.lastIndexOf('|') + 1);
+/** A fingerprint is `<server settings and login>|<credential tag>`: its first part. */
+function settingsOf(fingerprint: string): string {
+  return fingerprint.slice(0, fingerprint.lastIndexOf('|'));
 }
