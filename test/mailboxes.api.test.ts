@@ -137,6 +137,7 @@ describe('mailboxes API (real app, real Postgres and Redis)', () => {
           { name: 'Archive', mode: 'idle', ...neverSynced },
         ],
       },
+      sending: { lastError: null },
       owner: null,
       recommendedAction: expect.stringMatching(/Waiting for a listener/),
     });

@@ -17,6 +17,8 @@ import { execFileSync } from 'child_process';
 const ANA = 'ana@contoso.com';
 const BEN = 'ben@contoso.com';
 const CARLA = 'carla@fabrikam.com';
+/** Known to Dovecot (so Postfix's SASL), on a send-only provider: its mailbox is created with a wrong password first. */
+const DAVE = 'dave@send.example';
 
 describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP faults)', () => {
   const world = new OAuthWorld();
@@ -28,6 +30,7 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
   let carlaId: string;
   let faultyId: string;
   let wrongPasswordId: string;
+  let daveId: string;
   let strictTlsId: string;
   let localProviderId: string;
   let faultyProviderId: string;
@@ -43,6 +46,16 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
   /** The send's events of `type` on mail-events, once there is one: they are relayed from the event outbox after the outcome is committed, so the API may show the state first. */
   const eventsOf = (type: string, sendId: string) =>
     world.waitFor(async () => (await world.events.jobs()).filter((job) => job.name === type && job.data.send.id === sendId), (jobs) => jobs.length > 0, 10_000, `${type} of send ${sendId}`);
+
+  const postfixLog = (pattern: RegExp) => (postfix.logTail(1_000_000).match(pattern) ?? []).length;
+  /** Every SMTP session Postfix had is closed (pooled ones after SEND_CONNECTION_IDLE_MS). */
+  const postfixSessionsClosed = () =>
+    world.waitFor(
+      async () => ({ connects: postfixLog(/smtpd\[\d+\]: connect from /g), disconnects: postfixLog(/smtpd\[\d+\]: disconnect from /g) }),
+      (n) => n.connects === n.disconnects,
+      15_000,
+      'the pooled SMTP sessions to be closed',
+    );
 
   /** The messages in the user's INBOX with this Message-ID (read over IMAP, as the recipient would). */
   async function inbox(username: string, messageId: string): Promise<string[]> {
@@ -65,9 +78,9 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
   const delivered = (username: string, messageId: string, count = 1) => world.waitFor(() => inbox(username, messageId), (found) => found.length >= count, 15_000, `${messageId} in ${username}'s INBOX`);
 
   beforeAll(async () => {
-    await world.start({ listener: true, env: { SYNC_RECONCILE_INTERVAL_MS: '200', SEND_RETRY_BASE_MS: '50', SEND_RETRY_MAX_MS: '200' } });
+    await world.start({ listener: true, env: { SYNC_RECONCILE_INTERVAL_MS: '200', SEND_RETRY_BASE_MS: '50', SEND_RETRY_MAX_MS: '200', SEND_CONNECTION_IDLE_MS: '500' } });
     dovecot = await DovecotServer.start({
-      users: [ANA, BEN, CARLA].map((username) => ({ username, password: 'pw' })),
+      users: [ANA, BEN, CARLA, DAVE].map((username) => ({ username, password: 'pw' })),
       oauth2IntrospectionUrl: `${world.entra.plainHttpBaseUrl}/introspect`,
       oauth2Mechanisms: ['xoauth2'],
       mtaSockets: true,
@@ -97,6 +110,7 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
       smtp: { host: '127.0.0.1', port: postfix.tlsPort, security: 'tls' },
     } as never);
     faultyProviderId = await provider({ name: 'Faulty', type: 'imap', host: '127.0.0.1', loadEmails: false, sendEmails: true, smtp: { host: '127.0.0.1', port: faulty.port, security: 'none' }, domains: ['faulty.example'] });
+    await provider({ name: 'Send only', type: 'imap', host: '127.0.0.1', port: dovecot.port, loadEmails: false, sendEmails: true, verifyCertificate: false, smtp: { host: '127.0.0.1', port: postfix.port, security: 'starttls' }, domains: ['send.example'] });
     await provider({ name: 'Strict', type: 'imap', host: '127.0.0.1', loadEmails: false, sendEmails: true, smtp: { host: '127.0.0.1', port: postfix.tlsPort, security: 'tls' }, domains: ['strict.example'] });
     const mailbox = async (email: string, password?: string) => (await world.api.http.post('/v1/mailboxes').set(world.api.auth).send({ email, password }).expect(201)).body.id as string;
     anaId = await mailbox(ANA, 'pw');
@@ -104,6 +118,7 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     faultyId = await mailbox('crm@faulty.example', 'password');
     wrongPasswordId = await mailbox('wrong@faulty.example', 'not-the-password');
     strictTlsId = await mailbox('ana@strict.example', 'pw');
+    daveId = await mailbox(DAVE, 'not-the-password');
     world.entra.addUser({ username: CARLA });
     carlaId = await mailbox(CARLA);
     const refreshToken = await world.refreshTokenFor(CARLA, 'offline_access https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/SMTP.Send');
@@ -149,6 +164,9 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
   });
 
   it('an access token the server refuses is refreshed once and the send goes through, once', async () => {
+    // A new login is needed to see the refusal: the session Carla's last send logged in stays logged in
+    // until it has been idle for SEND_CONNECTION_IDLE_MS (a token is checked at login only).
+    await postfixSessionsClosed();
     world.entra.invalidateAccessTokens(CARLA);
     const issuedBefore = world.entra.issuedAccessTokens.filter((t) => t.username === CARLA).length;
     const id = await post(carlaId, { to: [BEN], subject: 'After a refresh', text: 'hi' });
@@ -179,6 +197,49 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     const [failed] = await eventsOf('mail.send_failed', id);
     expect(failed.data).toMatchObject({ type: 'mail.send_failed', reason: { code: 'SMTP_AUTH_FAILED' }, send: { id, attempts: 1 } });
     expect(faulty.messages).toHaveLength(0);
+  });
+
+  it('Postfix refusing the password (535): the send fails with "Check the password", the mailbox status shows it until a send goes through', async () => {
+    const mailboxStatus = async () => (await world.api.http.get(`/v1/mailboxes/${daveId}/status`).set(world.api.auth).expect(200)).body;
+    expect((await mailboxStatus()).sending).toEqual({ lastError: null });
+    const id = await post(daveId, { to: [BEN], text: 'x' });
+    const status = await settled(daveId, id);
+    expect(status).toMatchObject({ state: 'failed', attempts: 1, lastError: { code: 'SMTP_AUTH_FAILED', message: expect.stringMatching(/535.*Check the password$/) } });
+    const shown = await mailboxStatus();
+    expect(shown.sending.lastError).toEqual({ code: 'SMTP_AUTH_FAILED', message: status.lastError.message, at: expect.any(String) });
+    expect(shown.recommendedAction).toMatch(/^Sending fails: .*Check the password$/);
+    // Not the connection's state: that is the listener's (IMAP may well log in while SMTP refuses).
+    expect(shown.connection.state).not.toBe('auth_error');
+
+    await world.api.http.patch(`/v1/mailboxes/${daveId}`).set(world.api.auth).send({ password: 'pw' }).expect(200);
+    const again = await post(daveId, { to: [BEN], subject: 'With the right password', text: 'x' });
+    const sent = await settled(daveId, again);
+    expect(sent.state).toBe('sent');
+    await delivered(BEN, sent.messageId);
+    const cleared = await mailboxStatus();
+    expect(cleared.sending).toEqual({ lastError: null });
+    expect(cleared.recommendedAction ?? '').not.toMatch(/Sending fails/);
+  });
+
+  it("reuses the mailbox's SMTP sessions under load: Postfix sees fewer connections than messages (SEND_CONNECTIONS_PER_MAILBOX=2)", async () => {
+    const connects = () => postfixLog(/smtpd\[\d+\]: connect from /g);
+    const before = connects();
+    const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => post(anaId, { to: [BEN], subject: `Reused ${i}`, text: 'x' })));
+    const statuses = await Promise.all(ids.map((id) => settled(anaId, id)));
+    expect(statuses.map((s) => s.state)).toEqual(Array(8).fill('sent'));
+    for (const s of statuses) expect(await delivered(BEN, s.messageId)).toHaveLength(1);
+    expect(connects() - before).toBeLessThanOrEqual(2);
+  });
+
+  it('a pooled session the server dropped while idle is replaced: the next send goes through, once', async () => {
+    const first = await post(faultyId, { to: ['x@faulty.example'], text: 'opens a session' });
+    expect((await settled(faultyId, first)).state).toBe('sent');
+    const connections = faulty.connections;
+    faulty.dropConnections();
+    const second = await post(faultyId, { to: ['x@faulty.example'], text: 'after the drop' });
+    expect(await settled(faultyId, second)).toMatchObject({ state: 'sent', attempts: 1, lastError: null });
+    expect(faulty.messages.splice(0).map((m) => m.accepted)).toEqual([true, true]);
+    expect(faulty.connections).toBe(connections + 1);
   });
 
   it('550 fails at once with the server reply', async () => {

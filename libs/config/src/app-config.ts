@@ -84,6 +84,10 @@ export interface AppConfig {
     timeoutMs: number;
     /** Backoff between attempts (exponential with jitter); transient failures are retried for `windowMs` from queueing. */
     retry: { baseMs: number; maxMs: number; windowMs: number };
+    /** SEND_CONNECTIONS_PER_MAILBOX: logged-in SMTP sessions kept and reused per mailbox (0: one connection per attempt). */
+    connectionsPerMailbox: number;
+    /** SEND_CONNECTION_IDLE_MS: an unused session is closed after this long. */
+    connectionIdleMs: number;
   };
   webhooks: {
     /** WEBHOOK_DELIVERY: whether this process delivers webhooks (the listener hosts the delivery workers). */

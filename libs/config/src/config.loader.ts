@@ -53,6 +53,8 @@ const EXAMPLES: Record<string, string> = {
   SEND_RETRY_BASE_MS: '5000',
   SEND_RETRY_MAX_MS: '300000',
   SEND_RETRY_WINDOW_MINUTES: '60',
+  SEND_CONNECTIONS_PER_MAILBOX: '2',
+  SEND_CONNECTION_IDLE_MS: '30000',
   WEBHOOK_DELIVERY: 'on',
   WEBHOOK_TIMEOUT_MS: '10000',
   WEBHOOK_ENDPOINT_CONCURRENCY: '32',
@@ -155,6 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       concurrency: e.SEND_CONCURRENCY,
       timeoutMs: e.SEND_TIMEOUT_MS,
       retry: { baseMs: e.SEND_RETRY_BASE_MS, maxMs: e.SEND_RETRY_MAX_MS, windowMs: e.SEND_RETRY_WINDOW_MINUTES * 60_000 },
+      connectionsPerMailbox: e.SEND_CONNECTIONS_PER_MAILBOX,
+      connectionIdleMs: e.SEND_CONNECTION_IDLE_MS,
     },
     webhooks: {
       delivery: e.WEBHOOK_DELIVERY === 'on',

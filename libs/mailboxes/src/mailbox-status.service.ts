@@ -5,7 +5,7 @@ import { isReplicaAlive, ReplicaRegistry } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { FailureCode } from '@app/failures';
 import { findMailboxToken, tokenStatusOf } from '@app/oauth';
-import { ConnectionState, GraphSubscriptionEntity, MailboxFolderEntity, MailboxStatusEntity, ProviderEntity, SyncCursorEntity } from '@app/persistence';
+import { ConnectionState, GraphSubscriptionEntity, MailboxFolderEntity, MailboxSendStatusEntity, MailboxStatusEntity, ProviderEntity, SyncCursorEntity } from '@app/persistence';
 import { FolderSyncMode, MailboxStatusResponse, StatusErrorResponse } from './dto/mailbox-status.response';
 import { MailboxesService } from './mailboxes.service';
 import { recommendedAction } from './recommended-action';
@@ -64,13 +64,15 @@ export class MailboxStatusService {
     const mailbox = await this.mailboxes.load(mailboxId);
     const provider = await this.dataSource.getRepository(ProviderEntity).findOneByOrFail({ id: mailbox.providerId });
     const graph = provider.type === 'microsoft-graph';
-    const [status, token, cursors, subscriptions] = await Promise.all([
+    const [status, token, cursors, subscriptions, sendStatus] = await Promise.all([
       this.dataSource.getRepository(MailboxStatusEntity).findOneBy({ mailboxId }),
       provider.authMethod === 'oauth2' ? findMailboxToken(this.dataSource, mailbox, provider.oauthAppOnly) : null,
       this.dataSource.getRepository(SyncCursorEntity).findBy({ mailboxId }),
       // Newest expiry first: while one is being replaced a folder briefly has two.
       graph ? this.dataSource.getRepository(GraphSubscriptionEntity).find({ where: { mailboxId }, order: { expiresAt: 'DESC' } }) : [],
+      this.dataSource.getRepository(MailboxSendStatusEntity).findOneBy({ mailboxId }),
     ]);
+    const sendError = sendStatus ? errorOf(sendStatus.lastErrorCode, sendStatus.lastErrorMessage, sendStatus.lastErrorAt) : null;
     const connection = await this.connectionOf(mailbox, status);
     const { state: connectionState, error: connectionError } = connection;
     const tokenStatus = tokenStatusOf(token);
@@ -102,6 +104,7 @@ export class MailboxStatusService {
           };
         }),
       },
+      sending: { lastError: sendError },
       owner: connection.owner,
       recommendedAction: recommendedAction({
         enabled: mailbox.enabled,
@@ -113,6 +116,7 @@ export class MailboxStatusService {
         pendingAuthorization: tokenStatus.pendingAuthorization,
         appOnly: provider.oauthAppOnly,
         polling: graph && cursors.some((cursor) => cursor.syncMode === 'polling'),
+        sendError,
       }),
     };
   }

@@ -91,4 +91,12 @@ describe('recommendedAction', () => {
       "Sign in again: the provider's oauth.authorityHost changed, and tokens of the old address are not sent to the new one (start a device code or authorization link, or import a token)",
     );
   });
+
+  it('a mailbox that receives but cannot send says so; what stops receiving comes first', () => {
+    const sendError = { code: 'SMTP_AUTH_FAILED', message: 'The server refused the login (535 5.7.8 Error: authentication failed): Check the password' };
+    expect(recommendedAction({ ...healthy, sendError })).toBe(`Sending fails: ${sendError.message}`);
+    expect(recommendedAction({ ...healthy, connectionState: 'pending', sendError })).toBe(`Sending fails: ${sendError.message}`);
+    expect(recommendedAction({ ...healthy, connectionState: 'backoff', connectionError: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }, sendError })).toMatch(/^The server is unreachable/);
+    expect(recommendedAction({ ...healthy, enabled: false, sendError })).toMatch(/disabled/);
+  });
 });

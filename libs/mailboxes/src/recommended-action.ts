@@ -13,6 +13,8 @@ export interface StatusFacts {
   appOnly?: boolean;
   /** Microsoft Graph: at least one folder is polled by delta because the listener has no PUBLIC_BASE_URL. */
   polling?: boolean;
+  /** Why the mailbox cannot send, while it cannot (mailbox_send_status). */
+  sendError?: { code: string; message: string } | null;
 }
 
 /** What to do about a Graph failure the listener reported (codes `GRAPH_…`), or null when the generic advice fits. */
@@ -39,8 +41,19 @@ function graphAction(facts: StatusFacts): string | null {
   }
 }
 
-/** One sentence telling a human what to do about a mailbox that is not syncing, or null when nothing. */
+/**
+ * One sentence telling a human what to do about a mailbox, or null when nothing: what stops it syncing
+ * first, else what stops it sending (its message already says what to do: "Check the password" …).
+ */
 export function recommendedAction(facts: StatusFacts): string | null {
+  const receiving = receivingAction(facts);
+  // Receiving works (or waits for a listener): the optional or waiting advice gives way to the send failure.
+  const healthy = facts.enabled && (facts.connectionState === 'connected' || (facts.connectionState === 'pending' && !facts.connectionError));
+  if (facts.sendError && (receiving === null || healthy)) return `Sending fails: ${facts.sendError.message}`;
+  return receiving;
+}
+
+function receivingAction(facts: StatusFacts): string | null {
   if (!facts.enabled || facts.connectionState === 'disabled') return 'The mailbox is disabled; enable it (PATCH enabled=true) to resume syncing';
   if (facts.authMethod === 'oauth2') {
     switch (facts.tokenState) {

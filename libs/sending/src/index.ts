@@ -19,3 +19,7 @@ export * from './smtp/smtp-attempt';
 export * from './smtp/smtp-failure';
 export * from './sent-copy/sent-copy-state';
 export * from './sent-copy/sent-folder';
+export * from './smtp/smtp-session';
+export * from './smtp/smtp-session-pool';
+export * from './smtp/smtp-sessions.provider';
+export * from './mailbox-send-status.repository';

@@ -1,3 +1,5 @@
+import { FailureCode } from '@app/failures';
+
 /**
  * Why an attempt failed, as a send's `lastError.code` and the `mail.send_failed` reason. The server's own
  * reply is passed through as `SMTP_<code>` (SMTP_550, SMTP_451) with its text in the message; a server
@@ -18,6 +20,16 @@ export enum SendFailureCode {
   Tls = 'SMTP_TLS',
   /** The provider or mailbox changed so it cannot send any more (sendEmails off, mailbox deleted or disabled). */
   NotSendable = 'NOT_SENDABLE',
+}
+
+/**
+ * Failures that are the mailbox's, not one message's: every send of the mailbox fails the same way until
+ * someone acts (password, certificate, server address). The mailbox status shows them (`sending.lastError`).
+ */
+const MAILBOX_SEND_FAILURES = new Set<string>([SendFailureCode.AuthFailed, SendFailureCode.Tls, FailureCode.OutboundAddressRefused]);
+
+export function isMailboxSendFailure(code: string): boolean {
+  return MAILBOX_SEND_FAILURES.has(code);
 }
 
 /** `SMTP_550` for a reply code. */

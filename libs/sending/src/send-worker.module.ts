@@ -3,6 +3,7 @@ import { AppConfig } from '@app/config';
 import { EventOutboxModule } from '@app/events';
 import { OutboundModule } from '@app/outbound';
 import { MailboxCredentialsModule } from '@app/sync';
+import { MailboxSendStatusRepository } from './mailbox-send-status.repository';
 import { OutboxRepository } from './outbox.repository';
 import { SendQueue } from './queue/send-queue';
 import { SendWorker } from './queue/send.worker';
@@ -15,6 +16,7 @@ import { SentCopyRepository } from './sent-copy/sent-copy.repository';
 import { SentCopySweeper } from './sent-copy/sent-copy.sweeper';
 import { SentFolderOutcome } from './sent-copy/sent-folder.outcome';
 import { SentFolderSessions } from './sent-copy/sent-folder.sessions';
+import { SmtpSessions } from './smtp/smtp-sessions.provider';
 
 /**
  * The `mail-send` worker, for any app to host. The listener hosts it (SEND_WORKER=on by default), as it
@@ -31,8 +33,10 @@ export class SendWorkerModule {
       imports: [EventOutboxModule, OutboundModule, MailboxCredentialsModule],
       providers: [
         OutboxRepository,
+        MailboxSendStatusRepository,
         SendQueue,
         SendMetrics,
+        SmtpSessions,
         GraphSendTransport,
         SendProcessor,
         SendWorker,

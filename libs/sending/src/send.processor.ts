@@ -10,7 +10,8 @@ import { CredentialUnavailableError, MailboxCredentials, mailboxSpecOf, MailboxS
 import { OutboxRepository, SendError, SendRow, SmtpTargetRow } from './outbox.repository';
 import { SendJobData } from './queue/mail-send-queue';
 import { mailSendFailedEvent, mailSentEvent } from './send-events';
-import { SendFailure, SendFailureCode } from './send-failure';
+import { isMailboxSendFailure, SendFailure, SendFailureCode } from './send-failure';
+import { MailboxSendStatusRepository } from './mailbox-send-status.repository';
 import { SendMetrics } from './send.metrics';
 import { SendResult } from './send-state';
 import { classifySmtpError, isAuthFailure } from './smtp/smtp-failure';
@@ -19,6 +20,7 @@ import { classifyGraphSendError } from './graph/graph-send-failure';
 import { GraphSendTransport } from './graph/graph-send.transport';
 import { SentCopier } from './sent-copy/sent-copier';
 import { SentFolderOutcome } from './sent-copy/sent-folder.outcome';
+import { SmtpSessions } from './smtp/smtp-sessions.provider';
 
 /**
  * A transient failure inside the retry window: BullMQ runs the job again after the backoff, and not
@@ -63,6 +65,8 @@ export class SendProcessor {
     private readonly graph: GraphSendTransport,
     private readonly sentCopier: SentCopier,
     private readonly sentFolder: SentFolderOutcome,
+    private readonly sessions: SmtpSessions,
+    private readonly sendStatus: MailboxSendStatusRepository,
   ) {}
 
   /** One run, and the one place its outcome is counted (mail_listener_sends_total, send_duration_seconds). */
@@ -167,6 +171,7 @@ export class SendProcessor {
         beforeHandOver: () => this.repository.markInFlight(row.id),
         timeoutMs: this.config.sending.timeoutMs,
         outbound: this.outbound,
+        reuse: { pool: this.sessions, mailboxId: target.mailbox_id },
       });
     try {
       return await run(login);
@@ -188,6 +193,7 @@ export class SendProcessor {
     const recorded = await this.dataSource.transaction(async (manager) => {
       const row = await this.repository.markSent(manager, sendId, response);
       if (row) await this.events.add(manager, [mailSentEvent(mailbox, row, new Date(this.clock.now()))]);
+      if (row) await this.sendStatus.clear(manager, mailbox.id);
       return row;
     });
     if (!recorded) return 'skipped';
@@ -202,6 +208,8 @@ export class SendProcessor {
     const recorded = await this.dataSource.transaction(async (manager) => {
       const row: SendRow | null = await this.repository.markFailed(manager, sendId, { code: reason.code, message: reason.message });
       if (row) await this.events.add(manager, [mailSendFailedEvent(mailbox, row, { code: reason.code, message: reason.message }, new Date(this.clock.now()))]);
+      // The mailbox status shows what stops every send of the mailbox (a refused password …), not one message's failure.
+      if (row && isMailboxSendFailure(reason.code)) await this.sendStatus.record(manager, mailbox.id, reason);
       return row;
     });
     if (!recorded) return 'skipped';

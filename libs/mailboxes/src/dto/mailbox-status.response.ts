@@ -56,11 +56,22 @@ export class SyncStatusResponse {
   @ApiProperty({ type: [FolderSyncResponse] }) folders: FolderSyncResponse[];
 }
 
+export class SendingStatusResponse {
+  @ApiPropertyOptional({
+    type: StatusErrorResponse,
+    nullable: true,
+    description:
+      'Why the mailbox cannot send, while it cannot: a refused SMTP login (SMTP_AUTH_FAILED), a server certificate that fails (SMTP_TLS), a server address the outbound policy refuses; null once a message is sent again. Failures of one message (a 550 for a recipient) are in that send only',
+  })
+  lastError: StatusErrorResponse | null;
+}
+
 export class MailboxStatusResponse {
   @ApiProperty({ format: 'uuid' }) mailboxId: string;
   @ApiProperty({ type: ConnectionStatusResponse }) connection: ConnectionStatusResponse;
   @ApiPropertyOptional({ type: TokenStatusResponse, nullable: true, description: 'null for password mailboxes' }) token: TokenStatusResponse | null;
   @ApiProperty({ type: SyncStatusResponse }) sync: SyncStatusResponse;
+  @ApiProperty({ type: SendingStatusResponse, description: 'Sending (POST …/outbox), apart from the connection: IMAP may log in while SMTP refuses' }) sending: SendingStatusResponse;
   @ApiProperty({ nullable: true, type: String, description: 'Listener replica holding the mailbox' }) owner: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'What a human should do, if anything' }) recommendedAction: string | null;
 }

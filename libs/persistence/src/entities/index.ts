@@ -4,6 +4,7 @@ import { ListenerReplicaEntity } from './listener-replica.entity';
 import { MailboxLeaseEntity } from './mailbox-lease.entity';
 import { MailboxCredentialEntity } from './mailbox-credential.entity';
 import { MailboxFolderEntity } from './mailbox-folder.entity';
+import { MailboxSendStatusEntity } from './mailbox-send-status.entity';
 import { MailboxStatusEntity } from './mailbox-status.entity';
 import { MailboxEntity } from './mailbox.entity';
 import { OAuthTokenEntity } from './oauth-token.entity';
@@ -20,6 +21,7 @@ export {
   MailboxEntity,
   MailboxLeaseEntity,
   MailboxFolderEntity,
+  MailboxSendStatusEntity,
   MailboxStatusEntity,
   OAuthTokenEntity,
   ProviderDomainEntity,
@@ -40,4 +42,5 @@ export const ENTITIES = [
   ListenerReplicaEntity,
   MailboxLeaseEntity,
   EventOutboxEntity,
+  MailboxSendStatusEntity,
 ];

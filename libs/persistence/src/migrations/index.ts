@@ -10,6 +10,7 @@ import { Webhooks1764600000000 } from './1764600000000-webhooks';
 import { ProviderSending1764850000000 } from './1764850000000-provider-sending';
 import { MailSends1764860000000 } from './1764860000000-mail-sends';
 import { SentCopies1764920000000 } from './1764920000000-sent-copies';
+import { MailboxSendStatus1764930000000 } from './1764930000000-mailbox-send-status';
 
 /** Every migration in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   ProviderSending1764850000000,
   MailSends1764860000000,
   SentCopies1764920000000,
+  MailboxSendStatus1764930000000,
 ];

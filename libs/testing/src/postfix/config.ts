@@ -36,6 +36,9 @@ export interface PostfixConfigInput {
   domains: string[];
   dovecotLmtpSocket: string;
   dovecotAuthSocket: string;
+  /** `discard`: accepted mail is queued and thrown away instead of delivered into Dovecot. */
+  delivery?: 'lmtp' | 'discard';
+  processLimit?: number;
 }
 
 /**
@@ -71,7 +74,9 @@ export function renderMainCf(input: PostfixConfigInput): string {
     'local_recipient_maps =',
     `virtual_mailbox_domains = ${input.domains.join(' ')}`,
     'virtual_mailbox_maps =',
-    `virtual_transport = lmtp:unix:${input.dovecotLmtpSocket}`,
+    input.delivery === 'discard' ? 'virtual_transport = discard:benchmark' : `virtual_transport = lmtp:unix:${input.dovecotLmtpSocket}`,
+    // More sessions at once (benchmarks), all from 127.0.0.1: lift the per-client count limit (default half the processes) too.
+    ...(input.processLimit ? [`default_process_limit = ${input.processLimit}`, 'smtpd_client_connection_count_limit = 0'] : []),
     'default_transport = error:the test mail server delivers only to its own domains',
     // A bearer token in one AUTH XOAUTH2 line is longer than the default 2048.
     'line_length_limit = 65536',

@@ -23,7 +23,7 @@ export interface ReceivedSmtpMessage {
 /**
  * A small SMTP server (the `smtp-server` package) that answers DATA as the test scripts it: one fault per
  * message in order, then `accept` for every later one. Logins: any user with password `password` (or
- * `refuseLogin` for all); plain text (no STARTTLS). For the faults a real MTA cannot be asked to make:
+ * `refuseLogin` for all), or XOAUTH2 with any token starting `token-`; plain text (no STARTTLS). For the faults a real MTA cannot be asked to make:
  * 451 then accepted, 550, a connection closed after DATA.
  */
 export class FaultySmtpServer {
@@ -32,6 +32,8 @@ export class FaultySmtpServer {
   connections = 0;
   /** Messages whose final reply is being held (`stall`). */
   stalled = 0;
+  /** Accepted logins, in order (XOAUTH2: any access token starting with `token-` is accepted). */
+  readonly logins: { username: string; method: string; accessToken?: string }[] = [];
   private faults: DataFault[] = [];
 
   private constructor(
@@ -43,7 +45,7 @@ export class FaultySmtpServer {
     const password = options.password ?? 'password';
     let instance: FaultySmtpServer | undefined;
     const server = new SMTPServer({
-      authMethods: ['PLAIN', 'LOGIN'],
+      authMethods: ['PLAIN', 'LOGIN', 'XOAUTH2'],
       disabledCommands: ['STARTTLS'],
       allowInsecureAuth: true,
       logger: false,
@@ -51,7 +53,11 @@ export class FaultySmtpServer {
         instance!.connections += 1;
         done();
       },
-      onAuth: (auth, _session, done) => (auth.password === password ? done(null, { user: auth.username }) : done(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }))),
+      onAuth: (auth, _session, done) => {
+        const ok = auth.method === 'XOAUTH2' ? (auth.accessToken ?? '').startsWith('token-') : auth.password === password;
+        if (ok) instance!.logins.push({ username: auth.username ?? '', method: auth.method, ...(auth.method === 'XOAUTH2' ? { accessToken: auth.accessToken } : {}) });
+        return ok ? done(null, { user: auth.username }) : done(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
+      },
       onData: (stream: SMTPServerDataStream, session, done) => {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -92,6 +98,16 @@ export class FaultySmtpServer {
         if (attempt >= 3) throw error;
       }
     }
+  }
+
+  /** Connections open now (a pooled client keeps its sessions open between messages). */
+  get openConnections(): number {
+    return (this.server as unknown as { connections: Set<unknown> }).connections.size;
+  }
+
+  /** Closes every open connection without a word, as a server does to idle sessions (or when it restarts). */
+  dropConnections(): void {
+    for (const connection of (this.server as unknown as { connections: Set<{ _socket: { destroy(): void } }> }).connections) connection._socket.destroy();
   }
 
   /** The next messages' fates, in order (then `accept`). */
