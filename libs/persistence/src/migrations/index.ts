@@ -9,6 +9,7 @@ import { LeaseHandoverIndex1764500000000 } from './1764500000000-lease-handover-
 import { Webhooks1764600000000 } from './1764600000000-webhooks';
 import { ProviderSending1764850000000 } from './1764850000000-provider-sending';
 import { MailSends1764860000000 } from './1764860000000-mail-sends';
+import { SendContentChunks1764940000000 } from './1764940000000-send-content-chunks';
 
 /** Every migration in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   Webhooks1764600000000,
   ProviderSending1764850000000,
   MailSends1764860000000,
+  SendContentChunks1764940000000,
 ];
