@@ -6,6 +6,7 @@ import { Inject } from '@nestjs/common';
 import { SendAcceptedResponse, SendResponse } from './dto/send.response';
 import { hashOnly, SendBody, storeMessage } from './intake/outbox-intake';
 import { newMessageId } from './mime/composed-message';
+import { oneQueryAtATime } from './storage/send-content.repository';
 import { OutboxRepository, SendingContextRow, SendRow } from './outbox.repository';
 import { SendQueue } from './queue/send-queue';
 import {
@@ -84,7 +85,8 @@ export class OutboxService {
     const id = randomUUID();
     let row: SendRow;
     try {
-      row = await this.repository.transaction(async (sql) => {
+      row = await this.repository.transaction(async (transaction) => {
+        const sql = oneQueryAtATime(transaction);
         const stored = await storeMessage(body, { sql, sendId: id, mailboxEmail: context.email, messageId: newMessageId(context.email, id), maxBytes: max });
         const inserted = await this.repository.insertStored(sql, {
           id,

@@ -1,4 +1,4 @@
-import { BadRequestException, HttpException, HttpStatus } from '@nestjs/common';
+import { BadRequestException, HttpException, HttpStatus, RequestTimeoutException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { Readable, Transform } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
@@ -12,22 +12,34 @@ class UnsupportedEncodingException extends HttpException {
 }
 
 /**
+ * A body that stops arriving for this long is given up (408): its intake holds a Postgres connection and
+ * an open transaction meanwhile, which a stalled client must not keep for Node's whole requestTimeout.
+ */
+export const BODY_IDLE_MS = 30_000;
+
+/**
  * The request body as it arrives, decompressed as its Content-Encoding says, failing with `tooLarge()` as
  * soon as more than `limit` bytes came (counted after decompression: a small gzip cannot become a large
  * body). Nothing is buffered beyond the streams' own high-water marks.
  */
-export function requestBody(req: IncomingMessage, limit: number, tooLarge: () => Error): Readable {
+export function requestBody(req: IncomingMessage, limit: number, tooLarge: () => Error, idleMs = BODY_IDLE_MS): Readable {
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
   const decoders: Record<string, () => Transform> = { gzip: createGunzip, 'x-gzip': createGunzip, deflate: createInflate, br: createBrotliDecompress };
   if (encoding !== 'identity' && !decoders[encoding]) throw new UnsupportedEncodingException();
   let seen = 0;
+  const idle = () => counted.destroy(new RequestTimeoutException(`Request body: nothing arrived for ${Math.round(idleMs / 1000)} s`));
+  const timer = setTimeout(idle, idleMs);
   const counted = new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      timer.refresh();
       seen += chunk.length;
       if (seen > limit) return done(tooLarge());
       done(null, chunk);
     },
   });
+  const stop = () => clearTimeout(timer);
+  req.once('end', stop);
+  counted.once('close', stop);
   const decoded = encoding === 'identity' ? req : req.pipe(decoders[encoding]());
   // A decoder's error (not the gzip it claims) ends the chain with it.
   if (decoded !== req) decoded.on('error', () => counted.destroy(new BadRequestException('Request body could not be decoded as its Content-Encoding says')));

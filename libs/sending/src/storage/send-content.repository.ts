@@ -15,6 +15,22 @@ const READ_BATCH = 4;
 export const MESSAGE_PART = 0;
 
 /**
+ * One query at a time on `sql` (a transaction's single connection): an intake writes the message's chunks
+ * while MailComposer reads staged attachments back through the same transaction, and pg's client must not
+ * be handed a query while one runs (deprecated in pg 8, removed in 9).
+ */
+export function oneQueryAtATime(sql: SqlRunner): SqlRunner {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    query(text: string, parameters?: unknown[]) {
+      const run = tail.then(() => sql.query(text, parameters));
+      tail = run.catch(() => undefined);
+      return run;
+    },
+  };
+}
+
+/**
  * All SQL of `mail_send_chunks`: a send's content as ordered chunks, written by a stream and read by one.
  * Every method takes the SqlRunner to use: the API writes and reads back inside its intake transaction
  * (uncommitted chunks are visible to it alone), the worker reads through the DataSource.
