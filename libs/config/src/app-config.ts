@@ -84,6 +84,8 @@ export interface AppConfig {
     timeoutMs: number;
     /** Backoff between attempts (exponential with jitter); transient failures are retried for `windowMs` from queueing. */
     retry: { baseMs: number; maxMs: number; windowMs: number };
+    /** SEND_RETENTION_DAYS: sent and failed sends (row and content) are deleted this long after they became final. */
+    retentionMs: number;
   };
   webhooks: {
     /** WEBHOOK_DELIVERY: whether this process delivers webhooks (the listener hosts the delivery workers). */

@@ -53,6 +53,7 @@ const EXAMPLES: Record<string, string> = {
   SEND_RETRY_BASE_MS: '5000',
   SEND_RETRY_MAX_MS: '300000',
   SEND_RETRY_WINDOW_MINUTES: '60',
+  SEND_RETENTION_DAYS: '7',
   WEBHOOK_DELIVERY: 'on',
   WEBHOOK_TIMEOUT_MS: '10000',
   WEBHOOK_ENDPOINT_CONCURRENCY: '32',
@@ -155,6 +156,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       concurrency: e.SEND_CONCURRENCY,
       timeoutMs: e.SEND_TIMEOUT_MS,
       retry: { baseMs: e.SEND_RETRY_BASE_MS, maxMs: e.SEND_RETRY_MAX_MS, windowMs: e.SEND_RETRY_WINDOW_MINUTES * 60_000 },
+      retentionMs: e.SEND_RETENTION_DAYS * 86_400_000,
     },
     webhooks: {
       delivery: e.WEBHOOK_DELIVERY === 'on',

@@ -93,6 +93,8 @@ export const environmentSchema = z.object({
   SEND_RETRY_BASE_MS: z.coerce.number().int().min(10, 'must be at least 10').max(3_600_000, 'must be at most 3600000').default(5_000),
   SEND_RETRY_MAX_MS: z.coerce.number().int().min(10, 'must be at least 10').max(3_600_000, 'must be at most 3600000').default(300_000),
   SEND_RETRY_WINDOW_MINUTES: z.coerce.number().int().min(1, 'must be at least 1').max(1440, 'must be at most 1440').default(60),
+  // At least a day: a send pruned sooner would let its Idempotency-Key (24 h) send the message again.
+  SEND_RETENTION_DAYS: z.coerce.number().int().min(1, 'must be at least 1 (an Idempotency-Key names its send for 24 h)').max(3650, 'must be at most 3650').default(7),
   WEBHOOK_DELIVERY: z.enum(['on', 'off']).default('on'),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(10_000),
   WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(32),

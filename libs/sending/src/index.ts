@@ -15,6 +15,7 @@ export * from './send-failure';
 export * from './send-state';
 export * from './sending.module';
 export * from './send-events';
+export * from './send-pruner';
 export * from './send-worker.module';
 export * from './send.processor';
 export * from './queue/send.worker';
