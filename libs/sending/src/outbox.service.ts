@@ -80,7 +80,13 @@ export class OutboxService {
       const existing = await this.repository.byIdempotencyKey(mailboxId, idempotencyKey);
       if (existing) return this.replay(existing, await hashOnly(body, max));
     }
-    this.assertCanSend(context);
+    const cannotSend = this.cannotSend(context);
+    if (cannotSend) {
+      // The body is still read and checked first, as when it was parsed before the controller ran: a bad
+      // body is a 400 naming its field whether or not the mailbox may send now.
+      await hashOnly(body, max);
+      throw cannotSend;
+    }
 
     const id = randomUUID();
     let row: SendRow;
@@ -123,6 +129,17 @@ export class OutboxService {
   private replay(existing: SendRow, requestHash: string): SendAcceptedResponse {
     if (existing.request_hash !== requestHash) throw new IdempotencyKeyReusedException(existing.id);
     return { id: existing.id, state: existing.state };
+  }
+
+  /** Why the mailbox cannot send now (a 409), or null. */
+  private cannotSend(context: SendingContextRow): MailboxCannotSendException | null {
+    try {
+      this.assertCanSend(context);
+      return null;
+    } catch (error) {
+      if (error instanceof MailboxCannotSendException) return error;
+      throw error;
+    }
   }
 
   private assertCanSend(context: SendingContextRow): void {

@@ -33,6 +33,21 @@ export interface JsonIntakeResult {
   contents: Map<number, StreamedContent>;
 }
 
+/** Base64 characters decoded at once (48 KB of bytes). */
+const DECODE_BATCH = 64 * 1024;
+
+/** An `attachments[i].content` string being read. */
+interface StreamingContent {
+  index: number;
+  decoder: Base64Decoder;
+  hash: ReturnType<typeof createHash>;
+  bytes: number;
+  target: Writable | null;
+  /** Pieces not decoded yet. */
+  pending: string[];
+  pendingLength: number;
+}
+
 interface Frame {
   container: Record<string, unknown> | unknown[];
   key?: string;
@@ -98,8 +113,20 @@ export async function readJsonBody(source: Readable, options: JsonIntakeOptions)
   const stack: Frame[] = [];
   let root: unknown = undefined;
   let text: string[] | null = null;
-  let attachment: { index: number; decoder: Base64Decoder; hash: ReturnType<typeof createHash>; bytes: number; target: Writable | null } | null = null;
+  let attachment: StreamingContent | null = null;
   let decodedTotal = 0;
+  const decodePending = async (content: StreamingContent): Promise<void> => {
+    if (content.pendingLength === 0) return;
+    const bytes = content.decoder.write(content.pending.join(''));
+    content.pending = [];
+    content.pendingLength = 0;
+    if (bytes.length === 0) return;
+    content.hash.update(bytes);
+    content.bytes += bytes.length;
+    decodedTotal += bytes.length;
+    if (decodedTotal > options.maxAttachmentBytes) throw options.tooLarge();
+    if (content.target) await writeTo(content.target, bytes);
+  };
   let sawAttachments = false;
   let seenAny = false;
 
@@ -151,24 +178,22 @@ export async function readJsonBody(source: Readable, options: JsonIntakeOptions)
             const target = options.openAttachment(index);
             // Storage failing (Postgres) ends the read with its error; no 'error' goes unheard.
             target?.on('error', (error) => parser.destroy(error));
-            attachment = { index, decoder: new Base64Decoder(), hash: createHash('sha256'), bytes: 0, target };
+            attachment = { index, decoder: new Base64Decoder(), hash: createHash('sha256'), bytes: 0, target, pending: [], pendingLength: 0 };
           }
           break;
         }
         case 'stringChunk':
           if (text) text.push(token.value!);
           else if (attachment) {
-            const bytes = attachment.decoder.write(token.value!);
-            if (bytes.length === 0) break;
-            attachment.hash.update(bytes);
-            attachment.bytes += bytes.length;
-            decodedTotal += bytes.length;
-            if (decodedTotal > options.maxAttachmentBytes) throw options.tooLarge();
-            if (attachment.target) await writeTo(attachment.target, bytes);
+            // stream-json cuts strings into pieces of at most 256 characters: decoded a batch at a time.
+            attachment.pending.push(token.value!);
+            attachment.pendingLength += token.value!.length;
+            if (attachment.pendingLength >= DECODE_BATCH) await decodePending(attachment);
           }
           break;
         case 'endString':
           if (attachment) {
+            await decodePending(attachment);
             const valid = attachment.decoder.end();
             if (attachment.target) await endOf(attachment.target);
             contents.set(attachment.index, { index: attachment.index, bytes: attachment.bytes, sha256: attachment.hash.digest('hex'), valid });
