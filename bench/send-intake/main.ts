@@ -1,7 +1,7 @@
 /**
  * Taking a large message in at POST /v1/mailboxes/:id/outbox: the API process's memory while it does.
  *
- *   npm run bench:send-intake -- [--attachment-mb=24] [--max-mb=40] [--runs=3] [--kind=json|raw|both]
+ *   npm run bench:send-intake -- [--attachment-mb=24] [--max-mb=40] [--runs=3] [--kind=json|raw|both] [--node-options='--max-semi-space-size=2']
  *
  * Starts the built API as its own process (so its memory is its own) on a fresh database, a provider
  * that sends and a mailbox, and POSTs a message with one `--attachment-mb` MB attachment (random bytes):
@@ -94,7 +94,16 @@ async function main(): Promise<void> {
     const config = testConfig(db.url, { SEND_MAX_BYTES: String(maxMb * MB) });
     const port = await freePort();
     // The bench runs from dist-bench/: the built API is one level up from the harness's root there.
-    api = startAppProcess(join('..', ENTRY_POINTS.api), { ...appProcessEnv(config, await freePort()), API_PORT: String(port), LOG_LEVEL: 'warn', SEND_MAX_BYTES: String(maxMb * MB) });
+    // --node-options='…' for the API process (--max-semi-space-size=2 caps V8's young generation, which the
+    // JSON parser's many small tokens grow to its ceiling once: see bench:read).
+    const nodeOptions = arg('node-options', '');
+    api = startAppProcess(join('..', ENTRY_POINTS.api), {
+      ...appProcessEnv(config, await freePort()),
+      API_PORT: String(port),
+      LOG_LEVEL: 'warn',
+      SEND_MAX_BYTES: String(maxMb * MB),
+      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+    });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttpOk(`${url}/health/live`, api);
     const pid = api.child.pid!;
