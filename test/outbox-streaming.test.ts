@@ -152,6 +152,15 @@ describe('outbox streaming intake', () => {
     await post({ to: ['ben@contoso.com'], subject: 'after' }).expect(202);
   });
 
+  it('a mailbox that cannot send still has its body checked first: 400 naming the field, then 409', async () => {
+    await api.http.post('/v1/providers').set(api.auth).send({ name: 'Quiet', type: 'imap', host: 'mail.quiet.example', domains: ['quiet.example'] }).expect(201);
+    const quiet = (await api.http.post('/v1/mailboxes').set(api.auth).send({ email: 'ana@quiet.example', password: 'pw' }).expect(201)).body.id;
+    const to = (body: object) => api.http.post(`/v1/mailboxes/${quiet}/outbox`).set(api.auth).send(body);
+    const bad = await to({ to: ['ben@contoso.com'], attachments: [{ filename: 'a', content: 'not base64!' }] }).expect(400);
+    expect(bad.body.message).toMatch(/^attachments\[0\]\.content: must be base64/);
+    await to({ to: ['ben@contoso.com'], attachments: [{ filename: 'a', content: randomBytes(1000).toString('base64') }] }).expect(409);
+  });
+
   it('malformed or truncated JSON is a 400 and leaves no rows', async () => {
     const chunksBefore = await chunkCount();
     const attachment = randomBytes(CHUNK_BYTES * 2).toString('base64');
