@@ -1,9 +1,9 @@
 import { BadRequestException } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline, Readable, Transform, Writable } from 'node:stream';
 import Parser from 'stream-json/Parser';
-import { MAX_JSON_DEPTH } from '@app/http';
+import { childPath, MAX_JSON_DEPTH } from '@app/http';
 import { InvalidMessageException } from '../send-errors';
 import { Base64Decoder } from './base64-decoder';
 
@@ -104,11 +104,8 @@ function put(container: Record<string, unknown>, key: string, value: unknown): v
  */
 export async function readJsonBody(source: Readable, options: JsonIntakeOptions): Promise<JsonIntakeResult> {
   const parser = new Parser({ packKeys: true, streamKeys: false, packStrings: false, streamStrings: true, packNumbers: true, streamNumbers: false });
-  const utf8 = strictUtf8();
-  const tokens = source.pipe(utf8).pipe(parser);
-  // pipe() does not carry errors along: the first one anywhere ends the parser's iteration with it.
-  source.once('error', (error) => parser.destroy(error));
-  utf8.once('error', (error) => parser.destroy(error));
+  // pipeline: the first error anywhere (also one the body had before it was read) ends the tokens with it.
+  const tokens = pipeline(source, strictUtf8(), parser, () => undefined);
   const contents = new Map<number, StreamedContent>();
   const stack: Frame[] = [];
   let root: unknown = undefined;
@@ -136,9 +133,12 @@ export async function readJsonBody(source: Readable, options: JsonIntakeOptions)
     else if (Array.isArray(top.container)) top.container.push(value);
     else put(top.container, top.key!, value);
   };
+  /** The path of the value being placed (`to[0].address`), as json-hygiene names it. */
+  const pathHere = (): string =>
+    stack.reduce((path, frame) => childPath(path, Array.isArray(frame.container) ? frame.container.length - 1 : frame.key!), '');
   const open = (container: Record<string, unknown> | unknown[]): void => {
-    if (stack.length >= MAX_JSON_DEPTH) throw new InvalidMessageException(`body: nested deeper than ${MAX_JSON_DEPTH} levels`);
     place(container);
+    if (stack.length >= MAX_JSON_DEPTH) throw new InvalidMessageException(`${pathHere() || 'body'}: nested deeper than ${MAX_JSON_DEPTH} levels`);
     stack.push({ container });
   };
   /** `attachments[i].content` of the root object: the one string streamed rather than assembled. */

@@ -37,12 +37,16 @@ export function requestBody(req: IncomingMessage, limit: number, tooLarge: () =>
       done(null, chunk);
     },
   });
+  // Its consumer sees a failure through its own pipeline; before one reads it (the mailbox is checked first)
+  // or after one gave up, a failure must not be an unheard 'error' that ends the process.
+  counted.on('error', () => undefined);
   const stop = () => clearTimeout(timer);
   req.once('end', stop);
   counted.once('close', stop);
   const decoded = encoding === 'identity' ? req : req.pipe(decoders[encoding]());
   // A decoder's error (not the gzip it claims) ends the chain with it.
   if (decoded !== req) decoded.on('error', () => counted.destroy(new BadRequestException('Request body could not be decoded as its Content-Encoding says')));
+  req.once('error', () => counted.destroy(new BadRequestException('Request body was cut off by the client')));
   req.on('close', () => {
     if (!req.complete) counted.destroy(new BadRequestException('Request body was cut off by the client'));
   });
