@@ -8,7 +8,7 @@ import { AppConfig } from '@app/config';
 import { GRAPH_RECEIVER_ROUTE, installGraphBodyParsing } from '@app/graph';
 import { installBodyParsing } from '@app/http';
 import { OAuthModuleOptions } from '@app/oauth';
-import { installOutboxBodyParsing } from '@app/sending';
+import { installOutboxBodyParsing, OUTBOX_PATH } from '@app/sending';
 import { ApiModule } from './api.module';
 
 /** Builds the API application (used by main.ts and by the tests, which run the real thing). */
@@ -22,8 +22,8 @@ export async function createApiApp(config: AppConfig, options: OAuthModuleOption
   const app = await NestFactory.create(ApiModule.forRoot(config, options), new ExpressAdapter(server), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
   installGraphBodyParsing(app); // before the general parsers: the Graph receiver has its own size limit
-  installOutboxBodyParsing(app, config.sending.maxBytes); // before the general parsers too: messages are larger than HTTP_BODY_LIMIT
-  installBodyParsing(app, config.api.bodyLimit, [`/${GRAPH_RECEIVER_ROUTE}`]);
+  installOutboxBodyParsing(app); // the outbox streams its body itself (messages are larger than HTTP_BODY_LIMIT): the general parsers skip it
+  installBodyParsing(app, config.api.bodyLimit, [`/${GRAPH_RECEIVER_ROUTE}`, OUTBOX_PATH]);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

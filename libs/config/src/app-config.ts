@@ -88,6 +88,8 @@ export interface AppConfig {
     connectionsPerMailbox: number;
     /** SEND_CONNECTION_IDLE_MS: an unused session is closed after this long. */
     connectionIdleMs: number;
+    /** SEND_RETENTION_DAYS: sent and failed sends (row and content) are deleted this long after they became final. */
+    retentionMs: number;
   };
   webhooks: {
     /** WEBHOOK_DELIVERY: whether this process delivers webhooks (the listener hosts the delivery workers). */

@@ -97,6 +97,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ GRAPH_SUBSCRIPTION_MINUTES: '44' })).toEqual([expect.stringMatching(/^GRAPH_SUBSCRIPTION_MINUTES: must be at least 45/)]);
   });
 
+  it('keeps sends at least a day (the Idempotency-Key window) before pruning them, 7 days unless told', () => {
+    expect(loadConfig({}).sending.retentionMs).toBe(7 * 86_400_000);
+    expect(loadConfig({ SEND_RETENTION_DAYS: '1' }).sending.retentionMs).toBe(86_400_000);
+    expect(problemsOf({ SEND_RETENTION_DAYS: '0' })).toEqual([expect.stringMatching(/^SEND_RETENTION_DAYS: must be at least 1 \(an Idempotency-Key names its send for 24 h\)/)]);
+  });
+
   it('compacts the listener heap on every full GC unless told to leave V8 its default', () => {
     expect(loadConfig({}).listener.heapCompaction).toBe('every-gc');
     expect(loadConfig({ LISTENER_HEAP_COMPACTION: 'v8-default' }).listener.heapCompaction).toBe('v8-default');

@@ -55,6 +55,7 @@ const EXAMPLES: Record<string, string> = {
   SEND_RETRY_WINDOW_MINUTES: '60',
   SEND_CONNECTIONS_PER_MAILBOX: '2',
   SEND_CONNECTION_IDLE_MS: '30000',
+  SEND_RETENTION_DAYS: '7',
   WEBHOOK_DELIVERY: 'on',
   WEBHOOK_TIMEOUT_MS: '10000',
   WEBHOOK_ENDPOINT_CONCURRENCY: '32',
@@ -159,6 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       retry: { baseMs: e.SEND_RETRY_BASE_MS, maxMs: e.SEND_RETRY_MAX_MS, windowMs: e.SEND_RETRY_WINDOW_MINUTES * 60_000 },
       connectionsPerMailbox: e.SEND_CONNECTIONS_PER_MAILBOX,
       connectionIdleMs: e.SEND_CONNECTION_IDLE_MS,
+      retentionMs: e.SEND_RETENTION_DAYS * 86_400_000,
     },
     webhooks: {
       delivery: e.WEBHOOK_DELIVERY === 'on',

@@ -95,6 +95,8 @@ export const environmentSchema = z.object({
   SEND_RETRY_WINDOW_MINUTES: z.coerce.number().int().min(1, 'must be at least 1').max(1440, 'must be at most 1440').default(60),
   SEND_CONNECTIONS_PER_MAILBOX: z.coerce.number().int().min(0, 'must be at least 0 (0: no connection reuse)').max(100, 'must be at most 100').default(2),
   SEND_CONNECTION_IDLE_MS: z.coerce.number().int().min(100, 'must be at least 100').max(600_000, 'must be at most 600000').default(30_000),
+  // At least a day: a send pruned sooner would let its Idempotency-Key (24 h) send the message again.
+  SEND_RETENTION_DAYS: z.coerce.number().int().min(1, 'must be at least 1 (an Idempotency-Key names its send for 24 h)').max(3650, 'must be at most 3650').default(7),
   WEBHOOK_DELIVERY: z.enum(['on', 'off']).default('on'),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(10_000),
   WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(32),

@@ -98,15 +98,18 @@ function checkJsonBody(req: Request, res: Response, next: NextFunction): void {
  * standard error body, because they happen before Nest's exception filters see the request.
  * The Graph receiver has parsed its own body by then (installGraphBodyParsing): express.json skips a
  * body that was read, and the receiver drops bad items one by one instead of refusing the batch.
+ * `skipPaths` (a path prefix, or a pattern the whole path matches) are routes that read their bodies
+ * themselves: the Graph receiver, and the outbox, which streams its body (installOutboxBodyParsing).
  */
-export function installBodyParsing(app: INestApplication, limit: string, skipPaths: string[] = []): void {
-  const skipped = (req: Request) => skipPaths.some((prefix) => req.path === prefix || req.path.startsWith(`${prefix}/`));
+export function installBodyParsing(app: INestApplication, limit: string, skipPaths: (string | RegExp)[] = []): void {
+  const skipped = (req: Request) =>
+    skipPaths.some((skip) => (typeof skip === 'string' ? req.path === skip || req.path.startsWith(`${skip}/`) : skip.test(req.path)));
   const unlessSkipped =
     (middleware: (req: Request, res: Response, next: NextFunction) => void) => (req: Request, res: Response, next: NextFunction) =>
       skipped(req) ? next() : middleware(req, res, next);
   app.use(checkUrl);
   app.use(unlessSkipped(requireUtf8Charset));
-  app.use(strictJsonParser(limit));
+  app.use(unlessSkipped(strictJsonParser(limit)));
   app.use(unlessSkipped(requireJson));
   app.use(unlessSkipped(checkJsonBody));
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {

@@ -6,3 +6,4 @@ export * from './public.decorator';
 export * from './validation';
 export * from './pagination';
 export * from './dev-api-key';
+export * from './json-hygiene';

@@ -22,7 +22,8 @@ export function stringProblem(text: string): string | undefined {
   return undefined;
 }
 
-function childPath(parent: string, key: string | number): string {
+/** `parent.key`, `parent[0]`, or `parent["odd key"]`: how a 400 names a value inside a body. */
+export function childPath(parent: string, key: string | number): string {
   if (typeof key === 'number') return `${parent}[${key}]`;
   const safeKey = /^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key);
   return parent ? `${parent}.${safeKey}` : safeKey;

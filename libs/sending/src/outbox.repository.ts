@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { SqlRunner } from '@app/events';
 import { SendEvent, SendState, statesTaking, targetOf } from './send-state';
 import { SentCopyState } from './sent-copy/sent-copy-state';
+import { MESSAGE_PART, SendContentRepository } from './storage/send-content.repository';
 
 /** A send's row as the API and the worker read it. */
 export interface SendRow {
@@ -54,6 +56,7 @@ export interface SmtpTargetRow extends Omit<SendingContextRow, 'token_state'> {
   append_to_sent: boolean;
 }
 
+/** A send whose content is already in `mail_send_chunks` (written in the same transaction). */
 export interface NewSend {
   id: string;
   mailboxId: string;
@@ -61,8 +64,12 @@ export interface NewSend {
   requestHash: string;
   messageId: string;
   envelope: { from: string; to: string[] };
-  raw: Buffer;
+  /** The stored message's bytes. */
+  size: number;
 }
+
+/** Sends removed by one pruning batch, by final state. */
+export type PrunedSends = Partial<Record<'sent' | 'failed', number>>;
 
 export interface SendError {
   code: string;
@@ -71,6 +78,9 @@ export interface SendError {
 
 const COLUMNS = `id, mailbox_id, idempotency_key, request_hash, state, message_id, envelope_from, envelope_to, size, attempts, in_flight_since,
   last_error_code, last_error_message, last_error_at, response, sent_at, created_at, updated_at, sent_copy_state, sent_copy_folder, sent_copy_error`;
+
+/** Thrown inside insert's transaction to roll it back when the key names another send. */
+const ROLLBACK = Symbol('rollback');
 
 /** How long an Idempotency-Key names its send. */
 const KEY_TTL = `interval '24 hours'`;
@@ -124,40 +134,86 @@ export class OutboxRepository {
   }
 
   /**
-   * Stores a new send with its content in one transaction. With an Idempotency-Key, a key older than 24 h
-   * is released first; when another request stored the same key meanwhile, that send is returned instead
-   * (`created: false`) and nothing is written.
+   * Runs `work` in one transaction whose SqlRunner it is given (the intake streams the content into it and
+   * inserts the send last: nothing of a send that fails halfway is ever committed). A throw rolls it back.
    */
-  async insert(send: NewSend): Promise<{ created: boolean; row: SendRow }> {
-    return this.dataSource.transaction(async (manager) => {
-      if (send.idempotencyKey !== null) {
-        await manager.query(
-          `UPDATE mail_sends SET idempotency_key = NULL WHERE mailbox_id = $1 AND idempotency_key = $2 AND created_at <= now() - ${KEY_TTL}`,
-          [send.mailboxId, send.idempotencyKey],
-        );
-      }
-      const inserted = (await manager.query(
-        `INSERT INTO mail_sends (id, mailbox_id, idempotency_key, request_hash, message_id, envelope_from, envelope_to, size)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (mailbox_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING ${COLUMNS}`,
-        [send.id, send.mailboxId, send.idempotencyKey, send.requestHash, send.messageId, send.envelope.from, send.envelope.to, send.raw.length],
-      )) as SendRow[];
-      if (inserted.length === 0) {
-        const [existing] = (await manager.query(`SELECT ${COLUMNS} FROM mail_sends WHERE mailbox_id = $1 AND idempotency_key = $2`, [
-          send.mailboxId,
-          send.idempotencyKey,
-        ])) as SendRow[];
-        return { created: false, row: existing };
-      }
-      await manager.query(`INSERT INTO mail_send_contents (send_id, raw) VALUES ($1, $2)`, [send.id, send.raw]);
-      return { created: true, row: inserted[0] };
-    });
+  async transaction<T>(work: (sql: SqlRunner) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction((manager) => work(manager));
   }
 
+  /**
+   * Inserts a new send whose content `sql`'s transaction already holds. With an Idempotency-Key, a key
+   * older than 24 h is released first; when another request stored the same key meanwhile, that send is
+   * returned (`created: false`): the caller then rolls back.
+   */
+  async insertStored(sql: SqlRunner, send: NewSend): Promise<{ created: boolean; row: SendRow }> {
+    if (send.idempotencyKey !== null) {
+      await sql.query(`UPDATE mail_sends SET idempotency_key = NULL WHERE mailbox_id = $1 AND idempotency_key = $2 AND created_at <= now() - ${KEY_TTL}`, [
+        send.mailboxId,
+        send.idempotencyKey,
+      ]);
+    }
+    const inserted = (await sql.query(
+      `INSERT INTO mail_sends (id, mailbox_id, idempotency_key, request_hash, message_id, envelope_from, envelope_to, size)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (mailbox_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING ${COLUMNS}`,
+      [send.id, send.mailboxId, send.idempotencyKey, send.requestHash, send.messageId, send.envelope.from, send.envelope.to, send.size],
+    )) as SendRow[];
+    if (inserted.length > 0) return { created: true, row: inserted[0] };
+    const [existing] = (await sql.query(`SELECT ${COLUMNS} FROM mail_sends WHERE mailbox_id = $1 AND idempotency_key = $2`, [send.mailboxId, send.idempotencyKey])) as SendRow[];
+    return { created: false, row: existing };
+  }
+
+  /**
+   * Stores a send whose content is at hand whole, in one transaction (tests, tools; the API streams:
+   * insertStored). `created: false` as insertStored, and then nothing is written.
+   */
+  async insert(send: Omit<NewSend, 'size'> & { raw: Buffer }): Promise<{ created: boolean; row: SendRow }> {
+    let replay: SendRow | null = null;
+    const stored = await this.transaction(async (sql) => {
+      const writer = SendContentRepository.writer(sql, send.id, MESSAGE_PART);
+      await new Promise<void>((resolve, reject) => writer.once('error', reject).end(send.raw, () => resolve()));
+      const result = await this.insertStored(sql, { ...send, size: send.raw.length });
+      if (!result.created) {
+        replay = result.row;
+        throw ROLLBACK;
+      }
+      return result;
+    }).catch((error: unknown) => {
+      if (error === ROLLBACK && replay) return { created: false, row: replay as SendRow };
+      throw error;
+    });
+    return stored;
+  }
+
+  /** The message whole (callers that need a Buffer); null when the send has no content (gone, or pruned). */
   async content(sendId: string): Promise<Buffer | null> {
-    const [row] = (await this.dataSource.query(`SELECT raw FROM mail_send_contents WHERE send_id = $1`, [sendId])) as { raw: Buffer }[];
-    return row?.raw ?? null;
+    return SendContentRepository.whole(this.dataSource, sendId, MESSAGE_PART);
+  }
+
+  /** The message as a stream of its chunks in order, never held whole; fails when it has none or one is missing. */
+  contentStream(sendId: string): Readable {
+    return SendContentRepository.reader(this.dataSource, sendId, MESSAGE_PART);
+  }
+
+  /**
+   * Deletes up to `limit` sends final (sent or failed) since before `before`, their contents with them
+   * (ON DELETE CASCADE). FOR UPDATE SKIP LOCKED: pruners of other replicas take other rows instead of
+   * waiting on these, and a row being changed right now is left for the next round.
+   */
+  async pruneFinal(before: Date, limit: number): Promise<PrunedSends> {
+    const rows = (await this.dataSource.query(
+      `WITH doomed AS (
+         SELECT id FROM mail_sends WHERE state IN ('sent', 'failed') AND updated_at < $1 ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED
+       )
+       DELETE FROM mail_sends s USING doomed WHERE s.id = doomed.id RETURNING s.state::text AS state`,
+      [before, limit],
+    )) as [{ state: 'sent' | 'failed' }[], number] | { state: 'sent' | 'failed' }[];
+    const deleted = Array.isArray(rows[0]) ? (rows as [{ state: 'sent' | 'failed' }[], number])[0] : (rows as { state: 'sent' | 'failed' }[]);
+    const counts: PrunedSends = {};
+    for (const row of deleted) counts[row.state] = (counts[row.state] ?? 0) + 1;
+    return counts;
   }
 
   /** An attempt begins (counted whether or not it gets as far as the server). */

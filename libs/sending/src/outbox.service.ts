@@ -1,26 +1,21 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { FailureCode } from '@app/failures';
 import { Inject } from '@nestjs/common';
 import { SendAcceptedResponse, SendResponse } from './dto/send.response';
-import { SendRequestDto } from './dto/send-request.dto';
-import { composeJson } from './mime/compose-json';
-import { ComposedMessage, newMessageId } from './mime/composed-message';
-import { prepareRawMessage } from './mime/raw-message';
+import { hashOnly, SendBody, storeMessage } from './intake/outbox-intake';
+import { newMessageId } from './mime/composed-message';
+import { oneQueryAtATime } from './storage/send-content.repository';
 import { OutboxRepository, SendingContextRow, SendRow } from './outbox.repository';
 import { SendQueue } from './queue/send-queue';
 import {
   IdempotencyKeyReusedException,
   InvalidMessageException,
   MailboxCannotSendException,
-  MessageTooLargeException,
   SendErrorCode,
   SendNotFoundException,
 } from './send-errors';
-
-/** The message to send as the request carried it. */
-export type SendInput = { kind: 'json'; dto: SendRequestDto } | { kind: 'raw'; body: Buffer };
 
 /** Printable ASCII, as Stripe and the IETF draft have it; at most 255 characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -45,10 +40,20 @@ export function toSendResponse(row: SendRow): SendResponse {
   };
 }
 
+/** Thrown inside the intake's transaction to roll it back: the Idempotency-Key names a send stored meanwhile. */
+class KeyTakenMeanwhile extends Error {
+  constructor(
+    readonly existing: SendRow,
+    readonly requestHash: string,
+  ) {
+    super('Idempotency-Key taken meanwhile');
+  }
+}
+
 /**
- * The outbox's API side: checks that the mailbox may send, composes the message once (its bytes and
- * Message-ID are fixed here, so every attempt sends the same), stores it and queues it. The worker does
- * the sending (send.worker.ts).
+ * The outbox's API side: checks that the mailbox may send, streams the message into storage as the body
+ * arrives (intake/: never held whole; its bytes and Message-ID are fixed here, so every attempt sends the
+ * same), and queues it. The worker does the sending (send.worker.ts).
  */
 @Injectable()
 export class OutboxService {
@@ -60,33 +65,53 @@ export class OutboxService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async send(mailboxId: string, input: SendInput, idempotencyKey: string | undefined): Promise<SendAcceptedResponse> {
+  /**
+   * `body` is the request's, unread. The mailbox is checked before it is read (404, 409); an
+   * Idempotency-Key that names a send only hashes it; otherwise it streams into one transaction that
+   * commits with the send's row, or rolls back on any failure (400, 413, the client going away): nothing
+   * of a refused send is left.
+   */
+  async send(mailboxId: string, body: SendBody, idempotencyKey: string | undefined): Promise<SendAcceptedResponse> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw new InvalidMessageException('Idempotency-Key: must be 1 to 255 printable ASCII characters (a UUID is a good key)');
     }
     const context = await this.repository.sendingContext(mailboxId);
     if (!context) throw new NotFoundException(`Mailbox ${mailboxId} not found`);
-    const requestHash = hashOf(input);
+    const max = this.config.sending.maxBytes;
     if (idempotencyKey !== undefined) {
       const existing = await this.repository.byIdempotencyKey(mailboxId, idempotencyKey);
-      if (existing) return this.replay(existing, requestHash);
+      if (existing) return this.replay(existing, await hashOnly(body, max));
     }
-    this.assertCanSend(context);
+    const cannotSend = this.cannotSend(context);
+    if (cannotSend) {
+      // The body is still read and checked first, as when it was parsed before the controller ran: a bad
+      // body is a 400 naming its field whether or not the mailbox may send now.
+      await hashOnly(body, max);
+      throw cannotSend;
+    }
 
     const id = randomUUID();
-    const composed = await this.compose(input, context, newMessageId(context.email, id));
-    const max = this.config.sending.maxBytes;
-    if (composed.raw.length > max) throw new MessageTooLargeException(composed.raw.length, max);
-    const { created, row } = await this.repository.insert({
-      id,
-      mailboxId,
-      idempotencyKey: idempotencyKey ?? null,
-      requestHash,
-      messageId: composed.messageId,
-      envelope: composed.envelope,
-      raw: composed.raw,
-    });
-    if (!created) return this.replay(row, requestHash);
+    let row: SendRow;
+    try {
+      row = await this.repository.transaction(async (transaction) => {
+        const sql = oneQueryAtATime(transaction);
+        const stored = await storeMessage(body, { sql, sendId: id, mailboxEmail: context.email, messageId: newMessageId(context.email, id), maxBytes: max });
+        const inserted = await this.repository.insertStored(sql, {
+          id,
+          mailboxId,
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash: stored.requestHash,
+          messageId: stored.messageId,
+          envelope: stored.envelope,
+          size: stored.size,
+        });
+        if (!inserted.created) throw new KeyTakenMeanwhile(inserted.row, stored.requestHash);
+        return inserted.row;
+      });
+    } catch (error) {
+      if (error instanceof KeyTakenMeanwhile) return this.replay(error.existing, error.requestHash);
+      throw error;
+    }
     try {
       await this.queue.add(row.id, row.created_at.getTime());
     } catch (error) {
@@ -108,6 +133,17 @@ export class OutboxService {
     return { id: existing.id, state: existing.state };
   }
 
+  /** Why the mailbox cannot send now (a 409), or null. */
+  private cannotSend(context: SendingContextRow): MailboxCannotSendException | null {
+    try {
+      this.assertCanSend(context);
+      return null;
+    } catch (error) {
+      if (error instanceof MailboxCannotSendException) return error;
+      throw error;
+    }
+  }
+
   private assertCanSend(context: SendingContextRow): void {
     if (!context.send_emails) throw new MailboxCannotSendException(SendErrorCode.SendingDisabled, "the provider's sendEmails is off; turn it on to send from its mailboxes");
     if (!context.enabled) throw new MailboxCannotSendException(SendErrorCode.MailboxDisabled, 'the mailbox is disabled');
@@ -116,29 +152,4 @@ export class OutboxService {
       throw new MailboxCannotSendException(TOKEN_STATE_CODES[state] ?? FailureCode.TokenInvalid, `the OAuth token is ${state.replace(/_/g, ' ')}; sign in again`);
     }
   }
-
-  private async compose(input: SendInput, context: SendingContextRow, messageId: string): Promise<ComposedMessage> {
-    if (input.kind === 'raw') return prepareRawMessage(input.body, context.email, messageId);
-    return composeJson(input.dto, { email: context.email }, messageId);
-  }
-}
-
-/** What makes two requests "the same" for an Idempotency-Key: the JSON body (keys sorted) or the raw bytes. */
-function hashOf(input: SendInput): string {
-  const hash = createHash('sha256');
-  if (input.kind === 'raw') hash.update('raw\0').update(input.body);
-  else hash.update('json\0').update(canonicalJson(input.dto));
-  return hash.digest('hex');
-}
-
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

@@ -20,12 +20,13 @@ export class MailboxCannotSendException extends ConflictException {
   }
 }
 
-/** 413: the composed message (attachments included) is above SEND_MAX_BYTES. */
+/** 413: the composed message (attachments included) is above SEND_MAX_BYTES; `size` null: known only to be larger (a stream stopped there). */
 export class MessageTooLargeException extends HttpException {
   readonly code = SendErrorCode.MessageTooLarge;
 
-  constructor(size: number, max: number) {
-    super({ message: `The message is ${size} bytes; at most ${max} (SEND_MAX_BYTES) are sent`, code: SendErrorCode.MessageTooLarge }, HttpStatus.PAYLOAD_TOO_LARGE);
+  constructor(size: number | null, max: number) {
+    const what = size === null ? `more than ${max} bytes` : `${size} bytes`;
+    super({ message: `The message is ${what}; at most ${max} (SEND_MAX_BYTES) are sent`, code: SendErrorCode.MessageTooLarge }, HttpStatus.PAYLOAD_TOO_LARGE);
   }
 }
 

@@ -17,6 +17,7 @@ import { SentCopySweeper } from './sent-copy/sent-copy.sweeper';
 import { SentFolderOutcome } from './sent-copy/sent-folder.outcome';
 import { SentFolderSessions } from './sent-copy/sent-folder.sessions';
 import { SmtpSessions } from './smtp/smtp-sessions.provider';
+import { SendPruner } from './send-pruner';
 
 /**
  * The `mail-send` worker, for any app to host. The listener hosts it (SEND_WORKER=on by default), as it
@@ -40,6 +41,7 @@ export class SendWorkerModule {
         GraphSendTransport,
         SendProcessor,
         SendWorker,
+        SendPruner,
         // The Sent copy and the Sent-folder look-up of an interrupted attempt (sent-copy/).
         SentCopyRepository,
         SentCopyMetrics,

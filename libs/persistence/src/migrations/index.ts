@@ -11,6 +11,7 @@ import { ProviderSending1764850000000 } from './1764850000000-provider-sending';
 import { MailSends1764860000000 } from './1764860000000-mail-sends';
 import { SentCopies1764920000000 } from './1764920000000-sent-copies';
 import { MailboxSendStatus1764930000000 } from './1764930000000-mailbox-send-status';
+import { SendContentChunks1764940000000 } from './1764940000000-send-content-chunks';
 
 /** Every migration in order. Add new ones at the end; never edit one that has shipped. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   MailSends1764860000000,
   SentCopies1764920000000,
   MailboxSendStatus1764930000000,
+  SendContentChunks1764940000000,
 ];

@@ -1,11 +1,19 @@
 import { INestApplication } from '@nestjs/common';
-import express, { NextFunction, Request, Response } from 'express';
-import { strictJsonParser } from '@app/http';
+import { NextFunction, Request, Response } from 'express';
+import { errorBody } from '@app/http';
 
-/** The outbox route's path (the controller's prefix); body parsing is installed for POSTs to it. */
+/** The outbox route's path (the controller's prefix). */
 export const OUTBOX_ROUTE = 'v1/mailboxes/:id/outbox';
 
-const OUTBOX_PATH = /^\/v1\/mailboxes\/[^/]+\/outbox$/;
+/** `POST …/outbox`, matched by hand: Express would decode `:id` here and answer a malformed one itself, before the API's URL checks name it. */
+export const OUTBOX_PATH = /^\/v1\/mailboxes\/[^/]+\/outbox$/;
+
+/** How the outbox reads a POST's body; set on the request by installOutboxBodyParsing. */
+export type OutboxBodyKind = 'json' | 'raw';
+
+export interface OutboxRequest extends Request {
+  outboxBody?: OutboxBodyKind;
+}
 
 /** JSON carries attachments in base64 (4 bytes for 3) next to the other fields. */
 export function outboxJsonLimit(maxBytes: number): number {
@@ -13,19 +21,31 @@ export function outboxJsonLimit(maxBytes: number): number {
 }
 
 /**
- * Body parsing for `POST /v1/mailboxes/:id/outbox`, installed BEFORE the API's general parsers (which then
- * see the body as read): JSON up to what SEND_MAX_BYTES of attachments take in base64, and a raw
- * `message/rfc822` body up to SEND_MAX_BYTES as a Buffer. Larger bodies are a 413 from the general error
- * handler, as everywhere. Both are read whole in memory (the JSON parser needs it; streaming attachments
- * into storage is a later step).
+ * `POST /v1/mailboxes/:id/outbox` reads its own body as a stream (libs/sending intake/): this only says
+ * how (JSON, or a raw `message/rfc822`) and refuses any other Content-Type (415) or a JSON charset other
+ * than UTF-8, as the general parsers do for other routes. The API's general parsers skip the route
+ * (api.app.ts passes OUTBOX_PATH to installBodyParsing), so the body is still unread when the controller
+ * gets it.
  */
-export function installOutboxBodyParsing(app: INestApplication, maxBytes: number): void {
-  const json = strictJsonParser(outboxJsonLimit(maxBytes));
-  const raw = express.raw({ limit: maxBytes, type: 'message/rfc822' });
-  // Matched by hand, not by an Express path with :id: Express would decode the parameter here and answer a
-  // malformed one itself, before the API's URL checks name it.
-  const postsOnly =
-    (middleware: (req: Request, res: Response, next: NextFunction) => void) => (req: Request, res: Response, next: NextFunction) =>
-      req.method === 'POST' && OUTBOX_PATH.test(req.path) ? middleware(req, res, next) : next();
-  app.use(postsOnly(json), postsOnly(raw));
+export function installOutboxBodyParsing(app: INestApplication): void {
+  app.use((req: OutboxRequest, res: Response, next: NextFunction) => {
+    if (req.method !== 'POST' || !OUTBOX_PATH.test(req.path)) return next();
+    if (req.is('message/rfc822')) {
+      req.outboxBody = 'raw';
+      return next();
+    }
+    const announcedBytes = Number(req.headers['content-length'] ?? 0);
+    const hasContent = req.headers['transfer-encoding'] !== undefined || announcedBytes > 0;
+    if (hasContent && !req.is('application/json')) {
+      res.status(415).json(errorBody(415, `Content-Type must be application/json or message/rfc822 (got ${JSON.stringify((req.headers['content-type'] ?? 'none').slice(0, 100))})`));
+      return;
+    }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      res.status(415).json(errorBody(415, 'Content-Type charset is not supported: send UTF-8'));
+      return;
+    }
+    req.outboxBody = 'json';
+    next();
+  });
 }

@@ -1,4 +1,5 @@
-import { Controller, Get, Headers, HttpCode, Post, Req } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
@@ -15,14 +16,14 @@ import {
   ApiUnprocessableEntityResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
-import { StrictValidationPipe } from '@app/http';
+import type { Response } from 'express';
 import { IdParam } from '@app/validation';
 import { SendRequestDto } from '../dto/send-request.dto';
 import { SendAcceptedResponse, SendResponse } from '../dto/send.response';
-import { OutboxService, SendInput } from '../outbox.service';
-
-const validation = new StrictValidationPipe();
+import { drainAfterFailure, requestBody } from '../intake/request-body';
+import { OutboxService } from '../outbox.service';
+import { MessageTooLargeException } from '../send-errors';
+import { OutboxRequest, outboxJsonLimit } from './outbox-body-parsing';
 
 /** Sending from a mailbox: `POST` queues a message, `GET` tells what became of it. */
 @ApiTags('outbox')
@@ -30,7 +31,10 @@ const validation = new StrictValidationPipe();
 @ApiExtraModels(SendRequestDto)
 @Controller('v1/mailboxes/:id/outbox')
 export class OutboxController {
-  constructor(private readonly outbox: OutboxService) {}
+  constructor(
+    private readonly outbox: OutboxService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Post()
   @HttpCode(202)
@@ -51,11 +55,22 @@ export class OutboxController {
   @ApiConflictResponse({ description: "The mailbox cannot send now: the provider's sendEmails is off, the mailbox is disabled, or its token is not active; `code` says which" })
   @ApiPayloadTooLargeResponse({ description: 'The message is above SEND_MAX_BYTES' })
   @ApiUnprocessableEntityResponse({ description: 'The Idempotency-Key was used in the last 24 h for a different message' })
-  async send(@IdParam() id: string, @Req() req: Request, @Headers('idempotency-key') idempotencyKey?: string): Promise<SendAcceptedResponse> {
-    const input: SendInput = Buffer.isBuffer(req.body)
-      ? { kind: 'raw', body: req.body }
-      : { kind: 'json', dto: (await validation.transform(req.body, { type: 'body', metatype: SendRequestDto })) as SendRequestDto };
-    return this.outbox.send(id, input, idempotencyKey);
+  async send(
+    @IdParam() id: string,
+    @Req() req: OutboxRequest,
+    @Res({ passthrough: true }) res: Response,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<SendAcceptedResponse> {
+    // The body is still unread here (installOutboxBodyParsing): the service streams it into storage.
+    const max = this.config.sending.maxBytes;
+    const kind = req.outboxBody ?? 'json';
+    try {
+      const stream = requestBody(req, kind === 'raw' ? max : outboxJsonLimit(max), () => new MessageTooLargeException(null, max));
+      return await this.outbox.send(id, { kind, stream }, idempotencyKey);
+    } catch (error) {
+      drainAfterFailure(req, res);
+      throw error;
+    }
   }
 
   @Get(':sendId')

@@ -36,6 +36,22 @@ function mailboxes(value: string): string[] {
   return flat;
 }
 
+/** A raw message's new header block (what goes out instead of the one it came with), and its envelope. */
+export interface PreparedHead {
+  head: Buffer;
+  messageId: string;
+  envelope: { from: string; to: string[] };
+}
+
+/**
+ * Where a raw message's header block ends in `text` (latin1 of its first bytes): the index the rest
+ * (the empty line and the body, kept byte for byte) starts at, or -1 when not in `text` yet.
+ */
+export function headerEnd(text: string): number {
+  const match = HEADER_END.exec(text);
+  return match ? match.index : -1;
+}
+
 /**
  * A raw `message/rfc822` body as the CRM composed it: recipients from To/Cc/Bcc (Bcc is taken out of the
  * bytes sent), From must be the mailbox (added when missing), a Message-ID added when missing. The rest
@@ -43,10 +59,14 @@ function mailboxes(value: string): string[] {
  */
 export function prepareRawMessage(body: Buffer, mailboxEmail: string, newId: string): ComposedMessage {
   const text = body.toString('latin1');
-  const match = HEADER_END.exec(text);
-  if (!match) throw new InvalidMessageException('body: a message/rfc822 body needs a header block ended by an empty line');
-  const headerBlock = text.slice(0, match.index);
-  const rest = body.subarray(Buffer.byteLength(text.slice(0, match.index), 'latin1'));
+  const end = headerEnd(text);
+  if (end < 0) throw new InvalidMessageException('body: a message/rfc822 body needs a header block ended by an empty line');
+  const prepared = prepareRawHead(text.slice(0, end), mailboxEmail, newId);
+  return { raw: Buffer.concat([prepared.head, body.subarray(end)]), messageId: prepared.messageId, envelope: prepared.envelope };
+}
+
+/** The header block (latin1, without the empty line that ends it) as it goes out: see prepareRawMessage. */
+export function prepareRawHead(headerBlock: string, mailboxEmail: string, newId: string): PreparedHead {
   const headers = headersOf(headerBlock);
   const values = (name: string) => headers.filter((h) => h.name.toLowerCase() === name).map((h) => h.value);
 
@@ -68,6 +88,5 @@ export function prepareRawMessage(body: Buffer, mailboxEmail: string, newId: str
     .split(/\r?\n(?![ \t])/)
     .filter((line) => !/^bcc\s*:/i.test(line) && !(existingId === undefined ? false : messageId !== existingId && /^message-id\s*:/i.test(line)));
   const added = [...(from.length === 0 ? [`From: ${mailboxEmail}`] : []), ...(messageId !== existingId ? [`Message-ID: ${messageId}`] : [])];
-  const head = Buffer.from([...added, ...kept].join(eol), 'latin1');
-  return { raw: Buffer.concat([head, rest]), messageId, envelope: { from: mailboxEmail, to: recipients } };
+  return { head: Buffer.from([...added, ...kept].join(eol), 'latin1'), messageId, envelope: { from: mailboxEmail, to: recipients } };
 }
