@@ -34,17 +34,17 @@ describe('Graph send interrupted after the hand-over; Graph refusing the mailbox
 
   /**
    * A send as a worker leaves it that died after recording the hand-over (before Graph's answer was
-   * recorded): `sending`, one attempt, in flight since `minutesAgo`. The queue is paused meanwhile, so the
+   * recorded): `sending`, one attempt, in flight since `secondsAgo`. The queue is paused meanwhile, so the
    * worker has not seen the send before; resuming gives it the job.
    */
-  async function interruptedSend(mailboxId: string, body: object, minutesAgo: number): Promise<{ id: string; messageId: string }> {
+  async function interruptedSend(mailboxId: string, body: object, secondsAgo: number): Promise<{ id: string; messageId: string }> {
     await sendQueue.pause();
     try {
       const id = await post(mailboxId, body);
       const [row] = await queryDatabase<{ message_id: string }>(
         world.db.url,
-        `UPDATE mail_sends SET state = 'sending', attempts = 1, in_flight_since = now() - make_interval(mins => $2) WHERE id = $1 AND state = 'queued' RETURNING message_id`,
-        [id, minutesAgo],
+        `UPDATE mail_sends SET state = 'sending', attempts = 1, in_flight_since = now() - make_interval(secs => $2) WHERE id = $1 AND state = 'queued' RETURNING message_id`,
+        [id, secondsAgo],
       );
       expect(row).toBeDefined();
       return { id, messageId: row!.message_id };
@@ -81,7 +81,7 @@ describe('Graph send interrupted after the hand-over; Graph refusing the mailbox
 
   it("delegated: the message is in Sent Items → sent ('Confirmed from Sent Items'), one mail.sent, Graph not asked to send it again", async () => {
     const sender = await world.mailbox(`crash${++seq}@fabrikam.com`);
-    const send = await interruptedSend(sender.id, { to: [RECIPIENT], subject: 'Sent before the crash', text: 'x' }, 5);
+    const send = await interruptedSend(sender.id, { to: [RECIPIENT], subject: 'Sent before the crash', text: 'x' }, 300);
     // What Exchange Online did with the message the dead worker handed over: filed it in Sent Items.
     world.graph.deliver(sender.email, { subject: 'Sent before the crash', from: sender.email, toRecipients: [RECIPIENT], internetMessageId: send.messageId, isRead: true }, 'sentitems');
     await sendQueue.resume();
@@ -107,7 +107,7 @@ describe('Graph send interrupted after the hand-over; Graph refusing the mailbox
   it('app-only: not in Sent Items → failed SEND_OUTCOME_UNKNOWN with the reason, one mail.send_failed, nothing sent', async () => {
     const email = `daemon${++seq}@apponly.example`;
     const sender = await world.mailbox(email, {}, { token: false });
-    const send = await interruptedSend(sender.id, { to: [RECIPIENT], subject: 'Maybe sent', text: 'y' }, 5);
+    const send = await interruptedSend(sender.id, { to: [RECIPIENT], subject: 'Maybe sent', text: 'y' }, 300);
     await sendQueue.resume();
 
     const status = await settled(sender.id, send.id);
@@ -123,6 +123,24 @@ describe('Graph send interrupted after the hand-over; Graph refusing the mailbox
     expect(events.map((job) => job.name)).toEqual(['mail.send_failed']);
     expect(events[0]!.data.reason).toMatchObject({ code: 'SEND_OUTCOME_UNKNOWN' });
     expect(world.watch.duplicated.filter((id) => id.endsWith(send.id))).toEqual([]);
+  });
+
+  it('a hand-over moments ago, the copy not yet filed at the first look: looks once more after the settle time, then sent', async () => {
+    const sender = await world.mailbox(`recent${++seq}@fabrikam.com`);
+    // 15 s before the settle time (30 s) is over: the worker waits out the rest before its second look.
+    const send = await interruptedSend(sender.id, { to: [RECIPIENT], subject: 'Filed late', text: 'z' }, 15);
+    await sendQueue.resume();
+    const looks = () => requestsOf(sender.email, /\/mailFolders\/sentitems\/messages$/);
+    await world.waitFor(async () => looks(), (requests) => requests.length >= 1, 30_000, 'the first look in Sent Items');
+    // Exchange files the copy only now, after the first look.
+    world.graph.deliver(sender.email, { subject: 'Filed late', from: sender.email, toRecipients: [RECIPIENT], internetMessageId: send.messageId, isRead: true }, 'sentitems');
+    const status = await settled(sender.id, send.id);
+    expect(status).toMatchObject({ state: 'sent', attempts: 1, response: expect.stringContaining('Confirmed from Sent Items') });
+    expect(looks().map((r) => r.status)).toEqual([200, 200]);
+    expect(requestsOf(sender.email, /\/sendMail$|\/send$|^\/v1\.0\/(me|users\/[^/]+)\/messages$/)).toEqual([]);
+    await world.waitFor(() => outcomeEvents(send.id), (events) => events.length > 0, 15_000, 'the outcome event');
+    await world.watch.settle();
+    expect((await outcomeEvents(send.id)).map((job) => job.name)).toEqual(['mail.sent']);
   });
 
   it('403 (Mail.Send missing): failed GRAPH_ACCESS_DENIED, the mailbox status shows it with "grant Mail.Send" until a send goes through', async () => {
