@@ -84,6 +84,22 @@ describe('fake Microsoft Graph: sending', () => {
     expect(graph.messages(BEN, 'inbox').map((m) => m.internetMessageId)).toContain('<json2@contoso.com>');
   });
 
+  it("finds a sent message by its Message-ID in Sent Items: $filter=internetMessageId eq '…' answers { value: [...] }; a filter it cannot run is a 400", async () => {
+    const raw = Buffer.from(`From: ${ANA}\r\nTo: ${BEN}\r\nSubject: find me\r\nMessage-ID: <o'hara.1@contoso.com>\r\n\r\nbody\r\n`);
+    expect((await call('POST', '/me/sendMail', { token, type: 'text/plain', body: raw.toString('base64') })).status).toBe(202);
+    const lookUp = (filter: string) => call('GET', `/me/mailFolders/sentitems/messages?$filter=${encodeURIComponent(filter)}&$select=id,internetMessageId`, { token });
+    const found = await lookUp("internetMessageId eq '<o''hara.1@contoso.com>'");
+    expect(found.status).toBe(200);
+    expect(found.json.value).toEqual([{ '@odata.etag': expect.any(String), id: expect.any(String), internetMessageId: "<o'hara.1@contoso.com>" }]);
+    // Another folder, another Message-ID: nothing (an empty value, not an error).
+    expect((await call('GET', `/me/mailFolders/inbox/messages?$filter=${encodeURIComponent("internetMessageId eq '<o''hara.1@contoso.com>'")}`, { token })).json.value).toEqual([]);
+    expect((await lookUp("internetMessageId eq '<never@contoso.com>'")).json.value).toEqual([]);
+    const combined = await lookUp("internetMessageId eq '<a@b>' and subject eq 'x'");
+    expect([combined.status, combined.json.error.code]).toEqual([400, 'ErrorInvalidUrlQueryFilter']);
+    const unknown = await lookUp("messageIdentifier eq '<a@b>'");
+    expect([unknown.status, unknown.json.error.code]).toEqual([400, 'RequestBroker--ParseUri']);
+  });
+
   it('refuses what Graph refuses: bad base64, MIME that is not a message, another content type, no message, no recipient, no Mail.Send, a body above 4 MiB', async () => {
     const expectError = (answer: { status: number; json: Json }, status: number, code: string) => {
       expect(answer.status).toBe(status);

@@ -61,7 +61,7 @@ export const FAILURE_CODE_DESCRIPTIONS: Record<FailureCode, string> = {
   [FailureCode.SweepTimeout]: 'the server did not answer a safety check: the connection was dead (reconnected)',
   [FailureCode.ImapError]: 'the IMAP server answered something unexpected',
   [FailureCode.GraphNeedsOAuth]: 'Microsoft Graph needs OAuth 2.0: set the provider authMethod to oauth2',
-  [FailureCode.GraphAccessDenied]: 'Microsoft Graph denied access to the mailbox (Mail.Read consent or application permission)',
+  [FailureCode.GraphAccessDenied]: 'Microsoft Graph denied access to the mailbox (Mail.Read, or Mail.Send for a send: consent or application permission)',
   [FailureCode.GraphThrottled]: 'Microsoft Graph is throttling the mailbox (retried as Graph asks)',
   [FailureCode.GraphUnauthorized]: 'Microsoft Graph refused the token even after a refresh',
   [FailureCode.GraphSyncFailed]: 'a Graph sync round failed for a reason without a code (retried with backoff)',

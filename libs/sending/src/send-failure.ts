@@ -24,9 +24,22 @@ export enum SendFailureCode {
 
 /**
  * Failures that are the mailbox's, not one message's: every send of the mailbox fails the same way until
- * someone acts (password, certificate, server address). The mailbox status shows them (`sending.lastError`).
+ * someone acts (password, certificate, server address; for Graph a token refused after the refresh or
+ * Mail.Send missing; for OAuth a token that is not active). The mailbox status shows them (`sending.lastError`).
  */
-const MAILBOX_SEND_FAILURES = new Set<string>([SendFailureCode.AuthFailed, SendFailureCode.Tls, FailureCode.OutboundAddressRefused]);
+const MAILBOX_SEND_FAILURES = new Set<string>([
+  SendFailureCode.AuthFailed,
+  SendFailureCode.Tls,
+  FailureCode.OutboundAddressRefused,
+  FailureCode.GraphUnauthorized,
+  FailureCode.GraphAccessDenied,
+  // CredentialUnavailableError at send time: the token's state (or a missing secret), the same for every send.
+  FailureCode.TokenNotObtained,
+  FailureCode.TokenWaitingForAuthorization,
+  FailureCode.TokenInvalid,
+  FailureCode.TokenMissing,
+  FailureCode.NoPassword,
+]);
 
 export function isMailboxSendFailure(code: string): boolean {
   return MAILBOX_SEND_FAILURES.has(code);

@@ -10,4 +10,4 @@ export * from './graph-message.mapper';
 export * from './graph-response';
 export * from './graph-subscription-renewals';
 export * from './graph-subscriptions';
-export { GraphUrls } from './graph-urls';
+export { GraphUrls, odataString, query as graphQueryString } from './graph-urls';

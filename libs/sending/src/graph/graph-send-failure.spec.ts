@@ -24,8 +24,17 @@ describe('classifyGraphSendError', () => {
       code: 'GRAPH_ErrorInvalidRecipients',
       message: 'Graph POST /me/sendMail answered 400 ErrorInvalidRecipients: text',
     });
-    expect(classifyGraphSendError(graphError(401, 'InvalidAuthenticationToken'))).toMatchObject({ kind: 'permanent', message: expect.stringMatching(/sign in again/) });
-    expect(classifyGraphSendError(graphError(403, 'ErrorAccessDenied'))).toMatchObject({ kind: 'permanent', message: expect.stringMatching(/Mail\.Send/) });
+    // The mailbox's failures (the mailbox status shows them): the service's codes, Graph's code kept in the message.
+    expect(classifyGraphSendError(graphError(401, 'InvalidAuthenticationToken', { requestId: 'r-2' }))).toEqual({
+      kind: 'permanent',
+      code: 'GRAPH_UNAUTHORIZED',
+      message: 'Graph POST /me/sendMail answered 401 InvalidAuthenticationToken: text (request-id r-2): sign in again (Graph refused the token even after a refresh)',
+    });
+    expect(classifyGraphSendError(graphError(403, 'ErrorAccessDenied'))).toMatchObject({
+      kind: 'permanent',
+      code: 'GRAPH_ACCESS_DENIED',
+      message: expect.stringMatching(/answered 403 ErrorAccessDenied: text: grant Mail\.Send/),
+    });
   });
 
   it('no answer is transient; certificate problems and the outbound policy are permanent; anything else is transient', () => {

@@ -8,7 +8,9 @@ import { SendFailure } from '../send-failure';
  * permanent), with the service's `GRAPH_<Graph's code>` (GRAPH_ErrorInvalidRecipients, GRAPH_TooManyRequests,
  * GRAPH_ECONNRESET …) and Graph's own message. A 429/503 carries its Retry-After for the next attempt.
  * - 429, 5xx, no answer (refused, reset, timeout): transient;
- * - any other 4xx: permanent — 401 only after the one forced token refresh the client already made;
+ * - 401 (only after the one forced token refresh the client already made) and 403: permanent, as
+ *   GRAPH_UNAUTHORIZED / GRAPH_ACCESS_DENIED with what to do (mailbox-level: the mailbox status shows them);
+ * - any other 4xx: permanent;
  * - certificate problems and the outbound policy's refusal: permanent (retrying changes nothing).
  * Anything that is not a Graph answer (the identity provider away while refreshing …) is transient.
  */
@@ -28,7 +30,17 @@ export function classifyGraphSendError(error: unknown): SendFailure {
   if (error.status === 429 || error.status >= 500) {
     return { kind: 'transient', code, message: `${error.message}${requestId}`, ...(error.retryAfterMs !== null ? { retryAfterMs: error.retryAfterMs } : {}) };
   }
-  const advice =
-    error.status === 401 ? ': sign in again (the token was refused after a refresh)' : error.status === 403 ? ': the token lacks Mail.Send (delegated scope or application permission)' : '';
-  return { kind: 'permanent', code, message: `${error.message}${advice}${requestId}` };
+  // Refused token and denied access stop every send of the mailbox: the service's codes (as the Graph
+  // listener and the message reader use), so the mailbox status can show them; Graph's own code stays in the message.
+  if (error.status === 401) {
+    return { kind: 'permanent', code: FailureCode.GraphUnauthorized, message: `${error.message}${requestId}: sign in again (Graph refused the token even after a refresh)` };
+  }
+  if (error.status === 403) {
+    return {
+      kind: 'permanent',
+      code: FailureCode.GraphAccessDenied,
+      message: `${error.message}${requestId}: grant Mail.Send (the delegated scope, consented for the mailbox, or for app-only the application permission with admin consent)`,
+    };
+  }
+  return { kind: 'permanent', code, message: `${error.message}${requestId}` };
 }

@@ -5,6 +5,7 @@ import { OutboundPolicy } from '@app/outbound';
 import { MailboxCredentials, mailboxSpecOf, MailboxSpecRepository } from '@app/sync';
 import { OutboxRepository, SendRow, SmtpTargetRow } from '../outbox.repository';
 import { graphSendAttempt, GraphSendResult } from './graph-send-attempt';
+import { sentItemsWithMessageId } from './graph-sent-items';
 
 /**
  * Sending for `microsoft-graph` mailboxes (SendProcessor picks it by provider type). The token comes
@@ -13,7 +14,7 @@ import { graphSendAttempt, GraphSendResult } from './graph-send-attempt';
  * client ask once more with a forced refresh and send once more (BearerTokenMiddleware). Delegated
  * mailboxes are addressed as `/me` (the token's user), app-only ones as `/users/{login}`.
  *
- * The client itself retries nothing here (maxRetries 0): a 429/503 is the attempt's failure, classified
+ * The client itself retries nothing when sending (maxRetries 0): a 429/503 is the attempt's failure, classified
  * by classifyGraphSendError, and the next attempt is BullMQ's, at least Retry-After later; so every
  * attempt is counted and visible on the send, and nothing is sent twice within one attempt.
  */
@@ -32,6 +33,21 @@ export class GraphSendTransport {
   async attempt(row: SendRow, target: SmtpTargetRow): Promise<GraphSendResult> {
     const raw = await this.repository.content(row.id);
     if (!raw) throw new Error(`The content of send ${row.id} is missing`);
+    return this.withGraph(target, row.id, 0, (http, urls) =>
+      graphSendAttempt({ http, urls, raw, messageId: row.message_id, envelopeTo: row.envelope_to, beforeHandOver: () => this.repository.markInFlight(row.id) }),
+    );
+  }
+
+  /**
+   * The ids of the messages in the mailbox's Sent Items with the send's Message-ID: the look-up of an attempt
+   * cut off after the hand-over (SentFolderOutcome). A GET, so the client may retry it (429/5xx) itself.
+   */
+  async sentItemsWith(send: SendRow, target: SmtpTargetRow): Promise<string[]> {
+    return this.withGraph(target, send.id, 3, (http, urls) => sentItemsWithMessageId(http, urls, send.message_id));
+  }
+
+  /** A client for the mailbox with its token (the one token path of Graph sending), closed after `run`. */
+  private async withGraph<T>(target: SmtpTargetRow, sendId: string, maxRetries: number, run: (http: GraphHttp, urls: GraphUrls) => Promise<T>): Promise<T> {
     const found = await this.specs.mailbox(target.mailbox_id);
     if (!found) throw new Error(`Mailbox ${target.mailbox_id} is gone`);
     const spec = mailboxSpecOf(found.row, found.folders);
@@ -39,25 +55,18 @@ export class GraphSendTransport {
       baseUrl: spec.graphBaseUrl!,
       user: spec.login,
       accessToken: async ({ forceRefresh }) => {
-        if (forceRefresh) this.logger.log(`Send ${row.id}: Graph refused the access token; refreshing it once and trying again`);
+        if (forceRefresh) this.logger.log(`Send ${sendId}: Graph refused the access token; refreshing it once and trying again`);
         const resolved = await this.credentials.resolve(spec, { forceRefresh });
         if (resolved.credential.kind !== 'oauth2') throw new Error('not an OAuth credential');
         return resolved.credential.accessToken;
       },
-      maxRetries: 0,
+      maxRetries,
       timeoutMs: this.config.sending.timeoutMs,
       outbound: this.outbound,
       caPem: this.config.oauth.caPem,
     });
     try {
-      return await graphSendAttempt({
-        http,
-        urls: new GraphUrls(spec.graphBaseUrl!, spec.login, { signedInUser: !spec.appOnly }),
-        raw,
-        messageId: row.message_id,
-        envelopeTo: row.envelope_to,
-        beforeHandOver: () => this.repository.markInFlight(row.id),
-      });
+      return await run(http, new GraphUrls(spec.graphBaseUrl!, spec.login, { signedInUser: !spec.appOnly }));
     } finally {
       await http.close();
     }

@@ -1,7 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { errorMessage } from '@app/failures';
 import { SendRow, SmtpTargetRow } from '../outbox.repository';
+import { GraphSendTransport } from '../graph/graph-send.transport';
+import { lookUpAfterSettling } from '../graph/graph-sent-items';
 import { findSentFolder, searchMessageId, SentFolderSessions } from './sent-folder.sessions';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** What the Sent folder says about a send whose attempt was cut off after the hand-over. */
 export type SentFolderVerdict = { found: true; folder: string; response: string } | { found: false; why: string };
@@ -19,9 +23,13 @@ export type SentFolderVerdict = { found: true; folder: string; response: string 
 export class SentFolderOutcome {
   private readonly logger = new Logger(SentFolderOutcome.name);
 
-  constructor(private readonly sessions: SentFolderSessions) {}
+  constructor(
+    private readonly sessions: SentFolderSessions,
+    private readonly graph: GraphSendTransport,
+  ) {}
 
   async lookUp(target: SmtpTargetRow, send: SendRow): Promise<SentFolderVerdict> {
+    if (target.provider_type === 'microsoft-graph') return this.inSentItems(target, send);
     if (target.provider_type !== 'imap') return { found: false, why: 'the mailbox has no IMAP Sent folder to look in' };
     if (target.append_to_sent) {
       return { found: false, why: 'this server does not keep its own Sent copy (appendToSent is on), so the Sent folder cannot tell' };
@@ -36,6 +44,25 @@ export class SentFolderOutcome {
       return { found: true, folder: found.folder, response: `Confirmed from the Sent folder: Message-ID ${send.message_id} found in "${found.folder}" after the attempt was interrupted` };
     } catch (error) {
       return { found: false, why: `the Sent folder could not be searched (${errorMessage(error)})` };
+    }
+  }
+
+  /** Graph: Sent Items by internetMessageId, looked at once more after a short wait if the hand-over was recent (graph-sent-items.ts). */
+  private async inSentItems(target: SmtpTargetRow, send: SendRow): Promise<SentFolderVerdict> {
+    try {
+      const { found, looks } = await lookUpAfterSettling({
+        look: async () => (await this.graph.sentItemsWith(send, target)).length > 0,
+        handedOverAt: send.in_flight_since?.getTime() ?? null,
+        now: () => Date.now(),
+        sleep,
+      });
+      if (!found) {
+        return { found: false, why: `it is not in Sent Items, where Exchange Online files every message it sends (looked ${looks === 1 ? 'once' : 'twice, the second time after waiting for Exchange to file it'})` };
+      }
+      this.logger.log(`Send ${send.id}: found Message-ID ${send.message_id} in Sent Items after an interrupted attempt: recorded as sent`);
+      return { found: true, folder: 'Sent Items', response: `Confirmed from Sent Items: Message-ID ${send.message_id} found in the mailbox's Sent Items after the attempt was interrupted` };
+    } catch (error) {
+      return { found: false, why: `Sent Items could not be searched (${errorMessage(error)})` };
     }
   }
 }

@@ -14,10 +14,13 @@ export interface DeltaQuery {
   top?: number;
 }
 
-/** Parses $select, $filter (receivedDateTime ge|gt only, as Graph), $orderby, $top, changeType. */
-export function parseDeltaQuery(url: URL): DeltaQuery {
+/**
+ * Parses $select, $filter (receivedDateTime ge|gt only, as Graph), $orderby, $top, changeType. `filter:
+ * false`: $filter is left to the caller (a message list takes more than delta: message-filter.ts).
+ */
+export function parseDeltaQuery(url: URL, options: { filter?: boolean } = {}): DeltaQuery {
   const query: DeltaQuery = { select: parseSelect(queryValue(url, '$select')), orderDesc: false };
-  const filter = queryValue(url, '$filter');
+  const filter = options.filter === false ? undefined : queryValue(url, '$filter');
   if (filter !== undefined) {
     const match = /^\s*receivedDateTime\s+(ge|gt)\s+'?([^']+?)'?\s*$/i.exec(filter);
     const at = match ? parseGraphDateTime(match[2]) : undefined;

@@ -2,6 +2,7 @@ import { authorizeMailbox, requireMailPermission } from './auth';
 import { parseDeltaQuery } from './delta';
 import { GraphError, GraphErrors } from './graph-errors';
 import { parseSelect, renderAttachment, renderMessage, type Folder, type Mailbox, type StoredMessage } from './mail-store';
+import { parseMessageFilter } from './message-filter';
 import { parsePrefer, queryValue } from './odata';
 import { parseSegment, queryString, sendGraphJson, type GraphCall, type GraphRuntime } from './runtime';
 import { sendRoute, type SendRuntime } from './send-routes';
@@ -160,9 +161,13 @@ function getMessage(runtime: GraphRuntime, call: GraphCall, mailbox: Mailbox, fo
   );
 }
 
-/** GET …/messages: newest first by default, `$top` (default 10), `$skip`, `$select`, receivedDateTime `$filter`/`$orderby`. */
+/**
+ * GET …/messages: newest first by default, `$top` (default 10), `$skip`, `$select`, receivedDateTime
+ * `$orderby`, `$filter` on receivedDateTime or internetMessageId (message-filter.ts).
+ */
 function listMessages(runtime: GraphRuntime, call: GraphCall, mailbox: Mailbox, folder: Folder | undefined): void {
-  const query = parseDeltaQuery(call.url);
+  const query = parseDeltaQuery(call.url, { filter: false });
+  const filter = parseMessageFilter(queryValue(call.url, '$filter'));
   const prefer = parsePrefer(call.req);
   const skip = Number(queryValue(call.url, '$skip') ?? '0');
   if (!Number.isInteger(skip) || skip < 0) throw new GraphError(400, 'BadRequest', 'Invalid $skip value.');
@@ -170,7 +175,7 @@ function listMessages(runtime: GraphRuntime, call: GraphCall, mailbox: Mailbox, 
   const orderBy = queryValue(call.url, '$orderby');
   const ascending = orderBy !== undefined && !query.orderDesc;
   const all = (folder ? runtime.store.messagesIn(mailbox, folder) : [...mailbox.messages.values()].filter((m) => !m.deleted))
-    .filter((m) => !query.filter || (query.filter.op === 'ge' ? m.receivedAt >= query.filter.at : m.receivedAt > query.filter.at))
+    .filter((m) => !filter || filter(m))
     .sort((a, b) => (ascending ? a.receivedAt - b.receivedAt : b.receivedAt - a.receivedAt));
   const page = all.slice(skip, skip + top);
   const body: Record<string, unknown> = { '@odata.context': `${runtime.baseUrl}/$metadata#users('${mailbox.id}')/messages` };
