@@ -33,8 +33,15 @@ describe('control messages (real Dovecot, Postgres, Redis; reconcile interval on
 
   const sessions = async (user: string) => (await world.dovecot.sessionsByUser()).get(user) ?? 0;
 
-  /** Milliseconds until `done` holds (failing after `timeoutMs`, well past the deadline the caller asserts). */
-  async function measure<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 5_000): Promise<number> {
+  /**
+   * A control message is acted on within this: far inside the one-minute reconcile interval, so only the
+   * message can have done it. Not a speed target (that is for the benchmarks): under load (CI sim at load
+   * average 10) acting took 1.1–1.8 s where a quiet machine takes ~0.2 s.
+   */
+  const ACTED_ON_MESSAGE_MS = 10_000;
+
+  /** Milliseconds until `done` holds (failing after `timeoutMs`, past the deadline the caller asserts). */
+  async function measure<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = ACTED_ON_MESSAGE_MS + 5_000): Promise<number> {
     const started = Date.now();
     await world.waitFor(read, done, timeoutMs, what);
     return Date.now() - started;
@@ -63,7 +70,7 @@ describe('control messages (real Dovecot, Postgres, Redis; reconcile interval on
     }
   });
 
-  it('a created mailbox connects without waiting the interval; disabling closes its session in under a second; enabling reconnects', async () => {
+  it('a created mailbox connects without waiting the interval; disabling closes its session at once (not at the next pass); enabling reconnects', async () => {
     const user = email();
     await world.dovecot.addUser(user, `pw-${user}`);
     let started = Date.now();
@@ -77,7 +84,7 @@ describe('control messages (real Dovecot, Postgres, Redis; reconcile interval on
     await patch(id, { enabled: false });
     const closed = await measure(() => sessions(user), (count) => count === 0, `no Dovecot session of ${user}`);
     const disabledMs = Date.now() - started;
-    expect(disabledMs).toBeLessThan(1_000);
+    expect(disabledMs).toBeLessThan(ACTED_ON_MESSAGE_MS);
     expect((await world.status(id)).connection.state).toBe('disabled');
 
     started = Date.now();
@@ -107,7 +114,7 @@ describe('control messages (real Dovecot, Postgres, Redis; reconcile interval on
     const started = Date.now();
     await world.api.http.delete(`/v1/mailboxes/${id}`).set(world.api.auth).expect(204);
     await measure(() => sessions(user), (count) => count === 0, `no Dovecot session of ${user}`);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(ACTED_ON_MESSAGE_MS);
   });
 
   it('the API answers as usual while Redis is out of its reach (the message is only lost), and still stops cleanly', async () => {
@@ -129,7 +136,8 @@ describe('control messages (real Dovecot, Postgres, Redis; reconcile interval on
       const started = Date.now();
       expect((await call('PATCH', `/v1/mailboxes/${id}`, { enabled: false })).status).toBe(200);
       expect((await call('PATCH', `/v1/mailboxes/${id}`, { enabled: true })).status).toBe(200);
-      expect(Date.now() - started).toBeLessThan(1_000);
+      // The announcer emits without waiting for Redis: both answers come at once (5 s leaves room for load).
+      expect(Date.now() - started).toBeLessThan(5_000);
       const stopping = Date.now();
       // Told at warn, not thrown at the caller.
       await api.waitForOutput(/"level":40[^\n]*Control message changed for mailbox [^\n]* not sent/);
@@ -203,7 +211,7 @@ describe('control messages (real Dovecot, Postgres, Redis; reconcile interval on
         const started = Date.now();
         await patch(other, { enabled: false });
         await measure(() => sessions(otherUser), (count) => count === 0, `no Dovecot session of ${otherUser}`);
-        expect(Date.now() - started).toBeLessThan(1_000);
+        expect(Date.now() - started).toBeLessThan(ACTED_ON_MESSAGE_MS);
         // The in-process listener heard the message too, and declined: it does not hold that mailbox.
         await world.waitFor(async () => onControl.mock.calls.length, (n) => n >= 1, 2_000, 'the message at the other listener');
         expect(onControl.mock.calls[0][0]).toEqual<MailboxControlMessage>({ kind: 'disabled', mailboxId: other });
