@@ -349,12 +349,13 @@ export class DovecotServer {
   // ---------------------------------------------------------------- sessions
 
   /**
-   * Server-side disconnect of every session of the user (`doveadm kick`); resolves when anvil lists none.
-   * Hibernated sessions live in the shared imap-hibernate process, which `doveadm kick` refuses to kill
-   * (it would drop every other user too): those are woken first (see pokeMailboxes), which gives them
-   * their own imap process again, and then kicked.
+   * Server-side disconnect of every session of the user (`doveadm kick`); resolves when anvil lists none
+   * of the sessions kicked (a listener may have connected again already: its new session has a new pid;
+   * waiting for none at all raced such reconnects under load). Hibernated sessions live in the shared
+   * imap-hibernate process, which `doveadm kick` refuses to kill (it would drop every other user too):
+   * those are woken first (see pokeMailboxes), which gives them their own imap process again, and then kicked.
    */
-  async kickUser(username: string, timeoutMs = 5_000): Promise<void> {
+  async kickUser(username: string, timeoutMs = 15_000): Promise<void> {
     const user = this.users.get(username);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -379,8 +380,14 @@ export class DovecotServer {
         // went away by itself between `who` and `kick` (CI sim under load). Look again; fail only at the deadline.
         if (Date.now() > deadline) throw error;
       }
+      const kicked = new Set(sessions.filter((session) => !shared.has(session.pid)).map((session) => session.pid));
       const goneBy = Math.min(deadline, Date.now() + 1_000);
-      while ((await this.connectionsOf(username)).length > 0 && Date.now() < goneBy) await delay(10);
+      while (Date.now() < goneBy) {
+        const now = await this.connectionsOf(username);
+        if (now.length === 0) return;
+        if (kicked.size > 0 && now.every((session) => !kicked.has(session.pid) && !shared.has(session.pid))) return;
+        await delay(10);
+      }
     }
   }
 
