@@ -87,9 +87,9 @@ export class SendProcessor {
 
   /** `seen.provider` is set once the send's mailbox is known (the metrics' label). */
   private async run(data: SendJobData, seen: { provider?: string }): Promise<SendOutcome> {
-    const current = await this.repository.byId(data.sendId);
-    if (!current || current.state === 'sent' || current.state === 'failed') return 'skipped';
-    const target = await this.repository.smtpTarget(current.mailbox_id);
+    const found = await this.repository.sendWithTarget(data.sendId);
+    if (!found || found.send.state === 'sent' || found.send.state === 'failed') return 'skipped';
+    const { send: current, target } = found;
     if (!target) return 'skipped'; // the mailbox was deleted: its sends went with it
     seen.provider = target.provider_id;
     const mailbox: MailboxRef = { id: target.mailbox_id, email: target.email, externalId: target.external_id };
@@ -113,7 +113,7 @@ export class SendProcessor {
     const viaGraph = target.provider_type === 'microsoft-graph';
     try {
       const result = viaGraph ? await this.graph.attempt(row, target) : await this.attempt(row, target);
-      return this.succeed(mailbox, row.id, result.response);
+      return this.succeed(mailbox, row.id, result.response, target);
     } catch (error) {
       if (error instanceof HandOverRefusedError) return 'skipped';
       failure =
@@ -144,9 +144,9 @@ export class SendProcessor {
   private async attempt(row: SendRow, target: SmtpTargetRow) {
     const raw = await this.repository.content(row.id);
     if (!raw) throw new Error(`The content of send ${row.id} is missing`);
-    const found = await this.specs.mailbox(target.mailbox_id);
+    const found = await this.specs.mailboxRow(target.mailbox_id);
     if (!found) throw new Error(`Mailbox ${target.mailbox_id} is gone`);
-    const spec = mailboxSpecOf(found.row, found.folders);
+    const spec = mailboxSpecOf(found, []); // sending needs no folders
     let renewed = false;
     const login: SmtpLogin =
       target.auth_method === 'basic'
@@ -189,7 +189,7 @@ export class SendProcessor {
     return resolved.credential.password;
   }
 
-  private async succeed(mailbox: MailboxRef, sendId: string, response: string): Promise<SendOutcome> {
+  private async succeed(mailbox: MailboxRef, sendId: string, response: string, target?: SmtpTargetRow): Promise<SendOutcome> {
     const recorded = await this.dataSource.transaction(async (manager) => {
       const row = await this.repository.markSent(manager, sendId, response);
       if (row) await this.events.add(manager, [mailSentEvent(mailbox, row, new Date(this.clock.now()))]);
@@ -199,7 +199,7 @@ export class SendProcessor {
     if (!recorded) return 'skipped';
     this.events.committed();
     // --- Sent folder (sent-copy/): the copy starts once `sent` is committed and never holds up or undoes it.
-    this.sentCopier.start(sendId);
+    this.sentCopier.start(sendId, target);
     // ---
     return 'sent';
   }
