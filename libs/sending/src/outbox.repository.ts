@@ -119,18 +119,26 @@ export class OutboxRepository {
   }
 
   /**
-   * The send and where its mailbox sends, in one round trip (the worker's first read of each run; the
-   * target is read at each attempt: settings may have changed since the send was queued). `target` is null
-   * when the mailbox is gone.
+   * A run's first statement: counts an attempt of a `queued` send (whether or not it gets as far as the
+   * server) and reads the send and
+   * where its mailbox sends (the target is read at each attempt: settings may have changed since the send
+   * was queued), in one round trip. `started`: the attempt was counted (the send was queued); otherwise
+   * `send` is the row as it is (sending, sent, failed). `target` is null when the mailbox is gone.
    */
-  async sendWithTarget(sendId: string): Promise<{ send: SendRow; target: SmtpTargetRow | null } | null> {
+  async beginAttempt(sendId: string): Promise<{ send: SendRow; started: boolean; target: SmtpTargetRow | null } | null> {
     const [row] = (await this.dataSource.query(
-      `SELECT ${S_COLUMNS},
+      `WITH started AS (
+         UPDATE mail_sends SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING ${COLUMNS}
+       ), current AS (
+         SELECT ${COLUMNS}, true AS started FROM started
+         UNION ALL
+         SELECT ${COLUMNS}, false AS started FROM mail_sends WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM started)
+       )
+       SELECT ${S_COLUMNS}, s.started,
               m.id AS t_mailbox_id, m.email AS t_email, m.external_id AS t_external_id, m.enabled AS t_enabled, m.provider_id AS t_provider_id,
               p.type AS t_provider_type, p.send_emails AS t_send_emails, p.auth_method AS t_auth_method, p.smtp_host AS t_smtp_host, p.smtp_port AS t_smtp_port,
               p.smtp_security::text AS t_smtp_security, p.verify_certificate AS t_verify_certificate, p.append_to_sent AS t_append_to_sent
-         FROM mail_sends s LEFT JOIN mailboxes m ON m.id = s.mailbox_id LEFT JOIN providers p ON p.id = m.provider_id
-        WHERE s.id = $1`,
+         FROM current s LEFT JOIN mailboxes m ON m.id = s.mailbox_id LEFT JOIN providers p ON p.id = m.provider_id`,
       [sendId],
     )) as Record<string, unknown>[];
     if (!row) return null;
@@ -138,9 +146,9 @@ export class OutboxRepository {
     const target: Record<string, unknown> = {};
     for (const [column, value] of Object.entries(row)) {
       if (column.startsWith('t_')) target[column.slice(2)] = value;
-      else send[column] = value;
+      else if (column !== 'started') send[column] = value;
     }
-    return { send: send as unknown as SendRow, target: target.mailbox_id == null ? null : (target as unknown as SmtpTargetRow) };
+    return { send: send as unknown as SendRow, started: row.started === true, target: target.mailbox_id == null ? null : (target as unknown as SmtpTargetRow) };
   }
 
   async byIdempotencyKey(mailboxId: string, key: string): Promise<SendRow | null> {
@@ -242,15 +250,6 @@ export class OutboxRepository {
     const counts: PrunedSends = {};
     for (const row of deleted) counts[row.state] = (counts[row.state] ?? 0) + 1;
     return counts;
-  }
-
-  /** An attempt begins (counted whether or not it gets as far as the server). */
-  async startAttempt(sendId: string): Promise<SendRow | null> {
-    const [row] = (await this.dataSource.query(
-      `UPDATE mail_sends SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING ${COLUMNS}`,
-      [sendId],
-    )) as [SendRow[], number];
-    return firstOf(row);
   }
 
   /** Logged in, about to hand the message over: committed before MAIL FROM (see send-attempt.ts). */

@@ -87,7 +87,7 @@ export class SendProcessor {
 
   /** `seen.provider` is set once the send's mailbox is known (the metrics' label). */
   private async run(data: SendJobData, seen: { provider?: string }): Promise<SendOutcome> {
-    const found = await this.repository.sendWithTarget(data.sendId);
+    const found = await this.repository.beginAttempt(data.sendId);
     if (!found || found.send.state === 'sent' || found.send.state === 'failed') return 'skipped';
     const { send: current, target } = found;
     if (!target) return 'skipped'; // the mailbox was deleted: its sends went with it
@@ -103,7 +103,8 @@ export class SendProcessor {
         message: `An attempt started at ${current.in_flight_since?.toISOString() ?? 'an unknown time'} was interrupted after the message may have reached the server; it is not sent again to avoid a duplicate. Look for Message-ID ${current.message_id} in the recipients' mailboxes or the Sent folder (${verdict.why})`,
       });
     }
-    const row = await this.repository.startAttempt(current.id);
+    // The attempt was counted by beginAttempt when the send was queued.
+    const row = found.started ? current : null;
     if (!row) return 'skipped';
     const notSendable = this.notSendable(target);
     if (notSendable) return this.fail(mailbox, row.id, { code: SendFailureCode.NotSendable, message: notSendable });
@@ -142,9 +143,8 @@ export class SendProcessor {
 
   /** The attempt; with XOAUTH2, a login refused outright (535 without a challenge) is retried once after a forced refresh. */
   private async attempt(row: SendRow, target: SmtpTargetRow) {
-    const raw = await this.repository.content(row.id);
+    const [raw, found] = await Promise.all([this.repository.content(row.id), this.specs.mailboxRow(target.mailbox_id)]);
     if (!raw) throw new Error(`The content of send ${row.id} is missing`);
-    const found = await this.specs.mailboxRow(target.mailbox_id);
     if (!found) throw new Error(`Mailbox ${target.mailbox_id} is gone`);
     const spec = mailboxSpecOf(found, []); // sending needs no folders
     let renewed = false;
