@@ -6,7 +6,11 @@
  * Dovecot (`--delivery=lmtp`) or queues and discards (`--delivery=discard`); `both` (default) runs each.
  *
  *   npm run bench:send -- [--messages=1000] [--large-messages=3000] [--mailboxes=50] [--attachment-share=0.1] [--rate=100] [--posters=16] [--delivery=both|lmtp|discard]
- *     [--phases=drain-reuse,drain-fresh,large,paced-reuse,paced-fresh,paced-half,floor]
+ *     [--phases=drain-reuse,drain-fresh,large,paced-reuse,paced-fresh,paced-half,floor,drain-base]
+ *
+ * BENCH_BASE_ROOT=DIR (a copy of another build: DIR/dist, DIR/node_modules linked) with phase drain-base:
+ * drains with that build's listener too, interleaved (base, this, base, this), to compare within one run.
+ * The listener's statements to Postgres are counted (count-statements.ts) and reported per message.
  *
  * Per delivery mode:
  * - drain, reuse on and off (SEND_CONNECTIONS_PER_MAILBOX=2 / 0): the messages are queued while no worker
@@ -26,9 +30,9 @@
  * npm script builds first.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import Redis from 'ioredis';
 import { AppProcess, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, PostfixServer, queryDatabase, startAppProcess, waitForHttpOk } from '@app/testing';
 import { FloorFigure, FloorMessage, measureFloor } from './floor';
@@ -50,6 +54,8 @@ const MAILBOXES = arg('mailboxes', 50);
 const ATTACHMENT_SHARE = arg('attachment-share', 0.1);
 const RATE = arg('rate', 100);
 const POSTERS = arg('posters', 16);
+/** A second build to drain with in the same run (phase drain-base): the figures before a change. */
+const BASE_ROOT = process.env.BENCH_BASE_ROOT;
 const CONCURRENCY = Number(process.env.SEND_CONCURRENCY ?? 16);
 const DOMAIN = 'bench.example';
 const RECIPIENTS = 5;
@@ -171,15 +177,24 @@ async function outcome(world: World, ids: string[]): Promise<Outcome> {
 
 const postfixConnects = (postfix: PostfixServer) => (postfix.logTail(10_000_000).match(/smtpd\[\d+\]: connect from /g) ?? []).length;
 
-async function startListener(world: World, connectionsPerMailbox: number, profile: string): Promise<AppProcess> {
+/** Where the statement counts of the last listener go (count-statements.ts). */
+const STATEMENTS_FILE = join(mkdtempSync(join(tmpdir(), 'ml-bench-statements-')), 'counts.json');
+
+async function startListener(world: World, connectionsPerMailbox: number, profile: string, build: 'this' | 'base' = 'this'): Promise<AppProcess> {
   const profileDir = process.env.BENCH_LISTENER_CPU_PROFILE;
+  const preload = [join(__dirname, 'count-statements.js'), ...(profileDir ? [join(__dirname, '..', 'webhooks', 'cpu-profile.js')] : [])];
   const env: NodeJS.ProcessEnv = {
     ...world.env,
     SEND_CONNECTIONS_PER_MAILBOX: String(connectionsPerMailbox),
-    ...(profileDir ? { NODE_OPTIONS: `--require ${join(__dirname, '..', 'webhooks', 'cpu-profile.js')}`, BENCH_CPU_PROFILE_DIR: join(profileDir, profile) } : {}),
+    NODE_OPTIONS: preload.map((file) => `--require ${file}`).join(' '),
+    BENCH_STATEMENTS_FILE: STATEMENTS_FILE,
+    ...(profileDir ? { BENCH_CPU_PROFILE_DIR: join(profileDir, profile) } : {}),
   };
   if (profileDir) require('node:fs').mkdirSync(join(profileDir, profile), { recursive: true });
-  const listener = startAppProcess(entry(ENTRY_POINTS.listener), env);
+  rmSync(STATEMENTS_FILE, { force: true });
+  // BENCH_BASE_ROOT: a copy of another build (its dist/, node_modules linked) to compare within one run.
+  const script = build === 'base' ? relative(join(__dirname, '..', '..'), join(BASE_ROOT!, ENTRY_POINTS.listener)) : entry(ENTRY_POINTS.listener);
+  const listener = startAppProcess(script, env);
   await waitForHttpOk(`http://127.0.0.1:${env.LISTENER_PORT}/health/ready`, listener);
   return listener;
 }
@@ -191,15 +206,19 @@ interface DrainFigure extends Outcome {
   postfixConnections: number;
   listenerRssMb: { atStart: number; peak: number; atEnd: number };
   listenerCpuMsPerMessage: number;
+  /** Statements the listener sent to Postgres per message (all of them: BEGIN/COMMIT and background work included), and by first word. */
+  statementsPerMessage: number;
+  statements: Record<string, number>;
+  build: 'this' | 'base';
 }
 
 /** Queues `count` with no worker running, then one listener sends them all. */
-async function drain(world: World, count: number, connectionsPerMailbox: number, offset: number, profile: string): Promise<DrainFigure> {
+async function drain(world: World, count: number, connectionsPerMailbox: number, offset: number, profile: string, build: 'this' | 'base' = 'this'): Promise<DrainFigure> {
   const queuedStart = Date.now();
   const ids = await queue(world, count, 0, offset);
   const queuedInMs = Date.now() - queuedStart;
   const connectsBefore = postfixConnects(world.postfix);
-  const listener = await startListener(world, connectionsPerMailbox, profile);
+  const listener = await startListener(world, connectionsPerMailbox, profile, build);
   const pid = listener.child.pid!;
   const atStart = rssMb(pid);
   const cpuBefore = cpuSeconds(pid);
@@ -210,9 +229,14 @@ async function drain(world: World, count: number, connectionsPerMailbox: number,
   const cpu = cpuSeconds(pid) - cpuBefore;
   const atEnd = rssMb(pid);
   await listener.stop();
+  const statements = JSON.parse(readFileSync(STATEMENTS_FILE, 'utf8')) as Record<string, number>;
+  const statementsPerMessage = Number((Object.values(statements).reduce((a, b) => a + b, 0) / count).toFixed(2));
   const result = await outcome(world, ids);
-  process.stderr.write(`drain ${count} reuse=${connectionsPerMailbox}: ${result.acceptedPerSecond}/s\n`);
+  process.stderr.write(`drain ${count} reuse=${connectionsPerMailbox} ${build}: ${result.acceptedPerSecond}/s, ${statementsPerMessage} statements/msg, CPU ${((cpu * 1000) / count).toFixed(1)} ms/msg\n`);
   return {
+    build,
+    statementsPerMessage,
+    statements,
     queued: count,
     connectionsPerMailbox,
     queuedInMs,
@@ -244,7 +268,8 @@ async function paced(world: World, count: number, connectionsPerMailbox: number,
 async function composed(world: World, ids: string[]): Promise<FloorMessage[]> {
   const rows = await queryDatabase<{ email: string; envelope_from: string; envelope_to: string[]; raw: Buffer }>(
     world.dbUrl,
-    `SELECT m.email, s.envelope_from, s.envelope_to, c.raw FROM mail_sends s JOIN mailboxes m ON m.id = s.mailbox_id JOIN mail_send_contents c ON c.send_id = s.id WHERE s.id = ANY($1::uuid[])`,
+    `SELECT m.email, s.envelope_from, s.envelope_to, (SELECT string_agg(c.data, ''::bytea ORDER BY c.seq) FROM mail_send_chunks c WHERE c.send_id = s.id AND c.part = 0) AS raw
+       FROM mail_sends s JOIN mailboxes m ON m.id = s.mailbox_id WHERE s.id = ANY($1::uuid[])`,
     [ids],
   );
   return rows.map((row) => ({ login: row.email, password: 'pw', from: row.envelope_from, to: row.envelope_to, raw: row.raw }));
@@ -280,7 +305,10 @@ async function suite(delivery: 'lmtp' | 'discard', dovecot: DovecotServer, base:
   const load = loadavg()[0];
   let offset = 0;
   const next = (n: number) => ((offset += n), offset - n);
+  const baseDrain = PHASES.has('drain-base') && BASE_ROOT ? await drain(world, MESSAGES, 2, next(MESSAGES), `${delivery}-drain-base`, 'base') : null;
   const withReuse = PHASES.has('drain-reuse') ? await drain(world, MESSAGES, 2, next(MESSAGES), `${delivery}-drain-reuse`) : null;
+  const baseAfter = PHASES.has('drain-base') && BASE_ROOT ? await drain(world, MESSAGES, 2, next(MESSAGES), `${delivery}-drain-base-again`, 'base') : null;
+  const withReuseAgain = PHASES.has('drain-base') && BASE_ROOT && PHASES.has('drain-reuse') ? await drain(world, MESSAGES, 2, next(MESSAGES), `${delivery}-drain-reuse-again`) : null;
   const withoutReuse = PHASES.has('drain-fresh') ? await drain(world, MESSAGES, 0, next(MESSAGES), `${delivery}-drain-fresh`) : null;
   const large = PHASES.has('large') && LARGE > 0 ? await drain(world, LARGE, 2, next(LARGE), `${delivery}-drain-large`) : null;
   const pacedReuse = PHASES.has('paced-reuse') ? await paced(world, MESSAGES, 2, next(MESSAGES)) : null;
@@ -311,11 +339,14 @@ async function suite(delivery: 'lmtp' | 'discard', dovecot: DovecotServer, base:
   return {
     delivery,
     loadAverage1mAtStart: load,
-    drain: { withReuse, withoutReuse, large },
+    drain: { withReuse, withReuseAgain, baseWithReuse: baseDrain, baseWithReuseAgain: baseAfter, withoutReuse, large },
     paced: { withReuse: pacedReuse, withoutReuse: pacedFresh, withReuseAtHalfTheDrainRate: pacedHalf },
     floor,
     ratioToFloor: {
       withReuse: floorReuse && withReuse ? Number((withReuse.acceptedPerSecond / floorReuse.perSecond).toFixed(2)) : null,
+      withReuseAgain: floorReuse && withReuseAgain ? Number((withReuseAgain.acceptedPerSecond / floorReuse.perSecond).toFixed(2)) : null,
+      baseWithReuse: floorReuse && baseDrain ? Number((baseDrain.acceptedPerSecond / floorReuse.perSecond).toFixed(2)) : null,
+      baseWithReuseAgain: floorReuse && baseAfter ? Number((baseAfter.acceptedPerSecond / floorReuse.perSecond).toFixed(2)) : null,
       withoutReuse: floorFresh && withoutReuse ? Number((withoutReuse.acceptedPerSecond / floorFresh.perSecond).toFixed(2)) : null,
     },
     rssGrowsWithQueued: large && withReuse ? { [`${MESSAGES}`]: withReuse.listenerRssMb, [`${LARGE}`]: large.listenerRssMb } : null,

@@ -79,6 +79,9 @@ export interface SendError {
 const COLUMNS = `id, mailbox_id, idempotency_key, request_hash, state, message_id, envelope_from, envelope_to, size, attempts, in_flight_since,
   last_error_code, last_error_message, last_error_at, response, sent_at, created_at, updated_at, sent_copy_state, sent_copy_folder, sent_copy_error`;
 
+/** COLUMNS of `mail_sends s` (in a join). */
+const S_COLUMNS = COLUMNS.replace(/(\w+)/g, 's.$1');
+
 /** Thrown inside insert's transaction to roll it back when the key names another send. */
 const ROLLBACK = Symbol('rollback');
 
@@ -113,6 +116,39 @@ export class OutboxRepository {
       [mailboxId],
     )) as SmtpTargetRow[];
     return row ?? null;
+  }
+
+  /**
+   * A run's first statement: counts an attempt of a `queued` send (whether or not it gets as far as the
+   * server) and reads the send and
+   * where its mailbox sends (the target is read at each attempt: settings may have changed since the send
+   * was queued), in one round trip. `started`: the attempt was counted (the send was queued); otherwise
+   * `send` is the row as it is (sending, sent, failed). `target` is null when the mailbox is gone.
+   */
+  async beginAttempt(sendId: string): Promise<{ send: SendRow; started: boolean; target: SmtpTargetRow | null } | null> {
+    const [row] = (await this.dataSource.query(
+      `WITH started AS (
+         UPDATE mail_sends SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING ${COLUMNS}
+       ), current AS (
+         SELECT ${COLUMNS}, true AS started FROM started
+         UNION ALL
+         SELECT ${COLUMNS}, false AS started FROM mail_sends WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM started)
+       )
+       SELECT ${S_COLUMNS}, s.started,
+              m.id AS t_mailbox_id, m.email AS t_email, m.external_id AS t_external_id, m.enabled AS t_enabled, m.provider_id AS t_provider_id,
+              p.type AS t_provider_type, p.send_emails AS t_send_emails, p.auth_method AS t_auth_method, p.smtp_host AS t_smtp_host, p.smtp_port AS t_smtp_port,
+              p.smtp_security::text AS t_smtp_security, p.verify_certificate AS t_verify_certificate, p.append_to_sent AS t_append_to_sent
+         FROM current s LEFT JOIN mailboxes m ON m.id = s.mailbox_id LEFT JOIN providers p ON p.id = m.provider_id`,
+      [sendId],
+    )) as Record<string, unknown>[];
+    if (!row) return null;
+    const send: Record<string, unknown> = {};
+    const target: Record<string, unknown> = {};
+    for (const [column, value] of Object.entries(row)) {
+      if (column.startsWith('t_')) target[column.slice(2)] = value;
+      else if (column !== 'started') send[column] = value;
+    }
+    return { send: send as unknown as SendRow, started: row.started === true, target: target.mailbox_id == null ? null : (target as unknown as SmtpTargetRow) };
   }
 
   async byIdempotencyKey(mailboxId: string, key: string): Promise<SendRow | null> {
@@ -214,15 +250,6 @@ export class OutboxRepository {
     const counts: PrunedSends = {};
     for (const row of deleted) counts[row.state] = (counts[row.state] ?? 0) + 1;
     return counts;
-  }
-
-  /** An attempt begins (counted whether or not it gets as far as the server). */
-  async startAttempt(sendId: string): Promise<SendRow | null> {
-    const [row] = (await this.dataSource.query(
-      `UPDATE mail_sends SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING ${COLUMNS}`,
-      [sendId],
-    )) as [SendRow[], number];
-    return firstOf(row);
   }
 
   /** Logged in, about to hand the message over: committed before MAIL FROM (see send-attempt.ts). */

@@ -87,9 +87,9 @@ export class SendProcessor {
 
   /** `seen.provider` is set once the send's mailbox is known (the metrics' label). */
   private async run(data: SendJobData, seen: { provider?: string }): Promise<SendOutcome> {
-    const current = await this.repository.byId(data.sendId);
-    if (!current || current.state === 'sent' || current.state === 'failed') return 'skipped';
-    const target = await this.repository.smtpTarget(current.mailbox_id);
+    const found = await this.repository.beginAttempt(data.sendId);
+    if (!found || found.send.state === 'sent' || found.send.state === 'failed') return 'skipped';
+    const { send: current, target } = found;
     if (!target) return 'skipped'; // the mailbox was deleted: its sends went with it
     seen.provider = target.provider_id;
     const mailbox: MailboxRef = { id: target.mailbox_id, email: target.email, externalId: target.external_id };
@@ -103,7 +103,8 @@ export class SendProcessor {
         message: `An attempt started at ${current.in_flight_since?.toISOString() ?? 'an unknown time'} was interrupted after the message may have reached the server; it is not sent again to avoid a duplicate. Look for Message-ID ${current.message_id} in the recipients' mailboxes or the Sent folder (${verdict.why})`,
       });
     }
-    const row = await this.repository.startAttempt(current.id);
+    // The attempt was counted by beginAttempt when the send was queued.
+    const row = found.started ? current : null;
     if (!row) return 'skipped';
     const notSendable = this.notSendable(target);
     if (notSendable) return this.fail(mailbox, row.id, { code: SendFailureCode.NotSendable, message: notSendable });
@@ -113,7 +114,7 @@ export class SendProcessor {
     const viaGraph = target.provider_type === 'microsoft-graph';
     try {
       const result = viaGraph ? await this.graph.attempt(row, target) : await this.attempt(row, target);
-      return this.succeed(mailbox, row.id, result.response);
+      return this.succeed(mailbox, row.id, result.response, target);
     } catch (error) {
       if (error instanceof HandOverRefusedError) return 'skipped';
       failure =
@@ -142,11 +143,10 @@ export class SendProcessor {
 
   /** The attempt; with XOAUTH2, a login refused outright (535 without a challenge) is retried once after a forced refresh. */
   private async attempt(row: SendRow, target: SmtpTargetRow) {
-    const raw = await this.repository.content(row.id);
+    const [raw, found] = await Promise.all([this.repository.content(row.id), this.specs.mailboxRow(target.mailbox_id)]);
     if (!raw) throw new Error(`The content of send ${row.id} is missing`);
-    const found = await this.specs.mailbox(target.mailbox_id);
     if (!found) throw new Error(`Mailbox ${target.mailbox_id} is gone`);
-    const spec = mailboxSpecOf(found.row, found.folders);
+    const spec = mailboxSpecOf(found, []); // sending needs no folders
     let renewed = false;
     const login: SmtpLogin =
       target.auth_method === 'basic'
@@ -189,7 +189,7 @@ export class SendProcessor {
     return resolved.credential.password;
   }
 
-  private async succeed(mailbox: MailboxRef, sendId: string, response: string): Promise<SendOutcome> {
+  private async succeed(mailbox: MailboxRef, sendId: string, response: string, target?: SmtpTargetRow): Promise<SendOutcome> {
     const recorded = await this.dataSource.transaction(async (manager) => {
       const row = await this.repository.markSent(manager, sendId, response);
       if (row) await this.events.add(manager, [mailSentEvent(mailbox, row, new Date(this.clock.now()))]);
@@ -199,7 +199,7 @@ export class SendProcessor {
     if (!recorded) return 'skipped';
     this.events.committed();
     // --- Sent folder (sent-copy/): the copy starts once `sent` is committed and never holds up or undoes it.
-    this.sentCopier.start(sendId);
+    this.sentCopier.start(sendId, target);
     // ---
     return 'sent';
   }

@@ -63,6 +63,12 @@ export class MailboxSpecRepository {
     );
   }
 
+  /** One mailbox's spec row without its folders (sending: one statement, not two); null when there is no such mailbox. */
+  async mailboxRow(mailboxId: string): Promise<MailboxSpecRow | null> {
+    const [row] = (await this.dataSource.query(`${SPEC_SELECT} WHERE m.id = $1`, [mailboxId])) as MailboxSpecRow[];
+    return row ?? null;
+  }
+
   /** One mailbox's spec row, enabled or not (reading a message on the API's behalf); null when there is no such mailbox. */
   async mailbox(mailboxId: string): Promise<{ row: MailboxSpecRow; folders: MailboxFolderRow[] } | null> {
     const [row] = (await this.dataSource.query(`${SPEC_SELECT} WHERE m.id = $1`, [mailboxId])) as MailboxSpecRow[];

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { errorMessage } from '@app/failures';
-import { OutboxRepository } from '../outbox.repository';
+import { OutboxRepository, SmtpTargetRow } from '../outbox.repository';
 import { afterFailedAppend, SENT_COPY_HOLD_MS, SentCopyFailure } from './sent-copy-state';
 import { ClaimedSentCopy, SentCopyRepository } from './sent-copy.repository';
 import { SentCopyMetrics } from './sent-copy.metrics';
@@ -30,9 +30,13 @@ export class SentCopier implements BeforeApplicationShutdown {
     private readonly metrics: SentCopyMetrics,
   ) {}
 
-  /** Starts the copy of a send just recorded `sent` without waiting for it (the job, its slot and its metrics are done). */
-  start(sendId: string): void {
-    const copy = this.copy(sendId).finally(() => this.inFlight.delete(copy));
+  /**
+   * Starts the copy of a send just recorded `sent` without waiting for it (the job, its slot and its
+   * metrics are done). `target`: the mailbox's settings the send went out with; a provider that keeps its
+   * own copy then costs one statement (the skip) instead of three.
+   */
+  start(sendId: string, target?: Pick<SmtpTargetRow, 'append_to_sent' | 'provider_type'>): void {
+    const copy = (target && !needsCopy(target) ? this.skip(sendId) : this.copy(sendId)).finally(() => this.inFlight.delete(copy));
     this.inFlight.add(copy);
   }
 
@@ -48,14 +52,20 @@ export class SentCopier implements BeforeApplicationShutdown {
       if (!send || send.state !== 'sent') return;
       const target = await this.outbox.smtpTarget(send.mailbox_id);
       if (!target) return;
-      if (!target.append_to_sent || target.provider_type !== 'imap') {
-        if (await this.repository.skip(sendId)) this.metrics.copies.inc({ result: 'not_needed' });
-        return;
-      }
+      if (!needsCopy(target)) return await this.skip(sendId);
       const claimed = await this.repository.claim(sendId, SENT_COPY_HOLD_MS);
       if (claimed) await this.make(claimed);
     } catch (error) {
       // The database was away: the copy stays due and a later sweep takes it.
+      this.logger.warn(`Sent copy of send ${sendId}: ${errorMessage(error)}`);
+    }
+  }
+
+  /** The provider keeps its own copy (or none is wanted). Never rejects. */
+  private async skip(sendId: string): Promise<void> {
+    try {
+      if (await this.repository.skip(sendId)) this.metrics.copies.inc({ result: 'not_needed' });
+    } catch (error) {
       this.logger.warn(`Sent copy of send ${sendId}: ${errorMessage(error)}`);
     }
   }
@@ -97,4 +107,9 @@ export class SentCopier implements BeforeApplicationShutdown {
       this.logger.warn(`Sent copy of send ${claimed.id} failed after ${claimed.sent_copy_attempts} tries: ${failure.message} (the send itself is sent)`);
     }
   }
+}
+
+/** A copy is ours to make: the provider asks for it and is one we reach over IMAP. */
+function needsCopy(target: Pick<SmtpTargetRow, 'append_to_sent' | 'provider_type'>): boolean {
+  return target.append_to_sent && target.provider_type === 'imap';
 }
