@@ -64,7 +64,7 @@ function clusterCard(overview: Overview): SafeHtml {
 }
 
 function queuesCard(overview: Overview): SafeHtml {
-  return html`<section class="card" aria-labelledby="queues-heading">
+  return html`<section class="card wide" aria-labelledby="queues-heading">
     <h2 id="queues-heading">Queues</h2>
     <div class="table-wrap"><table>
       <thead><tr><th scope="col">Queue</th><th scope="col" class="num">Waiting</th><th scope="col" class="num">Active</th><th scope="col" class="num">Delayed</th><th scope="col" class="num">Failed</th></tr></thead>
@@ -85,7 +85,7 @@ function queuesCard(overview: Overview): SafeHtml {
 
 function webhooksCard(overview: Overview): SafeHtml {
   const { total, failing } = overview.webhooks;
-  return html`<section class="card" aria-labelledby="webhooks-heading">
+  return html`<section class="card wide" aria-labelledby="webhooks-heading">
     <h2 id="webhooks-heading">Webhooks</h2>
     ${total === 0
       ? html`<p class="empty">No webhook endpoints. Register one with <code>POST /v1/webhooks</code> to receive events over HTTPS.</p>`
