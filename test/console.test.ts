@@ -6,6 +6,7 @@ import { CONNECTION_STATES } from '@app/persistence';
 import { ListenerWorld, TEST_API_KEY } from '@app/testing';
 
 /** Kept after the run (git-ignored): what each test saw. docs/console/ has a few of them, committed. */
+// page.evaluate callbacks run in the browser: they reach its globals through `globalThis as any` (this project compiles without the DOM library).
 const SHOTS = join(__dirname, '..', 'test-output', 'console');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -76,7 +77,7 @@ describe('admin console (real Chromium, API, listener, Dovecot, Postgres, Redis)
     expect(new URL(page.url()).pathname).toBe('/console/sign-in');
     expect(new URL(page.url()).searchParams.get('returnTo')).toBe('/console/mailboxes?state=connected');
     expect(response!.status()).toBe(200);
-    await expect(page.getByLabel('API key').evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await expect(page.getByLabel('API key').evaluate((el) => el === (globalThis as any).document.activeElement)).resolves.toBe(true);
     await shot(page, '01-sign-in');
     await page.getByLabel('API key').fill(TEST_API_KEY);
     await Promise.all([page.waitForURL(`${base}/console/mailboxes?state=connected`), page.getByRole('button', { name: 'Sign in' }).click()]);
@@ -122,7 +123,7 @@ describe('admin console (real Chromium, API, listener, Dovecot, Postgres, Redis)
     expect(CONSOLE_CSP).not.toContain('unsafe-inline');
     // The stylesheet applied (no inline style was needed): the top bar is dark.
     await page.goto('/console');
-    expect(await page.locator('.topbar').evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(23, 32, 58)');
+    expect(await page.locator('.topbar').evaluate((el) => (globalThis as any).getComputedStyle(el).backgroundColor)).toBe('rgb(23, 32, 58)');
     await context.close();
   });
 
@@ -244,7 +245,7 @@ describe('admin console (real Chromium, API, listener, Dovecot, Postgres, Redis)
     const { context, page } = await signedIn({ width: 390, height: 844 });
     for (const [path, name] of [['/console', '07-phone-overview'], ['/console/mailboxes', '08-phone-mailboxes'], [`/console/mailboxes/${mailboxes.wrong.id}`, '09-phone-mailbox']] as const) {
       await page.goto(path);
-      expect({ path, overflow: await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth) }).toEqual({ path, overflow: 0 });
+      expect({ path, overflow: await page.evaluate(() => { const root = (globalThis as any).document.documentElement; return root.scrollWidth - root.clientWidth; }) }).toEqual({ path, overflow: 0 });
       await shot(page, name);
     }
     await context.close();

@@ -31,11 +31,9 @@ import { WebhooksController } from './controllers/webhooks.controller';
 @Module({})
 export class ApiModule {
   static forRoot(config: AppConfig, options: OAuthModuleOptions = {}): DynamicModule {
-    // One instance each, shared by the API's controllers and the console's (same services, same state).
     // The key check is built when Nest first asks for it (its warning about the dev key file goes to the app's logger).
     let matcher: ApiKeyMatcher | undefined;
     const apiKeys = () => (matcher ??= new ApiKeyMatcher(effectiveApiKeys(config)));
-    const webhooks = WebhooksModule.forRoot({ clock: options.clock });
     return {
       module: ApiModule,
       imports: [
@@ -54,9 +52,9 @@ export class ApiModule {
         EventOutboxMetricsModule,
         OAuthFlowsModule.forRoot(options),
         GraphIntakeModule.forRoot(),
-        webhooks,
+        WebhooksModule.forRoot({ clock: options.clock }),
         SendingModule,
-        ConsoleModule.register({ imports: [ProvidersModule, MailboxesModule, ClusterOverviewModule, webhooks], apiKeys }),
+        ConsoleModule.register({ imports: [ProvidersModule, MailboxesModule, ClusterOverviewModule], apiKeys }),
       ],
       controllers: [ProvidersController, MailboxesController, MessagesController, ClusterController, OAuthController, GraphNotificationsController, WebhooksController, OutboxController],
       providers: [
