@@ -31,9 +31,11 @@ import { WebhooksController } from './controllers/webhooks.controller';
 @Module({})
 export class ApiModule {
   static forRoot(config: AppConfig, options: OAuthModuleOptions = {}): DynamicModule {
+    // One instance each, shared by the API's controllers and the console's (same services, same state).
     // The key check is built when Nest first asks for it (its warning about the dev key file goes to the app's logger).
     let matcher: ApiKeyMatcher | undefined;
     const apiKeys = () => (matcher ??= new ApiKeyMatcher(effectiveApiKeys(config)));
+    const webhooks = WebhooksModule.forRoot({ clock: options.clock });
     return {
       module: ApiModule,
       imports: [
@@ -52,9 +54,9 @@ export class ApiModule {
         EventOutboxMetricsModule,
         OAuthFlowsModule.forRoot(options),
         GraphIntakeModule.forRoot(),
-        WebhooksModule.forRoot({ clock: options.clock }),
+        webhooks,
         SendingModule,
-        ConsoleModule.register({ imports: [ProvidersModule, MailboxesModule, ClusterOverviewModule], apiKeys }),
+        ConsoleModule.register({ imports: [ProvidersModule, MailboxesModule, ClusterOverviewModule, webhooks], apiKeys }),
       ],
       controllers: [ProvidersController, MailboxesController, MessagesController, ClusterController, OAuthController, GraphNotificationsController, WebhooksController, OutboxController],
       providers: [

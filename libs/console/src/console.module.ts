@@ -19,8 +19,8 @@ import { ConsoleSessionGuard } from './session/console-session.guard';
 
 export interface ConsoleModuleOptions {
   /**
-   * The API's own modules (mailboxes, providers, cluster overview): the console calls their services
-   * in-process, the same instances the API's controllers use. WebhooksService is looked up (OverviewService).
+   * The API's own module instances (mailboxes, providers, cluster overview, webhooks): the console calls
+   * their services in-process, the same instances the API's controllers use.
    */
   imports: NonNullable<ModuleMetadata['imports']>;
   /** The API's key check (the same instance), so the console accepts exactly the keys the API does. */

@@ -1,5 +1,4 @@
-import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Injectable } from '@nestjs/common';
 import { ClusterOverviewService, ClusterResponse } from '@app/cluster';
 import { TokenStatsRepository } from '@app/oauth';
 import { CONNECTION_STATES, ConnectionState, TOKEN_STATES, TokenState } from '@app/persistence';
@@ -27,26 +26,14 @@ function byKey<K extends string>(keys: readonly K[], rows: { state: string; n: n
  * mailboxes gauge's counts, the token gauges' counts, GET /v1/cluster, the queues, GET /v1/webhooks.
  */
 @Injectable()
-export class OverviewService implements OnApplicationBootstrap {
-  private webhooks!: WebhooksService;
-
+export class OverviewService {
   constructor(
     private readonly syncCounts: SyncMetricsRepository,
     private readonly tokenStats: TokenStatsRepository,
     private readonly cluster: ClusterOverviewService,
     private readonly queueDepths: QueueDepthsService,
-    private readonly moduleRef: ModuleRef,
+    private readonly webhooks: WebhooksService,
   ) {}
-
-  /**
-   * The API's WebhooksService, found once the app is built rather than by importing WebhooksModule here:
-   * importing that dynamic module into a second module changed the order in which Nest starts and stops
-   * its BullMQ objects, and the API fuzz suite then saw the API stop answering under load (not understood
-   * yet; see the helper report). Looking it up keeps the API's module graph as it was.
-   */
-  onApplicationBootstrap(): void {
-    this.webhooks = this.moduleRef.get(WebhooksService, { strict: false });
-  }
 
   async overview(): Promise<Overview> {
     const [mailboxRows, tokenRows, soonestExpiry, cluster, queues, webhooks] = await Promise.all([
