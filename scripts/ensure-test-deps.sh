@@ -5,6 +5,7 @@
 # - promtool (Debian package `prometheus`) to lint /metrics and the alert rules.
 # - Dovecot (Debian packages `dovecot-core dovecot-imapd dovecot-lmtpd`) for the IMAP tests and LMTP delivery.
 # - Postfix (Debian package `postfix`) for the sending tests: private instances delivering into Dovecot.
+# - Chromium (Debian package `chromium`) for the console tests, driven by playwright-core (which downloads no browser).
 # Anything it cannot provide is reported in one line each, and the run stops before Jest starts.
 set -uo pipefail
 
@@ -68,6 +69,15 @@ if [ ! -x /usr/lib/postfix/sbin/master ]; then
   fi
   [ -x /usr/lib/postfix/sbin/master ] || missing+=("Postfix: install the Debian package 'postfix'")
 fi
+# Chromium for the admin console's browser tests (test/console.test.ts; CHROMIUM_PATH overrides the path).
+chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$chromium_path" ]; then
+  if can_install; then
+    say "installing Chromium (Debian package chromium)"
+    apt_install chromium
+  fi
+  [ -x "$chromium_path" ] || missing+=("Chromium: install the Debian package 'chromium' (or set CHROMIUM_PATH to a Chromium binary)")
+fi
 [ "$(id -u)" = 0 ] || missing+=("root: the Dovecot test harness runs private Dovecot instances that switch users; run the tests as root")
 
 if ! port_open "$db_host" "$db_port"; then
@@ -98,4 +108,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   for line in "${missing[@]}"; do say "missing $line"; done
   exit 1
 fi
-say "Postgres $db_host:$db_port, Redis $redis_host:$redis_port, $(promtool --version 2>&1 | head -n1), Dovecot $(/usr/sbin/dovecot --version), Postfix $(/usr/sbin/postconf -d -h mail_version 2>/dev/null)"
+say "Postgres $db_host:$db_port, Redis $redis_host:$redis_port, $(promtool --version 2>&1 | head -n1), Dovecot $(/usr/sbin/dovecot --version), Postfix $(/usr/sbin/postconf -d -h mail_version 2>/dev/null), $("$chromium_path" --version 2>/dev/null | head -n1)"

@@ -103,6 +103,28 @@ describe('mailboxes API (real app, real Postgres and Redis)', () => {
     await api.http.get('/v1/mailboxes/00000000-0000-4000-8000-000000000000').set(api.auth).expect(404);
   });
 
+  it('lists by a search in the address or the external id, and by connection state as the mailboxes gauge counts it', async () => {
+    const emails = async (query: Record<string, string>) =>
+      (await api.http.get('/v1/mailboxes').query(query).set(api.auth).expect(200)).body.items.map((m: { email: string }) => m.email).sort();
+    const all = (await api.http.get('/v1/mailboxes').set(api.auth).expect(200)).body.items.map((m: { email: string }) => m.email).sort();
+    expect(await emails({ search: 'ANA@' })).toEqual(['ana@contoso.com']);
+    expect(await emails({ search: 'crm-1' })).toEqual(['ana@contoso.com']);
+    expect(await emails({ search: '%' })).toEqual([]); // a literal %, not a wildcard
+    expect(await emails({ search: '  ' })).toEqual(all); // blank: no search
+    expect(await emails({ state: 'pending' })).toEqual(all); // no listener here: every enabled mailbox waits for one
+    const ana = (await api.http.get('/v1/mailboxes?externalId=crm-1').set(api.auth)).body.items[0];
+    await queryDatabase(db.url, `UPDATE mailbox_status SET connection_state = 'connected' WHERE mailbox_id = $1`, [ana.id]);
+    try {
+      expect(await emails({ state: 'connected' })).toEqual(['ana@contoso.com']);
+      expect(await emails({ state: 'connected', search: 'local.test' })).toEqual([]);
+      expect((await api.http.get('/v1/mailboxes').query({ state: 'pending' }).set(api.auth).expect(200)).body.total).toBe(all.length - 1);
+    } finally {
+      await queryDatabase(db.url, `UPDATE mailbox_status SET connection_state = 'pending' WHERE mailbox_id = $1`, [ana.id]);
+    }
+    const bad = await api.http.get('/v1/mailboxes?state=online').set(api.auth).expect(400);
+    expect(bad.body.message).toMatch(/^state: must be one of pending, connecting, connected, backoff, auth_error, disabled/);
+  });
+
   it('patches folders (kept folders keep their rows), external id, password and enabled', async () => {
     const ana = (await api.http.get('/v1/mailboxes?externalId=crm-1').set(api.auth)).body.items[0];
     const [inboxBefore] = await queryDatabase<{ id: string }>(db.url, `SELECT id FROM mailbox_folders WHERE mailbox_id = $1 AND path = 'INBOX'`, [ana.id]);

@@ -5,6 +5,7 @@ import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
+import { CONSOLE_PATH, installConsole } from '@app/console';
 import { GRAPH_RECEIVER_ROUTE, installGraphBodyParsing } from '@app/graph';
 import { installBodyParsing } from '@app/http';
 import { OAuthModuleOptions } from '@app/oauth';
@@ -23,7 +24,8 @@ export async function createApiApp(config: AppConfig, options: OAuthModuleOption
   app.useLogger(app.get(Logger));
   installGraphBodyParsing(app); // before the general parsers: the Graph receiver has its own size limit
   installOutboxBodyParsing(app); // the outbox streams its body itself (messages are larger than HTTP_BODY_LIMIT): the general parsers skip it
-  installBodyParsing(app, config.api.bodyLimit, [`/${GRAPH_RECEIVER_ROUTE}`, OUTBOX_PATH]);
+  installConsole(app); // its own headers and form bodies: the console's pages are HTML, its forms urlencoded
+  installBodyParsing(app, config.api.bodyLimit, [`/${GRAPH_RECEIVER_ROUTE}`, OUTBOX_PATH, CONSOLE_PATH]);
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

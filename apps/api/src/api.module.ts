@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ClusterOverviewModule } from '@app/cluster';
 import { AppConfig, ConfigModule } from '@app/config';
+import { ConsoleModule } from '@app/console';
 import { ControlModule } from '@app/control';
 import { CryptoModule } from '@app/crypto';
 import { EventOutboxMetricsModule } from '@app/events';
@@ -30,6 +31,11 @@ import { WebhooksController } from './controllers/webhooks.controller';
 @Module({})
 export class ApiModule {
   static forRoot(config: AppConfig, options: OAuthModuleOptions = {}): DynamicModule {
+    // One instance each, shared by the API's controllers and the console's (same services, same state).
+    // The key check is built when Nest first asks for it (its warning about the dev key file goes to the app's logger).
+    let matcher: ApiKeyMatcher | undefined;
+    const apiKeys = () => (matcher ??= new ApiKeyMatcher(effectiveApiKeys(config)));
+    const webhooks = WebhooksModule.forRoot({ clock: options.clock });
     return {
       module: ApiModule,
       imports: [
@@ -48,12 +54,13 @@ export class ApiModule {
         EventOutboxMetricsModule,
         OAuthFlowsModule.forRoot(options),
         GraphIntakeModule.forRoot(),
-        WebhooksModule.forRoot({ clock: options.clock }),
+        webhooks,
         SendingModule,
+        ConsoleModule.register({ imports: [ProvidersModule, MailboxesModule, ClusterOverviewModule, webhooks], apiKeys }),
       ],
       controllers: [ProvidersController, MailboxesController, MessagesController, ClusterController, OAuthController, GraphNotificationsController, WebhooksController, OutboxController],
       providers: [
-        { provide: ApiKeyMatcher, useFactory: () => new ApiKeyMatcher(effectiveApiKeys(config)) },
+        { provide: ApiKeyMatcher, useFactory: apiKeys },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_PIPE, useClass: StrictValidationPipe },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },

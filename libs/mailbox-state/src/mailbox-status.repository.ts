@@ -8,6 +8,17 @@ import { ConnectionState } from '@app/persistence';
 import { StatusChange, StatusWriteOutcome } from './status-change';
 import { StatusRow, StatusSnapshot, statusSnapshotOf } from './status-snapshot';
 
+/**
+ * A mailbox's connection state as every list and count shows it, over `mailboxes m LEFT JOIN mailbox_status s`:
+ * a disabled mailbox is `disabled` whatever its row says, one without a row yet is `pending`
+ * (effectiveConnectionState is the same rule for a row already read).
+ */
+export const EFFECTIVE_CONNECTION_STATE_SQL = `CASE WHEN m.enabled THEN coalesce(s.connection_state::text, 'pending') ELSE 'disabled' END`;
+
+export function effectiveConnectionState(enabled: boolean, stored: ConnectionState | null | undefined): ConnectionState {
+  return enabled ? (stored ?? 'pending') : 'disabled';
+}
+
 /** The columns of a batch of changes, as the arrays the statements `unnest`. */
 function changeColumns(changes: StatusChange[]) {
   const column = <T>(pick: (c: StatusChange) => T) => changes.map(pick);

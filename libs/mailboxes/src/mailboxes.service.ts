@@ -9,6 +9,7 @@ import { isPgError, MailboxCredentialEntity, MailboxEntity, MailboxFolderEntity,
 import { ProvidersService } from '@app/providers';
 import { CreateMailboxDto, MailboxListQueryDto, MailboxResponse, ResyncResponse, UpdateMailboxDto } from './dto/mailbox.dto';
 import { deriveLogin } from './login-format';
+import { mailboxListConditions } from './mailbox-list.repository';
 import { MailboxEmailTakenException, ProviderDeletedException } from './mailbox-errors';
 
 const DEFAULT_FOLDERS = ['INBOX'];
@@ -107,14 +108,14 @@ export class MailboxesService {
     if (query.externalId !== undefined) where.externalId = query.externalId;
     if (query.email !== undefined) where.email = query.email;
     if (query.enabled !== undefined) where.enabled = query.enabled;
-    return this.findResponses(where, query.limit, query.offset);
+    return this.findResponses(mailboxListConditions(where, query), query.limit, query.offset);
   }
 
   async load(id: string): Promise<MailboxEntity> {
     return (await this.mailboxes.findOne({ where: { id }, relations: { folders: true } })) ?? this.notFound(id);
   }
 
-  private async findResponses(where: FindOptionsWhere<MailboxEntity>, limit: number, offset: number): Promise<Page<MailboxResponse>> {
+  private async findResponses(where: FindOptionsWhere<MailboxEntity> | FindOptionsWhere<MailboxEntity>[], limit: number, offset: number): Promise<Page<MailboxResponse>> {
     const [rows, total] = await this.mailboxes.findAndCount({ where, order: { createdAt: 'ASC', id: 'ASC' }, take: limit, skip: offset });
     const ids = rows.map((row) => row.id);
     const [folders, credentials] = ids.length

@@ -21,3 +21,4 @@ export * from './token-grant';
 export * from './token-state';
 export * from './token-status';
 export * from './flows/callback-page';
+export * from './token-stats.repository';

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { DataSource } from 'typeorm';
 import { METRIC_PREFIX, METRICS_REGISTRY } from '@app/metrics';
 import { TOKEN_STATES } from '@app/persistence';
 import { Clock, CLOCK } from '@app/clock';
+import { TokenStatsRepository } from './token-stats.repository';
 
 export type RefreshResult = 'success' | 'transient_failure' | 'permanent_failure' | 'configuration_error';
 
@@ -18,7 +17,7 @@ export class OAuthMetrics {
 
   constructor(
     @Inject(METRICS_REGISTRY) registry: Registry,
-    @InjectDataSource() dataSource: DataSource,
+    stats: TokenStatsRepository,
     @Inject(CLOCK) clock: Clock,
   ) {
     this.refreshes = new Counter({
@@ -33,7 +32,7 @@ export class OAuthMetrics {
       labelNames: ['state'],
       registers: [registry],
       async collect() {
-        const rows: { state: string; n: number }[] = await dataSource.query(`SELECT state::text AS state, count(*)::int AS n FROM oauth_tokens GROUP BY state`);
+        const rows = await stats.countByState();
         for (const state of TOKEN_STATES) this.set({ state }, rows.find((row) => row.state === state)?.n ?? 0);
       },
     });
@@ -42,12 +41,9 @@ export class OAuthMetrics {
       help: 'Seconds until the soonest-expiring active token of an enabled mailbox expires (negative: already expired)',
       registers: [registry],
       async collect() {
-        const [row]: { expires_at: Date | null }[] = await dataSource.query(
-          `SELECT min(t.expires_at) AS expires_at FROM oauth_tokens t LEFT JOIN mailboxes m ON m.id = t.mailbox_id
-           WHERE t.state = 'active' AND (t.mailbox_id IS NULL OR m.enabled)`,
-        );
+        const soonest = await stats.soonestActiveExpiry();
         // No active token: report a day, so "expires soon" alerts stay quiet.
-        this.set(row?.expires_at ? (new Date(row.expires_at).getTime() - clock.now()) / 1000 : 86_400);
+        this.set(soonest ? (soonest.getTime() - clock.now()) / 1000 : 86_400);
       },
     });
   }

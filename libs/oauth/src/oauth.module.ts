@@ -12,6 +12,7 @@ import { OAuthMetrics } from './oauth.metrics';
 import { OAuthTokenStore } from './oauth-token.store';
 import { TokenRefreshScheduler } from './refresh/token-refresh.scheduler';
 import { TokenRefresher } from './refresh/token-refresher';
+import { TokenStatsRepository } from './token-stats.repository';
 
 export interface OAuthModuleOptions {
   /** Tests and benchmarks pass an accelerated clock. */
@@ -38,7 +39,7 @@ export class OAuthFlowsModule {
 @Module({})
 export class OAuthRefreshModule {
   static forRoot(options: OAuthModuleOptions = {}): DynamicModule {
-    const providers = [...CORE, OAuthMetrics, TokenRefresher, TokenRefreshScheduler];
+    const providers = [...CORE, TokenStatsRepository, OAuthMetrics, TokenRefresher, TokenRefreshScheduler];
     return {
       module: OAuthRefreshModule,
       // Global: the sync runtime uses the token store, the refresher and the clock.

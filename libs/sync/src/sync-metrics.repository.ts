@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { EFFECTIVE_CONNECTION_STATE_SQL } from '@app/mailbox-state';
 
 /** All SQL behind the fleet-wide sync gauges, read at scrape time. */
 @Injectable()
@@ -10,7 +11,7 @@ export class SyncMetricsRepository {
   /** Mailboxes by connection state: a disabled mailbox counts as `disabled`, one without a status row as `pending`. */
   mailboxesByState(): Promise<{ state: string; n: number }[]> {
     return this.dataSource.query(
-      `SELECT CASE WHEN m.enabled THEN coalesce(s.connection_state::text, 'pending') ELSE 'disabled' END AS state, count(*)::int AS n
+      `SELECT ${EFFECTIVE_CONNECTION_STATE_SQL} AS state, count(*)::int AS n
        FROM mailboxes m LEFT JOIN mailbox_status s ON s.mailbox_id = m.id GROUP BY 1`,
     );
   }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { CONNECTION_STATES, ConnectionState } from '@app/persistence';
 import { PaginationQueryDto } from '@app/http';
 import { EMAIL, Field, FIELD_LIMITS, isoDateTime, UUID } from '@app/validation';
 
@@ -84,6 +85,17 @@ export class MailboxListQueryDto extends PaginationQueryDto {
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'must be true or false' })
   enabled?: boolean;
+
+  @ApiPropertyOptional({ enum: CONNECTION_STATES, description: 'Connection state as GET /v1/mailboxes/:id/status and the mailboxes gauge count it (disabled: enabled=false; pending: not reported yet)' })
+  @IsOptional()
+  @IsIn(CONNECTION_STATES, { message: `must be one of ${CONNECTION_STATES.join(', ')}` })
+  state?: ConnectionState;
+
+  @ApiPropertyOptional({ maxLength: FIELD_LIMITS.email, description: 'Part of the email address or of externalId, case-insensitive' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(FIELD_LIMITS.email)
+  search?: string;
 }
 
 export class MailboxResponse {

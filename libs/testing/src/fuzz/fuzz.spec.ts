@@ -3,6 +3,7 @@ import { echoesSecret, namesOneOf } from './fuzz-oracle';
 import { deeplyNested, raw, toJsonText } from './json-text';
 import { OpenApiDocument, operationsOf } from './openapi-operations';
 import { Prng } from './prng';
+import { LONGEST_BUILT_STRING, valueMutations } from './value-mutations';
 
 describe('fuzz generator', () => {
   it('Prng: one seed, one sequence; UUIDs have the version-4 shape', () => {
@@ -21,6 +22,15 @@ describe('fuzz generator', () => {
     expect(body.oauth).toEqual({ clientId: 'c' });
     expect(withValueAt(body, ['domains', 0], 7)).toEqual({ ...body, domains: [7] });
     expect(withValueAt(body, ['name'], undefined)).toEqual({ oauth: { clientId: 'c' } });
+  });
+
+  it('probes a maxLength one character past it, but builds no string longer than LONGEST_BUILT_STRING (a 200 MiB maxLength is left to the body limit)', () => {
+    const lengths = (maxLength: number) =>
+      valueMutations({ type: 'string', maxLength }, 'fuzz', new Prng(1)).flatMap((m) => (typeof m.value === 'string' ? [[m.label, m.value.length] as const] : []));
+    expect(lengths(320)).toContainEqual(['longer than maxLength 320', 321]);
+    const huge = lengths(200 * 1024 * 1024);
+    expect(huge.filter(([label]) => label.startsWith('longer than maxLength'))).toEqual([]);
+    expect(Math.max(...huge.map(([, length]) => length))).toBeLessThanOrEqual(LONGEST_BUILT_STRING);
   });
 
   it('toJsonText writes raw numbers, deep nesting, escaped lone surrogates, and own __proto__ keys', () => {

@@ -14,6 +14,8 @@ export interface ValueMutation {
 
 /** Nesting that overflowed class-transformer's recursion (issue 11). */
 export const DEEP_NESTING = 3_000;
+/** The longest string value a mutation builds (1 MiB): beyond every JSON body limit but the outbox's. */
+export const LONGEST_BUILT_STRING = 1_048_576;
 
 /** Text that has broken parsers, logs, SQL and HTML before; none of it is invalid by itself. */
 const TRICKY_TEXT = [
@@ -81,11 +83,13 @@ function stringMutations(schema: JsonSchema, text: string, prng: Prng): ValueMut
     { label: 'empty string', value: '', mustReject: (schema.minLength ?? 0) > 0 || schema.enum !== undefined || schema.format === 'uuid' },
     { label: 'only spaces', value: '   ', mustReject: schema.enum !== undefined || schema.format === 'uuid' },
     { label: 'emoji (a valid surrogate pair)', value: `${text}😀`, mustReject: schema.enum !== undefined || schema.format === 'uuid' },
-    {
-      label: max !== undefined ? `longer than maxLength ${max}` : '10,000 characters (no maxLength documented)',
-      value: text.padEnd((max ?? 9_999) + 1, 'x'),
-      mustReject: max !== undefined,
-    },
+    // A maxLength past LONGEST_BUILT_STRING (the outbox's text, html, attachment content: 200 MiB) is not probed: the
+    // string only meets the route's body limit (413, covered by the route's own tests), and building five
+    // such strings, their JSON and their bytes took the plan ~30 s of CPU with the in-process API's event
+    // loop blocked, which under load pushed the fuzz hook past its timeout.
+    ...(max === undefined || max < LONGEST_BUILT_STRING
+      ? [{ label: max !== undefined ? `longer than maxLength ${max}` : '10,000 characters (no maxLength documented)', value: text.padEnd((max ?? 9_999) + 1, 'x'), mustReject: max !== undefined }]
+      : []),
     { label: '200,000 characters', value: text.padEnd(200_000, 'x'), mustReject: max !== undefined },
     { label: 'tricky text', value: prng.pick(TRICKY_TEXT), mustReject: schema.enum !== undefined || schema.format === 'uuid' },
   ];
