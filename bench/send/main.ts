@@ -36,6 +36,7 @@ import { join, relative } from 'node:path';
 import Redis from 'ioredis';
 import { AppProcess, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, PostfixServer, queryDatabase, startAppProcess, waitForHttpOk } from '@app/testing';
 import { FloorFigure, FloorMessage, measureFloor } from './floor';
+import { cpuSeconds, rssMb } from '../imap-idle/proc-stats';
 
 const entry = (path: string) => join('..', path);
 
@@ -65,22 +66,7 @@ const PHASES = new Set(textArg('phases', 'drain-reuse,drain-fresh,large,paced-re
 const sender = (i: number) => `s${String(i).padStart(3, '0')}@${DOMAIN}`;
 const recipient = (i: number) => `r${i}@${DOMAIN}`;
 
-function rssMb(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-}
 
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 /** 20 KB of text, and the 1 MB attachment (random bytes: incompressible, as a PDF or an image is). */
 const TEXT = Array.from({ length: 300 }, (_, i) => `Line ${i} of the quarterly report: revenue, costs and the outlook for the next quarter.`).join('\n').slice(0, 20_000);

@@ -20,7 +20,7 @@
  * BENCH_LISTENER_NODE_OPTIONS sets its NODE_OPTIONS; BENCH_LISTENER_CPU_PROFILE=DIR profiles it (DIR/listener-<pid>.cpuprofile, written when it is stopped). Needs Postgres (DATABASE_URL) and Redis (REDIS_URL); the npm script builds first.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -31,6 +31,7 @@ import Redis from 'ioredis';
 import { AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
 import { createTestDatabase, ENTRY_POINTS, queryDatabase, freePort, sampleMailReceived, startAppProcess, waitForHttpOk } from '@app/testing';
+import { cpuSeconds, rssMb } from '../imap-idle/proc-stats';
 
 /** startAppProcess resolves entry points from the repository root; compiled here it sits one level deeper (dist-bench/). */
 const entry = (path: string) => join('..', path);
@@ -81,24 +82,7 @@ async function endpoint(name: string, hangShare: number): Promise<Endpoint> {
   return ep;
 }
 
-function rssMb(pid: number): number {
-  try {
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    return kb / 1024;
-  } catch {
-    return 0;
-  }
-}
 
-/** CPU seconds (user + system) the process has used: /proc/<pid>/stat fields 14 and 15, in clock ticks (100/s). */
-function cpuSeconds(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
