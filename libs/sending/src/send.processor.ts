@@ -94,10 +94,9 @@ export class SendProcessor {
     seen.provider = target.provider_id;
     const mailbox: MailboxRef = { id: target.mailbox_id, email: target.email, externalId: target.external_id };
     if (current.state === 'sending') {
-      // --- Sent folder (sent-copy/): a server that files its own copy can confirm the interrupted attempt.
+      // A server that files its own copy (Exchange, Gmail, Graph's Sent Items) can confirm the interrupted attempt.
       const verdict = await this.sentFolder.lookUp(target, current);
       if (verdict.found) return this.succeed(mailbox, current.id, verdict.response);
-      // ---
       return this.fail(mailbox, current.id, {
         code: SendFailureCode.OutcomeUnknown,
         message: `An attempt started at ${current.in_flight_since?.toISOString() ?? 'an unknown time'} was interrupted after the message may have reached the server; it is not sent again to avoid a duplicate. Look for Message-ID ${current.message_id} in the recipients' mailboxes or the Sent folder (${verdict.why})`,
@@ -198,9 +197,8 @@ export class SendProcessor {
     });
     if (!recorded) return 'skipped';
     this.events.committed();
-    // --- Sent folder (sent-copy/): the copy starts once `sent` is committed and never holds up or undoes it.
+    // The Sent copy (sent-copy/) starts once `sent` is committed: it never holds up or undoes the outcome.
     this.sentCopier.start(sendId, target);
-    // ---
     return 'sent';
   }
 
