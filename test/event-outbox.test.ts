@@ -23,7 +23,8 @@ describe('state events while Redis is unreachable (real listener, Dovecot, Postg
     await watch?.close();
     await world.stop();
     await redis?.stop();
-  });
+    // After a failed test the in-process apps' Redis clients may be deep in their reconnect backoff.
+  }, 120_000);
 
   const statusRow = async (mailboxId: string) =>
     (await queryDatabase<{ state: string; v: number }>(world.db.url, `SELECT connection_state AS state, state_version::int AS v FROM mailbox_status WHERE mailbox_id = $1`, [mailboxId]))[0];
@@ -75,7 +76,10 @@ describe('state events while Redis is unreachable (real listener, Dovecot, Postg
       const connected = await watch.waitForStateChanged(mailbox.id, 'connected');
       await redis.stop();
       // Killed with SIGKILL (137) if it has not exited 20 s after the SIGTERM.
-      expect(await stopping.stop('SIGTERM')).toBe(0);
+      const code = await stopping.stop('SIGTERM');
+      // What it was waiting for when killed (the shutdown's own log lines), if it did not exit by itself.
+      if (code !== 0) console.log(`listener exit ${code}; its last output:\n${stopping.output().split('\n').slice(-60).join('\n')}`);
+      expect(code).toBe(0);
       await redis.resume();
       const pending = await watch.waitForStateChanged(mailbox.id, 'pending', { after: connected.version });
       expect(pending.data.previous).toBe('connected');
@@ -85,12 +89,14 @@ describe('state events while Redis is unreachable (real listener, Dovecot, Postg
       expect(watch.duplicated).toEqual([]);
     } finally {
       if (stopping.child.exitCode === null && stopping.child.signalCode === null) await stopping.stop('SIGKILL');
+      // A failure above leaves Redis stopped: the next test and the clean-up need it (resume is a no-op if running).
+      await redis.resume();
     }
   }, 90_000);
 
   it('changes written by a listener killed while Redis was away are published once it is back, by the relays that live on', async () => {
     // A real listener process, so it can die the way processes die (SIGKILL), with nothing flushed.
-    await world.listener!.close();
+    await world.listener?.close();
     world.listener = undefined;
     const killed = startAppProcess(ENTRY_POINTS.listener, appProcessEnv(world.config, await freePort()));
     try {
@@ -113,6 +119,7 @@ describe('state events while Redis is unreachable (real listener, Dovecot, Postg
       expect(watch.duplicated).toEqual([]);
     } finally {
       if (killed.child.exitCode === null && killed.child.signalCode === null) await killed.stop('SIGKILL');
+      await redis.resume();
     }
   }, 90_000);
 });
