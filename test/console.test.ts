@@ -1,14 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Page } from 'playwright-core';
 import { CONSOLE_CSP } from '@app/console';
 import { CONNECTION_STATES } from '@app/persistence';
-import { ListenerWorld, TEST_API_KEY } from '@app/testing';
+import { ConsoleBrowser, ListenerWorld, TEST_API_KEY } from '@app/testing';
 
-/** Kept after the run (git-ignored): what each test saw. docs/console/ has a few of them, committed. */
 // page.evaluate callbacks run in the browser: they reach its globals through `globalThis as any` (this project compiles without the DOM library).
-const SHOTS = join(__dirname, '..', 'test-output', 'console');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * The admin console in a real Chromium (playwright-core driving Debian's chromium) against the real API
@@ -17,14 +12,11 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  */
 describe('admin console (real Chromium, API, listener, Dovecot, Postgres, Redis)', () => {
   const world = new ListenerWorld();
-  let browser: Browser;
   let base: string;
-  /** Browser-side problems seen on any page: console errors (CSP violations among them) and uncaught exceptions. */
-  const problems: string[] = [];
+  const browser = new ConsoleBrowser(() => base);
   const mailboxes: Record<'ana' | 'bo' | 'cy' | 'wrong' | 'off', { id: string; email: string }> = {} as never;
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     await world.start();
     base = world.api.url;
     mailboxes.ana = await world.mailbox('ana@contoso.com', { externalId: 'crm-101' });
@@ -36,39 +28,21 @@ describe('admin console (real Chromium, API, listener, Dovecot, Postgres, Redis)
     mailboxes.off = await world.mailbox('off@contoso.com', { externalId: 'crm-105', enabled: false });
     for (const name of ['ana', 'bo', 'cy'] as const) await world.waitForState(mailboxes[name].id, 'connected', 30_000);
     await world.waitForState(mailboxes.wrong.id, 'auth_error', 30_000);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    await browser.launch();
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await browser.close();
     await world.stop();
   });
 
   afterEach(() => {
-    const seen = problems.splice(0);
-    expect(seen).toEqual([]);
+    expect(browser.takeProblems()).toEqual([]);
   });
 
-  async function newPage(viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport, baseURL: base });
-    const page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()} at ${page.url()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message} at ${page.url()}`));
-    return { context, page };
-  }
-
-  /** Signs in through the form, with the keyboard only: the key field has focus, Enter submits. */
-  async function signedIn(viewport?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
-    const session = await newPage(viewport);
-    await session.page.goto('/console/sign-in');
-    await session.page.keyboard.type(TEST_API_KEY);
-    await Promise.all([session.page.waitForURL(`${base}/console`), session.page.keyboard.press('Enter')]);
-    return session;
-  }
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const newPage = (viewport?: { width: number; height: number }) => browser.newPage(viewport);
+  const signedIn = (viewport?: { width: number; height: number }) => browser.signedIn(viewport);
+  const shot = (page: Page, name: string) => browser.shot(page, name);
   const countOf = async (page: Page, key: string) => Number((await page.locator(`[data-count="${key}"]`).first().innerText()).replace(/[^0-9]/g, ''));
 
   it('sends a page without a session to sign-in, and back there once signed in', async () => {
@@ -77,7 +51,7 @@ describe('admin console (real Chromium, API, listener, Dovecot, Postgres, Redis)
     expect(new URL(page.url()).pathname).toBe('/console/sign-in');
     expect(new URL(page.url()).searchParams.get('returnTo')).toBe('/console/mailboxes?state=connected');
     expect(response!.status()).toBe(200);
-    await expect(page.getByLabel('API key').evaluate((el) => el === (globalThis as any).document.activeElement)).resolves.toBe(true);
+    await browser.waitForKeyFieldFocus(page);
     await shot(page, '01-sign-in');
     await page.getByLabel('API key').fill(TEST_API_KEY);
     await Promise.all([page.waitForURL(`${base}/console/mailboxes?state=connected`), page.getByRole('button', { name: 'Sign in' }).click()]);
@@ -97,7 +71,7 @@ describe('admin console (real Chromium, API, listener, Dovecot, Postgres, Redis)
     expect((await context.cookies()).map((cookie) => cookie.name)).not.toContain('ml_console_session');
     await shot(page, '02-sign-in-wrong-key');
     // The browser console shows the 401 of the form post as a failed resource: expected here.
-    problems.splice(0, problems.length, ...problems.filter((p) => !p.includes('401')));
+    browser.forgive(/401/);
     await context.close();
   });
 
@@ -265,7 +239,7 @@ describe('admin console (real Chromium, API, listener, Dovecot, Postgres, Redis)
     expect(response.status()).toBe(429);
     expect(Number(response.headers()['retry-after'])).toBeGreaterThan(800);
     await expect(page.getByRole('alert').innerText()).resolves.toMatch(/Too many failed sign-ins from your address\. Try again in 1[45] minutes\./);
-    problems.splice(0, problems.length, ...problems.filter((p) => !/40[1]|429/.test(p)));
+    browser.forgive(/401|429/);
     await context.close();
   });
 });

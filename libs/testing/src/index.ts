@@ -28,3 +28,4 @@ export * from './mail-pump';
 export * from './metric-value';
 export * from './webhook-receiver';
 export * from './webhooks-world';
+export * from './console-browser';
