@@ -9,9 +9,8 @@
  */
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { GraphWorld, queryDatabase } from '@app/testing';
+import { GRAPH_SENDER_SCOPES, GraphWorld, queryDatabase } from '@app/testing';
 
-const SENDER_SCOPES = ['offline_access', 'https://graph.microsoft.com/Mail.Read', 'https://graph.microsoft.com/Mail.Send', 'https://graph.microsoft.com/Mail.ReadWrite'];
 const SENDER_APP_ID = '55555555-aaaa-4bbb-8ccc-000000000078';
 const SENDER_APP_SECRET = 'graph-crash-sender-secret~do-not-log';
 const RECIPIENT = 'rita@contoso.com';
@@ -59,7 +58,7 @@ describe('Graph send interrupted after the hand-over; Graph refusing the mailbox
     redis = new Redis(world.config.redisUrl, { maxRetriesPerRequest: null });
     sendQueue = new Queue('mail-send', { connection: redis, prefix: world.config.queuePrefix });
     sendQueue.on('error', () => undefined);
-    await world.createProvider({ name: 'Graph senders', domains: ['fabrikam.com'], loadEmails: false, sendEmails: true, oauth: { scopes: SENDER_SCOPES } } as never);
+    await world.createProvider({ name: 'Graph senders', domains: ['fabrikam.com'], loadEmails: false, sendEmails: true, oauth: { scopes: GRAPH_SENDER_SCOPES } } as never);
     world.entra.registerApp({ clientId: SENDER_APP_ID, clientSecret: SENDER_APP_SECRET, appRoles: ['Mail.Send', 'Mail.ReadWrite', 'Mail.Read'], displayName: 'CRM Mail Sender' });
     const appOnly = await world.createProvider({
       name: 'Graph app-only senders',

@@ -6,9 +6,8 @@
  * 400, a token Graph stops accepting). Outcomes are read from GET …/outbox/:sendId and mail-events.
  */
 import { randomBytes } from 'node:crypto';
-import { GraphWorld, queryDatabase } from '@app/testing';
+import { GRAPH_SENDER_SCOPES, GraphWorld, queryDatabase } from '@app/testing';
 
-const SENDER_SCOPES = ['offline_access', 'https://graph.microsoft.com/Mail.Read', 'https://graph.microsoft.com/Mail.Send', 'https://graph.microsoft.com/Mail.ReadWrite'];
 const SENDER_APP_ID = '55555555-aaaa-4bbb-8ccc-000000000077';
 const SENDER_APP_SECRET = 'graph-sender-secret~do-not-log';
 const RECIPIENT = 'rita@contoso.com';
@@ -36,7 +35,7 @@ describe('sending through Microsoft Graph (fake Graph and Entra ID, real API and
 
   beforeAll(async () => {
     await world.start({ push: false, env: { SEND_RETRY_BASE_MS: '50', SEND_RETRY_MAX_MS: '200' } });
-    await world.createProvider({ name: 'Graph senders', domains: ['fabrikam.com'], loadEmails: false, sendEmails: true, oauth: { scopes: SENDER_SCOPES } } as never);
+    await world.createProvider({ name: 'Graph senders', domains: ['fabrikam.com'], loadEmails: false, sendEmails: true, oauth: { scopes: GRAPH_SENDER_SCOPES } } as never);
     world.entra.registerApp({ clientId: SENDER_APP_ID, clientSecret: SENDER_APP_SECRET, appRoles: ['Mail.Send', 'Mail.ReadWrite'], displayName: 'CRM Mail Sender' });
     const appOnly = await world.createProvider({
       name: 'Graph app-only senders',

@@ -1,6 +1,6 @@
 import { ClientRedis } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { closeRedisConnections } from './close-redis';
+import { closeRedisConnections } from '@app/redis';
 
 /**
  * Nest's Redis client, made to suit fire-and-forget messages an API must not depend on:

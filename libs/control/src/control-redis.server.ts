@@ -1,6 +1,6 @@
 import { ServerRedis } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { closeRedisConnections } from './close-redis';
+import { closeRedisConnections } from '@app/redis';
 
 /**
  * Nest's Redis transport server, made to suit a listener that must start and stop whether or not Redis

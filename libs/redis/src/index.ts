@@ -1,2 +1,3 @@
 export * from './redis.module';
 export * from './redis-lock';
+export * from './close-redis';

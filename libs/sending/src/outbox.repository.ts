@@ -46,7 +46,7 @@ export interface SendingContextRow {
 }
 
 /** Where and how a mailbox sends, read at each attempt (settings may have changed since the send was queued). */
-export interface SmtpTargetRow extends Omit<SendingContextRow, 'token_state'> {
+export interface SendTargetRow extends Omit<SendingContextRow, 'token_state'> {
   /** The metrics' `provider` label. */
   provider_id: string;
   smtp_host: string | null;
@@ -107,14 +107,14 @@ export class OutboxRepository {
     return row ?? null;
   }
 
-  async smtpTarget(mailboxId: string): Promise<SmtpTargetRow | null> {
+  async sendTarget(mailboxId: string): Promise<SendTargetRow | null> {
     const [row] = (await this.dataSource.query(
       `SELECT m.id AS mailbox_id, m.email, m.external_id, m.enabled, m.provider_id, p.type AS provider_type, p.send_emails, p.auth_method,
               p.smtp_host, p.smtp_port, p.smtp_security::text AS smtp_security, p.verify_certificate, p.append_to_sent
          FROM mailboxes m JOIN providers p ON p.id = m.provider_id
         WHERE m.id = $1`,
       [mailboxId],
-    )) as SmtpTargetRow[];
+    )) as SendTargetRow[];
     return row ?? null;
   }
 
@@ -125,7 +125,7 @@ export class OutboxRepository {
    * was queued), in one round trip. `started`: the attempt was counted (the send was queued); otherwise
    * `send` is the row as it is (sending, sent, failed). `target` is null when the mailbox is gone.
    */
-  async beginAttempt(sendId: string): Promise<{ send: SendRow; started: boolean; target: SmtpTargetRow | null } | null> {
+  async beginAttempt(sendId: string): Promise<{ send: SendRow; started: boolean; target: SendTargetRow | null } | null> {
     const [row] = (await this.dataSource.query(
       `WITH started AS (
          UPDATE mail_sends SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING ${COLUMNS}
@@ -148,7 +148,7 @@ export class OutboxRepository {
       if (column.startsWith('t_')) target[column.slice(2)] = value;
       else if (column !== 'started') send[column] = value;
     }
-    return { send: send as unknown as SendRow, started: row.started === true, target: target.mailbox_id == null ? null : (target as unknown as SmtpTargetRow) };
+    return { send: send as unknown as SendRow, started: row.started === true, target: target.mailbox_id == null ? null : (target as unknown as SendTargetRow) };
   }
 
   async byIdempotencyKey(mailboxId: string, key: string): Promise<SendRow | null> {

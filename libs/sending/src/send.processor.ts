@@ -7,7 +7,7 @@ import { EventOutbox, MailboxRef } from '@app/events';
 import { OutboundPolicy } from '@app/outbound';
 import { RetryAfterError } from '@app/queues';
 import { CredentialUnavailableError, MailboxCredentials, mailboxSpecOf, MailboxSpecRepository } from '@app/sync';
-import { OutboxRepository, SendError, SendRow, SmtpTargetRow } from './outbox.repository';
+import { OutboxRepository, SendError, SendRow, SendTargetRow } from './outbox.repository';
 import { SendJobData } from './queue/mail-send-queue';
 import { mailSendFailedEvent, mailSentEvent } from './send-events';
 import { isMailboxSendFailure, SendFailure, SendFailureCode } from './send-failure';
@@ -132,7 +132,7 @@ export class SendProcessor {
     throw new SendRetryLaterError(failure);
   }
 
-  private notSendable(target: SmtpTargetRow): string | null {
+  private notSendable(target: SendTargetRow): string | null {
     if (!target.send_emails) return "the provider's sendEmails was turned off";
     if (!target.enabled) return 'the mailbox was disabled';
     if (target.provider_type === 'microsoft-graph') return target.auth_method === 'oauth2' ? null : 'Microsoft Graph needs OAuth 2.0 (the provider authMethod is not oauth2)';
@@ -141,7 +141,7 @@ export class SendProcessor {
   }
 
   /** The attempt; with XOAUTH2, a login refused outright (535 without a challenge) is retried once after a forced refresh. */
-  private async attempt(row: SendRow, target: SmtpTargetRow) {
+  private async attempt(row: SendRow, target: SendTargetRow) {
     const [raw, found] = await Promise.all([this.repository.content(row.id), this.specs.mailboxRow(target.mailbox_id)]);
     if (!raw) throw new Error(`The content of send ${row.id} is missing`);
     if (!found) throw new Error(`Mailbox ${target.mailbox_id} is gone`);
@@ -188,7 +188,7 @@ export class SendProcessor {
     return resolved.credential.password;
   }
 
-  private async succeed(mailbox: MailboxRef, sendId: string, response: string, target?: SmtpTargetRow): Promise<SendOutcome> {
+  private async succeed(mailbox: MailboxRef, sendId: string, response: string, target?: SendTargetRow): Promise<SendOutcome> {
     const recorded = await this.dataSource.transaction(async (manager) => {
       const row = await this.repository.markSent(manager, sendId, response);
       if (row) await this.events.add(manager, [mailSentEvent(mailbox, row, new Date(this.clock.now()))]);

@@ -20,6 +20,8 @@ export const GRAPH_WEB_APP_SECRET = 'graph-web-secret~do-not-log';
 export const GRAPH_DAEMON_APP_ID = '55555555-aaaa-4bbb-8ccc-000000000002';
 export const GRAPH_DAEMON_APP_SECRET = 'graph-daemon-secret~do-not-log';
 export const GRAPH_MAIL_READ = 'offline_access https://graph.microsoft.com/Mail.Read';
+/** What a provider that sends through Graph asks for: reading, sending, and the drafts of large messages (Mail.ReadWrite). */
+export const GRAPH_SENDER_SCOPES = ['offline_access', 'https://graph.microsoft.com/Mail.Read', 'https://graph.microsoft.com/Mail.Send', 'https://graph.microsoft.com/Mail.ReadWrite'];
 
 /** Real time plus an offset a test moves forward (timers keep running; only "now" jumps). */
 export class ShiftedClock implements Clock {

@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { GraphHttp, GraphUrls } from '@app/graph';
 import { OutboundPolicy } from '@app/outbound';
 import { MailboxCredentials, mailboxSpecOf, MailboxSpecRepository } from '@app/sync';
-import { OutboxRepository, SendRow, SmtpTargetRow } from '../outbox.repository';
+import { OutboxRepository, SendRow, SendTargetRow } from '../outbox.repository';
 import { graphSendAttempt, GraphSendResult } from './graph-send-attempt';
 import { sentItemsWithMessageId } from './graph-sent-items';
 
@@ -30,7 +30,7 @@ export class GraphSendTransport {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async attempt(row: SendRow, target: SmtpTargetRow): Promise<GraphSendResult> {
+  async attempt(row: SendRow, target: SendTargetRow): Promise<GraphSendResult> {
     const raw = await this.repository.content(row.id);
     if (!raw) throw new Error(`The content of send ${row.id} is missing`);
     return this.withGraph(target, row.id, 0, (http, urls) =>
@@ -42,12 +42,12 @@ export class GraphSendTransport {
    * The ids of the messages in the mailbox's Sent Items with the send's Message-ID: the look-up of an attempt
    * cut off after the hand-over (SentFolderOutcome). A GET, so the client may retry it (429/5xx) itself.
    */
-  async sentItemsWith(send: SendRow, target: SmtpTargetRow): Promise<string[]> {
+  async sentItemsWith(send: SendRow, target: SendTargetRow): Promise<string[]> {
     return this.withGraph(target, send.id, 3, (http, urls) => sentItemsWithMessageId(http, urls, send.message_id));
   }
 
   /** A client for the mailbox with its token (the one token path of Graph sending), closed after `run`. */
-  private async withGraph<T>(target: SmtpTargetRow, sendId: string, maxRetries: number, run: (http: GraphHttp, urls: GraphUrls) => Promise<T>): Promise<T> {
+  private async withGraph<T>(target: SendTargetRow, sendId: string, maxRetries: number, run: (http: GraphHttp, urls: GraphUrls) => Promise<T>): Promise<T> {
     const found = await this.specs.mailbox(target.mailbox_id);
     if (!found) throw new Error(`Mailbox ${target.mailbox_id} is gone`);
     const spec = mailboxSpecOf(found.row, found.folders);

@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { errorMessage } from '@app/failures';
-import { OutboxRepository, SmtpTargetRow } from '../outbox.repository';
+import { OutboxRepository, SendTargetRow } from '../outbox.repository';
 import { afterFailedAppend, SENT_COPY_HOLD_MS, SentCopyFailure } from './sent-copy-state';
 import { ClaimedSentCopy, SentCopyRepository } from './sent-copy.repository';
 import { SentCopyMetrics } from './sent-copy.metrics';
@@ -35,7 +35,7 @@ export class SentCopier implements BeforeApplicationShutdown {
    * metrics are done). `target`: the mailbox's settings the send went out with; a provider that keeps its
    * own copy then costs one statement (the skip) instead of three.
    */
-  start(sendId: string, target?: Pick<SmtpTargetRow, 'append_to_sent' | 'provider_type'>): void {
+  start(sendId: string, target?: Pick<SendTargetRow, 'append_to_sent' | 'provider_type'>): void {
     const copy = (target && !needsCopy(target) ? this.skip(sendId) : this.copy(sendId)).finally(() => this.inFlight.delete(copy));
     this.inFlight.add(copy);
   }
@@ -50,7 +50,7 @@ export class SentCopier implements BeforeApplicationShutdown {
     try {
       const send = await this.outbox.byId(sendId);
       if (!send || send.state !== 'sent') return;
-      const target = await this.outbox.smtpTarget(send.mailbox_id);
+      const target = await this.outbox.sendTarget(send.mailbox_id);
       if (!target) return;
       if (!needsCopy(target)) return await this.skip(sendId);
       const claimed = await this.repository.claim(sendId, SENT_COPY_HOLD_MS);
@@ -110,6 +110,6 @@ export class SentCopier implements BeforeApplicationShutdown {
 }
 
 /** A copy is ours to make: the provider asks for it and is one we reach over IMAP. */
-function needsCopy(target: Pick<SmtpTargetRow, 'append_to_sent' | 'provider_type'>): boolean {
+function needsCopy(target: Pick<SendTargetRow, 'append_to_sent' | 'provider_type'>): boolean {
   return target.append_to_sent && target.provider_type === 'imap';
 }

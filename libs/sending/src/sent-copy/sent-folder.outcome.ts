@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { errorMessage } from '@app/failures';
-import { SendRow, SmtpTargetRow } from '../outbox.repository';
+import { SendRow, SendTargetRow } from '../outbox.repository';
 import { GraphSendTransport } from '../graph/graph-send.transport';
 import { lookUpAfterSettling } from '../graph/graph-sent-items';
 import { findSentFolder, searchMessageId, SentFolderSessions } from './sent-folder.sessions';
@@ -28,7 +28,7 @@ export class SentFolderOutcome {
     private readonly graph: GraphSendTransport,
   ) {}
 
-  async lookUp(target: SmtpTargetRow, send: SendRow): Promise<SentFolderVerdict> {
+  async lookUp(target: SendTargetRow, send: SendRow): Promise<SentFolderVerdict> {
     if (target.provider_type === 'microsoft-graph') return this.inSentItems(target, send);
     if (target.provider_type !== 'imap') return { found: false, why: 'the mailbox has no IMAP Sent folder to look in' };
     if (target.append_to_sent) {
@@ -48,7 +48,7 @@ export class SentFolderOutcome {
   }
 
   /** Graph: Sent Items by internetMessageId, looked at once more after a short wait if the hand-over was recent (graph-sent-items.ts). */
-  private async inSentItems(target: SmtpTargetRow, send: SendRow): Promise<SentFolderVerdict> {
+  private async inSentItems(target: SendTargetRow, send: SendRow): Promise<SentFolderVerdict> {
     try {
       const { found, looks } = await lookUpAfterSettling({
         look: async () => (await this.graph.sentItemsWith(send, target)).length > 0,
