@@ -143,7 +143,7 @@ function oauthSection(view: ServiceFormView): SafeHtml {
     ${select({
       ...state('oauth.issuer'),
       value: text('oauth.issuer'),
-      options: withAutomatic(text('oauth.issuer'), 'Automatic: Google for a Google authority host, else Microsoft', [
+      options: withAutomatic(text('oauth.issuer'), 'Automatic (from the authority host)', [
         { value: 'microsoft', label: 'Microsoft' },
         { value: 'google', label: 'Google' },
       ]),
@@ -243,7 +243,7 @@ export function serviceFormPage(view: ServiceFormView): string {
       <form method="post" action="${provider ? `/console/services/${provider.id}` : '/console/services'}" class="provider-form" novalidate>
         <input type="hidden" name="_csrf" value="${view.csrf}">
         <div class="form-grid">
-          ${serviceSection(view)} ${signInSection(view)} ${serverSection(view)} ${smtpSection(view)} ${oauthSection(view)} ${graphSection(view)}
+          ${serviceSection(view)} ${serverSection(view)} ${smtpSection(view)} ${signInSection(view)} ${oauthSection(view)} ${graphSection(view)}
         </div>
         <div class="buttons form-actions">
           <button type="submit" class="button">${provider ? 'Save changes' : 'Create mail service'}</button>
