@@ -300,6 +300,23 @@ describe('console: mail services (real Chromium, API, Postgres, Redis)', () => {
     await context.close();
   });
 
+  it("refuses a domain another service serves at the Domains field, in the API's words (409)", async () => {
+    const holder = (await api().post('/v1/providers').set(auth()).send({ name: 'Northwind', type: 'imap', host: 'mail.northwind.test', domains: ['northwind.com'] }).expect(201)).body;
+    const { context, page } = await browser.signedIn();
+    await page.goto('/console/services/new');
+    await page.getByLabel('Name').fill('Second Northwind');
+    await page.getByLabel('Service address').fill('imap.northwind.test');
+    await page.getByLabel('Domains').fill('northwind.com');
+    const refusal = await apiRefusal({ name: 'Second Northwind', type: 'imap', host: 'imap.northwind.test', domains: ['northwind.com'] }, 409);
+    expect(refusal).toContain(holder.id);
+    expect((await submit(page, 'Create mail service')).status()).toBe(409);
+    await expect(fieldError(page, 'f-domains')).resolves.toBe(partFor(refusal, 'domains'));
+    await expectInvalid(page, 'f-domains');
+    await expect(page.getByLabel('Domains').inputValue()).resolves.toBe('northwind.com');
+    await context.close();
+    browser.forgive(/status of 409/);
+  });
+
   it('reads well at phone width: no horizontal scrolling on the list and the forms', async () => {
     const { context, page } = await browser.signedIn({ width: 390, height: 844 });
     const imap = (await api().get('/v1/providers').set(auth()).expect(200)).body.items.find((provider: { type: string }) => provider.type === 'imap');
