@@ -7,11 +7,14 @@ import { TokenStatsRepository } from '@app/oauth';
 import { registerQueues } from '@app/queues';
 import { SyncMetricsRepository } from '@app/sync';
 import { ConsoleMailboxesController } from './controllers/mailboxes.controller';
+import { ConsoleServicesController } from './controllers/services.controller';
 import { OverviewController } from './controllers/overview.controller';
 import { SignInController } from './controllers/sign-in.controller';
 import { MailboxActionsService } from './services/mailbox-actions.service';
 import { MailboxListService } from './services/mailbox-list.service';
 import { OverviewService } from './services/overview.service';
+import { ProviderAdminService } from './services/provider-admin.service';
+import { ProviderUsageRepository } from './services/provider-usage.repository';
 import { CONSOLE_QUEUES, QueueDepthsService } from './services/queue-depths.service';
 import { ConsoleAuth } from './session/console-auth';
 import { deriveConsoleKeys } from './session/console-keys';
@@ -34,7 +37,7 @@ export class ConsoleModule {
     return {
       module: ConsoleModule,
       imports: [...options.imports, MailboxStateModule, registerQueues(...CONSOLE_QUEUES)],
-      controllers: [SignInController, OverviewController, ConsoleMailboxesController],
+      controllers: [SignInController, OverviewController, ConsoleMailboxesController, ConsoleServicesController],
       providers: [
         {
           provide: ConsoleAuth,
@@ -53,6 +56,8 @@ export class ConsoleModule {
         OverviewService,
         MailboxListService,
         MailboxActionsService,
+        ProviderUsageRepository,
+        ProviderAdminService,
       ],
     };
   }

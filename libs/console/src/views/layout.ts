@@ -1,10 +1,11 @@
 import { html, HtmlValue, SafeHtml } from './html';
 
-export type Section = 'overview' | 'mailboxes';
+export type Section = 'overview' | 'mailboxes' | 'services';
 
 const NAV: { section: Section; href: string; label: string }[] = [
   { section: 'overview', href: '/console', label: 'Overview' },
   { section: 'mailboxes', href: '/console/mailboxes', label: 'Mailboxes' },
+  { section: 'services', href: '/console/services', label: 'Mail services' },
 ];
 
 function head(title: string): SafeHtml {
