@@ -10,7 +10,9 @@ import { ConsoleMailboxesController } from './controllers/mailboxes.controller';
 import { OverviewController } from './controllers/overview.controller';
 import { SignInController } from './controllers/sign-in.controller';
 import { MailboxActionsService } from './services/mailbox-actions.service';
+import { MailboxCreateService } from './services/mailbox-create.service';
 import { MailboxListService } from './services/mailbox-list.service';
+import { MailboxPageService } from './services/mailbox-page.service';
 import { OverviewService } from './services/overview.service';
 import { CONSOLE_QUEUES, QueueDepthsService } from './services/queue-depths.service';
 import { ConsoleAuth } from './session/console-auth';
@@ -53,6 +55,8 @@ export class ConsoleModule {
         OverviewService,
         MailboxListService,
         MailboxActionsService,
+        MailboxPageService,
+        MailboxCreateService,
       ],
     };
   }
