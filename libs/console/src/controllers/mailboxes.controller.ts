@@ -58,7 +58,7 @@ export class ConsoleMailboxesController {
       res.redirect(303, `/console/mailboxes/${outcome.mailbox.id}?done=created`);
       return;
     }
-    const [providers, resolved] = await Promise.all([this.creation.providerList(), form.email.trim() && !form.providerId ? this.creation.resolve(form.email) : undefined]);
+    const [providers, resolved] = await Promise.all([this.creation.providerList(), form.email.trim() && !form.providerId && !outcome.errors.byField.email ? this.creation.resolve(form.email) : undefined]);
     sendPage(res, newMailboxPage({ form, providers, resolved, errors: outcome.errors, csrf: this.auth.csrfFor(req.consoleSession!) }), outcome.status);
   }
 

@@ -78,7 +78,10 @@ function syncCard(view: MailboxView): SafeHtml {
 }
 
 function cursorOf(folder: FolderSyncResponse): SafeHtml {
-  if (folder.lastUid !== null) return html`UID ${folder.lastUid} <span class="muted">(validity ${folder.uidValidity})</span>`;
+  if (folder.lastUid !== null) {
+    const validity = html`<span class="muted">(validity ${folder.uidValidity})</span>`;
+    return folder.lastUid > 0 ? html`UID ${folder.lastUid} ${validity}` : html`no message yet ${validity}`;
+  }
   if (folder.subscriptionId) return html`subscription until ${time(folder.subscriptionExpiresAt)}`;
   return html`<span class="muted">none yet</span>`;
 }

@@ -122,7 +122,7 @@ export function mailboxesPage(listing: MailboxListing, csrf: string, notice?: st
                   <td>${connectionBadge(item.state)}</td>
                   <td>${item.providerName}</td>
                   <td>${item.externalId ?? html`<span class="muted">—</span>`}</td>
-                  <td>${item.folders.join(', ')}</td>
+                  <td>${item.folders.length ? item.folders.join(', ') : html`<span class="muted">—</span>`}</td>
                 </tr>`,
               )}
             </tbody>
