@@ -105,6 +105,12 @@ describe('console mailboxes: add, live page, delete, 10,000 in pages (real Chrom
     expect(status.sync.folders.find((f: { name: string }) => f.name === 'INBOX').lastUid).toBe(1);
     expect(await navigationSince()).toEqual({ navigations: 0, sameDocument: true });
     await shot(page, '02-connected');
+    // What the page polls is behind the session like the page: without one, the sign-in redirect, no JSON.
+    const stranger = await browser.newPage();
+    const anonymous = await stranger.context.request.get(`/console/mailboxes/${id}/live`, { maxRedirects: 0 });
+    expect(anonymous.status()).toBe(303);
+    expect(anonymous.headers().location).toMatch(/^\/console\/sign-in\?returnTo=/);
+    await stranger.context.close();
     await context.close();
   });
 
@@ -176,6 +182,8 @@ describe('console mailboxes: add, live page, delete, 10,000 in pages (real Chrom
     const doomed = await world.mailbox('doomed@contoso.com');
     const { context, page } = await browser.signedIn();
     await page.goto(`/console/mailboxes/${doomed.id}`);
+    // Without the form's CSRF token nothing is deleted.
+    expect((await context.request.post(`/console/mailboxes/${doomed.id}/delete`, { form: {}, maxRedirects: 0 })).status()).toBe(403);
     const questions: string[] = [];
     page.once('dialog', (dialog) => {
       questions.push(dialog.message());
