@@ -30,5 +30,7 @@
   document.addEventListener('DOMContentLoaded', function () {
     refreshTimes();
     setInterval(refreshTimes, 30000);
+    // A page script that swapped in fresh markup (mailbox-live.js) asks for its times to be rewritten too.
+    document.addEventListener('console:updated', refreshTimes);
   });
 })();

@@ -11,7 +11,9 @@ import { ConsoleServicesController } from './controllers/services.controller';
 import { OverviewController } from './controllers/overview.controller';
 import { SignInController } from './controllers/sign-in.controller';
 import { MailboxActionsService } from './services/mailbox-actions.service';
+import { MailboxCreateService } from './services/mailbox-create.service';
 import { MailboxListService } from './services/mailbox-list.service';
+import { MailboxPageService } from './services/mailbox-page.service';
 import { OverviewService } from './services/overview.service';
 import { ProviderAdminService } from './services/provider-admin.service';
 import { ProviderUsageRepository } from './services/provider-usage.repository';
@@ -58,6 +60,8 @@ export class ConsoleModule {
         MailboxActionsService,
         ProviderUsageRepository,
         ProviderAdminService,
+        MailboxPageService,
+        MailboxCreateService,
       ],
     };
   }

@@ -15,7 +15,8 @@ export interface MailboxListFilters {
   search: string;
   state: ConnectionState | '';
   providerId: string;
-  offset: number;
+  /** 1-based; the list reads PAGE_SIZE rows from (page - 1) × PAGE_SIZE, as GET /v1/mailboxes?limit&offset does. */
+  page: number;
 }
 
 export interface MailboxListing {
@@ -40,9 +41,11 @@ export function parseFilters(query: Record<string, unknown>): { filters: Mailbox
     ignored.push('provider is not a mail service id');
     providerId = '';
   }
-  const offsetText = text('offset');
-  const offset = /^[0-9]{1,9}$/.test(offsetText) ? Number(offsetText) : 0;
-  return { filters: { search, state, providerId, offset }, ignored };
+  const pageText = text('page');
+  let page = 1;
+  if (pageText && !/^[1-9][0-9]{0,6}$/.test(pageText)) ignored.push(`page "${pageText.slice(0, 20)}" is not a page number`);
+  else if (pageText) page = Number(pageText);
+  return { filters: { search, state, providerId, page }, ignored };
 }
 
 /** The mailbox list through the API's own list (MailboxesService.list), with each row's state and mail service. */
@@ -58,7 +61,7 @@ export class MailboxListService {
     const { filters, ignored } = parseFilters(query);
     const listQuery: MailboxListQueryDto = {
       limit: PAGE_SIZE,
-      offset: filters.offset,
+      offset: (filters.page - 1) * PAGE_SIZE,
       search: filters.search || undefined,
       state: filters.state || undefined,
       providerId: filters.providerId || undefined,

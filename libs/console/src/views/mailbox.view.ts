@@ -1,37 +1,51 @@
-import type { MailboxResponse, MailboxStatusResponse } from '@app/mailboxes';
-import { connectionBadge, time, tokenBadge } from './format';
+import type { ConnectionState } from '@app/persistence';
+import type { FolderSyncResponse } from '@app/mailboxes';
+import type { MailboxPageData } from '../services/mailbox-page.service';
+import { badge, connectionBadge, count, time } from './format';
 import { html, SafeHtml } from './html';
 import { page } from './layout';
+import { tokenPanel } from './mailbox-token.view';
 
-export interface MailboxView {
-  mailbox: MailboxResponse;
-  status: MailboxStatusResponse;
-  providerName: string;
+export interface MailboxView extends MailboxPageData {
   csrf: string;
   /** What the last button did, to say so at the top. */
   notice?: string;
 }
 
-function action(view: MailboxView, path: string, label: string, options: { quiet?: boolean; confirm?: string; disabled?: string } = {}): SafeHtml {
+/** What each state means for the person reading, before the API's recommended action says what to do. */
+const STATE_MEANING: Record<ConnectionState, string> = {
+  connected: 'Listening: new mail is published within seconds of arriving.',
+  connecting: 'A listener is logging in to the mail server.',
+  pending: 'Waiting for a listener replica to pick the mailbox up.',
+  backoff: 'The last attempt to connect failed; the listener tries again by itself.',
+  auth_error: 'The mail server refused the login, so nothing is being synced.',
+  disabled: 'Not synced: there is no connection and no events are published.',
+};
+
+const FOLDER_MODES: Record<NonNullable<FolderSyncResponse['mode']>, string> = {
+  idle: 'IMAP IDLE (the server pushes)',
+  push: 'Graph notifications (push)',
+  polling: 'Graph delta (polling)',
+};
+
+function action(view: MailboxView, path: string, label: string, options: { quiet?: boolean; danger?: boolean; confirm?: string; disabled?: string } = {}): SafeHtml {
+  const tone = options.danger ? ' button-danger' : options.quiet ? ' button-quiet' : '';
   return html`<form method="post" action="/console/mailboxes/${view.mailbox.id}/${path}"${options.confirm ? html` data-confirm="${options.confirm}"` : ''}>
     <input type="hidden" name="_csrf" value="${view.csrf}">
-    <button type="submit" class="button${options.quiet ? ' button-quiet' : ''}"${options.disabled ? html` disabled title="${options.disabled}"` : ''}>${label}</button>
+    <button type="submit" class="button${tone}"${options.disabled ? html` disabled title="${options.disabled}"` : ''}>${label}</button>
   </form>`;
 }
 
 function connectionCard(view: MailboxView): SafeHtml {
-  const { connection, recommendedAction, owner, sync } = view.status;
-  return html`<section class="card" aria-labelledby="connection-heading">
+  const { connection, recommendedAction } = view.status;
+  return html`<section class="card" aria-labelledby="connection-heading" data-live="connection">
     <h2 id="connection-heading">Connection</h2>
     <p class="lead" data-state="${connection.state}">${connectionBadge(connection.state)} since ${time(connection.since)}</p>
-    ${recommendedAction ? html`<div class="alert alert-warn" role="status"><strong>What to do:</strong> ${recommendedAction}</div>` : ''}
+    <p class="state-meaning">${STATE_MEANING[connection.state]}</p>
+    ${recommendedAction ? html`<div class="alert alert-warn" data-recommended-action><strong>What to do:</strong> ${recommendedAction}</div>` : ''}
     <dl class="pairs">
       <dt>Last error</dt>
       <dd>${connection.lastError ? html`<code>${connection.lastError.code}</code> ${connection.lastError.message} <span class="muted">(${time(connection.lastError.at)})</span>` : html`<span class="muted">none</span>`}</dd>
-      <dt>Held by</dt>
-      <dd>${owner ? html`<code>${owner}</code>` : html`<span class="muted">no listener replica</span>`}</dd>
-      <dt>Last event</dt>
-      <dd>${time(sync.lastEventAt, 'none yet')}${sync.lagSeconds !== null ? html` <span class="muted">(lag ${sync.lagSeconds.toFixed(1)} s)</span>` : ''}</dd>
     </dl>
     <div class="buttons">
       ${action(view, 'resync', 'Resync now', { disabled: view.mailbox.enabled ? undefined : 'Enable the mailbox to sync it' })}
@@ -42,38 +56,48 @@ function connectionCard(view: MailboxView): SafeHtml {
   </section>`;
 }
 
-function tokenCard(view: MailboxView): SafeHtml {
-  const { token } = view.status;
-  if (!token) {
-    return html`<section class="card" aria-labelledby="auth-heading">
-      <h2 id="auth-heading">Sign-in</h2>
-      <p>Password authentication. Password: <strong>${view.mailbox.hasPassword ? 'set' : 'not set'}</strong>.</p>
-    </section>`;
-  }
-  return html`<section class="card" aria-labelledby="auth-heading">
-    <h2 id="auth-heading">OAuth token</h2>
-    <p class="lead" data-token-state="${token.state}">${tokenBadge(token.state)}</p>
+function ownerText(view: MailboxView): SafeHtml {
+  const { owner } = view.status;
+  if (!owner) return html`<span class="muted">no listener replica${view.mailbox.enabled ? ' yet' : ' (disabled)'}</span>`;
+  const replica = view.ownerReplica;
+  if (!replica) return html`<code data-owner>${owner}</code> <span class="muted">(not among the live replicas)</span>`;
+  return html`<code data-owner>${owner}</code> ${badge(replica.state, replica.state === 'live' ? 'ok' : 'warn')}
+    <span class="muted">heartbeat ${time(replica.heartbeatAt)} · holds ${count(replica.mailboxes)} ${replica.mailboxes === 1 ? 'mailbox' : 'mailboxes'}</span>`;
+}
+
+function syncCard(view: MailboxView): SafeHtml {
+  const { sync } = view.status;
+  return html`<section class="card wide" aria-labelledby="sync-heading" data-live="sync">
+    <h2 id="sync-heading">Sync</h2>
     <dl class="pairs">
-      <dt>Expires</dt><dd>${time(token.expiresAt)}</dd>
-      <dt>Last refresh</dt><dd>${time(token.lastRefreshAt, 'never')}</dd>
-      <dt>Last error</dt><dd>${token.lastError ? html`<code>${token.lastError.code}</code> ${token.lastError.message}` : html`<span class="muted">none</span>`}</dd>
+      <dt>Held by</dt><dd>${ownerText(view)}</dd>
+      <dt>Last event</dt><dd>${time(sync.lastEventAt, 'none yet')}</dd>
+      <dt>Lag</dt><dd data-lag>${sync.lagSeconds !== null ? `${sync.lagSeconds.toFixed(1)} s from arrival to publishing` : html`<span class="muted">not measured yet (no event)</span>`}</dd>
     </dl>
-    <p class="muted">Sign-in with a code or with the browser is not in the console yet: use <code>POST /v1/mailboxes/${view.mailbox.id}/oauth/device-code</code>.</p>
   </section>`;
 }
 
+function cursorOf(folder: FolderSyncResponse): SafeHtml {
+  if (folder.lastUid !== null) {
+    const validity = html`<span class="muted">(validity ${folder.uidValidity})</span>`;
+    return folder.lastUid > 0 ? html`UID ${folder.lastUid} ${validity}` : html`no message yet ${validity}`;
+  }
+  if (folder.subscriptionId) return html`subscription until ${time(folder.subscriptionExpiresAt)}`;
+  return html`<span class="muted">none yet</span>`;
+}
+
 function foldersCard(view: MailboxView): SafeHtml {
-  return html`<section class="card wide" aria-labelledby="folders-heading">
+  return html`<section class="card wide" aria-labelledby="folders-heading" data-live="folders">
     <h2 id="folders-heading">Folders</h2>
-    <div class="table-wrap"><table>
+    <div class="table-wrap"><table class="folders">
       <thead><tr><th scope="col">Folder</th><th scope="col">Mode</th><th scope="col">Cursor</th><th scope="col">Last in sync</th></tr></thead>
       <tbody>
         ${view.status.sync.folders.map(
-          (folder) => html`<tr>
-            <td>${folder.name}</td>
-            <td>${folder.mode ?? html`<span class="muted">not opened yet</span>`}</td>
-            <td>${folder.lastUid !== null ? html`UID ${folder.lastUid} <span class="muted">(validity ${folder.uidValidity})</span>` : folder.subscriptionId ? html`subscription until ${time(folder.subscriptionExpiresAt)}` : html`<span class="muted">—</span>`}</td>
-            <td>${time(folder.lastSyncedAt, 'never')}</td>
+          (folder) => html`<tr data-folder="${folder.name}">
+            <td data-label="Folder"><strong>${folder.name}</strong></td>
+            <td data-label="Mode">${folder.mode ? FOLDER_MODES[folder.mode] : html`<span class="muted">not opened yet</span>`}</td>
+            <td data-label="Cursor">${cursorOf(folder)}</td>
+            <td data-label="Last in sync">${time(folder.lastNotificationAt ?? folder.lastSyncedAt, 'never')}</td>
           </tr>`,
         )}
       </tbody>
@@ -81,16 +105,38 @@ function foldersCard(view: MailboxView): SafeHtml {
   </section>`;
 }
 
+function deleteCard(view: MailboxView): SafeHtml {
+  return html`<section class="card wide danger-zone" aria-labelledby="delete-heading">
+    <h2 id="delete-heading">Delete mailbox</h2>
+    <p>Stops syncing and removes the mailbox with its stored password or token and its sync cursors. Events already published stay with the CRM. The same as <code>DELETE /v1/mailboxes/${view.mailbox.id}</code>.</p>
+    ${action(view, 'delete', 'Delete mailbox', { danger: true, confirm: `Delete ${view.mailbox.email}? Its sync cursors and credentials are removed; this cannot be undone.` })}
+  </section>`;
+}
+
+/** The parts of the page that change by themselves, by their data-live name: what GET …/live sends back. */
+export function liveSections(view: MailboxView): Record<string, string> {
+  return { connection: connectionCard(view).text, sync: syncCard(view).text, token: tokenPanel(view).text, folders: foldersCard(view).text };
+}
+
 export function mailboxPage(view: MailboxView): string {
-  const { mailbox } = view;
+  const { mailbox, provider } = view;
   return page({
     title: mailbox.email,
     section: 'mailboxes',
     csrf: view.csrf,
-    body: html`<nav class="crumbs" aria-label="Breadcrumb"><a href="/console/mailboxes">Mailboxes</a> / <span aria-current="page">${mailbox.email}</span></nav>
+    body: html`<link rel="stylesheet" href="/console/assets/mailboxes.css">
+      <script src="/console/assets/mailbox-live.js" defer></script>
+      <nav class="crumbs" aria-label="Breadcrumb"><a href="/console/mailboxes">Mailboxes</a> / <span aria-current="page">${mailbox.email}</span></nav>
       <div class="page-head"><h1>${mailbox.email}</h1>
-        <p class="muted">${view.providerName} · login <code>${mailbox.login}</code>${mailbox.externalId ? html` · external id <code>${mailbox.externalId}</code>` : ''} · id <code>${mailbox.id}</code></p></div>
+        <p class="muted">${provider.name} (${provider.authMethod === 'oauth2' ? 'OAuth 2.0' : 'password'}) · login <code>${mailbox.login}</code>${mailbox.externalId ? html` · external id <code>${mailbox.externalId}</code>` : ''} · id <code>${mailbox.id}</code></p>
+        <p class="live-note muted" data-live-note hidden>Live: this page updates by itself.</p></div>
       ${view.notice ? html`<div class="alert alert-ok" role="status">${view.notice}</div>` : ''}
-      <div class="grid">${connectionCard(view)} ${tokenCard(view)} ${foldersCard(view)}</div>`,
+      <div class="sr-only" aria-live="polite" data-live-announce></div>
+      <div class="grid" data-live-url="/console/mailboxes/${mailbox.id}/live">
+        ${connectionCard(view)}
+        <!-- Token panel: the OAuth sign-in flows live in mailbox-token.view.ts -->
+        ${tokenPanel(view)}
+        ${syncCard(view)} ${foldersCard(view)} ${deleteCard(view)}
+      </div>`,
   });
 }

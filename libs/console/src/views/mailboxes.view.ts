@@ -4,12 +4,12 @@ import { CONNECTION_LABELS, connectionBadge, count } from './format';
 import { html, SafeHtml } from './html';
 import { page } from './layout';
 
-function listUrl(filters: MailboxListFilters, offset: number): string {
+function listUrl(filters: MailboxListFilters, page: number): string {
   const params = new URLSearchParams();
   if (filters.search) params.set('search', filters.search);
   if (filters.state) params.set('state', filters.state);
   if (filters.providerId) params.set('provider', filters.providerId);
-  if (offset > 0) params.set('offset', String(offset));
+  if (page > 1) params.set('page', String(page));
   const query = params.toString();
   return `/console/mailboxes${query ? `?${query}` : ''}`;
 }
@@ -44,33 +44,71 @@ function filterForm(listing: MailboxListing): SafeHtml {
 
 function emptyState(listing: MailboxListing): SafeHtml {
   const { filters } = listing;
+  if (listing.page.total > 0) {
+    const pages = pageCount(listing.page.total, listing.page.limit);
+    return html`<div class="empty-state"><h2>There is no page ${count(filters.page)}</h2><p>The list has ${count(pages)} ${pages === 1 ? 'page' : 'pages'}. <a href="${listUrl(filters, pages)}">Go to the last page</a>.</p></div>`;
+  }
   if (filters.search || filters.state || filters.providerId) {
     return html`<div class="empty-state"><h2>No mailbox matches</h2><p>Nothing matches these filters. Try part of the address instead of all of it, or <a href="/console/mailboxes">clear the filters</a>.</p></div>`;
   }
   return html`<div class="empty-state"><h2>No mailboxes yet</h2>
-    <p>Mailboxes are added by the CRM through the API: <code>POST /v1/mailboxes</code> with the address (and a password for a password mail service). The mail service is found from the address's domain.</p></div>`;
+    <p>Mailboxes are added by the CRM through the API (<code>POST /v1/mailboxes</code>) or here with <a href="/console/mailboxes/new">Add mailbox</a>. The mail service is found from the address's domain.</p></div>`;
+}
+
+/** Page numbers around the current one, with the first and last always reachable: 1 … 4 5 [6] 7 8 … 200. */
+export function pageWindow(current: number, pages: number, spread = 2): (number | 'gap')[] {
+  const shown = new Set([1, pages]);
+  for (let n = current - spread; n <= current + spread; n++) if (n >= 1 && n <= pages) shown.add(n);
+  const sorted = [...shown].sort((a, b) => a - b);
+  return sorted.flatMap((n, index) => (index > 0 && n - sorted[index - 1] > 1 ? ['gap' as const, n] : [n]));
+}
+
+export function pageCount(total: number, limit: number): number {
+  return Math.max(1, Math.ceil(total / limit));
+}
+
+function pageLink(listing: MailboxListing, page: number, label: string, rel: string, enabled: boolean): SafeHtml {
+  return enabled
+    ? html`<a class="button button-quiet" rel="${rel}" href="${listUrl(listing.filters, page)}">${label}</a>`
+    : html`<span class="button button-quiet" aria-disabled="true">${label}</span>`;
 }
 
 function pager(listing: MailboxListing): SafeHtml {
   const { total, limit, offset } = listing.page;
-  const first = total === 0 ? 0 : offset + 1;
+  const current = listing.filters.page;
+  const pages = pageCount(total, limit);
+  const first = offset + 1;
   const last = Math.min(offset + limit, total);
   return html`<nav class="pager" aria-label="Pages">
-    <span class="muted" data-count="list.total">${count(first)}–${count(last)} of ${count(total)}</span>
-    <span>
-      ${offset > 0 ? html`<a class="button button-quiet" rel="prev" href="${listUrl(listing.filters, Math.max(0, offset - limit))}">← Previous</a>` : ''}
-      ${last < total ? html`<a class="button button-quiet" rel="next" href="${listUrl(listing.filters, offset + limit)}">Next →</a>` : ''}
-    </span>
+    <p class="muted">Showing ${count(first)}–${count(last)} of ${count(total)} · page <strong data-page>${count(current)}</strong> of <strong data-pages>${count(pages)}</strong></p>
+    ${pages > 1
+      ? html`<ul class="pages">
+          <li>${pageLink(listing, 1, '« First', 'first', current > 1)}</li>
+          <li>${pageLink(listing, current - 1, '‹ Previous', 'prev', current > 1)}</li>
+          ${pageWindow(current, pages).map((n) =>
+            n === 'gap'
+              ? html`<li class="gap" aria-hidden="true">…</li>`
+              : n === current
+                ? html`<li><span class="button page-current" aria-current="page">${count(n)}</span></li>`
+                : html`<li><a class="button button-quiet" href="${listUrl(listing.filters, n)}" aria-label="Page ${count(n)}">${count(n)}</a></li>`,
+          )}
+          <li>${pageLink(listing, current + 1, 'Next ›', 'next', current < pages)}</li>
+          <li>${pageLink(listing, pages, 'Last »', 'last', current < pages)}</li>
+        </ul>`
+      : ''}
   </nav>`;
 }
 
-export function mailboxesPage(listing: MailboxListing, csrf: string): string {
+export function mailboxesPage(listing: MailboxListing, csrf: string, notice?: string): string {
   const { items, total } = listing.page;
   return page({
     title: 'Mailboxes',
     section: 'mailboxes',
     csrf,
-    body: html`<div class="page-head"><h1>Mailboxes</h1><p class="muted">${count(total)} ${total === 1 ? 'mailbox' : 'mailboxes'}${listing.filters.state ? html` in state ${CONNECTION_LABELS[listing.filters.state].label}` : ''}</p></div>
+    body: html`<link rel="stylesheet" href="/console/assets/mailboxes.css">
+      <div class="page-head page-head-actions"><div><h1>Mailboxes</h1><p class="muted">${count(total)} ${total === 1 ? 'mailbox' : 'mailboxes'}${listing.filters.state ? html` in state ${CONNECTION_LABELS[listing.filters.state].label}` : ''}</p></div>
+        <a class="button" href="/console/mailboxes/new">Add mailbox</a></div>
+      ${notice ? html`<div class="alert alert-ok" role="status">${notice}</div>` : ''}
       ${filterForm(listing)}
       ${listing.ignored.length ? html`<div class="alert alert-warn" role="status">Ignored: ${listing.ignored.join('; ')}.</div>` : ''}
       ${items.length === 0
@@ -84,7 +122,7 @@ export function mailboxesPage(listing: MailboxListing, csrf: string): string {
                   <td>${connectionBadge(item.state)}</td>
                   <td>${item.providerName}</td>
                   <td>${item.externalId ?? html`<span class="muted">—</span>`}</td>
-                  <td>${item.folders.join(', ')}</td>
+                  <td>${item.folders.length ? item.folders.join(', ') : html`<span class="muted">—</span>`}</td>
                 </tr>`,
               )}
             </tbody>
