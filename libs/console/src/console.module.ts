@@ -6,11 +6,13 @@ import { MailboxStateModule } from '@app/mailbox-state';
 import { TokenStatsRepository } from '@app/oauth';
 import { registerQueues } from '@app/queues';
 import { SyncMetricsRepository } from '@app/sync';
+import { ConsoleMailboxTokenController } from './controllers/mailbox-token.controller';
 import { ConsoleMailboxesController } from './controllers/mailboxes.controller';
 import { OverviewController } from './controllers/overview.controller';
 import { SignInController } from './controllers/sign-in.controller';
 import { MailboxActionsService } from './services/mailbox-actions.service';
 import { MailboxListService } from './services/mailbox-list.service';
+import { MailboxTokenService } from './services/mailbox-token.service';
 import { OverviewService } from './services/overview.service';
 import { CONSOLE_QUEUES, QueueDepthsService } from './services/queue-depths.service';
 import { ConsoleAuth } from './session/console-auth';
@@ -34,7 +36,7 @@ export class ConsoleModule {
     return {
       module: ConsoleModule,
       imports: [...options.imports, MailboxStateModule, registerQueues(...CONSOLE_QUEUES)],
-      controllers: [SignInController, OverviewController, ConsoleMailboxesController],
+      controllers: [SignInController, OverviewController, ConsoleMailboxesController, ConsoleMailboxTokenController],
       providers: [
         {
           provide: ConsoleAuth,
@@ -53,6 +55,7 @@ export class ConsoleModule {
         OverviewService,
         MailboxListService,
         MailboxActionsService,
+        MailboxTokenService,
       ],
     };
   }

@@ -1,5 +1,6 @@
 import type { MailboxResponse, MailboxStatusResponse } from '@app/mailboxes';
-import { connectionBadge, time, tokenBadge } from './format';
+import { connectionBadge, time } from './format';
+import { tokenPanel } from './mailbox-token.view';
 import { html, SafeHtml } from './html';
 import { page } from './layout';
 
@@ -42,26 +43,6 @@ function connectionCard(view: MailboxView): SafeHtml {
   </section>`;
 }
 
-function tokenCard(view: MailboxView): SafeHtml {
-  const { token } = view.status;
-  if (!token) {
-    return html`<section class="card" aria-labelledby="auth-heading">
-      <h2 id="auth-heading">Sign-in</h2>
-      <p>Password authentication. Password: <strong>${view.mailbox.hasPassword ? 'set' : 'not set'}</strong>.</p>
-    </section>`;
-  }
-  return html`<section class="card" aria-labelledby="auth-heading">
-    <h2 id="auth-heading">OAuth token</h2>
-    <p class="lead" data-token-state="${token.state}">${tokenBadge(token.state)}</p>
-    <dl class="pairs">
-      <dt>Expires</dt><dd>${time(token.expiresAt)}</dd>
-      <dt>Last refresh</dt><dd>${time(token.lastRefreshAt, 'never')}</dd>
-      <dt>Last error</dt><dd>${token.lastError ? html`<code>${token.lastError.code}</code> ${token.lastError.message}` : html`<span class="muted">none</span>`}</dd>
-    </dl>
-    <p class="muted">Sign-in with a code or with the browser is not in the console yet: use <code>POST /v1/mailboxes/${view.mailbox.id}/oauth/device-code</code>.</p>
-  </section>`;
-}
-
 function foldersCard(view: MailboxView): SafeHtml {
   return html`<section class="card wide" aria-labelledby="folders-heading">
     <h2 id="folders-heading">Folders</h2>
@@ -91,6 +72,6 @@ export function mailboxPage(view: MailboxView): string {
       <div class="page-head"><h1>${mailbox.email}</h1>
         <p class="muted">${view.providerName} · login <code>${mailbox.login}</code>${mailbox.externalId ? html` · external id <code>${mailbox.externalId}</code>` : ''} · id <code>${mailbox.id}</code></p></div>
       ${view.notice ? html`<div class="alert alert-ok" role="status">${view.notice}</div>` : ''}
-      <div class="grid">${connectionCard(view)} ${tokenCard(view)} ${foldersCard(view)}</div>`,
+      <div class="grid">${connectionCard(view)} ${tokenPanel(view)} ${foldersCard(view)}</div>`,
   });
 }
