@@ -94,6 +94,11 @@ describe('console: OAuth token panel (real Chromium, API, listener, fake Entra I
     const copied = await page.evaluate(() => (globalThis as any).navigator.clipboard.readText());
     expect(copied).toBe(issued.userCode);
     await browser.shot(page, 'token-02-device-code');
+    // The large code still fits a phone's width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => { const root = (globalThis as any).document.documentElement; return root.scrollWidth - root.clientWidth; })).toBe(0);
+    await browser.shot(page, 'token-07-phone-device-code');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // From here on the page must change by itself: no navigation, and what the page holds in memory stays.
     const navigations = countNavigations(page);
