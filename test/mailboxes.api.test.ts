@@ -167,7 +167,7 @@ describe('mailboxes API (real app, real Postgres and Redis)', () => {
     const oauth = await post({ email: 'ivy@fabrikam.com' }).expect(201);
     expect(oauth.body.hasPassword).toBe(false);
     const oauthStatus = await api.http.get(`/v1/mailboxes/${oauth.body.id}/status`).set(api.auth).expect(200);
-    expect(oauthStatus.body.token).toEqual({ state: 'not_obtained', expiresAt: null, lastRefreshAt: null, lastError: null, pendingAuthorization: null });
+    expect(oauthStatus.body.token).toEqual({ state: 'not_obtained', expiresAt: null, lastRefreshAt: null, lastError: null, pendingAuthorization: null, account: null });
     expect(oauthStatus.body.recommendedAction).toMatch(/^Sign in/);
     await api.http.get('/v1/mailboxes/00000000-0000-4000-8000-000000000000/status').set(api.auth).expect(404);
   });

@@ -36,6 +36,7 @@ export class ApiModule {
     let matcher: ApiKeyMatcher | undefined;
     const apiKeys = () => (matcher ??= new ApiKeyMatcher(effectiveApiKeys(config)));
     const webhooks = WebhooksModule.forRoot({ clock: options.clock });
+    const oauthFlows = OAuthFlowsModule.forRoot(options);
     return {
       module: ApiModule,
       imports: [
@@ -52,11 +53,11 @@ export class ApiModule {
         MessagesModule.forRoot({ clock: options.clock }),
         ClusterOverviewModule,
         EventOutboxMetricsModule,
-        OAuthFlowsModule.forRoot(options),
+        oauthFlows,
         GraphIntakeModule.forRoot(),
         webhooks,
         SendingModule,
-        ConsoleModule.register({ imports: [ProvidersModule, MailboxesModule, ClusterOverviewModule, webhooks], apiKeys }),
+        ConsoleModule.register({ imports: [ProvidersModule, MailboxesModule, ClusterOverviewModule, webhooks, oauthFlows], apiKeys }),
       ],
       controllers: [ProvidersController, MailboxesController, MessagesController, ClusterController, OAuthController, GraphNotificationsController, WebhooksController, OutboxController],
       providers: [

@@ -1,5 +1,5 @@
-// Mail Listener console, a mailbox's page: keeps its state, sync, token and folder cards current without a
-// reload by polling GET /console/mailboxes/:id/live (behind the same session) and swapping in each card
+// Mail Listener console, a mailbox's page: keeps its state, sync and folder cards current (the token panel
+// has its own, mailbox-token.js) without a reload by polling GET /console/mailboxes/:id/live (behind the same session) and swapping in each card
 // whose markup changed. Without JavaScript the page is the same, as of when it was loaded.
 (function () {
   'use strict';

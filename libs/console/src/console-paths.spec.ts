@@ -1,4 +1,4 @@
-import { safeReturnTo } from './console-paths';
+import { consoleMailboxPath, safeReturnTo } from './console-paths';
 
 describe('safeReturnTo', () => {
   it('keeps console paths and refuses everything else', () => {
@@ -6,6 +6,15 @@ describe('safeReturnTo', () => {
     expect(safeReturnTo('/console')).toBe('/console');
     for (const bad of ['https://evil.test/', '//evil.test', '/console//evil.test', '/consoleevil', '/v1/mailboxes', '/console\\@evil', undefined, 5]) {
       expect(safeReturnTo(bad)).toBe('/console');
+    }
+  });
+});
+
+describe('consoleMailboxPath', () => {
+  it("is a mailbox's page for a mailbox id, and the list for anything else", () => {
+    expect(consoleMailboxPath('0D3C6B8E-1111-4AAA-8BBB-000000000001')).toBe('/console/mailboxes/0d3c6b8e-1111-4aaa-8bbb-000000000001');
+    for (const bad of ['', '../../v1', '//evil.test', 'https://evil.test/', '0d3c6b8e-1111-4aaa-8bbb-000000000001/../../x', '0d3c6b8e-1111-4aaa-8bbb-000000000001?x']) {
+      expect(consoleMailboxPath(bad)).toBe('/console/mailboxes');
     }
   });
 });

@@ -6,3 +6,13 @@ export function safeReturnTo(value: unknown): string {
   if (typeof value !== 'string' || value.length > 2000) return '/console';
   return /^\/console(?:[/?][^\\\s]*)?$/.test(value) && !value.startsWith('/console//') ? value : '/console';
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A mailbox's console page, built from its id alone: where a sign-in the console started comes back to.
+ * The id comes out of the sealed OAuth state, but anything not shaped like one still goes to the list.
+ */
+export function consoleMailboxPath(mailboxId: string): string {
+  return UUID.test(mailboxId) ? `/console/mailboxes/${mailboxId.toLowerCase()}` : '/console/mailboxes';
+}

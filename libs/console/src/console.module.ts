@@ -6,6 +6,7 @@ import { MailboxStateModule } from '@app/mailbox-state';
 import { TokenStatsRepository } from '@app/oauth';
 import { registerQueues } from '@app/queues';
 import { SyncMetricsRepository } from '@app/sync';
+import { ConsoleMailboxTokenController } from './controllers/mailbox-token.controller';
 import { ConsoleMailboxesController } from './controllers/mailboxes.controller';
 import { ConsoleServicesController } from './controllers/services.controller';
 import { OverviewController } from './controllers/overview.controller';
@@ -14,6 +15,7 @@ import { MailboxActionsService } from './services/mailbox-actions.service';
 import { MailboxCreateService } from './services/mailbox-create.service';
 import { MailboxListService } from './services/mailbox-list.service';
 import { MailboxPageService } from './services/mailbox-page.service';
+import { MailboxTokenService } from './services/mailbox-token.service';
 import { OverviewService } from './services/overview.service';
 import { ProviderAdminService } from './services/provider-admin.service';
 import { ProviderUsageRepository } from './services/provider-usage.repository';
@@ -39,7 +41,7 @@ export class ConsoleModule {
     return {
       module: ConsoleModule,
       imports: [...options.imports, MailboxStateModule, registerQueues(...CONSOLE_QUEUES)],
-      controllers: [SignInController, OverviewController, ConsoleMailboxesController, ConsoleServicesController],
+      controllers: [SignInController, OverviewController, ConsoleMailboxesController, ConsoleServicesController, ConsoleMailboxTokenController],
       providers: [
         {
           provide: ConsoleAuth,
@@ -62,6 +64,7 @@ export class ConsoleModule {
         ProviderAdminService,
         MailboxPageService,
         MailboxCreateService,
+        MailboxTokenService,
       ],
     };
   }

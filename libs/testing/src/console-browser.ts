@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, BrowserContextOptions, chromium, Page } from 'playwright-core';
 import { TEST_API_KEY } from './test-config';
 
 /** Kept after the run (git-ignored): what each console test saw. docs/console/ has a few of them, committed. */
@@ -22,7 +22,11 @@ export class ConsoleBrowser {
   readonly problems: string[] = [];
   private browser?: Browser;
 
-  constructor(private readonly base: () => string) {}
+  /** `context`: more options for every browser context (e.g. trusting a fake identity server's certificate, clipboard permissions). */
+  constructor(
+    private readonly base: () => string,
+    private readonly options: { context?: BrowserContextOptions } = {},
+  ) {}
 
   async launch(): Promise<void> {
     mkdirSync(SHOTS, { recursive: true });
@@ -34,7 +38,7 @@ export class ConsoleBrowser {
   }
 
   async newPage(viewport = { width: 1280, height: 900 }): Promise<ConsolePage> {
-    const context = await this.browser!.newContext({ viewport, baseURL: this.base() });
+    const context = await this.browser!.newContext({ ...this.options.context, viewport, baseURL: this.base() });
     const page = await context.newPage();
     page.on('console', (message) => {
       if (message.type() === 'error') this.problems.push(`console: ${message.text()} at ${page.url()}`);

@@ -1,11 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpException, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiExcludeEndpoint, ApiFoundResponse, ApiNoContentResponse, ApiOkResponse, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { consoleMailboxPath } from '@app/console';
 import { Public } from '@app/http';
 import { TokenStatusResponse } from '@app/mailboxes';
 import {
   AppOnlyTokenService,
   AuthorizationCodeFlowService,
+  CallbackNext,
+  CallbackOutcome,
   CallbackQuery,
   DeviceCodeFlowService,
   DeviceCodeStarted,
@@ -66,19 +69,21 @@ export class OAuthController {
     // Identity providers add parameters of their own (session_state, client_info, scope…): read only ours.
     const pick = (key: string) => (typeof raw[key] === 'string' ? (raw[key] as string) : undefined);
     const query: CallbackQuery = { code: pick('code'), state: pick('state'), error: pick('error'), error_description: pick('error_description') };
-    let status: number;
-    let title: string;
-    let message: string;
+    let outcome: CallbackOutcome;
     try {
-      ({ status, title, message } = await this.authorizationCodes.callback(query));
+      outcome = await this.authorizationCodes.callback(query);
     } catch (error) {
       if (!(error instanceof HttpException)) throw error;
-      status = error.getStatus();
-      title = 'Sign-in failed';
       const body = error.getResponse();
-      message = typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? error.message);
+      outcome = { status: error.getStatus(), title: 'Sign-in failed', message: typeof body === 'string' ? body : String((body as { message?: unknown }).message ?? error.message) };
     }
-    res.status(status).type('html').setHeader('Cache-Control', 'no-store').send(renderCallbackPage(title, message));
+    res.status(outcome.status).type('html').setHeader('Cache-Control', 'no-store').send(renderCallbackPage(outcome.title, outcome.message, this.nextOf(outcome)));
+  }
+
+  /** A sign-in the console started goes back to its mailbox's page: at once when it worked, by a link when not. */
+  private nextOf(outcome: CallbackOutcome): CallbackNext | undefined {
+    if (outcome.returnTo !== 'console' || !outcome.mailboxId) return undefined;
+    return { href: consoleMailboxPath(outcome.mailboxId), label: 'Back to the mailbox in the console', automatic: outcome.status === 200 };
   }
 
   @Put('mailboxes/:id/token')

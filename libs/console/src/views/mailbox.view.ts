@@ -113,9 +113,13 @@ function deleteCard(view: MailboxView): SafeHtml {
   </section>`;
 }
 
-/** The parts of the page that change by themselves, by their data-live name: what GET …/live sends back. */
+/**
+ * The parts of the page that change by themselves, by their data-live name: what GET …/live sends back.
+ * Not the token panel: it polls its own route while a sign-in waits (mailbox-token.js), and swapping it on
+ * every change of its countdown would disturb a person copying the code.
+ */
 export function liveSections(view: MailboxView): Record<string, string> {
-  return { connection: connectionCard(view).text, sync: syncCard(view).text, token: tokenPanel(view).text, folders: foldersCard(view).text };
+  return { connection: connectionCard(view).text, sync: syncCard(view).text, folders: foldersCard(view).text };
 }
 
 export function mailboxPage(view: MailboxView): string {

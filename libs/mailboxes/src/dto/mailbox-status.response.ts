@@ -26,6 +26,8 @@ export class TokenStatusResponse {
   @ApiProperty({ nullable: true, type: String }) lastRefreshAt: string | null;
   @ApiPropertyOptional({ type: StatusErrorResponse, nullable: true }) lastError: StatusErrorResponse | null;
   @ApiPropertyOptional({ type: PendingAuthorizationResponse, nullable: true }) pendingAuthorization: PendingAuthorizationResponse | null;
+  @ApiProperty({ nullable: true, type: String, description: 'The account that signed in (its username at the identity provider); null before a sign-in, after Delete, and for app-only tokens' })
+  account: string | null;
 }
 
 export const FOLDER_SYNC_MODES = ['idle', 'push', 'polling'] as const;

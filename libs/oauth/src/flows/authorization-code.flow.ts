@@ -19,7 +19,12 @@ interface StatePayload {
   sid: string;
   mid: string;
   exp: number;
+  /** Set when the admin console started the sign-in: the callback then leads the person back to it. */
+  ret?: SignInReturn;
 }
+
+/** Where a person who signed in goes next: only named places of ours, never a URL from a request. */
+export type SignInReturn = 'console';
 
 export interface CallbackQuery {
   code?: string;
@@ -32,6 +37,9 @@ export interface CallbackOutcome {
   status: number;
   title: string;
   message: string;
+  /** The mailbox the sign-in was for and where its starter wants the person back (absent for a state we could not open). */
+  mailboxId?: string;
+  returnTo?: SignInReturn;
 }
 
 /**
@@ -52,14 +60,14 @@ export class AuthorizationCodeFlowService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** The provider's consent URL for this mailbox. */
-  async authorizationUrl(mailboxId: string): Promise<string> {
+  /** The provider's consent URL for this mailbox; `returnTo` is sealed into the state with the rest. */
+  async authorizationUrl(mailboxId: string, options: { returnTo?: SignInReturn } = {}): Promise<string> {
     const context = await this.contexts.load(mailboxId);
     const sid = randomUUID();
     const verifier = randomBytes(32).toString('base64url');
     const nonce = randomBytes(16).toString('base64url');
     const expiresAt = this.clock.now() + STATE_LIFETIME_MS;
-    const state = this.secrets.encrypt(JSON.stringify({ sid, mid: mailboxId, exp: expiresAt } satisfies StatePayload), STATE_CONTEXT);
+    const state = this.secrets.encrypt(JSON.stringify({ sid, mid: mailboxId, exp: expiresAt, ...(options.returnTo ? { ret: options.returnTo } : {}) } satisfies StatePayload), STATE_CONTEXT);
     let url: string;
     try {
       // Building the URL reads the authority's OpenID metadata (Microsoft): the identity provider may be down.
@@ -88,6 +96,11 @@ export class AuthorizationCodeFlowService {
 
   async callback(query: CallbackQuery): Promise<CallbackOutcome> {
     const payload = this.openState(query.state);
+    const outcome = await this.complete(payload, query);
+    return { ...outcome, mailboxId: payload.mid, ...(payload.ret === 'console' ? { returnTo: payload.ret } : {}) };
+  }
+
+  private async complete(payload: StatePayload, query: CallbackQuery): Promise<CallbackOutcome> {
     const context = await this.contexts.load(payload.mid);
     const pending = await this.store.withLockedToken(context.token.id, async (token, manager) => {
       const auth = token.authorization;

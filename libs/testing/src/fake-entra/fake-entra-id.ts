@@ -176,6 +176,8 @@ export class FakeEntraId {
   private tokenDelayMs = 0;
   /** undefined: the login_hint user (or a sign-in page); null: the user declines; string: that user. */
   private authorizeUser: string | null | undefined = undefined;
+  /** Show the sign-in page even for a known login_hint (see signInOnPage). */
+  private signInPageAlways = false;
 
   private constructor(
     private readonly server: ListeningServer,
@@ -310,6 +312,14 @@ export class FakeEntraId {
   authorizeAs(username: string | null | undefined): void {
     if (typeof username === 'string' && !this.users.has(username.toLowerCase())) throw new Error(`FakeEntraId: unknown user ${username}`);
     this.authorizeUser = typeof username === 'string' ? username.toLowerCase() : username;
+  }
+
+  /**
+   * /authorize shows its sign-in page (the account, Accept or Cancel) even when login_hint names a known
+   * user, as Entra does the first time a person consents: a browser test then goes through that page.
+   */
+  signInOnPage(on = true): void {
+    this.signInPageAlways = on;
   }
 
   approveDeviceCode(userCode: string, username: string): void {
@@ -690,6 +700,8 @@ export class FakeEntraId {
     if (req.method === 'POST' && params.fake_action) {
       username = params.fake_action === 'accept' ? (params.login ?? '').toLowerCase() : null;
       if (username !== null && !this.users.has(username)) return this.signInPage(res, url, params, `This username may be incorrect (AADSTS50034).`);
+    } else if (this.signInPageAlways) {
+      return this.signInPage(res, url, params);
     } else if (this.authorizeUser !== undefined) {
       username = this.authorizeUser;
     } else if (params.login_hint && this.users.has(params.login_hint.toLowerCase())) {
