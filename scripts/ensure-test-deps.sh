@@ -2,7 +2,8 @@
 # Run by `npm test` before the suites: makes sure the real servers and tools the tests use are here.
 # - Postgres on 127.0.0.1:5432 (or DATABASE_URL) and Redis on 127.0.0.1:6379 (or REDIS_URL): if neither
 #   answers on a Debian machine where we may install packages, they are installed and started.
-# - promtool (Debian package `prometheus`) to lint /metrics and the alert rules.
+# - promtool and the Prometheus server (Debian package `prometheus`) to lint /metrics and the alert rules
+#   and to run the rules against the apps.
 # - Dovecot (Debian packages `dovecot-core dovecot-imapd dovecot-lmtpd`) for the IMAP tests and LMTP delivery.
 # - Postfix (Debian package `postfix`) for the sending tests: private instances delivering into Dovecot.
 # - Chromium (Debian package `chromium`) for the console tests, driven by playwright-core (which downloads no browser).
@@ -30,13 +31,23 @@ read -r redis_host redis_port <<<"$redis_hostport"
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
-if ! command -v promtool >/dev/null 2>&1; then
+# The same package's server runs the alert rules against the apps (test/prometheus-alerts.test.ts, each
+# on a free port). The package's own service must not run (it would hold 9090 and scrape nothing of ours):
+# stopped and disabled right after the install through its unit or pidfile, never by process name (a test
+# may be running its own instance).
+if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
   if can_install; then
-    say "installing promtool (Debian package prometheus)"
+    say "installing promtool and the Prometheus server (Debian package prometheus)"
     apt_install prometheus
-    ($SUDO systemctl stop prometheus 2>/dev/null || $SUDO pkill -x prometheus 2>/dev/null || true)
+    if [ -d /run/systemd/system ]; then
+      $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+    else
+      $SUDO /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+      $SUDO update-rc.d prometheus disable >/dev/null 2>&1 || true
+    fi
   fi
   command -v promtool >/dev/null 2>&1 || missing+=("promtool: install the Debian package 'prometheus' (apt-get install prometheus)")
+  command -v prometheus >/dev/null 2>&1 || missing+=("Prometheus server: install the Debian package 'prometheus' (apt-get install prometheus)")
 fi
 
 # Dovecot for the IMAP tests: each suite starts its own private instance (root needed: it switches users).

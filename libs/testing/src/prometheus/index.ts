@@ -1,0 +1,3 @@
+export * from './prometheus-server';
+export * from './rules-for-test';
+export * from './static-exporter';
