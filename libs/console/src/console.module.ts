@@ -6,12 +6,16 @@ import { MailboxStateModule } from '@app/mailbox-state';
 import { TokenStatsRepository } from '@app/oauth';
 import { registerQueues } from '@app/queues';
 import { SyncMetricsRepository } from '@app/sync';
+import { ConsoleClusterController } from './controllers/cluster.controller';
 import { ConsoleMailboxesController } from './controllers/mailboxes.controller';
 import { OverviewController } from './controllers/overview.controller';
 import { SignInController } from './controllers/sign-in.controller';
+import { ConsoleWebhooksController } from './controllers/webhooks.controller';
+import { QueueBoardService } from './queues/queue-board.service';
 import { MailboxActionsService } from './services/mailbox-actions.service';
 import { MailboxListService } from './services/mailbox-list.service';
 import { OverviewService } from './services/overview.service';
+import { WebhookEndpointsService } from './services/webhook-endpoints.service';
 import { CONSOLE_QUEUES, QueueDepthsService } from './services/queue-depths.service';
 import { ConsoleAuth } from './session/console-auth';
 import { deriveConsoleKeys } from './session/console-keys';
@@ -34,7 +38,7 @@ export class ConsoleModule {
     return {
       module: ConsoleModule,
       imports: [...options.imports, MailboxStateModule, registerQueues(...CONSOLE_QUEUES)],
-      controllers: [SignInController, OverviewController, ConsoleMailboxesController],
+      controllers: [SignInController, OverviewController, ConsoleMailboxesController, ConsoleClusterController, ConsoleWebhooksController],
       providers: [
         {
           provide: ConsoleAuth,
@@ -53,6 +57,8 @@ export class ConsoleModule {
         OverviewService,
         MailboxListService,
         MailboxActionsService,
+        WebhookEndpointsService,
+        QueueBoardService,
       ],
     };
   }

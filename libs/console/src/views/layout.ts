@@ -1,10 +1,13 @@
 import { html, HtmlValue, SafeHtml } from './html';
 
-export type Section = 'overview' | 'mailboxes';
+export type Section = 'overview' | 'mailboxes' | 'cluster' | 'webhooks' | 'queues';
 
 const NAV: { section: Section; href: string; label: string }[] = [
   { section: 'overview', href: '/console', label: 'Overview' },
   { section: 'mailboxes', href: '/console/mailboxes', label: 'Mailboxes' },
+  { section: 'cluster', href: '/console/cluster', label: 'Cluster' },
+  { section: 'webhooks', href: '/console/webhooks', label: 'Webhooks' },
+  { section: 'queues', href: '/console/queues', label: 'Queues' },
 ];
 
 function head(title: string): SafeHtml {
