@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Page } from 'playwright-core';
-import { QUEUES_CSP } from '@app/console';
+import { CONSOLE_CSP, QUEUES_CSP } from '@app/console';
 import { MailEventsPublisher } from '@app/events';
 import { deliveryQueueName, WebhookDeliveryWorkers } from '@app/webhooks';
 import { ConsoleBrowser, ListenerWorld, sampleMailReceived, TEST_API_KEY, WebhookReceiver } from '@app/testing';
@@ -225,15 +225,18 @@ describe('admin console: cluster, webhooks, queues (real Chromium, API, listener
     await context.close();
   });
 
-  it('reads well at phone width: no horizontal scrolling on the cluster and webhook pages', async () => {
+  it('reads well at phone width (no horizontal scrolling) on the cluster and webhook pages, under the console\'s strict CSP', async () => {
     const { context, page } = await browser.signedIn({ width: 390, height: 844 });
     for (const [path, name] of [
       ['/console/cluster', '08-phone-cluster'],
       ['/console/webhooks', '09-phone-webhooks'],
       [`/console/webhooks/${failingHook.id}`, '10-phone-webhook'],
     ] as const) {
-      await page.goto(path);
+      const response = await page.goto(path);
+      expect(response!.headers()['content-security-policy']).toBe(CONSOLE_CSP);
       expect({ path, overflow: await page.evaluate(() => { const root = (globalThis as any).document.documentElement; return root.scrollWidth - root.clientWidth; }) }).toEqual({ path, overflow: 0 });
+      // Nor inside a card: long URLs and event ids wrap instead of scrolling (or being cut off).
+      expect({ path, scrolling: await page.locator('.table-wrap').evaluateAll((wraps) => wraps.filter((wrap) => wrap.scrollWidth > wrap.clientWidth).length) }).toEqual({ path, scrolling: 0 });
       await shot(page, name);
     }
     await context.close();

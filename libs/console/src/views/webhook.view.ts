@@ -49,10 +49,10 @@ function logTable(view: WebhookView): SafeHtml {
         ${group.attempts.map(
           (attempt, index) => html`<tr>
             ${index === 0 ? html`<td rowspan="${group.attempts.length}"><code class="wrap">${group.eventType}</code><br><code class="wrap muted">${group.eventId}</code></td>` : ''}
-            <td class="num">${attempt.attempt}</td>
-            <td>${attemptResult(attempt)}</td>
-            <td class="num">${attempt.durationMs} ms</td>
-            <td>${time(attempt.at)}</td>
+            <td class="num" data-label="Attempt">${attempt.attempt}</td>
+            <td data-label="Result">${attemptResult(attempt)}</td>
+            <td class="num" data-label="Time">${attempt.durationMs} ms</td>
+            <td data-label="At">${time(attempt.at)}</td>
             ${index === 0
               ? html`<td rowspan="${group.attempts.length}">${group.retryable && view.endpoint.enabled ? post(view, `deliveries/${encodeURIComponent(group.eventId)}/retry`, 'Retry', true) : ''}</td>`
               : ''}
