@@ -115,6 +115,12 @@ describe('admin console: cluster, webhooks, queues (real Chromium, API, listener
       await expect(page.locator(`tr[data-webhook="${healthyHook.id}"]`).innerText()).resolves.toContain('none yet');
       await shot(page, '02-webhooks');
 
+      // The overview counts it among the failing endpoints and links to its page.
+      await page.goto('/console');
+      expect(await countOf(page, 'webhooks.failing')).toBe(1);
+      await expect(page.locator(`a[href="/console/webhooks/${failingHook.id}"]`).count()).resolves.toBe(1);
+      await page.goto('/console/webhooks');
+
       await Promise.all([page.waitForURL(`${base}/console/webhooks/${failingHook.id}`), failingRow.getByRole('link', { name: failing.url }).click()]);
       const entry = page.locator(`tbody[data-event="${event.id}"]`);
       await expect(entry.innerText()).resolves.toMatch(/mail\.received[\s\S]*Failed[\s\S]*HTTP 500/);
