@@ -231,12 +231,45 @@ describe('admin console: cluster, webhooks, queues (real Chromium, API, listener
     await context.close();
   });
 
+  it('shows an endpoint disabled by a 410 with the reason, and offers no test event or retry for it', async () => {
+    const gone = await WebhookReceiver.start('/hooks/gone');
+    try {
+      gone.answerWith(() => ({ status: 410 }));
+      const goneHook = await register(gone.url, ['mail.received'], 'CRM (gone)');
+      await world.listener!.app.get(WebhookDeliveryWorkers, { strict: false }).reconcile();
+      await world.api.http.post(`/v1/webhooks/${goneHook.id}/test`).set(world.api.auth).expect(202);
+      const endpoint = await world.waitFor(
+        async () => (await world.api.http.get(`/v1/webhooks/${goneHook.id}`).set(world.api.auth).expect(200)).body,
+        (body: { enabled: boolean; disabledReason: string | null }) => !body.enabled,
+        30_000,
+        'the endpoint disabled by its 410',
+      );
+      expect(endpoint.disabledReason).toBeTruthy();
+
+      const { context, page } = await browser.signedIn();
+      await page.goto('/console/webhooks');
+      expect(await countOf(page, 'webhooks.disabled')).toBe(1);
+      const row = page.locator(`tr[data-webhook="${goneHook.id}"]`);
+      await expect(row.locator('[data-endpoint-state]').getAttribute('data-endpoint-state')).resolves.toBe('disabled');
+      await expect(row.innerText()).resolves.toContain(endpoint.disabledReason);
+      await page.goto(`/console/webhooks/${goneHook.id}`);
+      await expect(page.locator('main').innerText()).resolves.toContain(endpoint.disabledReason);
+      await expect(page.getByRole('button', { name: 'Send test event' }).count()).resolves.toBe(0);
+      await expect(page.getByRole('button', { name: 'Retry' }).count()).resolves.toBe(0);
+      await expect(page.locator('main').innerText()).resolves.toContain('Deliveries are stopped');
+      await shot(page, '08-webhook-disabled');
+      await context.close();
+    } finally {
+      await gone.close();
+    }
+  });
+
   it('reads well at phone width (no horizontal scrolling) on the cluster and webhook pages, under the console\'s strict CSP', async () => {
     const { context, page } = await browser.signedIn({ width: 390, height: 844 });
     for (const [path, name] of [
-      ['/console/cluster', '08-phone-cluster'],
-      ['/console/webhooks', '09-phone-webhooks'],
-      [`/console/webhooks/${failingHook.id}`, '10-phone-webhook'],
+      ['/console/cluster', '09-phone-cluster'],
+      ['/console/webhooks', '10-phone-webhooks'],
+      [`/console/webhooks/${failingHook.id}`, '11-phone-webhook'],
     ] as const) {
       const response = await page.goto(path);
       expect(response!.headers()['content-security-policy']).toBe(CONSOLE_CSP);
