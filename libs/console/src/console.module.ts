@@ -7,10 +7,13 @@ import { TokenStatsRepository } from '@app/oauth';
 import { registerQueues } from '@app/queues';
 import { SyncMetricsRepository } from '@app/sync';
 import { ConsoleMailboxTokenController } from './controllers/mailbox-token.controller';
+import { ConsoleClusterController } from './controllers/cluster.controller';
 import { ConsoleMailboxesController } from './controllers/mailboxes.controller';
 import { ConsoleServicesController } from './controllers/services.controller';
 import { OverviewController } from './controllers/overview.controller';
 import { SignInController } from './controllers/sign-in.controller';
+import { ConsoleWebhooksController } from './controllers/webhooks.controller';
+import { QueueBoardService } from './queues/queue-board.service';
 import { MailboxActionsService } from './services/mailbox-actions.service';
 import { MailboxCreateService } from './services/mailbox-create.service';
 import { MailboxListService } from './services/mailbox-list.service';
@@ -19,6 +22,7 @@ import { MailboxTokenService } from './services/mailbox-token.service';
 import { OverviewService } from './services/overview.service';
 import { ProviderAdminService } from './services/provider-admin.service';
 import { ProviderUsageRepository } from './services/provider-usage.repository';
+import { WebhookEndpointsService } from './services/webhook-endpoints.service';
 import { CONSOLE_QUEUES, QueueDepthsService } from './services/queue-depths.service';
 import { ConsoleAuth } from './session/console-auth';
 import { deriveConsoleKeys } from './session/console-keys';
@@ -41,7 +45,7 @@ export class ConsoleModule {
     return {
       module: ConsoleModule,
       imports: [...options.imports, MailboxStateModule, registerQueues(...CONSOLE_QUEUES)],
-      controllers: [SignInController, OverviewController, ConsoleMailboxesController, ConsoleServicesController, ConsoleMailboxTokenController],
+      controllers: [SignInController, OverviewController, ConsoleMailboxesController, ConsoleServicesController, ConsoleMailboxTokenController, ConsoleClusterController, ConsoleWebhooksController],
       providers: [
         {
           provide: ConsoleAuth,
@@ -65,6 +69,8 @@ export class ConsoleModule {
         MailboxPageService,
         MailboxCreateService,
         MailboxTokenService,
+        WebhookEndpointsService,
+        QueueBoardService,
       ],
     };
   }

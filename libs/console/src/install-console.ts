@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
+import { installQueueBoard } from './queues/install-queue-board';
 
 export const CONSOLE_PATH = '/console';
 
@@ -55,4 +56,5 @@ export function installConsole(app: INestApplication): void {
     },
     express.static(consoleAssetsDir(), { index: false, fallthrough: false, dotfiles: 'deny' }),
   );
+  installQueueBoard(app);
 }

@@ -1,11 +1,14 @@
 import { html, HtmlValue, SafeHtml } from './html';
 
-export type Section = 'overview' | 'mailboxes' | 'services';
+export type Section = 'overview' | 'mailboxes' | 'services' | 'cluster' | 'webhooks' | 'queues';
 
 const NAV: { section: Section; href: string; label: string }[] = [
   { section: 'overview', href: '/console', label: 'Overview' },
   { section: 'mailboxes', href: '/console/mailboxes', label: 'Mailboxes' },
   { section: 'services', href: '/console/services', label: 'Mail services' },
+  { section: 'cluster', href: '/console/cluster', label: 'Cluster' },
+  { section: 'webhooks', href: '/console/webhooks', label: 'Webhooks' },
+  { section: 'queues', href: '/console/queues', label: 'Queues' },
 ];
 
 function head(title: string): SafeHtml {

@@ -60,6 +60,7 @@ function clusterCard(overview: Overview): SafeHtml {
             )}
           </tbody>
         </table></div>`}
+    <p><a href="/console/cluster">Cluster details</a></p>
   </section>`;
 }
 
@@ -80,6 +81,7 @@ function queuesCard(overview: Overview): SafeHtml {
         )}
       </tbody>
     </table></div>
+    <p><a href="/console/queues">Jobs in Bull Board</a> <span class="muted">(read-only)</span></p>
   </section>`;
 }
 
@@ -95,11 +97,12 @@ function webhooksCard(overview: Overview): SafeHtml {
             <ul class="list">
               ${failing.map(
                 (webhook) => html`<li>
-                  <code class="wrap">${webhook.url}</code><br>
+                  <a href="/console/webhooks/${webhook.id}"><code class="wrap">${webhook.url}</code></a><br>
                   ${webhook.enabled ? html`${badge('Failing', 'bad')} since ${time(webhook.failingSince)}` : html`${badge('Disabled', 'idle')} ${webhook.disabledReason}`}
                 </li>`,
               )}
             </ul>`}
+    ${total > 0 ? html`<p><a href="/console/webhooks">Endpoints and delivery logs</a></p>` : ''}
   </section>`;
 }
 
