@@ -91,6 +91,13 @@ export interface AppConfig {
     /** SEND_RETENTION_DAYS: sent and failed sends (row and content) are deleted this long after they became final. */
     retentionMs: number;
   };
+  console: {
+    /**
+     * CONSOLE_QUEUE_ACTIONS: whether Bull Board at /console/queues may change queues (retry, clean, pause,
+     * promote, remove jobs). Off by default: the board is for looking.
+     */
+    queueActions: boolean;
+  };
   webhooks: {
     /** WEBHOOK_DELIVERY: whether this process delivers webhooks (the listener hosts the delivery workers). */
     delivery: boolean;

@@ -57,6 +57,7 @@ const EXAMPLES: Record<string, string> = {
   SEND_CONNECTION_IDLE_MS: '30000',
   SEND_RETENTION_DAYS: '7',
   WEBHOOK_DELIVERY: 'on',
+  CONSOLE_QUEUE_ACTIONS: 'on',
   WEBHOOK_TIMEOUT_MS: '10000',
   WEBHOOK_ENDPOINT_CONCURRENCY: '32',
   WEBHOOK_RETRY_BASE_MS: '5000',
@@ -162,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       connectionIdleMs: e.SEND_CONNECTION_IDLE_MS,
       retentionMs: e.SEND_RETENTION_DAYS * 86_400_000,
     },
+    console: { queueActions: e.CONSOLE_QUEUE_ACTIONS === 'on' },
     webhooks: {
       delivery: e.WEBHOOK_DELIVERY === 'on',
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,

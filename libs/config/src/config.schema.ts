@@ -98,6 +98,7 @@ export const environmentSchema = z.object({
   // At least a day: a send pruned sooner would let its Idempotency-Key (24 h) send the message again.
   SEND_RETENTION_DAYS: z.coerce.number().int().min(1, 'must be at least 1 (an Idempotency-Key names its send for 24 h)').max(3650, 'must be at most 3650').default(7),
   WEBHOOK_DELIVERY: z.enum(['on', 'off']).default('on'),
+  CONSOLE_QUEUE_ACTIONS: z.enum(['on', 'off']).default('off'),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(10_000),
   WEBHOOK_ENDPOINT_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').default(32),
   WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(10, 'must be at least 10').max(3_600_000, 'must be at most 3600000').default(5_000),

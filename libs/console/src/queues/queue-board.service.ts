@@ -22,10 +22,6 @@ const ENDPOINTS_READ = 500;
 /** The board's queue list is brought up to date at most this often (endpoints come and go at run time). */
 const REFRESH_EVERY_MS = 2_000;
 
-/** Read-only: Bull Board shows jobs but refuses retry, clean, pause and the rest (405), and hides their buttons. */
-function adapter(queue: Queue): BullMQAdapter {
-  return new BullMQAdapter(queue, { readOnlyMode: true });
-}
 
 /**
  * Bull Board over every queue of the project: the four shared ones, and one delivery queue per webhook
@@ -50,7 +46,7 @@ export class QueueBoardService implements OnApplicationShutdown {
   ) {
     this.server.setBasePath(QUEUES_PATH);
     this.board = createBullBoard({
-      queues: [mailEvents, fanout, sends, graph].map(adapter),
+      queues: [mailEvents, fanout, sends, graph].map((queue) => this.adapter(queue)),
       serverAdapter: this.server,
       options: {
         uiConfig: {
@@ -65,6 +61,16 @@ export class QueueBoardService implements OnApplicationShutdown {
       },
     });
     boardHtml(this.server.getRouter());
+  }
+
+  /** Whether the board may change queues (CONSOLE_QUEUE_ACTIONS=on); installQueueBoard checks the requests too. */
+  get actionsAllowed(): boolean {
+    return this.config.console.queueActions;
+  }
+
+  /** Read-only unless CONSOLE_QUEUE_ACTIONS=on: Bull Board then refuses retry, clean, pause and the rest, and hides their buttons. */
+  private adapter(queue: Queue): BullMQAdapter {
+    return new BullMQAdapter(queue, { readOnlyMode: !this.config.console.queueActions });
   }
 
   get router(): Router {
@@ -95,7 +101,7 @@ export class QueueBoardService implements OnApplicationShutdown {
       const queue = new Queue(deliveryQueueName(id), { connection: this.redis, prefix: this.config.queuePrefix });
       queue.on('error', () => undefined); // the shared connection reports its own outages (RedisModule)
       this.deliveryQueues.set(id, queue);
-      this.board.addQueue(adapter(queue));
+      this.board.addQueue(this.adapter(queue));
     }
     for (const [id, queue] of this.deliveryQueues) {
       if (ids.has(id)) continue;
