@@ -1,4 +1,4 @@
 export * from './console.module';
 export * from './install-console';
 export { consoleMailboxPath } from './console-paths';
-export { QUEUES_CSP } from './queues/install-queue-board';
+export { CONSOLE_CSP, QUEUES_CSP } from './console-csp';

@@ -2,24 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
+import { CONSOLE_CSP } from './console-csp';
 import { installQueueBoard } from './queues/install-queue-board';
 
 export const CONSOLE_PATH = '/console';
 
-/**
- * Nothing inline and nothing from elsewhere: scripts and styles only as files of ours, forms only to us,
- * no framing. An injected `<script>` or `style=""` would not run even if escaping ever failed.
- */
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-].join('; ');
 
 function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
   res.setHeader('Content-Security-Policy', CONSOLE_CSP);

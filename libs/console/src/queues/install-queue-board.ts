@@ -1,25 +1,9 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { QUEUES_CSP } from '../console-csp';
 import { ConsoleAuth } from '../session/console-auth';
 import { QUEUES_PATH, QueueBoardService } from './queue-board.service';
 
-/**
- * The console's policy (install-console.ts) with one difference: `base-uri 'self'` instead of 'none'.
- * Bull Board's page is a single-page app that declares `<base href="/console/queues/">` and builds its
- * asset, API and router paths on it; refused, its scripts and styles would resolve against the page's
- * own address (/console/queues/queue/x → /console/queues/queue/static/…) and the board would not load.
- * Scripts, styles, images and requests stay 'self' only; nothing inline runs.
- */
-export const QUEUES_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'self'",
-].join('; ');
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
