@@ -29,3 +29,4 @@ export * from './metric-value';
 export * from './webhook-receiver';
 export * from './webhooks-world';
 export * from './console-browser';
+export * from './dashboard';
