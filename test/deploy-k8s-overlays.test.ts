@@ -105,7 +105,7 @@ describe('deploy/k8s overlays render and pass the Kubernetes schemas', () => {
     find(manifests, 'PodDisruptionBudget', 'mail-listener-listener');
   });
 
-  withKubectl(`the schema check refuses what the API server would: a wrong type, a missing required field, an unknown kind${skipNote}`, () => {
+  withKubectl(`the schema check refuses a wrong type, a missing required field, a misspelt field, an unknown kind${skipNote}`, () => {
     const { manifests } = renderOverlay('production');
     const listener = find(manifests, 'Deployment', 'mail-listener-listener');
     const broken = structuredClone(listener);
@@ -113,14 +113,19 @@ describe('deploy/k8s overlays render and pass the Kubernetes schemas', () => {
     delete broken.spec.template.spec.containers[0].name;
     const monitor = structuredClone(find(manifests, 'ServiceMonitor', 'mail-listener-api'));
     monitor.spec.endpoints[0].interval = 15;
+    // The API server would accept it and drop the field: the headless Service would silently get a cluster IP.
+    const misspelt = structuredClone(find(manifests, 'Service', 'mail-listener-listener'));
+    misspelt.spec.clusterIp = misspelt.spec.clusterIP;
+    delete misspelt.spec.clusterIP;
     const unknown = { apiVersion: 'example.com/v1', kind: 'Gizmo', metadata: { name: 'x' } };
-    const text = [broken, monitor, unknown].map((m) => JSON.stringify(m)).join('\n---\n');
+    const text = [broken, monitor, misspelt, unknown].map((m) => JSON.stringify(m)).join('\n---\n');
     const check = validate(text);
     expect(check.status).toBe(1);
     expect(check.output).toContain('apps/v1/Deployment mail-listener-listener: ');
     expect(check.output).toContain('/spec/replicas must be integer');
     expect(check.output).toMatch(/\/spec\/template\/spec\/containers\/0 must have required property name/);
     expect(check.output).toMatch(/ServiceMonitor mail-listener-api: .*\/spec\/endpoints\/0\/interval must be string/);
+    expect(check.output).toMatch(/^v1\/Service mail-listener-listener: .*'"clusterIp"' does not exist in type 'IServiceSpec'/m);
     expect(check.output).toContain('example.com/v1/Gizmo x: no schema for this apiVersion and kind');
   });
 });
