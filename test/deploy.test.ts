@@ -28,9 +28,9 @@ describe('deploy/ files', () => {
   });
 
   (hasKubectl ? it : it.skip)(
-    `kubectl kustomize deploy/k8s renders every resource; listeners are a Deployment with a disruption budget, readiness on /health/ready and a grace period longer than the drain${hasKubectl ? '' : ' (skipped: kubectl is not installed)'}`,
+    `kubectl kustomize deploy/k8s/base renders every resource; listeners are a Deployment with a disruption budget, readiness on /health/ready and a grace period longer than the drain${hasKubectl ? '' : ' (skipped: kubectl is not installed)'}`,
     () => {
-      const rendered = execFileSync('kubectl', ['kustomize', join(root, 'deploy/k8s')], { encoding: 'utf8' });
+      const rendered = execFileSync('kubectl', ['kustomize', join(root, 'deploy/k8s/base')], { encoding: 'utf8' });
       const manifests = loadAll(rendered) as Manifest[];
       const find = (kind: string, name: string) => {
         const found = manifests.find((m) => m.kind === kind && m.metadata.name === name);
@@ -43,6 +43,7 @@ describe('deploy/ files', () => {
         'Deployment/mail-listener-listener',
         'Job/mail-listener-migrate',
         'Namespace/mail-listener',
+        'PodDisruptionBudget/mail-listener-api',
         'PodDisruptionBudget/mail-listener-listener',
         'Service/mail-listener-api',
         'Service/mail-listener-listener',

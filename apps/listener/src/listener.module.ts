@@ -29,7 +29,7 @@ export class ListenerModule {
       module: ListenerModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config, 'mail-listener-listener', { httpRequests: false }),
+        LoggingModule.forRoot(config, 'mail-listener-listener', { httpRequests: false, replicaId: config.listener.id }),
         PersistenceModule,
         RedisModule,
         CryptoModule,

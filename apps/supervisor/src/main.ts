@@ -6,6 +6,8 @@ import { dataSourceOptions, EmbeddedPostgres, runMigrations, startEmbeddedPostgr
 import { effectiveApiKeys } from '@app/http';
 import { ManagedChild, startChild, stopChild } from './child-process';
 import { errorMessage } from '@app/failures';
+import { baseLogFields, prettyTransport } from '@app/logging';
+import pino from 'pino';
 
 /**
  * `npm start`: runs the API and the listener as two processes. Without DATABASE_URL it first starts the
@@ -64,8 +66,11 @@ async function migrateEmbedded(url: string): Promise<void> {
   }
 }
 
+// Like the apps' lines: JSON, or pino-pretty in development on a terminal (NODE_ENV defaults to development).
+const logger = pino({ name: 'mail-listener-supervisor', base: baseLogFields(), transport: prettyTransport(process.env.NODE_ENV ?? 'development', process.stdout.isTTY) });
+
 function log(message: string): void {
-  process.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), name: 'mail-listener-supervisor', msg: message })}\n`);
+  logger.info(message);
 }
 
 main().catch((error: unknown) => {

@@ -37,11 +37,16 @@ export class MailboxAnnouncer {
     try {
       this.client.emit(this.pattern, message).subscribe({
         error: (error: unknown) => {
-          this.logger.warn(`Control message ${message.kind} for ${about} not sent (the listeners' reconcile catches up): ${errorMessage(error)}`);
+          this.logger.warn(subjectOf(message), `Control message ${message.kind} for ${about} not sent (the listeners' reconcile catches up): ${errorMessage(error)}`);
         },
       });
     } catch (error) {
-      this.logger.warn(`Control message ${message.kind} for ${about} not sent: ${errorMessage(error)}`);
+      this.logger.warn(subjectOf(message), `Control message ${message.kind} for ${about} not sent: ${errorMessage(error)}`);
     }
   }
+}
+
+/** The log fields naming what a control message is about: a mailbox (its story in the logs) or a provider. */
+function subjectOf(message: ControlMessage): Record<string, string> {
+  return 'mailboxId' in message ? { mailboxId: message.mailboxId } : { providerId: message.providerId };
 }

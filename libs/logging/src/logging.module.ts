@@ -2,9 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '@app/config';
+import { baseLogFields, prettyTransport } from './log-format';
 import { REDACT_PATHS } from './redaction';
 
-/** pino JSON logs with secrets redacted and a request id per HTTP request. */
+/**
+ * pino logs with secrets redacted and a request id per HTTP request: JSON lines, or pino-pretty in
+ * development on a terminal. A listener passes its replica id, which then is on every line it writes.
+ */
 @Module({})
 export class LoggingModule {
   /**
@@ -12,7 +16,7 @@ export class LoggingModule {
    * keeps nestjs-pino's per-request AsyncLocalStorage off, which would otherwise add promise hooks to every
    * promise in the process (~7 % of the listener's CPU while it connects thousands of mailboxes).
    */
-  static forRoot(config: AppConfig, appName: string, options: { httpRequests?: boolean } = {}): DynamicModule {
+  static forRoot(config: AppConfig, appName: string, options: { httpRequests?: boolean; replicaId?: string } = {}): DynamicModule {
     return {
       module: LoggingModule,
       imports: [
@@ -21,6 +25,8 @@ export class LoggingModule {
           pinoHttp: {
             name: appName,
             level: config.logLevel,
+            base: baseLogFields(options.replicaId),
+            transport: prettyTransport(config.env, process.stdout.isTTY),
             redact: { paths: REDACT_PATHS, censor: '[redacted]' },
             genReqId: (req) => (req.headers['x-request-id'] as string | undefined) ?? randomUUID(),
             // Query strings can carry OAuth codes and state: log the path only.

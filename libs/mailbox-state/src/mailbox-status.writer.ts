@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { turnBatcher } from '@app/batching';
 import { EventOutbox, MailboxRef, SqlRunner } from '@app/events';
 import { ConnectionState } from '@app/persistence';
@@ -14,6 +14,7 @@ import { planStatusChange, StatusChange, StatusWriteOutcome } from './status-cha
  */
 @Injectable()
 export class MailboxStatusWriter {
+  private readonly logger = new Logger('MailboxState');
   /** The listener's changes of one event-loop turn, as one statement (3,000 runners released together are a handful). */
   private readonly updateRow = turnBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.update(changes)) });
   private readonly insertRow = turnBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.insert(changes)) });
@@ -28,8 +29,10 @@ export class MailboxStatusWriter {
    * lock, batched per turn) or, for a listener's change, its lease (`change.fence`) no longer holds the
    * mailbox. `moved_on`: the caller re-reads the row and plans again; `fenced`: it stops writing.
    */
-  apply(change: StatusChange): Promise<StatusWriteOutcome> {
-    return change.from.exists ? this.updateRow(change) : this.insertRow(change);
+  async apply(change: StatusChange): Promise<StatusWriteOutcome> {
+    const outcome = await (change.from.exists ? this.updateRow(change) : this.insertRow(change));
+    if (outcome === 'written') this.logStateChange(change);
+    return outcome;
   }
 
   /**
@@ -45,6 +48,7 @@ export class MailboxStatusWriter {
     const [outcome] = current.exists ? await this.repository.update([plan.change], sql) : await this.repository.insert([plan.change], sql);
     // The row is locked: nobody can have moved it between the read and the write (and no lease fences the API).
     if (outcome !== 'written') throw new Error(`Mailbox ${mailbox.id}: the locked status row changed under its lock`);
+    this.logStateChange(plan.change);
     return plan.change.next;
   }
 
@@ -56,6 +60,20 @@ export class MailboxStatusWriter {
   /** The transaction that called `applyLocked` committed: publish its event now. */
   committed(): void {
     this.outbox.committed();
+  }
+
+  /**
+   * One line per connection state change, whoever wrote it, with why: the reason's code and message when
+   * it has one (a failure), else the report or action that caused it (start, listening, release, disable…).
+   * Changes of owner or error alone, with the state unchanged, are not state changes.
+   */
+  private logStateChange(change: StatusChange): void {
+    if (change.next === change.from.state) return;
+    const reason = change.reason?.code ?? change.cause;
+    const fields = { mailboxId: change.mailboxId, from: change.from.state, to: change.next, reason, ...(change.reason ? { reasonMessage: change.reason.message } : {}), owner: change.ownerId };
+    const line = `Connection state ${change.from.state} → ${change.next} (${change.reason ? `${change.reason.code}: ${change.reason.message}` : change.cause})`;
+    if (change.next === 'backoff' || change.next === 'auth_error') this.logger.warn(fields, line);
+    else this.logger.log(fields, line);
   }
 
   private async written(statement: Promise<StatusWriteOutcome[]>): Promise<StatusWriteOutcome[]> {

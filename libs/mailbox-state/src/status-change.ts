@@ -22,6 +22,8 @@ export interface StatusChange {
   version: number;
   errorMode: ErrorMode;
   reason: StateReason | null;
+  /** The report or action that made this change (the reason, when it comes with none). */
+  cause: ConnectionEvent;
   authMode: AuthMode;
   /** `mailbox.state_changed`, keyed by the new version, when the state moves; null when only the owner or error changes. */
   event: MailboxStateChangedEvent | null;
@@ -75,6 +77,7 @@ export function planStatusChange(
   return {
     kind: 'change',
     change: {
+      cause: event,
       mailboxId: mailbox.id,
       from: current,
       next,

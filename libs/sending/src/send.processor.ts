@@ -176,7 +176,7 @@ export class SendProcessor {
       return await run(login);
     } catch (error) {
       if (login.kind !== 'oauth2' || renewed || !isAuthFailure(error)) throw error;
-      this.logger.log(`Send ${row.id}: XOAUTH2 login refused; refreshing the token once and trying again`);
+      this.logger.log({ mailboxId: target.mailbox_id, sendId: row.id }, `Send ${row.id}: XOAUTH2 login refused; refreshing the token once and trying again`);
       // The first token asked for is a refreshed one; renewed is then set, so no third try.
       return run({ ...login, accessToken: (renew) => login.accessToken(renew || !renewed) });
     }
@@ -212,7 +212,7 @@ export class SendProcessor {
     });
     if (!recorded) return 'skipped';
     this.events.committed();
-    this.logger.warn(`Send ${sendId} failed: ${reason.code}: ${reason.message}`);
+    this.logger.warn({ mailboxId: mailbox.id, sendId, code: reason.code }, `Send ${sendId} failed: ${reason.code}: ${reason.message}`);
     return 'failed';
   }
 }

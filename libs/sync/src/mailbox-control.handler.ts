@@ -23,7 +23,8 @@ export class MailboxControlHandler {
       await this.supervisor.onControl(message);
     } catch (error) {
       const about = 'mailboxId' in message ? `mailbox ${message.mailboxId}` : `provider ${message.providerId}`;
-      this.logger.warn(`Control message ${message.kind} for ${about} not acted on (the reconcile catches up): ${errorMessage(error)}`);
+      const fields = 'mailboxId' in message ? { mailboxId: message.mailboxId } : { providerId: message.providerId };
+      this.logger.warn(fields, `Control message ${message.kind} for ${about} not acted on (the reconcile catches up): ${errorMessage(error)}`);
     }
   }
 }

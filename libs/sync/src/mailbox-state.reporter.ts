@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { aboutMailbox } from '@app/logging';
 import { turnBatcher } from '@app/batching';
 import { Clock, CLOCK } from '@app/clock';
 import { FencedOutError, LeaseFence } from '@app/cluster';
@@ -49,7 +50,7 @@ export class MailboxStateReporter {
       const current = this.known.get(mailbox.id) ?? (await this.load(mailbox.id));
       const plan = planStatusChange(mailbox, current, event, reason, lease.owner, new Date(this.clock.now()), lease);
       if (plan.kind === 'not_applicable') {
-        this.logger.debug(`Mailbox ${mailbox.id}: ${event} ignored in state ${plan.state}`);
+        this.logger.debug(aboutMailbox(mailbox.id), `Mailbox ${mailbox.id}: ${event} ignored in state ${plan.state}`);
         return plan.state;
       }
       if (plan.kind === 'unchanged') return plan.state;

@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { aboutMailbox } from '@app/logging';
 import { ConcurrencyLimit, concurrencyLimit } from '@app/async';
 import { ClusterMetrics, FencedOutError, isFencedOut, LeaseKeeper, LeaseRound, LeaseToHandOver, ReplicaRegistry, rendezvousOwner } from '@app/cluster';
 import { ControlMessage } from '@app/control';
@@ -344,7 +345,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     this.reporter.forget(lease.mailboxId);
     this.held.delete(lease.mailboxId);
     // Not granted: the replica that asked is gone; the lease stays here and the next round runs it again.
-    if (!(await this.keeper.grant(lease))) this.logger.log(`Mailbox ${lease.mailboxId}: ${lease.to} asked for it but is gone; keeping it`);
+    if (!(await this.keeper.grant(lease))) this.logger.log(aboutMailbox(lease.mailboxId), `Mailbox ${lease.mailboxId}: ${lease.to} asked for it but is gone; keeping it`);
   }
 
   /** A runner's write was refused by the lease fence: counted, and the runner stops at once without another write. */
@@ -353,10 +354,10 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     const running = this.runners.get(mailboxId);
     // Counted either way; a runner already stopped (an older epoch's) has nothing left to stop.
     if (!running || running.epoch !== error.fence.epoch) {
-      this.logger.warn(`Mailbox ${mailboxId}: ${error.message} (its runner had already stopped)`);
+      this.logger.warn(aboutMailbox(mailboxId), `Mailbox ${mailboxId}: ${error.message} (its runner had already stopped)`);
       return;
     }
-    this.logger.warn(`Mailbox ${mailboxId}: ${error.message}; stopping its runner`);
+    this.logger.warn(aboutMailbox(mailboxId), `Mailbox ${mailboxId}: ${error.message}; stopping its runner`);
     this.runners.delete(mailboxId);
     this.reporter.forget(mailboxId);
     void this.stopRunner(mailboxId, running.runner, null, { handover: true });
@@ -369,8 +370,8 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     } catch (error) {
       if (isFencedOut(error)) {
         this.clusterMetrics.fencedWrite();
-        this.logger.warn(`Mailbox ${mailboxId}: ${error.message} (while its runner stopped)`);
-      } else this.logger.warn(`Mailbox ${mailboxId}: stopping failed: ${errorMessage(error)}`);
+        this.logger.warn(aboutMailbox(mailboxId), `Mailbox ${mailboxId}: ${error.message} (while its runner stopped)`);
+      } else this.logger.warn(aboutMailbox(mailboxId), `Mailbox ${mailboxId}: stopping failed: ${errorMessage(error)}`);
     }
   }
 
@@ -410,7 +411,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     const { kind, mailboxId } = message;
     const holds = this.held.has(mailboxId) || this.runners.has(mailboxId);
     if (!holds && (kind === 'disabled' || kind === 'deleted' || !(await this.assignedHere(mailboxId)))) return false;
-    this.logger.log(`Mailbox ${mailboxId}: ${kind}; acting on it now`);
+    this.logger.log(aboutMailbox(mailboxId), `Mailbox ${mailboxId}: ${kind}; acting on it now`);
     await this.exclusively(() => this.actOn([mailboxId]));
     return true;
   }
@@ -484,7 +485,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
         runner.start();
       }
     } else if (wanted.resyncRequestedAt) {
-      this.logger.log(`Mailbox ${id}: resync requested`);
+      this.logger.log(aboutMailbox(id), `Mailbox ${id}: resync requested`);
       void running.runner.restart();
     }
     if (wanted.resyncRequestedAt) {

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
+import { aboutMailbox } from '@app/logging';
 import { StandbyEvent } from './imap/imap-mailbox.runner';
 import { MailboxSpec } from './mailbox-spec';
 import { WarmStandbyOutcome } from './sync.metrics';
@@ -119,7 +120,7 @@ export class WarmStandbys<R extends StandbyRunner> {
       if (standby.state !== 'asked' || now - standby.askedAt! < this.options.maxAskedMs) continue;
       this.transition(standby, 'expire');
       this.options.count?.('expired');
-      this.logger.warn(`Mailbox ${id}: no grant ${Math.round((now - standby.askedAt!) / 1000)} s after asking its live owner; closing the warm standby, the lease stays asked for`);
+      this.logger.warn(aboutMailbox(id), `Mailbox ${id}: no grant ${Math.round((now - standby.askedAt!) / 1000)} s after asking its live owner; closing the warm standby, the lease stays asked for`);
       if (standby.runner) closing.push(standby.runner);
       standby.runner = null;
     }
@@ -128,7 +129,7 @@ export class WarmStandbys<R extends StandbyRunner> {
       if (standby.losses > this.options.maxLosses) {
         this.transition(standby, 'give_up');
         this.options.count?.('given_up');
-        this.logger.log(`Mailbox ${id}: its warm standby was lost ${standby.losses} times; asking for the lease without one`);
+        this.logger.log(aboutMailbox(id), `Mailbox ${id}: its warm standby was lost ${standby.losses} times; asking for the lease without one`);
       } else if (this.warming < this.options.limit) {
         this.transition(standby, 'rewarm');
         standby.runner = this.options.warm(wanted.get(id)!, (event) => this.onEvent(id, standby, event));
@@ -184,6 +185,6 @@ export class WarmStandbys<R extends StandbyRunner> {
   }
 
   private async stop(runner: R): Promise<void> {
-    await runner.stop(null).catch((error: unknown) => this.logger.warn(`Mailbox ${runner.spec.id}: closing its warm standby failed: ${errorMessage(error)}`));
+    await runner.stop(null).catch((error: unknown) => this.logger.warn(aboutMailbox(runner.spec.id), `Mailbox ${runner.spec.id}: closing its warm standby failed: ${errorMessage(error)}`));
   }
 }

@@ -30,3 +30,4 @@ export * from './webhook-receiver';
 export * from './webhooks-world';
 export * from './console-browser';
 export * from './prometheus';
+export * from './dashboard';

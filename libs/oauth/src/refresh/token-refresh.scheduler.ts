@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { tokenFields } from './token-log-fields';
 import { concurrencyLimit } from '@app/async';
 import { ClusterMetrics } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -63,7 +64,7 @@ export class TokenRefreshScheduler implements OnApplicationBootstrap, OnApplicat
       tokens.map((token) =>
         limit(() =>
           this.refreshOne(token).catch((error: unknown) => {
-            this.logger.error(`Token ${token.id}: refresh crashed: ${errorMessage(error)}`);
+            this.logger.error(tokenFields(token), `Token ${token.id}: refresh crashed: ${errorMessage(error)}`);
             return 'skipped' as const;
           }),
         ),
@@ -78,7 +79,7 @@ export class TokenRefreshScheduler implements OnApplicationBootstrap, OnApplicat
     const { value, refused } = await runUnderLease(lease, () => this.refresher.refresh(token.id));
     if (!refused) return value;
     this.cluster.fencedWrite();
-    this.logger.warn(`Token ${token.id}: mailbox ${token.mailboxId} was taken over during the refresh (epoch ${token.epoch}); its result was dropped`);
+    this.logger.warn(tokenFields(token), `Token ${token.id}: mailbox ${token.mailboxId} was taken over during the refresh (epoch ${token.epoch}); its result was dropped`);
     return 'skipped';
   }
 

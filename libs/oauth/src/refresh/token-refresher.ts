@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { tokenFields } from './token-log-fields';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Redis from 'ioredis';
 import { DataSource, EntityManager } from 'typeorm';
@@ -96,7 +97,7 @@ export class TokenRefresher {
       );
       if (result) this.outbox.committed();
       this.metrics.refreshes.inc({ provider: provider.id, result: 'permanent_failure' });
-      this.logger.warn(`Token ${token.id}: refresh failed for good (${error.code}); the mailbox needs a new sign-in`);
+      this.logger.warn(tokenFields(token), `Token ${token.id}: refresh failed for good (${error.code}); the mailbox needs a new sign-in`);
       return 'permanent_failure';
     }
     const attempts = token.refreshAttempts + 1;
@@ -106,7 +107,7 @@ export class TokenRefresher {
     await this.store.transition(token.id, 'refresh_failed_transiently', { error: reason, refreshAttempts: attempts, refreshDueAt: new Date(due) });
     const result: RefreshResult = error.kind === 'configuration' ? 'configuration_error' : 'transient_failure';
     this.metrics.refreshes.inc({ provider: provider.id, result });
-    this.logger.warn(`Token ${token.id}: refresh failed (${error.code}, attempt ${attempts}); retrying at ${new Date(due).toISOString()}`);
+    this.logger.warn(tokenFields(token), `Token ${token.id}: refresh failed (${error.code}, attempt ${attempts}); retrying at ${new Date(due).toISOString()}`);
     return result;
   }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Logger } from '@nestjs/common';
+import { MailboxLogger } from '@app/logging';
 import { withTimeout } from '@app/async';
 import { MailboxRef, MailEventsPublisher } from '@app/events';
 import { GraphMailboxClient, GraphMessage, GraphNotificationItem, hashClientState, isGraphApiError, receivedMessageOfGraph } from '@app/graph';
@@ -66,7 +66,7 @@ const CLOSE_WAIT_MS = 5_000;
  * events naming a subscription that is no longer the folder's current one change nothing.
  */
 export class GraphFolderSync {
-  private readonly logger: Logger;
+  private readonly logger: MailboxLogger;
   private subscriptionState: GraphSubscriptionState = 'none';
   private subscription: { id: string; expiresAt: Date } | null = null;
   private remoteFolderId: string | null = null;
@@ -89,7 +89,7 @@ export class GraphFolderSync {
     readonly folder: { id: string; path: string },
     private readonly deps: GraphFolderSyncDependencies,
   ) {
-    this.logger = new Logger(`Mailbox ${deps.mailbox.id} ${folder.path}`);
+    this.logger = new MailboxLogger(deps.mailbox.id, `Mailbox ${deps.mailbox.id} ${folder.path}`, { folder: folder.path });
   }
 
   get state(): GraphSubscriptionState {

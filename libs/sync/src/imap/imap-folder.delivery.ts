@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { MailboxLogger } from '@app/logging';
 import { Clock } from '@app/clock';
 import { FencedOutError, isFencedOut, LeaseFence } from '@app/cluster';
 import { MailEventsPublisher, FetchedMessage } from '@app/events';
@@ -37,14 +37,14 @@ export interface ImapFolderDeliveryDependencies {
  * A changed UIDVALIDITY publishes `mailbox.resynced` and takes a new baseline instead.
  */
 export class ImapFolderDelivery implements FolderSyncSink {
-  private readonly logger: Logger;
+  private readonly logger: MailboxLogger;
 
   constructor(
     private readonly mailbox: MailboxSpec,
     readonly folder: { id: string; path: string },
     private readonly deps: ImapFolderDeliveryDependencies,
   ) {
-    this.logger = new Logger(`Mailbox ${mailbox.id}`);
+    this.logger = new MailboxLogger(mailbox.id, `Mailbox ${mailbox.id}`, { folder: this.folder.path });
   }
 
   cursor(): Promise<FolderCursor> {

@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { MailboxLogger } from '@app/logging';
 import { withTimeout } from '@app/async';
 import { isFencedOut } from '@app/cluster';
 import { ConnectionEvent } from '@app/mailbox-state';
@@ -27,7 +27,7 @@ export const REFUSED_ADDRESS_RETRY_MS = 10 * 60_000;
  * rejected login, and one quick retry with a refreshed token when an OAuth token is refused.
  */
 export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDependencies> {
-  protected readonly logger: Logger;
+  protected readonly logger: MailboxLogger;
   protected stopped = false;
   /**
    * A warm standby (make-before-break hand-over, before the grant): this replica holds no lease on the
@@ -49,7 +49,7 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
     readonly spec: MailboxSpec,
     protected readonly deps: D,
   ) {
-    this.logger = new Logger(`Mailbox ${spec.id}`);
+    this.logger = new MailboxLogger(spec.id);
   }
 
   start(): void {
