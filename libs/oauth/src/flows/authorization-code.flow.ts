@@ -130,7 +130,7 @@ export class AuthorizationCodeFlowService {
     } catch (error) {
       const classified = classifyTokenError(error);
       await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: classified.code, message: classified.message } }, ownAttempt);
-      this.logger.warn(`Mailbox ${payload.mid}: code redemption failed (${classified.code})`);
+      this.logger.warn({ mailboxId: payload.mid, code: classified.code }, `Mailbox ${payload.mid}: code redemption failed (${classified.code})`);
       if (isUnreachable(classified)) return this.refuse(IdentityProviderUnreachableException.status, new IdentityProviderUnreachableException(classified.code).message);
       return this.refuse(400, `The identity provider did not accept the sign-in: ${classified.message}`);
     }
@@ -141,7 +141,7 @@ export class AuthorizationCodeFlowService {
       return this.refuse(400, message);
     }
     await this.store.transition(context.token.id, 'authorization_completed', { grant, newGrant: true, authorization: null, error: null }, ownAttempt);
-    this.logger.log(`Mailbox ${payload.mid}: signed in through the authorization code flow`);
+    this.logger.log({ mailboxId: payload.mid }, `Mailbox ${payload.mid}: signed in through the authorization code flow`);
     return { status: 200, title: 'Signed in', message: `Signed in as ${grant.username}. You can close this tab.` };
   }
 

@@ -111,7 +111,7 @@ export class DeviceCodeFlowService implements OnModuleInit, OnModuleDestroy {
           return;
         }
         await this.store.transition(context.token.id, 'authorization_completed', { grant, newGrant: true, authorization: null, error: null }, ownFlow);
-        this.logger.log(`Mailbox ${mailboxId}: signed in with a device code`);
+        this.logger.log({ mailboxId }, `Mailbox ${mailboxId}: signed in with a device code`);
       },
       async (error: unknown) => {
         // msal reports a declined or expired code as post_request_failed; the OAuth error is in the text.
@@ -121,7 +121,7 @@ export class DeviceCodeFlowService implements OnModuleInit, OnModuleDestroy {
         await this.fail(context.token.id, ownFlow, failure);
       },
     )
-      .catch((error: unknown) => this.logger.error(`Mailbox ${mailboxId}: recording the device-code outcome failed: ${String(error)}`))
+      .catch((error: unknown) => this.logger.error({ mailboxId }, `Mailbox ${mailboxId}: recording the device-code outcome failed: ${String(error)}`))
       .finally(() => {
         if (this.running.get(mailboxId)?.flowId === flowId) this.running.delete(mailboxId);
         void this.lock.clear(this.heartbeatName(flowId)).catch(() => undefined);

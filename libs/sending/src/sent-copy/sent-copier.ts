@@ -100,11 +100,11 @@ export class SentCopier implements BeforeApplicationShutdown {
     if (next.event === 'retry') {
       await this.repository.retry(claimed.id, failure.message, next.delayMs);
       this.metrics.copies.inc({ result: 'retried' });
-      this.logger.log(`Sent copy of send ${claimed.id} (try ${claimed.sent_copy_attempts}): ${failure.message}; trying again in ${Math.round(next.delayMs / 1000)} s`);
+      this.logger.log({ mailboxId: claimed.mailbox_id, sendId: claimed.id }, `Sent copy of send ${claimed.id} (try ${claimed.sent_copy_attempts}): ${failure.message}; trying again in ${Math.round(next.delayMs / 1000)} s`);
     } else {
       await this.repository.giveUp(claimed.id, failure.message);
       this.metrics.copies.inc({ result: 'failed' });
-      this.logger.warn(`Sent copy of send ${claimed.id} failed after ${claimed.sent_copy_attempts} tries: ${failure.message} (the send itself is sent)`);
+      this.logger.warn({ mailboxId: claimed.mailbox_id, sendId: claimed.id }, `Sent copy of send ${claimed.id} failed after ${claimed.sent_copy_attempts} tries: ${failure.message} (the send itself is sent)`);
     }
   }
 }

@@ -40,7 +40,7 @@ export class SentFolderOutcome {
         return { folder, uids: (await searchMessageId(client, folder, send.message_id)).uids };
       });
       if (found.uids.length === 0) return { found: false, why: `it is not in the Sent folder ${found.folder}, where this server files what it accepted` };
-      this.logger.log(`Send ${send.id}: found Message-ID ${send.message_id} in ${found.folder} after an interrupted attempt: recorded as sent`);
+      this.logger.log({ mailboxId: send.mailbox_id, sendId: send.id }, `Send ${send.id}: found Message-ID ${send.message_id} in ${found.folder} after an interrupted attempt: recorded as sent`);
       return { found: true, folder: found.folder, response: `Confirmed from the Sent folder: Message-ID ${send.message_id} found in "${found.folder}" after the attempt was interrupted` };
     } catch (error) {
       return { found: false, why: `the Sent folder could not be searched (${errorMessage(error)})` };
@@ -59,7 +59,7 @@ export class SentFolderOutcome {
       if (!found) {
         return { found: false, why: `it is not in Sent Items, where Exchange Online files every message it sends (looked ${looks === 1 ? 'once' : 'twice, the second time after waiting for Exchange to file it'})` };
       }
-      this.logger.log(`Send ${send.id}: found Message-ID ${send.message_id} in Sent Items after an interrupted attempt: recorded as sent`);
+      this.logger.log({ mailboxId: send.mailbox_id, sendId: send.id }, `Send ${send.id}: found Message-ID ${send.message_id} in Sent Items after an interrupted attempt: recorded as sent`);
       return { found: true, folder: 'Sent Items', response: `Confirmed from Sent Items: Message-ID ${send.message_id} found in the mailbox's Sent Items after the attempt was interrupted` };
     } catch (error) {
       return { found: false, why: `Sent Items could not be searched (${errorMessage(error)})` };
