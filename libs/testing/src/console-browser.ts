@@ -41,7 +41,9 @@ export class ConsoleBrowser {
     const context = await this.browser!.newContext({ ...this.options.context, viewport, baseURL: this.base() });
     const page = await context.newPage();
     page.on('console', (message) => {
-      if (message.type() === 'error') this.problems.push(`console: ${message.text()} at ${page.url()}`);
+      // A failed resource names the page it was on; where the resource itself was is in its location.
+      const source = message.location().url;
+      if (message.type() === 'error') this.problems.push(`console: ${message.text()} at ${page.url()}${source && source !== page.url() ? ` (from ${source})` : ''}`);
     });
     page.on('pageerror', (error) => this.problems.push(`page error: ${error.message} at ${page.url()}`));
     return { context, page };
