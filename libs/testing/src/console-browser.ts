@@ -74,6 +74,19 @@ export class ConsoleBrowser {
     return this.problems.splice(0);
   }
 
+  /**
+   * What scrolls sideways at the page's width: the page itself (px beyond the viewport) and the number of
+   * tables scrolling inside their card (.table-wrap). Both 0 is what "reads well at phone width" means.
+   */
+  sidewaysScroll(page: Page): Promise<{ page: number; tables: number }> {
+    return page.evaluate(() => {
+      const document = (globalThis as any).document;
+      const root = document.documentElement;
+      const wraps: any[] = Array.from(document.querySelectorAll('.table-wrap'));
+      return { page: root.scrollWidth - root.clientWidth, tables: wraps.filter((wrap) => wrap.scrollWidth > wrap.clientWidth).length };
+    });
+  }
+
   shot(page: Page, name: string): Promise<Buffer> {
     return page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   }
