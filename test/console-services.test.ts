@@ -31,11 +31,7 @@ describe('console: mail services (real Chromium, API, Postgres, Redis)', () => {
   const partFor = (message: string, field: string) => message.split('; ').find((part) => part.startsWith(`${field}: `))!.slice(field.length + 2);
   const storedSecret = async (id: string) =>
     (await queryDatabase<{ secret: string | null }>(suite.db.url, 'SELECT oauth_client_secret_encrypted::text AS secret FROM providers WHERE id = $1', [id]))[0].secret;
-  const submit = async (page: Page, button: string): Promise<Response> => {
-    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: button }).click()]);
-    await page.waitForLoadState();
-    return response;
-  };
+  const submit = (page: Page, button: string): Promise<Response> => browser.submit(page, page.getByRole('button', { name: button }));
   const fieldError = (page: Page, id: string) => page.locator(`#${id}-error`).innerText();
   const expectInvalid = async (page: Page, id: string) => {
     const control = page.locator(`#${id}`);

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, BrowserContextOptions, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, BrowserContextOptions, chromium, Locator, Page, Response } from 'playwright-core';
 import { TEST_API_KEY } from './test-config';
 
 /** Kept after the run (git-ignored): what each console test saw. docs/console/ has a few of them, committed. */
@@ -72,6 +72,19 @@ export class ConsoleBrowser {
 
   takeProblems(): string[] {
     return this.problems.splice(0);
+  }
+
+  /**
+   * Clicks a form's submit button and waits until the page the POST answered with (a 303's target, or the
+   * form again with its 400/409) has replaced the old one and loaded. The POST's response alone arrives
+   * before that: reading the page then can read the old document, which has the same form.
+   */
+  async submit(page: Page, button: Locator): Promise<Response> {
+    const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame() });
+    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), button.click()]);
+    await navigated;
+    await page.waitForLoadState();
+    return response;
   }
 
   /**
