@@ -239,9 +239,11 @@ describe('admin console (real Chromium, API, listener, Dovecot, Postgres, Redis)
       expect({ path, entries }).toEqual({ path, entries: ['Overview', 'Mailboxes', 'Mail services', 'Cluster', 'Webhooks', 'Queues'].map((text) => ({ text, inside: true })) });
       await shot(page, name);
     }
-    // An error page (here a mailbox that does not exist) too; it has no sections, only the way back.
+    // An error page (here a mailbox that does not exist) too: still the sections around it, its own marked, and the way back.
     await page.goto('/console/mailboxes/00000000-0000-4000-8000-000000000000');
+    await expect(page.getByRole('heading', { level: 1 }).innerText()).resolves.toBe('Not found');
     await expect(page.getByRole('link', { name: 'Back to the console' }).isVisible()).resolves.toBe(true);
+    await expect(page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Mailboxes' }).getAttribute('aria-current')).resolves.toBe('page');
     expect(await browser.sidewaysScroll(page)).toEqual({ page: 0, tables: 0 });
     await shot(page, '10-phone-not-found');
     // The unknown mailbox's page answers 404, which the browser logs as a failed resource: expected here.
