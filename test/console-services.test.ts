@@ -31,22 +31,14 @@ describe('console: mail services (real Chromium, API, Postgres, Redis)', () => {
   const partFor = (message: string, field: string) => message.split('; ').find((part) => part.startsWith(`${field}: `))!.slice(field.length + 2);
   const storedSecret = async (id: string) =>
     (await queryDatabase<{ secret: string | null }>(suite.db.url, 'SELECT oauth_client_secret_encrypted::text AS secret FROM providers WHERE id = $1', [id]))[0].secret;
-  const submit = async (page: Page, button: string): Promise<Response> => {
-    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: button }).click()]);
-    await page.waitForLoadState();
-    return response;
-  };
+  const submit = (page: Page, button: string): Promise<Response> => browser.submit(page, page.getByRole('button', { name: button }));
   const fieldError = (page: Page, id: string) => page.locator(`#${id}-error`).innerText();
   const expectInvalid = async (page: Page, id: string) => {
     const control = page.locator(`#${id}`);
     expect(await control.getAttribute('aria-invalid')).toBe('true');
     expect((await control.getAttribute('aria-describedby'))!.split(' ')).toContain(`${id}-error`);
   };
-  const noHorizontalScroll = (page: Page) =>
-    page.evaluate(() => {
-      const root = (globalThis as any).document.documentElement;
-      return root.scrollWidth - root.clientWidth;
-    });
+  const noHorizontalScroll = (page: Page) => browser.sidewaysScroll(page);
 
   it('shows an empty list that says what to do, under its own entry in the navigation', async () => {
     const { context, page } = await browser.signedIn();
@@ -322,14 +314,14 @@ describe('console: mail services (real Chromium, API, Postgres, Redis)', () => {
     const imap = (await api().get('/v1/providers').set(auth()).expect(200)).body.items.find((provider: { type: string }) => provider.type === 'imap');
     for (const [path, name] of [['/console/services', '08-phone-list'], ['/console/services/new', '09-phone-new'], [`/console/services/${imap.id}`, '10-phone-edit']] as const) {
       await page.goto(path);
-      expect({ path, overflow: await noHorizontalScroll(page) }).toEqual({ path, overflow: 0 });
+      expect({ path, sideways: await noHorizontalScroll(page) }).toEqual({ path, sideways: { page: 0, tables: 0 } });
       await shot(page, name);
     }
     // With problems shown too.
     await page.getByLabel('Service address').fill('https://mail.example.com/path-that-is-rather-long-for-a-phone-screen');
     await submit(page, 'Save changes');
     await expect(page.locator('#f-host-error').isVisible()).resolves.toBe(true);
-    expect(await noHorizontalScroll(page)).toBe(0);
+    expect(await noHorizontalScroll(page)).toEqual({ page: 0, tables: 0 });
     await shot(page, '11-phone-refused');
     await context.close();
     browser.forgive(/status of 400/);

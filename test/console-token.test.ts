@@ -1,5 +1,5 @@
 import { Page } from 'playwright-core';
-import { ConsoleBrowser, DovecotServer, freePort, OAUTH_REDIRECT_URI, OAuthWorld, PUBLIC_CLIENT_ID, TcpProxy } from '@app/testing';
+import { ConsoleBrowser, DovecotServer, expectText, freePort, OAUTH_REDIRECT_URI, OAuthWorld, PUBLIC_CLIENT_ID, TcpProxy } from '@app/testing';
 
 // page.evaluate callbacks run in the browser: they reach its globals through `globalThis as any` (this project compiles without the DOM library).
 
@@ -90,13 +90,14 @@ describe('console: OAuth token panel (real Chromium, API, listener, fake Entra I
     expect(seconds(await countdown.innerText())).toBeLessThan(seconds(first));
 
     await page.getByRole('button', { name: 'Copy code' }).click();
-    await expect(page.locator('[data-copy-result]').innerText()).resolves.toBe('Copied');
+    // The result is written when the clipboard write resolves, after the click returns.
+    await expectText(page.locator('[data-copy-result]'), 'Copied');
     const copied = await page.evaluate(() => (globalThis as any).navigator.clipboard.readText());
     expect(copied).toBe(issued.userCode);
     await browser.shot(page, 'token-02-device-code');
     // The large code still fits a phone's width.
     await page.setViewportSize({ width: 390, height: 844 });
-    expect(await page.evaluate(() => { const root = (globalThis as any).document.documentElement; return root.scrollWidth - root.clientWidth; })).toBe(0);
+    expect(await browser.sidewaysScroll(page)).toEqual({ page: 0, tables: 0 });
     await browser.shot(page, 'token-07-phone-device-code');
     await page.setViewportSize({ width: 1280, height: 900 });
 
@@ -126,6 +127,12 @@ describe('console: OAuth token panel (real Chromium, API, listener, fake Entra I
     // The API agrees, and the token is good for the mail server: the listener logs in with XOAUTH2.
     const status = await world.waitForStatus(id, (s) => s.connection.state === 'connected', 30_000);
     expect(status.token).toMatchObject({ state: 'active', account: email, expiresAt: expect.any(String), lastRefreshAt: expect.any(String) });
+    // The page's connection card follows by itself too (its own live poll, beside the token panel's), still without a reload.
+    await page.locator('[data-live="connection"] [data-state="connected"]').waitFor({ timeout: 30_000 });
+    await expectText(page.locator('[data-live-announce]'), 'Connection: Connected');
+    expect(navigations()).toBe(0);
+    await expect(page.evaluate(() => (globalThis as any).stillTheSamePage)).resolves.toBe(true);
+    await browser.shot(page, 'token-08-active-connected');
     await context.close();
   });
 

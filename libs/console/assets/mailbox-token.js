@@ -1,11 +1,11 @@
 // Mail Listener console: a mailbox's OAuth token panel. The countdown of a device code, its copy button,
-// and, while a sign-in is pending, polling the panel so the page turns Active by itself (no reload).
+// and, while a sign-in is pending, polling the panel (consolePoller of console.js) so the page turns Active by
+// itself (no reload).
 (function () {
   'use strict';
 
   var POLL_MS = 2000;
   var countdownTimer = null;
-  var pollTimer = null;
 
   function panel() {
     return document.querySelector('[data-token-panel]');
@@ -37,42 +37,36 @@
     if (live) live.textContent = text;
   }
 
-  function schedulePoll(delay) {
-    clearTimeout(pollTimer);
+  function waiting() {
     var current = panel();
-    if (current && current.getAttribute('data-token-state') === 'waiting_for_authorization') pollTimer = setTimeout(poll, delay);
+    return !!current && current.getAttribute('data-token-state') === 'waiting_for_authorization';
   }
 
-  function poll() {
+  // The fresh panel replaces the shown one only when what it says changed, so a person reading or copying the code is not disturbed.
+  function swap(markup) {
+    var fresh = window.consoleFragment(markup, '[data-token-panel]');
+    var now = panel();
+    if (!fresh || !now || fresh.getAttribute('data-signature') === now.getAttribute('data-signature')) return;
+    now.replaceWith(fresh);
+    startCountdown();
+    announce('Token status: ' + (fresh.querySelector('.badge') || fresh).textContent.trim());
+  }
+
+  function startPolling() {
     var current = panel();
-    if (!current) return;
-    fetch(current.getAttribute('data-token-panel'), { credentials: 'same-origin', cache: 'no-store', redirect: 'manual', headers: { Accept: 'text/html' } })
-      .then(function (response) {
-        // A redirect here is the sign-in page: the session ended.
-        if (response.type === 'opaqueredirect' || response.status === 401 || response.status === 403) {
+    if (!current || !window.fetch || !window.consolePoller) return;
+    window
+      .consolePoller({
+        url: current.getAttribute('data-token-panel'),
+        accept: 'text/html',
+        every: POLL_MS,
+        whilst: waiting,
+        onAnswer: swap,
+        onSessionEnded: function () {
           announce('Your console session ended: reload the page to sign in again.');
-          return null;
-        }
-        if (!response.ok) throw new Error('HTTP ' + response.status);
-        return response.text();
+        },
       })
-      .then(function (text) {
-        if (text === null) return;
-        var template = document.createElement('template');
-        template.innerHTML = text.trim();
-        var fresh = template.content.querySelector('[data-token-panel]');
-        var now = panel();
-        if (fresh && now && fresh.getAttribute('data-signature') !== now.getAttribute('data-signature')) {
-          now.replaceWith(fresh);
-          startCountdown();
-          announce('Token status: ' + (fresh.querySelector('.badge') || fresh).textContent.trim());
-        }
-        schedulePoll(POLL_MS);
-      })
-      .catch(function () {
-        // The API restarting or the network away: keep trying, more slowly.
-        schedulePoll(POLL_MS * 3);
-      });
+      .start();
   }
 
   // Copy the user code: the Clipboard API where allowed, else select it so Ctrl+C works.
@@ -102,7 +96,7 @@
 
   document.addEventListener('DOMContentLoaded', function () {
     startCountdown();
-    schedulePoll(POLL_MS);
+    startPolling();
     if (location.hash === '#token' && panel()) panel().focus();
   });
 })();

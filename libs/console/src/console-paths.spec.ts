@@ -1,4 +1,4 @@
-import { consoleMailboxPath, safeReturnTo } from './console-paths';
+import { consoleMailboxPath, safeReturnTo, sectionOf } from './console-paths';
 
 describe('safeReturnTo', () => {
   it('keeps console paths and refuses everything else', () => {
@@ -16,5 +16,16 @@ describe('consoleMailboxPath', () => {
     for (const bad of ['', '../../v1', '//evil.test', 'https://evil.test/', '0d3c6b8e-1111-4aaa-8bbb-000000000001/../../x', '0d3c6b8e-1111-4aaa-8bbb-000000000001?x']) {
       expect(consoleMailboxPath(bad)).toBe('/console/mailboxes');
     }
+  });
+});
+
+describe('sectionOf', () => {
+  it('is the section whose navigation entry a console path is under, the overview otherwise', () => {
+    expect(sectionOf('/console/mailboxes/0d3c6b8e-1111-4aaa-8bbb-000000000001/token/panel')).toBe('mailboxes');
+    expect(sectionOf('/console/services/new')).toBe('services');
+    expect(sectionOf('/console/webhooks')).toBe('webhooks');
+    expect(sectionOf('/console')).toBe('overview');
+    expect(sectionOf('/console/mailboxesx')).toBe('overview');
+    expect(sectionOf('/console/nothing-here')).toBe('overview');
   });
 });

@@ -1,3 +1,5 @@
+import type { Section } from './views/layout';
+
 /**
  * Where to go after signing in: only a console path of ours. Anything else (another site, `//host`,
  * `/console\\…`) is an open redirect an attacker could use, so it falls back to the overview.
@@ -5,6 +7,12 @@
 export function safeReturnTo(value: unknown): string {
   if (typeof value !== 'string' || value.length > 2000) return '/console';
   return /^\/console(?:[/?][^\\\s]*)?$/.test(value) && !value.startsWith('/console//') ? value : '/console';
+}
+
+/** The console section a path belongs to (the one its navigation entry marks), the overview when none. */
+export function sectionOf(path: string): Section {
+  const first = /^\/console\/([a-z]+)/.exec(path)?.[1];
+  return first === 'mailboxes' || first === 'services' || first === 'cluster' || first === 'webhooks' || first === 'queues' ? first : 'overview';
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

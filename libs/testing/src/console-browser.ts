@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, BrowserContextOptions, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, BrowserContextOptions, chromium, Locator, Page, Response } from 'playwright-core';
 import { TEST_API_KEY } from './test-config';
 
 /** Kept after the run (git-ignored): what each console test saw. docs/console/ has a few of them, committed. */
@@ -41,7 +41,9 @@ export class ConsoleBrowser {
     const context = await this.browser!.newContext({ ...this.options.context, viewport, baseURL: this.base() });
     const page = await context.newPage();
     page.on('console', (message) => {
-      if (message.type() === 'error') this.problems.push(`console: ${message.text()} at ${page.url()}`);
+      // A failed resource names the page it was on; where the resource itself was is in its location.
+      const source = message.location().url;
+      if (message.type() === 'error') this.problems.push(`console: ${message.text()} at ${page.url()}${source && source !== page.url() ? ` (from ${source})` : ''}`);
     });
     page.on('pageerror', (error) => this.problems.push(`page error: ${error.message} at ${page.url()}`));
     return { context, page };
@@ -70,6 +72,32 @@ export class ConsoleBrowser {
 
   takeProblems(): string[] {
     return this.problems.splice(0);
+  }
+
+  /**
+   * Clicks a form's submit button and waits until the page the POST answered with (a 303's target, or the
+   * form again with its 400/409) has replaced the old one and loaded. The POST's response alone arrives
+   * before that: reading the page then can read the old document, which has the same form.
+   */
+  async submit(page: Page, button: Locator): Promise<Response> {
+    const navigated = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame() });
+    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()), button.click()]);
+    await navigated;
+    await page.waitForLoadState();
+    return response;
+  }
+
+  /**
+   * What scrolls sideways at the page's width: the page itself (px beyond the viewport) and the number of
+   * tables scrolling inside their card (.table-wrap). Both 0 is what "reads well at phone width" means.
+   */
+  sidewaysScroll(page: Page): Promise<{ page: number; tables: number }> {
+    return page.evaluate(() => {
+      const document = (globalThis as any).document;
+      const root = document.documentElement;
+      const wraps: any[] = Array.from(document.querySelectorAll('.table-wrap'));
+      return { page: root.scrollWidth - root.clientWidth, tables: wraps.filter((wrap) => wrap.scrollWidth > wrap.clientWidth).length };
+    });
   }
 
   shot(page: Page, name: string): Promise<Buffer> {

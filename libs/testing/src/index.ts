@@ -29,5 +29,6 @@ export * from './metric-value';
 export * from './webhook-receiver';
 export * from './webhooks-world';
 export * from './console-browser';
+export * from './browser-text';
 export * from './prometheus';
 export * from './dashboard';

@@ -37,16 +37,16 @@ function replicasTable(cluster: ClusterResponse, now: number): SafeHtml {
     return html`<div class="empty-state"><strong>No listener replica is running</strong>
       <p>No mailbox is being synced. Start one with <code>npm start</code> or <code>npm run start:listener</code>; it shows up here within seconds.</p></div>`;
   }
-  return html`<div class="table-wrap"><table class="replicas">
+  return html`<div class="table-wrap"><table class="replicas stack-on-phone">
     <thead><tr><th scope="col">Replica</th><th scope="col">State</th><th scope="col">Last heartbeat</th><th scope="col">Started</th><th scope="col" class="num">Mailboxes held</th></tr></thead>
     <tbody>
       ${cluster.replicas.map(
         (replica) => html`<tr data-replica="${replica.id}">
           <td><code class="wrap">${replica.id}</code></td>
-          <td>${replica.state === 'live' ? badge('Live', 'ok') : badge('Draining', 'warn')}</td>
-          <td><span data-heartbeat-age>${heartbeatAge(replica.heartbeatAt, now)}</span> <span class="muted">(${time(replica.heartbeatAt)})</span></td>
-          <td>${time(replica.startedAt)}</td>
-          <td class="num" data-count="replica.mailboxes">${count(replica.mailboxes)}</td>
+          <td data-label="State">${replica.state === 'live' ? badge('Live', 'ok') : badge('Draining', 'warn')}</td>
+          <td data-label="Last heartbeat"><span data-heartbeat-age>${heartbeatAge(replica.heartbeatAt, now)}</span> <span class="muted">(${time(replica.heartbeatAt)})</span></td>
+          <td data-label="Started">${time(replica.startedAt)}</td>
+          <td class="num" data-label="Mailboxes held" data-count="replica.mailboxes">${count(replica.mailboxes)}</td>
         </tr>`,
       )}
     </tbody>

@@ -1,14 +1,18 @@
 import { html } from './html';
-import { bare } from './layout';
+import { bare, page, Section } from './layout';
 
-export function errorPage(status: number, title: string, message: string): string {
-  return bare(
-    title,
-    html`<section class="card narrow">
+/** Who sees the error: a signed-in person keeps the console's sections (and sign-out) around it. */
+export interface ErrorPageSession {
+  csrf: string;
+  section: Section;
+}
+
+export function errorPage(status: number, title: string, message: string, session?: ErrorPageSession): string {
+  const body = html`<section class="card narrow">
       <p class="eyebrow">Error ${status}</p>
       <h1>${title}</h1>
       <p>${message}</p>
       <p><a class="button" href="/console">Back to the console</a></p>
-    </section>`,
-  );
+    </section>`;
+  return session ? page({ title, section: session.section, csrf: session.csrf, body }) : bare(title, body);
 }

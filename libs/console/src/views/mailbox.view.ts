@@ -89,7 +89,7 @@ function cursorOf(folder: FolderSyncResponse): SafeHtml {
 function foldersCard(view: MailboxView): SafeHtml {
   return html`<section class="card wide" aria-labelledby="folders-heading" data-live="folders">
     <h2 id="folders-heading">Folders</h2>
-    <div class="table-wrap"><table class="folders">
+    <div class="table-wrap"><table class="folders stack-on-phone">
       <thead><tr><th scope="col">Folder</th><th scope="col">Mode</th><th scope="col">Cursor</th><th scope="col">Last in sync</th></tr></thead>
       <tbody>
         ${view.status.sync.folders.map(
@@ -135,7 +135,7 @@ export function mailboxPage(view: MailboxView): string {
         <p class="muted">${provider.name} (${provider.authMethod === 'oauth2' ? 'OAuth 2.0' : 'password'}) · login <code>${mailbox.login}</code>${mailbox.externalId ? html` · external id <code>${mailbox.externalId}</code>` : ''} · id <code>${mailbox.id}</code></p>
         <p class="live-note muted" data-live-note hidden>Live: this page updates by itself.</p></div>
       ${view.notice ? html`<div class="alert alert-ok" role="status">${view.notice}</div>` : ''}
-      <div class="sr-only" aria-live="polite" data-live-announce></div>
+      <div class="visually-hidden" aria-live="polite" data-live-announce></div>
       <div class="grid" data-live-url="/console/mailboxes/${mailbox.id}/live">
         ${connectionCard(view)}
         <!-- Token panel: the OAuth sign-in flows live in mailbox-token.view.ts -->

@@ -113,7 +113,7 @@ export function mailboxesPage(listing: MailboxListing, csrf: string, notice?: st
       ${listing.ignored.length ? html`<div class="alert alert-warn" role="status">Ignored: ${listing.ignored.join('; ')}.</div>` : ''}
       ${items.length === 0
         ? emptyState(listing)
-        : html`<div class="table-wrap"><table class="mailboxes">
+        : html`<div class="table-wrap"><table class="mailboxes stack-on-phone">
             <thead><tr><th scope="col">Address</th><th scope="col">State</th><th scope="col">Mail service</th><th scope="col">External id</th><th scope="col">Folders</th></tr></thead>
             <tbody>
               ${items.map(

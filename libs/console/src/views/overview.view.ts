@@ -47,15 +47,15 @@ function clusterCard(overview: Overview): SafeHtml {
     </p>
     ${replicas.length === 0
       ? html`<p class="empty">No listener replica is running, so no mailbox is being synced. Start one with <code>npm start</code> or <code>npm run start:listener</code>.</p>`
-      : html`<div class="table-wrap"><table>
+      : html`<div class="table-wrap"><table class="stack-on-phone">
           <thead><tr><th scope="col">Replica</th><th scope="col">State</th><th scope="col">Last heartbeat</th><th scope="col" class="num">Mailboxes</th></tr></thead>
           <tbody>
             ${replicas.map(
               (replica) => html`<tr>
                 <td><code>${replica.id}</code></td>
-                <td>${badge(replica.state, replica.state === 'live' ? 'ok' : 'warn')}</td>
-                <td>${time(replica.heartbeatAt)}</td>
-                <td class="num">${count(replica.mailboxes)}</td>
+                <td data-label="State">${badge(replica.state, replica.state === 'live' ? 'ok' : 'warn')}</td>
+                <td data-label="Last heartbeat">${time(replica.heartbeatAt)}</td>
+                <td class="num" data-label="Mailboxes">${count(replica.mailboxes)}</td>
               </tr>`,
             )}
           </tbody>
@@ -67,16 +67,16 @@ function clusterCard(overview: Overview): SafeHtml {
 function queuesCard(overview: Overview): SafeHtml {
   return html`<section class="card wide" aria-labelledby="queues-heading">
     <h2 id="queues-heading">Queues</h2>
-    <div class="table-wrap"><table>
+    <div class="table-wrap"><table class="stack-on-phone">
       <thead><tr><th scope="col">Queue</th><th scope="col" class="num">Waiting</th><th scope="col" class="num">Active</th><th scope="col" class="num">Delayed</th><th scope="col" class="num">Failed</th></tr></thead>
       <tbody>
         ${overview.queues.map(
           (queue) => html`<tr>
             <td><code>${queue.name}</code></td>
-            <td class="num" data-count="queue.${queue.name}.waiting">${count(queue.waiting)}</td>
-            <td class="num">${count(queue.active)}</td>
-            <td class="num">${count(queue.delayed)}</td>
-            <td class="num${queue.failed > 0 ? ' text-bad' : ''}">${count(queue.failed)}</td>
+            <td class="num" data-label="Waiting" data-count="queue.${queue.name}.waiting">${count(queue.waiting)}</td>
+            <td class="num" data-label="Active">${count(queue.active)}</td>
+            <td class="num" data-label="Delayed">${count(queue.delayed)}</td>
+            <td class="num${queue.failed > 0 ? ' text-bad' : ''}" data-label="Failed">${count(queue.failed)}</td>
           </tr>`,
         )}
       </tbody>

@@ -50,7 +50,7 @@ export function servicesPage(listing: ProviderListing, csrf: string, notice?: st
       ${items.length < total ? html`<div class="alert alert-warn" role="status">Showing the first ${count(items.length)}; GET /v1/providers pages through all of them.</div>` : ''}
       ${items.length === 0
         ? emptyState()
-        : html`<div class="table-wrap"><table class="services">
+        : html`<div class="table-wrap"><table class="services stack-on-phone">
             <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Address</th><th scope="col">Sign-in</th><th scope="col">Load / send</th><th scope="col">Domains</th><th scope="col" class="num">Mailboxes</th></tr></thead>
             <tbody>
               ${items.map(

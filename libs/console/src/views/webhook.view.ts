@@ -42,7 +42,7 @@ function logTable(view: WebhookView): SafeHtml {
   if (view.deliveries.length === 0) {
     return html`<div class="empty-state"><strong>No deliveries yet</strong><p>Events this endpoint subscribes to appear here with every attempt. Send a test event to try it.</p></div>`;
   }
-  return html`<div class="table-wrap"><table class="deliveries">
+  return html`<div class="table-wrap"><table class="deliveries stack-on-phone">
     <thead><tr><th scope="col">Event</th><th scope="col" class="num">Attempt</th><th scope="col">Result</th><th scope="col" class="num">Time</th><th scope="col">At</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
     ${view.deliveries.map(
       (group) => html`<tbody data-event="${group.eventId}">

@@ -25,15 +25,15 @@ function lastDelivery(attempt: DeliveryAttemptResponse | null): SafeHtml {
 }
 
 function endpointsTable(rows: WebhookRow[]): SafeHtml {
-  return html`<div class="table-wrap"><table class="webhooks">
+  return html`<div class="table-wrap"><table class="webhooks stack-on-phone">
     <thead><tr><th scope="col">Endpoint</th><th scope="col">Events</th><th scope="col">State</th><th scope="col">Last delivery</th></tr></thead>
     <tbody>
       ${rows.map(
         ({ endpoint, lastAttempt }) => html`<tr data-webhook="${endpoint.id}">
           <td><a href="/console/webhooks/${endpoint.id}"><code class="wrap">${endpoint.url}</code></a>${endpoint.description ? html`<br><span class="muted">${endpoint.description}</span>` : ''}</td>
-          <td>${endpoint.events.map((event) => html`<code>${event === '*' ? 'all events' : event}</code> `)}</td>
-          <td>${endpointState(endpoint)}</td>
-          <td>${lastDelivery(lastAttempt)}</td>
+          <td data-label="Events">${endpoint.events.map((event) => html`<code>${event === '*' ? 'all events' : event}</code> `)}</td>
+          <td data-label="State">${endpointState(endpoint)}</td>
+          <td data-label="Last delivery">${lastDelivery(lastAttempt)}</td>
         </tr>`,
       )}
     </tbody>

@@ -436,6 +436,11 @@ export class FakeEntraId {
     if (correlationId) res.setHeader('client-request-id', correlationId);
     res.setHeader('x-ms-request-id', newGuid());
 
+    // A browser showing the sign-in pages asks the origin for its icon; a 404 there is a console error in a browser test.
+    if (url.pathname === '/favicon.ico' && method === 'GET') {
+      res.writeHead(204).end();
+      return;
+    }
     const [first, ...rest] = segments;
     if (!first) return sendJson(res, 404, { error: 'not_found' });
     const path = rest.join('/');
