@@ -40,6 +40,11 @@ export class SentCopier implements BeforeApplicationShutdown {
     this.inFlight.add(copy);
   }
 
+  /** The copy was marked `not_needed` with the send's `sent` (OutboxRepository.recordSent): counted here, nothing else to do. */
+  skippedWithSent(): void {
+    this.metrics.copies.inc({ result: 'not_needed' });
+  }
+
   async beforeApplicationShutdown(): Promise<void> {
     if (this.inFlight.size === 0) return;
     await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, CLOSE_WAIT_MS).unref())]);
@@ -110,6 +115,6 @@ export class SentCopier implements BeforeApplicationShutdown {
 }
 
 /** A copy is ours to make: the provider asks for it and is one we reach over IMAP. */
-function needsCopy(target: Pick<SendTargetRow, 'append_to_sent' | 'provider_type'>): boolean {
+export function needsCopy(target: Pick<SendTargetRow, 'append_to_sent' | 'provider_type'>): boolean {
   return target.append_to_sent && target.provider_type === 'imap';
 }

@@ -86,6 +86,20 @@ export class SendContentRepository {
     return rows.length === 0 ? null : rows.length === 1 ? decoded(rows[0].data) : Buffer.concat(rows.map((row) => decoded(row.data)));
   }
 
+  /**
+   * The part whole as one base64 text column of an enclosing statement (`sendIdSql`: its expression for the
+   * send id; NULL when the part has no chunks): the send worker reads the message in the statement that
+   * starts its attempt. Joined in Postgres before encoding (a chunk's base64 would end in padding);
+   * decode it with `wholeFromColumn`.
+   */
+  static wholeColumn(sendIdSql: string, part: number): string {
+    return `(SELECT encode(string_agg(c.data, ''::bytea ORDER BY c.seq), 'base64') FROM mail_send_chunks c WHERE c.send_id = ${sendIdSql} AND c.part = ${Number(part)})`;
+  }
+
+  static wholeFromColumn(data: string | null): Buffer | null {
+    return data === null ? null : decoded(data);
+  }
+
   /** Drops an intake's staged parts (every part but the message) before its transaction commits. */
   static async dropStaged(sql: SqlRunner, sendId: string): Promise<void> {
     await sql.query(`DELETE FROM mail_send_chunks WHERE send_id = $1 AND part <> $2`, [sendId, MESSAGE_PART]);
