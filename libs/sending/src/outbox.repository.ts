@@ -64,8 +64,8 @@ export interface BegunAttempt {
   send: SendRow;
   started: boolean;
   target: SendTargetRow | null;
-  /** For an SMTP attempt about to run (see beginAttempt), else null: the mailbox's spec row and the message (null: the send has no content). */
-  smtp: { spec: MailboxSpecRow; raw: Buffer | null } | null;
+  /** For an SMTP attempt about to run (see beginAttempt), else null: the mailbox's spec row and the message's first chunks (null: the send has no content). */
+  smtp: { spec: MailboxSpecRow; head: Buffer | null } | null;
 }
 
 /** A send whose content is already in `mail_send_chunks` (written in the same transaction). */
@@ -138,7 +138,8 @@ export class OutboxRepository {
    * `send` is the row as it is (sending, sent, failed). `target` is null when the mailbox is gone.
    * For an SMTP attempt about to run (started, an IMAP provider that may send with SMTP settings, the
    * mailbox enabled) the same statement reads the mailbox's spec row (its login and credential) and the
-   * message (`raw`; null when the send has no content): before the hand-over mark, as separate reads did.
+   * message's first chunks (`head`, up to 1 MiB; null when the send has no content: it fails before the
+   * hand-over mark, as before), so a message of up to 1 MiB costs no read of its own (attemptContent).
    */
   async beginAttempt(sendId: string): Promise<BegunAttempt | null> {
     const smtpAttempt = `cur.started AND p.type = 'imap' AND p.send_emails AND m.enabled AND p.smtp_host IS NOT NULL`;
@@ -155,7 +156,7 @@ export class OutboxRepository {
               p.type AS t_provider_type, p.send_emails AS t_send_emails, p.auth_method AS t_auth_method, p.smtp_host AS t_smtp_host, p.smtp_port AS t_smtp_port,
               p.smtp_security::text AS t_smtp_security, p.verify_certificate AS t_verify_certificate, p.append_to_sent AS t_append_to_sent,
               ${MAILBOX_SPEC_COLUMNS.map((column) => `CASE WHEN ${smtpAttempt} THEN sp.${column} END AS sp_${column}`).join(', ')},
-              CASE WHEN ${smtpAttempt} THEN ${SendContentRepository.wholeColumn('cur.id', MESSAGE_PART)} END AS raw_base64
+              CASE WHEN ${smtpAttempt} THEN ${SendContentRepository.headColumn('cur.id', MESSAGE_PART)} END AS head_base64
          FROM current cur LEFT JOIN mailboxes m ON m.id = cur.mailbox_id LEFT JOIN providers p ON p.id = m.provider_id
          LEFT JOIN LATERAL (${mailboxSpecSubquery('cur.mailbox_id')}) sp ON true`,
       [sendId],
@@ -167,13 +168,13 @@ export class OutboxRepository {
     for (const [column, value] of Object.entries(row)) {
       if (column.startsWith('t_')) target[column.slice(2)] = value;
       else if (column.startsWith('sp_')) spec[column.slice(3)] = value;
-      else if (column !== 'started' && column !== 'raw_base64') send[column] = value;
+      else if (column !== 'started' && column !== 'head_base64') send[column] = value;
     }
     return {
       send: send as unknown as SendRow,
       started: row.started === true,
       target: target.mailbox_id == null ? null : (target as unknown as SendTargetRow),
-      smtp: spec.id == null ? null : { spec: spec as unknown as MailboxSpecRow, raw: SendContentRepository.wholeFromColumn(row.raw_base64 as string | null) },
+      smtp: spec.id == null ? null : { spec: spec as unknown as MailboxSpecRow, head: SendContentRepository.headFromColumn(row.head_base64 as string | null) },
     };
   }
 
@@ -252,6 +253,16 @@ export class OutboxRepository {
   /** The message whole (callers that need a Buffer); null when the send has no content (gone, or pruned). */
   async content(sendId: string): Promise<Buffer | null> {
     return SendContentRepository.whole(this.dataSource, sendId, MESSAGE_PART);
+  }
+
+  /**
+   * The message of an SMTP attempt from the head beginAttempt read: the head itself when it is the whole
+   * message (`size` bytes), else a stream that gives the head and then reads the rest, 1 MiB at a time,
+   * as SMTP takes it (opened at the hand-over: a large message is never held whole).
+   */
+  attemptContent(send: Pick<SendRow, 'id' | 'size'>, head: Buffer): Buffer | (() => Readable) {
+    if (head.length >= send.size) return head;
+    return () => SendContentRepository.reader(this.dataSource, send.id, MESSAGE_PART, head);
   }
 
   /** The message as a stream of its chunks in order, never held whole; fails when it has none or one is missing. */

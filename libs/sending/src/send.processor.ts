@@ -140,8 +140,8 @@ export class SendProcessor {
   private async attempt(row: SendRow, target: SendTargetRow, read: BegunAttempt['smtp']) {
     // The spec row and the message came with beginAttempt (one statement, before the hand-over mark).
     if (!read) throw new Error(`Mailbox ${target.mailbox_id} is gone`);
-    const { raw } = read;
-    if (!raw) throw new Error(`The content of send ${row.id} is missing`);
+    if (!read.head) throw new Error(`The content of send ${row.id} is missing`);
+    const raw = this.repository.attemptContent(row, read.head);
     const spec = mailboxSpecOf(read.spec satisfies MailboxSpecRow, []); // sending needs no folders
     let renewed = false;
     const login: SmtpLogin =
