@@ -32,11 +32,11 @@ export class SentCopier implements BeforeApplicationShutdown {
 
   /**
    * Starts the copy of a send just recorded `sent` without waiting for it (the job, its slot and its
-   * metrics are done). `target`: the mailbox's settings the send went out with; a provider that keeps its
-   * own copy then costs one statement (the skip) instead of three.
+   * metrics are done). A provider that keeps its own copy never gets here: recordSent marked it
+   * `not_needed` with the send (skippedWithSent).
    */
-  start(sendId: string, target?: Pick<SendTargetRow, 'append_to_sent' | 'provider_type'>): void {
-    const copy = (target && !needsCopy(target) ? this.skip(sendId) : this.copy(sendId)).finally(() => this.inFlight.delete(copy));
+  start(sendId: string): void {
+    const copy = this.copy(sendId).finally(() => this.inFlight.delete(copy));
     this.inFlight.add(copy);
   }
 
