@@ -27,6 +27,8 @@ describe('send content storage (real Postgres)', () => {
       `INSERT INTO providers (name, type, host, port, secure, verify_certificate, load_emails, send_emails, login_format, auth_method)
        VALUES ('p', 'imap', 'imap.test', 993, true, true, false, true, 'email', 'basic') RETURNING id`,
     );
+    // SMTP settings: beginAttempt reads the message's head only for an SMTP attempt about to run.
+    await queryDatabase(db.url, `UPDATE providers SET smtp_host = 'smtp.test', smtp_port = 587, smtp_security = 'starttls' WHERE id = $1`, [provider.id]);
     [{ id: mailboxId }] = await queryDatabase<{ id: string }>(db.url, `INSERT INTO mailboxes (email, provider_id, login, enabled) VALUES ('a@x.test', $1, 'a', true) RETURNING id`, [provider.id]);
   });
 
@@ -67,6 +69,42 @@ describe('send content storage (real Postgres)', () => {
     expect(chunks).toBe(Math.ceil(size / CHUNK_BYTES));
     expect((await outbox.content(id))!.equals(raw)).toBe(true);
     expect((await streamed(id)).equals(raw)).toBe(true);
+  });
+
+  /** What a reader's first query and beginAttempt's head read: 4 chunks. */
+  const HEAD_BYTES = 4 * CHUNK_BYTES;
+
+  async function collected(stream: NodeJS.ReadableStream): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const part of stream) parts.push(part as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  it.each([1, CHUNK_BYTES + 1, HEAD_BYTES - 1, HEAD_BYTES, HEAD_BYTES + 1, 5 * CHUNK_BYTES + 77, 9 * CHUNK_BYTES])(
+    'reads %i bytes exactly as an SMTP attempt does: the first 4 chunks with the send (beginAttempt), the rest streamed after them',
+    async (size) => {
+      const raw = content(size);
+      const id = await stored(raw);
+      const begun = (await outbox.beginAttempt(id))!;
+      expect(begun.started).toBe(true);
+      const head = begun.smtp!.head!;
+      expect(head.length).toBe(Math.min(size, HEAD_BYTES));
+      const message = outbox.attemptContent(begun.send, head);
+      // Up to 1 MiB the head is the message (no read of its own); beyond, a stream goes on after it.
+      expect(typeof message === 'function').toBe(size > HEAD_BYTES);
+      const bytes = typeof message === 'function' ? await collected(message()) : message;
+      expect(bytes.equals(raw)).toBe(true);
+    },
+  );
+
+  it('an SMTP attempt of a send without content learns it from beginAttempt (before any hand-over); a chunk missing after the head fails the stream', async () => {
+    const empty = await stored(Buffer.alloc(0));
+    expect((await outbox.beginAttempt(empty))!.smtp).toMatchObject({ head: null });
+    const id = await stored(content(6 * CHUNK_BYTES));
+    await queryDatabase(db.url, `DELETE FROM mail_send_chunks WHERE send_id = $1 AND seq = 4`, [id]);
+    const begun = (await outbox.beginAttempt(id))!;
+    const message = outbox.attemptContent(begun.send, begun.smtp!.head!);
+    await expect(collected((message as () => NodeJS.ReadableStream)())).rejects.toThrow(/Chunk 4 of send .* is missing/);
   });
 
   it('a send without content: null whole, an error streamed', async () => {

@@ -6,6 +6,7 @@
  * asked to make (451 then accepted, 550, a connection closed after DATA) come from a small scripted
  * server (smtp-server). Outcomes are read from GET …/outbox/:sendId and the mail-events queue.
  */
+import { randomBytes } from 'node:crypto';
 import { ImapFlow } from 'imapflow';
 import { DovecotServer, FaultySmtpServer, OAuthWorld, PostfixServer } from '@app/testing';
 import { queryDatabase } from '../libs/testing/src/test-database';
@@ -146,13 +147,22 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     expect(raw).toContain('Subject: Over STARTTLS');
     expect(raw).toContain(Buffer.from('attached').toString('base64'));
     const [sent] = await eventsOf('mail.sent', id);
-    expect(sent.data).toMatchObject({ type: 'mail.sent', mailbox: { id: anaId, email: ANA }, send: { id, messageId: status.messageId, recipients: [BEN], attempts: 1 } });
+    expect(sent.data).toMatchObject({ type: 'mail.sent', mailbox: { id: anaId, email: ANA }, send: { id, messageId: status.messageId, recipients: [BEN], attempts: 1, sentAt: status.sentAt, response: status.response } });
     await world.waitFor(
       async () => (await world.events.jobs()).filter((job) => job.name === 'mail.received' && job.data.mailbox.id === benId && job.data.message.internetMessageId === status.messageId),
       (jobs) => jobs.length === 1,
       15_000,
       "Ben's mail.received",
     );
+  });
+
+  it('a message above 1 MiB goes out streamed (its first 4 chunks read with the send, the rest as SMTP takes them), byte for byte', async () => {
+    const attachment = randomBytes(1536 * 1024).toString('base64');
+    const id = await post(anaId, { to: [BEN], subject: 'Large', text: 'see attached', attachments: [{ filename: 'big.bin', contentType: 'application/octet-stream', content: attachment }] });
+    const status = await settled(anaId, id);
+    expect(status).toMatchObject({ state: 'sent', attempts: 1, lastError: null });
+    const [raw] = await delivered(BEN, status.messageId);
+    expect(raw.replace(/\r?\n/g, '')).toContain(attachment);
   });
 
   it('sends with XOAUTH2 over implicit TLS', async () => {
@@ -248,6 +258,9 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     const status = await settled(faultyId, id);
     expect(status).toMatchObject({ state: 'failed', attempts: 1, lastError: { code: 'SMTP_550', message: expect.stringContaining('5.7.1 Message rejected as spam') } });
     expect(faulty.messages.splice(0)).toHaveLength(1);
+    // The outcome and its event are one statement: the event is there, with the row's error.
+    const [failed] = await eventsOf('mail.send_failed', id);
+    expect(failed.data).toMatchObject({ type: 'mail.send_failed', send: { id, messageId: status.messageId, attempts: 1 }, reason: { code: 'SMTP_550' } });
   });
 
   it('451 then accepted: retried with backoff and sent once', async () => {

@@ -9,7 +9,8 @@
  *     [--phases=drain-reuse,drain-fresh,large,paced-reuse,paced-fresh,paced-half,floor,drain-base]
  *
  * BENCH_BASE_ROOT=DIR (a copy of another build: DIR/dist, DIR/node_modules linked) with phase drain-base:
- * drains with that build's listener too, interleaved (base, this, base, this), to compare within one run.
+ * drains with that build's listener too, interleaved (base, this, base, this; with BENCH_THIS_FIRST=1 this,
+ * base, this, base), to compare within one run.
  * The listener's statements to Postgres are counted (count-statements.ts) and reported per message.
  *
  * Per delivery mode:
@@ -294,10 +295,18 @@ async function suite(delivery: 'lmtp' | 'discard', dovecot: DovecotServer, base:
   const load = loadavg()[0];
   let offset = 0;
   const next = (n: number) => ((offset += n), offset - n);
-  const baseDrain = PHASES.has('drain-base') && BASE_ROOT ? await drain(world, MESSAGES, 2, next(MESSAGES), `${delivery}-drain-base`, 'base') : null;
+  const interleaved = PHASES.has('drain-base') && BASE_ROOT;
+  const baseDrainOf = (profile: string) => (interleaved ? drain(world, MESSAGES, 2, next(MESSAGES), `${delivery}-${profile}`, 'base') : Promise.resolve(null));
+  let baseDrain: DrainFigure | null = null;
+  let baseAfter: DrainFigure | null = null;
+  // BENCH_THIS_FIRST=1: this build drains first in each pair (this, base, this, base): later drains of a run
+  // tend to be slower (Postfix still works off the earlier ones), so swapping the order shows that bias.
+  if (process.env.BENCH_THIS_FIRST !== '1') baseDrain = await baseDrainOf('drain-base');
   const withReuse = PHASES.has('drain-reuse') ? await drain(world, MESSAGES, 2, next(MESSAGES), `${delivery}-drain-reuse`) : null;
-  const baseAfter = PHASES.has('drain-base') && BASE_ROOT ? await drain(world, MESSAGES, 2, next(MESSAGES), `${delivery}-drain-base-again`, 'base') : null;
-  const withReuseAgain = PHASES.has('drain-base') && BASE_ROOT && PHASES.has('drain-reuse') ? await drain(world, MESSAGES, 2, next(MESSAGES), `${delivery}-drain-reuse-again`) : null;
+  if (process.env.BENCH_THIS_FIRST === '1') baseDrain = await baseDrainOf('drain-base');
+  if (process.env.BENCH_THIS_FIRST !== '1') baseAfter = await baseDrainOf('drain-base-again');
+  const withReuseAgain = interleaved && PHASES.has('drain-reuse') ? await drain(world, MESSAGES, 2, next(MESSAGES), `${delivery}-drain-reuse-again`) : null;
+  if (process.env.BENCH_THIS_FIRST === '1') baseAfter = await baseDrainOf('drain-base-again');
   const withoutReuse = PHASES.has('drain-fresh') ? await drain(world, MESSAGES, 0, next(MESSAGES), `${delivery}-drain-fresh`) : null;
   const large = PHASES.has('large') && LARGE > 0 ? await drain(world, LARGE, 2, next(LARGE), `${delivery}-drain-large`) : null;
   const pacedReuse = PHASES.has('paced-reuse') ? await paced(world, MESSAGES, 2, next(MESSAGES)) : null;

@@ -2,9 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
-import { SqlRunner } from '@app/events';
+import { MailEvent, SqlRunner } from '@app/events';
+import { MAILBOX_SPEC_COLUMNS, MailboxSpecRow, mailboxSpecSubquery } from '@app/sync';
 import { SendEvent, SendState, statesTaking, targetOf } from './send-state';
 import { SentCopyState } from './sent-copy/sent-copy-state';
+import { SentCopyRepository } from './sent-copy/sent-copy.repository';
+import type { SendStatusWrite } from './mailbox-send-status.repository';
 import { MESSAGE_PART, SendContentRepository } from './storage/send-content.repository';
 
 /** A send's row as the API and the worker read it. */
@@ -56,6 +59,15 @@ export interface SendTargetRow extends Omit<SendingContextRow, 'token_state'> {
   append_to_sent: boolean;
 }
 
+/** What beginAttempt read. */
+export interface BegunAttempt {
+  send: SendRow;
+  started: boolean;
+  target: SendTargetRow | null;
+  /** For an SMTP attempt about to run (see beginAttempt), else null: the mailbox's spec row and the message's first chunks (null: the send has no content). */
+  smtp: { spec: MailboxSpecRow; head: Buffer | null } | null;
+}
+
 /** A send whose content is already in `mail_send_chunks` (written in the same transaction). */
 export interface NewSend {
   id: string;
@@ -79,8 +91,8 @@ export interface SendError {
 const COLUMNS = `id, mailbox_id, idempotency_key, request_hash, state, message_id, envelope_from, envelope_to, size, attempts, in_flight_since,
   last_error_code, last_error_message, last_error_at, response, sent_at, created_at, updated_at, sent_copy_state, sent_copy_folder, sent_copy_error`;
 
-/** COLUMNS of `mail_sends s` (in a join). */
-const S_COLUMNS = COLUMNS.replace(/(\w+)/g, 's.$1');
+/** COLUMNS of `current cur` (beginAttempt; not `s`, which the spec subquery uses for itself). */
+const CUR_COLUMNS = COLUMNS.replace(/(\w+)/g, 'cur.$1');
 
 /** Thrown inside insert's transaction to roll it back when the key names another send. */
 const ROLLBACK = Symbol('rollback');
@@ -124,8 +136,13 @@ export class OutboxRepository {
    * where its mailbox sends (the target is read at each attempt: settings may have changed since the send
    * was queued), in one round trip. `started`: the attempt was counted (the send was queued); otherwise
    * `send` is the row as it is (sending, sent, failed). `target` is null when the mailbox is gone.
+   * For an SMTP attempt about to run (started, an IMAP provider that may send with SMTP settings, the
+   * mailbox enabled) the same statement reads the mailbox's spec row (its login and credential) and the
+   * message's first chunks (`head`, up to 1 MiB; null when the send has no content: it fails before the
+   * hand-over mark, as before), so a message of up to 1 MiB costs no read of its own (attemptContent).
    */
-  async beginAttempt(sendId: string): Promise<{ send: SendRow; started: boolean; target: SendTargetRow | null } | null> {
+  async beginAttempt(sendId: string): Promise<BegunAttempt | null> {
+    const smtpAttempt = `cur.started AND p.type = 'imap' AND p.send_emails AND m.enabled AND p.smtp_host IS NOT NULL`;
     const [row] = (await this.dataSource.query(
       `WITH started AS (
          UPDATE mail_sends SET attempts = attempts + 1, updated_at = now() WHERE id = $1 AND state = 'queued' RETURNING ${COLUMNS}
@@ -134,21 +151,31 @@ export class OutboxRepository {
          UNION ALL
          SELECT ${COLUMNS}, false AS started FROM mail_sends WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM started)
        )
-       SELECT ${S_COLUMNS}, s.started,
+       SELECT ${CUR_COLUMNS}, cur.started,
               m.id AS t_mailbox_id, m.email AS t_email, m.external_id AS t_external_id, m.enabled AS t_enabled, m.provider_id AS t_provider_id,
               p.type AS t_provider_type, p.send_emails AS t_send_emails, p.auth_method AS t_auth_method, p.smtp_host AS t_smtp_host, p.smtp_port AS t_smtp_port,
-              p.smtp_security::text AS t_smtp_security, p.verify_certificate AS t_verify_certificate, p.append_to_sent AS t_append_to_sent
-         FROM current s LEFT JOIN mailboxes m ON m.id = s.mailbox_id LEFT JOIN providers p ON p.id = m.provider_id`,
+              p.smtp_security::text AS t_smtp_security, p.verify_certificate AS t_verify_certificate, p.append_to_sent AS t_append_to_sent,
+              ${MAILBOX_SPEC_COLUMNS.map((column) => `CASE WHEN ${smtpAttempt} THEN sp.${column} END AS sp_${column}`).join(', ')},
+              CASE WHEN ${smtpAttempt} THEN ${SendContentRepository.headColumn('cur.id', MESSAGE_PART)} END AS head_base64
+         FROM current cur LEFT JOIN mailboxes m ON m.id = cur.mailbox_id LEFT JOIN providers p ON p.id = m.provider_id
+         LEFT JOIN LATERAL (${mailboxSpecSubquery('cur.mailbox_id')}) sp ON true`,
       [sendId],
     )) as Record<string, unknown>[];
     if (!row) return null;
     const send: Record<string, unknown> = {};
     const target: Record<string, unknown> = {};
+    const spec: Record<string, unknown> = {};
     for (const [column, value] of Object.entries(row)) {
       if (column.startsWith('t_')) target[column.slice(2)] = value;
-      else if (column !== 'started') send[column] = value;
+      else if (column.startsWith('sp_')) spec[column.slice(3)] = value;
+      else if (column !== 'started' && column !== 'head_base64') send[column] = value;
     }
-    return { send: send as unknown as SendRow, started: row.started === true, target: target.mailbox_id == null ? null : (target as unknown as SendTargetRow) };
+    return {
+      send: send as unknown as SendRow,
+      started: row.started === true,
+      target: target.mailbox_id == null ? null : (target as unknown as SendTargetRow),
+      smtp: spec.id == null ? null : { spec: spec as unknown as MailboxSpecRow, head: SendContentRepository.headFromColumn(row.head_base64 as string | null) },
+    };
   }
 
   async byIdempotencyKey(mailboxId: string, key: string): Promise<SendRow | null> {
@@ -228,6 +255,16 @@ export class OutboxRepository {
     return SendContentRepository.whole(this.dataSource, sendId, MESSAGE_PART);
   }
 
+  /**
+   * The message of an SMTP attempt from the head beginAttempt read: the head itself when it is the whole
+   * message (`size` bytes), else a stream that gives the head and then reads the rest, 1 MiB at a time,
+   * as SMTP takes it (opened at the hand-over: a large message is never held whole).
+   */
+  attemptContent(send: Pick<SendRow, 'id' | 'size'>, head: Buffer): Buffer | (() => Readable) {
+    if (head.length >= send.size) return head;
+    return () => SendContentRepository.reader(this.dataSource, send.id, MESSAGE_PART, head);
+  }
+
   /** The message as a stream of its chunks in order, never held whole; fails when it has none or one is missing. */
   contentStream(sendId: string): Readable {
     return SendContentRepository.reader(this.dataSource, sendId, MESSAGE_PART);
@@ -257,26 +294,64 @@ export class OutboxRepository {
     return this.transition(this.dataSource, sendId, 'in_flight', `in_flight_since = now()`, []);
   }
 
-  async markSent(sql: SqlRunner, sendId: string, response: string | null): Promise<SendRow | null> {
-    const result = (await sql.query(
-      `UPDATE mail_sends SET state = '${targetOf('accepted')}', sent_at = now(), in_flight_since = NULL, response = $2, updated_at = now()
-        WHERE id = $1 AND state = ANY($3::send_state[]) RETURNING ${COLUMNS}`,
-      [sendId, response, statesTaking('accepted')],
-    )) as [SendRow[], number];
-    return firstOf(result);
+  /**
+   * Records `sent` and what goes with it in ONE statement (no transaction of four): the row, its
+   * `mail.sent` queued in `event_outbox` (the transactional outbox: both or neither), the Sent copy marked
+   * `not_needed` when the provider keeps its own (`skipSentCopy`), and the mailbox's send status
+   * (`status`). `sentAt` is the row's `sent_at` and the event's (built before the statement, so it is
+   * given, not the database's now()). Null when the send was not `sending` (nothing is written).
+   */
+  async recordSent(sendId: string, outcome: { response: string | null; sentAt: Date; event: MailEvent; skipSentCopy: boolean; status: SendStatusWrite | null }): Promise<SendRow | null> {
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const skip = outcome.skipSentCopy ? `, ${SentCopyRepository.skipWithSent(param)}` : '';
+    return this.recordOutcome(
+      `UPDATE mail_sends SET state = '${targetOf('accepted')}', sent_at = ${param(outcome.sentAt)}::timestamptz, in_flight_since = NULL, response = ${param(outcome.response)}, updated_at = now()${skip}
+        WHERE id = ${param(sendId)} AND state = ANY(${param(statesTaking('accepted'))}::send_state[]) RETURNING ${COLUMNS}`,
+      param,
+      params,
+      outcome,
+    );
   }
 
   async markRetry(sendId: string, error: SendError): Promise<boolean> {
     return this.transition(this.dataSource, sendId, 'retry', `in_flight_since = NULL, last_error_code = $3, last_error_message = $4, last_error_at = now()`, [error.code, error.message]);
   }
 
-  async markFailed(sql: SqlRunner, sendId: string, error: SendError): Promise<SendRow | null> {
-    const result = (await sql.query(
-      `UPDATE mail_sends SET state = '${targetOf('give_up')}', in_flight_since = NULL, last_error_code = $3, last_error_message = $4, last_error_at = now(), updated_at = now()
-        WHERE id = $1 AND state = ANY($2::send_state[]) RETURNING ${COLUMNS}`,
-      [sendId, statesTaking('give_up'), error.code, error.message],
-    )) as [SendRow[], number];
-    return firstOf(result);
+  /** Records `failed` as recordSent records `sent`: the row, its `mail.send_failed` and the mailbox's send status in one statement. */
+  async recordFailed(sendId: string, outcome: { error: SendError; event: MailEvent; status: SendStatusWrite | null }): Promise<SendRow | null> {
+    const params: unknown[] = [];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    return this.recordOutcome(
+      `UPDATE mail_sends SET state = '${targetOf('give_up')}', in_flight_since = NULL, last_error_code = ${param(outcome.error.code)}, last_error_message = ${param(outcome.error.message)},
+              last_error_at = now(), updated_at = now()
+        WHERE id = ${param(sendId)} AND state = ANY(${param(statesTaking('give_up'))}::send_state[]) RETURNING ${COLUMNS}`,
+      param,
+      params,
+      outcome,
+    );
+  }
+
+  /**
+   * `update` (RETURNING the row) as the CTE `written`; the event is queued and the status written only when
+   * it wrote a row (data-modifying CTEs all run, each over what `written` returned). The event goes in as
+   * json text, kept exactly as built (as EventOutboxRepository.add and the mailbox status writes do).
+   */
+  private async recordOutcome(update: string, param: (value: unknown) => string, params: unknown[], outcome: { event: MailEvent; status: SendStatusWrite | null }): Promise<SendRow | null> {
+    const { event, status } = outcome;
+    const rows = (await this.dataSource.query(
+      `WITH written AS (
+         ${update}
+       ), queued AS (
+         INSERT INTO event_outbox (event_id, type, payload) SELECT ${param(event.id)}::text, ${param(event.type)}::text, ${param(JSON.stringify(event))}::json FROM written
+         ON CONFLICT (event_id) DO NOTHING
+       )${status ? `, status AS (${status.cte('written', param)})` : ''}
+       SELECT ${COLUMNS} FROM written`,
+      params,
+    )) as SendRow[];
+    const row = rows[0] ?? null;
+    if (row) status?.recorded();
+    return row;
   }
 
   /** Sends not final, by state (the outbox depth gauge; the partial index ix_mail_sends_pending covers them). */
@@ -303,10 +378,4 @@ export class OutboxRepository {
     ])) as [unknown, number];
     return result[1] > 0;
   }
-}
-
-/** pg's UPDATE … RETURNING through TypeORM answers [rows, count]. */
-function firstOf(result: [SendRow[], number] | SendRow[]): SendRow | null {
-  const rows = Array.isArray(result[0]) ? (result as [SendRow[], number])[0] : (result as SendRow[]);
-  return rows[0] ?? null;
 }

@@ -1,13 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { Clock, CLOCK } from '@app/clock';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { EventOutbox, MailboxRef } from '@app/events';
 import { OutboundPolicy } from '@app/outbound';
 import { RetryAfterError } from '@app/queues';
-import { CredentialUnavailableError, MailboxCredentials, mailboxSpecOf, MailboxSpecRepository } from '@app/sync';
-import { OutboxRepository, SendError, SendRow, SendTargetRow } from './outbox.repository';
+import { CredentialUnavailableError, MailboxCredentials, mailboxSpecOf, MailboxSpecRow } from '@app/sync';
+import { BegunAttempt, OutboxRepository, SendError, SendRow, SendTargetRow } from './outbox.repository';
 import { SendJobData } from './queue/mail-send-queue';
 import { mailSendFailedEvent, mailSentEvent } from './send-events';
 import { isMailboxSendFailure, SendFailure, SendFailureCode } from './send-failure';
@@ -18,7 +16,7 @@ import { classifySmtpError, isAuthFailure } from './smtp/smtp-failure';
 import { HandOverRefusedError, smtpAttempt, SmtpLogin } from './smtp/smtp-attempt';
 import { classifyGraphSendError } from './graph/graph-send-failure';
 import { GraphSendTransport } from './graph/graph-send.transport';
-import { SentCopier } from './sent-copy/sent-copier';
+import { needsCopy, SentCopier } from './sent-copy/sent-copier';
 import { SentFolderOutcome } from './sent-copy/sent-folder.outcome';
 import { SmtpSessions } from './smtp/smtp-sessions.provider';
 
@@ -54,11 +52,9 @@ export class SendProcessor {
 
   constructor(
     private readonly repository: OutboxRepository,
-    private readonly specs: MailboxSpecRepository,
     private readonly credentials: MailboxCredentials,
     private readonly events: EventOutbox,
     private readonly outbound: OutboundPolicy,
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: SendMetrics,
@@ -96,8 +92,8 @@ export class SendProcessor {
     if (current.state === 'sending') {
       // A server that files its own copy (Exchange, Gmail, Graph's Sent Items) can confirm the interrupted attempt.
       const verdict = await this.sentFolder.lookUp(target, current);
-      if (verdict.found) return this.succeed(mailbox, current.id, verdict.response);
-      return this.fail(mailbox, current.id, {
+      if (verdict.found) return this.succeed(mailbox, current, verdict.response, target);
+      return this.fail(mailbox, current, {
         code: SendFailureCode.OutcomeUnknown,
         message: `An attempt started at ${current.in_flight_since?.toISOString() ?? 'an unknown time'} was interrupted after the message may have reached the server; it is not sent again to avoid a duplicate. Look for Message-ID ${current.message_id} in the recipients' mailboxes or the Sent folder (${verdict.why})`,
       });
@@ -106,14 +102,14 @@ export class SendProcessor {
     const row = found.started ? current : null;
     if (!row) return 'skipped';
     const notSendable = this.notSendable(target);
-    if (notSendable) return this.fail(mailbox, row.id, { code: SendFailureCode.NotSendable, message: notSendable });
+    if (notSendable) return this.fail(mailbox, row, { code: SendFailureCode.NotSendable, message: notSendable });
 
     let failure: SendFailure;
     // Graph (microsoft-graph providers) or SMTP: the transport; the outcome rules below are the same.
     const viaGraph = target.provider_type === 'microsoft-graph';
     try {
-      const result = viaGraph ? await this.graph.attempt(row, target) : await this.attempt(row, target);
-      return this.succeed(mailbox, row.id, result.response, target);
+      const result = viaGraph ? await this.graph.attempt(row, target) : await this.attempt(row, target, found.smtp);
+      return this.succeed(mailbox, row, result.response, target);
     } catch (error) {
       if (error instanceof HandOverRefusedError) return 'skipped';
       failure =
@@ -123,10 +119,10 @@ export class SendProcessor {
             ? classifyGraphSendError(error)
             : classifySmtpError(error, target.auth_method);
     }
-    if (failure.kind === 'permanent') return this.fail(mailbox, row.id, failure);
+    if (failure.kind === 'permanent') return this.fail(mailbox, row, failure);
     // Real time, as queuedAt is (the row's created_at from Postgres).
     if (Date.now() - data.queuedAt >= this.config.sending.retry.windowMs) {
-      return this.fail(mailbox, row.id, { code: SendFailureCode.RetryWindowOver, message: `Retried for ${Math.round(this.config.sending.retry.windowMs / 60_000)} min; last: ${failure.code}: ${failure.message}` });
+      return this.fail(mailbox, row, { code: SendFailureCode.RetryWindowOver, message: `Retried for ${Math.round(this.config.sending.retry.windowMs / 60_000)} min; last: ${failure.code}: ${failure.message}` });
     }
     await this.repository.markRetry(row.id, failure);
     throw new SendRetryLaterError(failure);
@@ -141,11 +137,12 @@ export class SendProcessor {
   }
 
   /** The attempt; with XOAUTH2, a login refused outright (535 without a challenge) is retried once after a forced refresh. */
-  private async attempt(row: SendRow, target: SendTargetRow) {
-    const [raw, found] = await Promise.all([this.repository.content(row.id), this.specs.mailboxRow(target.mailbox_id)]);
-    if (!raw) throw new Error(`The content of send ${row.id} is missing`);
-    if (!found) throw new Error(`Mailbox ${target.mailbox_id} is gone`);
-    const spec = mailboxSpecOf(found, []); // sending needs no folders
+  private async attempt(row: SendRow, target: SendTargetRow, read: BegunAttempt['smtp']) {
+    // The spec row and the message came with beginAttempt (one statement, before the hand-over mark).
+    if (!read) throw new Error(`Mailbox ${target.mailbox_id} is gone`);
+    if (!read.head) throw new Error(`The content of send ${row.id} is missing`);
+    const raw = this.repository.attemptContent(row, read.head);
+    const spec = mailboxSpecOf(read.spec satisfies MailboxSpecRow, []); // sending needs no folders
     let renewed = false;
     const login: SmtpLogin =
       target.auth_method === 'basic'
@@ -188,31 +185,33 @@ export class SendProcessor {
     return resolved.credential.password;
   }
 
-  private async succeed(mailbox: MailboxRef, sendId: string, response: string, target?: SendTargetRow): Promise<SendOutcome> {
-    const recorded = await this.dataSource.transaction(async (manager) => {
-      const row = await this.repository.markSent(manager, sendId, response);
-      if (row) await this.events.add(manager, [mailSentEvent(mailbox, row, new Date(this.clock.now()))]);
-      if (row) await this.sendStatus.clear(manager, mailbox.id);
-      return row;
-    });
+  /**
+   * `row`: the send as this run read it (the event's fields: id, Message-ID, recipients, attempts, which
+   * no other writer changes while it is `sending`). One statement records it all (OutboxRepository.recordSent).
+   */
+  private async succeed(mailbox: MailboxRef, row: SendRow, response: string, target: SendTargetRow): Promise<SendOutcome> {
+    // Real time, as queuedAt and the row's created_at are; the event carries the same instant as the row.
+    const sentAt = new Date();
+    const event = mailSentEvent(mailbox, { ...row, sent_at: sentAt, response }, new Date(this.clock.now()));
+    const skipSentCopy = !needsCopy(target);
+    const recorded = await this.repository.recordSent(row.id, { response, sentAt, event, skipSentCopy, status: this.sendStatus.clearing(mailbox.id) });
     if (!recorded) return 'skipped';
     this.events.committed();
     // The Sent copy (sent-copy/) starts once `sent` is committed: it never holds up or undoes the outcome.
-    this.sentCopier.start(sendId, target);
+    if (skipSentCopy) this.sentCopier.skippedWithSent();
+    else this.sentCopier.start(row.id);
     return 'sent';
   }
 
-  private async fail(mailbox: MailboxRef, sendId: string, reason: SendError): Promise<SendOutcome> {
-    const recorded = await this.dataSource.transaction(async (manager) => {
-      const row: SendRow | null = await this.repository.markFailed(manager, sendId, { code: reason.code, message: reason.message });
-      if (row) await this.events.add(manager, [mailSendFailedEvent(mailbox, row, { code: reason.code, message: reason.message }, new Date(this.clock.now()))]);
-      // The mailbox status shows what stops every send of the mailbox (a refused password …), not one message's failure.
-      if (row && isMailboxSendFailure(reason.code)) await this.sendStatus.record(manager, mailbox.id, reason);
-      return row;
-    });
+  private async fail(mailbox: MailboxRef, row: SendRow, reason: SendError): Promise<SendOutcome> {
+    const error = { code: reason.code, message: reason.message };
+    const event = mailSendFailedEvent(mailbox, row, error, new Date(this.clock.now()));
+    // The mailbox status shows what stops every send of the mailbox (a refused password …), not one message's failure.
+    const status = isMailboxSendFailure(reason.code) ? this.sendStatus.recording(mailbox.id, reason) : null;
+    const recorded = await this.repository.recordFailed(row.id, { error, event, status });
     if (!recorded) return 'skipped';
     this.events.committed();
-    this.logger.warn({ mailboxId: mailbox.id, sendId, code: reason.code }, `Send ${sendId} failed: ${reason.code}: ${reason.message}`);
+    this.logger.warn({ mailboxId: mailbox.id, sendId: row.id, code: reason.code }, `Send ${row.id} failed: ${reason.code}: ${reason.message}`);
     return 'failed';
   }
 }

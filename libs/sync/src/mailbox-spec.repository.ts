@@ -47,6 +47,21 @@ const SPEC_SELECT = `
       LEFT JOIN oauth_tokens a ON p.oauth_app_only AND a.provider_id = p.id AND a.mailbox_id IS NULL
       LEFT JOIN mailbox_status s ON s.mailbox_id = m.id`;
 
+/** SPEC_SELECT's output columns, for a statement that reads a spec row beside other rows (mailboxSpecSubquery). */
+export const MAILBOX_SPEC_COLUMNS = [
+  'id', 'email', 'external_id', 'login', 'provider_id', 'backfill_since', 'mailbox_updated', 'type', 'graph_base_url', 'host', 'port', 'secure',
+  'verify_certificate', 'auth_method', 'oauth_app_only', 'provider_updated', 'token_generation', 'token_state', 'resync_requested_at',
+  'connection_state', 'state_version', 'last_error_code', 'owner_id',
+] as const satisfies readonly (keyof MailboxSpecRow)[];
+
+/**
+ * The spec row of the mailbox `mailboxIdSql` (an expression of the enclosing statement) as a subquery of
+ * MAILBOX_SPEC_COLUMNS: the send worker reads it in the statement that starts an attempt, not in one of its own.
+ */
+export function mailboxSpecSubquery(mailboxIdSql: string): string {
+  return `${SPEC_SELECT} WHERE m.id = ${mailboxIdSql}`;
+}
+
 /** All SQL about which mailboxes the listener should run: the specs, their cheap version, resync requests. */
 @Injectable()
 export class MailboxSpecRepository {

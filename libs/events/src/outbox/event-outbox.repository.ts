@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { MailEvent } from '../mail-event.types';
 import { SqlRunner } from '../sql-runner';
 
-/** All SQL of `event_outbox` but the status repository's one-statement writes (which insert their events themselves). */
+/** All SQL of `event_outbox` but the one-statement writes that insert their events themselves (mailbox status, a send's outcome: OutboxRepository.recordSent/recordFailed). */
 @Injectable()
 export class EventOutboxRepository {
   /** Adds events in the caller's transaction; an event already waiting under the same id is kept. */

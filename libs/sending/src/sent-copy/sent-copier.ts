@@ -32,12 +32,17 @@ export class SentCopier implements BeforeApplicationShutdown {
 
   /**
    * Starts the copy of a send just recorded `sent` without waiting for it (the job, its slot and its
-   * metrics are done). `target`: the mailbox's settings the send went out with; a provider that keeps its
-   * own copy then costs one statement (the skip) instead of three.
+   * metrics are done). A provider that keeps its own copy never gets here: recordSent marked it
+   * `not_needed` with the send (skippedWithSent).
    */
-  start(sendId: string, target?: Pick<SendTargetRow, 'append_to_sent' | 'provider_type'>): void {
-    const copy = (target && !needsCopy(target) ? this.skip(sendId) : this.copy(sendId)).finally(() => this.inFlight.delete(copy));
+  start(sendId: string): void {
+    const copy = this.copy(sendId).finally(() => this.inFlight.delete(copy));
     this.inFlight.add(copy);
+  }
+
+  /** The copy was marked `not_needed` with the send's `sent` (OutboxRepository.recordSent): counted here, nothing else to do. */
+  skippedWithSent(): void {
+    this.metrics.copies.inc({ result: 'not_needed' });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -110,6 +115,6 @@ export class SentCopier implements BeforeApplicationShutdown {
 }
 
 /** A copy is ours to make: the provider asks for it and is one we reach over IMAP. */
-function needsCopy(target: Pick<SendTargetRow, 'append_to_sent' | 'provider_type'>): boolean {
+export function needsCopy(target: Pick<SendTargetRow, 'append_to_sent' | 'provider_type'>): boolean {
   return target.append_to_sent && target.provider_type === 'imap';
 }

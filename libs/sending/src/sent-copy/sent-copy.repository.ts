@@ -38,6 +38,16 @@ export class SentCopyRepository {
     return this.transition(sendId, 'skip', `sent_copy_next_at = NULL`, []);
   }
 
+  /**
+   * The `skip` as SET clauses of the statement that records a send `sent` (OutboxRepository.recordSent):
+   * a provider that keeps its own copy costs no statement of its own. `param` numbers the parameters.
+   */
+  static skipWithSent(param: (value: unknown) => string): string {
+    const skippable = `sent_copy_state = ANY(${param(sentCopyStatesTaking('skip'))}::sent_copy_state[])`;
+    return `sent_copy_state = CASE WHEN ${skippable} THEN '${sentCopyTargetOf('skip')}'::sent_copy_state ELSE sent_copy_state END,
+            sent_copy_next_at = CASE WHEN ${skippable} THEN NULL ELSE sent_copy_next_at END`;
+  }
+
   /** Takes the copy for `holdMs` (null: someone else holds it, it is not due, or it is final). */
   async claim(sendId: string, holdMs: number): Promise<ClaimedSentCopy | null> {
     const result = (await this.dataSource.query(

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { OutboundPolicy } from '@app/outbound';
 import { SmtpSettings } from '@app/providers';
 import { SmtpSessionPool } from './smtp-session-pool';
@@ -11,7 +12,8 @@ export interface SmtpAttemptInput {
   verifyCertificate: boolean;
   login: SmtpLogin;
   envelope: { from: string; to: string[] };
-  raw: Buffer;
+  /** The message: whole, or a stream opened at the hand-over (each call a new one, read as SMTP takes it). */
+  raw: Buffer | (() => Readable);
   /** Logged in, about to hand the message over: resolves once that is recorded (a false stops the attempt). */
   beforeHandOver: () => Promise<boolean>;
   timeoutMs: number;
@@ -71,7 +73,7 @@ export async function smtpAttempt(input: SmtpAttemptInput): Promise<SmtpAttemptR
       kept = session;
       throw new HandOverRefusedError();
     }
-    const delivery = await session.deliver(input.envelope, input.raw);
+    const delivery = await session.deliver(input.envelope, typeof input.raw === 'function' ? input.raw() : input.raw);
     kept = session;
     return delivery;
   } finally {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { Readable } from 'node:stream';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import { OutboundPolicy } from '@app/outbound';
@@ -139,10 +140,17 @@ export class SmtpSession {
     await this.step<void>((done) => this.connection.reset((error) => done(error ?? null)));
   }
 
-  /** MAIL FROM, RCPT TO, DATA: the hand-over. */
-  async deliver(envelope: { from: string; to: string[] }, raw: Buffer): Promise<SmtpDelivery> {
+  /**
+   * MAIL FROM, RCPT TO, DATA: the hand-over. A stream that fails midway (its store went away) fails the
+   * delivery before the final dot, so the server discards what it got; the caller then closes the session.
+   */
+  async deliver(envelope: { from: string; to: string[] }, raw: Buffer | Readable): Promise<SmtpDelivery> {
     const info = await this.step<{ accepted: string[]; rejected: string[]; response: string }>((done) =>
-      this.connection.send(envelope, raw, (error, result) => done(error, result as never)),
+      this.connection.send(envelope, raw, (error, result) => {
+        // Cut off inside DATA: the session is unusable (no QUIT either, it would land in the message).
+        if ((error as { code?: string } | null)?.code === 'ESTREAM') this.failed ??= error!;
+        done(error, result as never);
+      }),
     );
     this.delivered += 1;
     return { response: info.response, accepted: info.accepted, rejected: info.rejected };

@@ -54,12 +54,22 @@ export class SendContentRepository {
     return new ChunkWriter(sql, sendId, part);
   }
 
-  /** A Readable of the part's chunks in order; fails when the part has none or a chunk is missing. */
-  static reader(sql: SqlRunner, sendId: string, part: number): Readable {
+  /**
+   * A Readable of the part's chunks in order; fails when the part has none or a chunk is missing. `head`:
+   * its first READ_BATCH chunks, read already (headColumn): pushed first, then the rest is read.
+   */
+  static reader(sql: SqlRunner, sendId: string, part: number, head?: Buffer): Readable {
     let next = 0;
+    let pending = head;
     return new Readable({
       highWaterMark: CHUNK_BYTES,
       read(this: Readable) {
+        if (pending) {
+          this.push(pending);
+          pending = undefined;
+          next = READ_BATCH;
+          return;
+        }
         sql
           .query(`SELECT seq, ${DATA_AS_BASE64} FROM mail_send_chunks WHERE send_id = $1 AND part = $2 AND seq >= $3 ORDER BY seq LIMIT $4`, [sendId, part, next, READ_BATCH])
           .then((rows: { seq: number; data: string }[]) => {
@@ -84,6 +94,22 @@ export class SendContentRepository {
   static async whole(sql: SqlRunner, sendId: string, part: number): Promise<Buffer | null> {
     const rows = (await sql.query(`SELECT ${DATA_AS_BASE64} FROM mail_send_chunks WHERE send_id = $1 AND part = $2 ORDER BY seq`, [sendId, part])) as { data: string }[];
     return rows.length === 0 ? null : rows.length === 1 ? decoded(rows[0].data) : Buffer.concat(rows.map((row) => decoded(row.data)));
+  }
+
+  /**
+   * The part's first READ_BATCH chunks (what a reader's first query reads) as one base64 text column of an
+   * enclosing statement (`sendIdSql`: its expression for the send id; NULL when the part has no chunks):
+   * the send worker reads them in the statement that starts its attempt, and `reader(…, head)` goes on
+   * from there. Joined in Postgres before encoding (a chunk's base64 would end in padding); decode it with
+   * `headFromColumn`.
+   */
+  static headColumn(sendIdSql: string, part: number): string {
+    return `(SELECT encode(string_agg(c.data, ''::bytea ORDER BY c.seq), 'base64') FROM mail_send_chunks c
+              WHERE c.send_id = ${sendIdSql} AND c.part = ${Number(part)} AND c.seq < ${READ_BATCH})`;
+  }
+
+  static headFromColumn(data: string | null): Buffer | null {
+    return data === null ? null : decoded(data);
   }
 
   /** Drops an intake's staged parts (every part but the message) before its transaction commits. */
