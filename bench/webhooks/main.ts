@@ -163,7 +163,10 @@ async function round(build: Build): Promise<{ figures: Record<string, unknown>; 
   const db = await createTestDatabase();
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const queuePrefix = `bench-hooks-${randomBytes(4).toString('hex')}`;
-  const [apiPort, listenerPort] = [await freePort(), await freePort()];
+  const apiPort = await freePort();
+  // freePort closes the port it found: ask again until the second one differs.
+  let listenerPort = await freePort();
+  while (listenerPort === apiPort) listenerPort = await freePort();
   const apiKey = 'bench-api-key-0123456789';
   const env: NodeJS.ProcessEnv = {
     NODE_ENV: 'production',
