@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { Job } from 'bullmq';
 import { Backoff, backoffDelay } from '@app/async';
-import { flightBatcher, turnBatcher } from '@app/batching';
+import { turnBatcher } from '@app/batching';
 import { Clock, CLOCK } from '@app/clock';
 import { closeWithinMs } from '@app/queues';
 import { subscribesTo } from '../webhook-event-types';
@@ -20,8 +20,8 @@ export const FANOUT_RETRY: Backoff = { baseMs: 1_000, maxMs: 60_000, jitter: 'eq
  * one delivery job per enabled endpoint subscribed to its type, on the endpoints' own queues, under the
  * event's id. The job completes only after the adds: a process that dies before is replaced by another that
  * takes the stalled job and adds again, and BullMQ keeps the deliveries already added (same ids).
- * The endpoints are read from Postgres by a read started after the job was taken (shared by the jobs taken
- * while the read before it ran), so an endpoint registered before an event was published receives it.
+ * The endpoints are read from Postgres for each turn's jobs, so an endpoint registered before an event was
+ * published receives it.
  *
  * A @Processor (@nestjs/bullmq: shared REDIS connection, QUEUE_PREFIX), declared only in
  * WebhookDeliveryModule, so only processes that deliver webhooks take these jobs. Started and stopped by
@@ -38,8 +38,9 @@ export const FANOUT_RETRY: Backoff = { baseMs: 1_000, maxMs: 60_000, jitter: 'eq
 })
 export class WebhookFanoutWorker extends WorkerHost {
   private readonly logger = new Logger(WebhookFanoutWorker.name);
-  // A read started after every job it answers: an endpoint registered before an event was published is seen.
-  private readonly subscriptions = flightBatcher<void, { id: string; events: string[] }[]>({
+  private sequence = 0;
+  private readonly subscriptions = turnBatcher<number, { id: string; events: string[] }[]>({
+    key: (n) => String(n),
     run: async (calls) => {
       const rows = await this.repository.subscriptions();
       return calls.map(() => rows);
@@ -81,7 +82,7 @@ export class WebhookFanoutWorker extends WorkerHost {
 
   private async fanOut(job: Job<DeliveryJobData['event']>): Promise<number> {
     const event = job.data;
-    const endpoints = (await this.subscriptions()).filter((endpoint) => subscribesTo(endpoint.events, event.type));
+    const endpoints = (await this.subscriptions(this.sequence++)).filter((endpoint) => subscribesTo(endpoint.events, event.type));
     const queuedAt = this.clock.now();
     await Promise.all(endpoints.map((endpoint) => this.addDeliveries({ endpointId: endpoint.id, data: { event, queuedAt } })));
     return endpoints.length;
