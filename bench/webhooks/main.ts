@@ -17,15 +17,21 @@
  * (`stack`); the ratio of our deliveries/s (and CPU per request) to the stack's is printed.
  * WEBHOOK_* variables in the environment are passed to the listener (e.g. WEBHOOK_ENDPOINT_CONCURRENCY).
  * BENCH_LISTENER_HEAP_COMPACTION=v8-default runs the listener with V8's own compaction heuristics;
- * BENCH_LISTENER_NODE_OPTIONS sets its NODE_OPTIONS; BENCH_LISTENER_CPU_PROFILE=DIR profiles it (DIR/listener-<pid>.cpuprofile, written when it is stopped). Needs Postgres (DATABASE_URL) and Redis (REDIS_URL); the npm script builds first.
+ * BENCH_LISTENER_NODE_OPTIONS sets its NODE_OPTIONS; BENCH_LISTENER_CPU_PROFILE=DIR profiles it (DIR/<build>/listener-<pid>.cpuprofile, written when it is stopped).
+ * The delivering process's Redis commands (count-redis.ts) and Postgres statements (../send/count-statements.ts)
+ * are counted from its start to its stop and reported per request it made: the figures a loaded machine does not blur.
+ * BENCH_BASE_ROOT=DIR (a copy of another build: DIR/dist, DIR/node_modules linked) with `--builds=base,this,base,this`:
+ * rounds (each with a fresh database, queue prefix, API and listener) run the listener of that build or of
+ * this one, interleaved, to compare within one run; the floor runs once, after the last round.
+ * Needs Postgres (DATABASE_URL) and Redis (REDIS_URL); the npm script builds first.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { tmpdir, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { cpus, tmpdir, loadavg } from 'node:os';
+import { join, relative } from 'node:path';
 import { FlowProducer } from 'bullmq';
 import Redis from 'ioredis';
 import { AppConfig } from '@app/config';
@@ -41,7 +47,14 @@ function arg(name: string, fallback: number): number {
   return found ? Number(found.slice(name.length + 3)) : fallback;
 }
 
+function textArg(name: string, fallback: string): string {
+  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return found ? found.slice(name.length + 3) : fallback;
+}
+
 const EVENTS = arg('events', 10_000);
+/** A second build to run rounds with (--builds=base,this,…): the figures before a change, in the same run. */
+const BASE_ROOT = process.env.BENCH_BASE_ROOT;
 const RATE = arg('rate', 0);
 const BATCH = arg('batch', 100);
 const ANSWER_MS = arg('answer-ms', 5);
@@ -131,11 +144,29 @@ function measureFloor(urls: string[], slots: number, redisUrl: string, prefix: s
   );
 }
 
-async function main(): Promise<void> {
+/** Which listener build a round runs: this checkout's, or BENCH_BASE_ROOT's (the figures before a change). */
+type Build = 'this' | 'base';
+
+function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One run: a fresh database and queue prefix, the API (this build) and one listener of `build`, the
+ * endpoints registered, `EVENTS` published. Leaves the endpoints' receivers open (the floor uses them).
+ */
+async function round(build: Build): Promise<{ figures: Record<string, unknown>; endpoints: Endpoint[]; cpuMsPerRequest: number; deliveriesPerSecond: number; finish: () => Promise<void> }> {
   const db = await createTestDatabase();
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const queuePrefix = `bench-hooks-${randomBytes(4).toString('hex')}`;
-  const [apiPort, listenerPort] = [await freePort(), await freePort()];
+  const apiPort = await freePort();
+  // freePort closes the port it found: ask again until the second one differs.
+  let listenerPort = await freePort();
+  while (listenerPort === apiPort) listenerPort = await freePort();
   const apiKey = 'bench-api-key-0123456789';
   const env: NodeJS.ProcessEnv = {
     NODE_ENV: 'production',
@@ -153,14 +184,29 @@ async function main(): Promise<void> {
     ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('WEBHOOK_'))),
     ...(process.env.BENCH_LISTENER_HEAP_COMPACTION ? { LISTENER_HEAP_COMPACTION: process.env.BENCH_LISTENER_HEAP_COMPACTION } : {}),
   };
+  // The listener's Redis commands and Postgres statements are counted (count-redis.ts, ../send/count-statements.ts).
+  const countsDir = mkdtempSync(join(tmpdir(), 'ml-bench-hooks-counts-'));
+  const redisCommandsFile = join(countsDir, 'redis.json');
+  const statementsFile = join(countsDir, 'statements.json');
+  const preload = [join(__dirname, 'count-redis.js'), join(__dirname, '..', 'send', 'count-statements.js')];
   // BENCH_LISTENER_CPU_PROFILE=DIR profiles the delivering process only (see cpu-profile.ts).
   const profileDir = process.env.BENCH_LISTENER_CPU_PROFILE;
+  if (profileDir) preload.push(join(__dirname, 'cpu-profile.js'));
   // BENCH_LISTENER_NODE_OPTIONS: NODE_OPTIONS of the delivering process only (e.g. --max-semi-space-size=32).
-  const nodeOptions = [process.env.BENCH_LISTENER_NODE_OPTIONS, profileDir ? `--require ${join(__dirname, 'cpu-profile.js')}` : undefined].filter(Boolean).join(' ');
-  const listenerEnv = { ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...(profileDir ? { BENCH_CPU_PROFILE_DIR: profileDir } : {}) };
+  const nodeOptions = [process.env.BENCH_LISTENER_NODE_OPTIONS, ...preload.map((file) => `--require ${file}`)].filter(Boolean).join(' ');
+  const listenerEnv = {
+    ...env,
+    NODE_OPTIONS: nodeOptions,
+    BENCH_REDIS_COMMANDS_FILE: redisCommandsFile,
+    BENCH_STATEMENTS_FILE: statementsFile,
+    ...(profileDir ? { BENCH_CPU_PROFILE_DIR: join(profileDir, build) } : {}),
+  };
+  if (profileDir) mkdirSync(join(profileDir, build), { recursive: true });
   const api = startAppProcess(entry(ENTRY_POINTS.api), env);
   await waitForHttpOk(`http://127.0.0.1:${apiPort}/health/ready`, api);
-  const listener = startAppProcess(entry(ENTRY_POINTS.listener), listenerEnv);
+  // BENCH_BASE_ROOT: a copy of another build (its dist/, node_modules linked) to compare within one run.
+  const script = build === 'base' ? relative(join(__dirname, '..', '..'), join(BASE_ROOT!, ENTRY_POINTS.listener)) : entry(ENTRY_POINTS.listener);
+  const listener = startAppProcess(script, listenerEnv);
   await waitForHttpOk(`http://127.0.0.1:${listenerPort}/health/ready`, listener);
   const endpoints = [await endpoint('a', 0), await endpoint('b', 0), await endpoint('slow', HANG_SHARE)];
   for (const ep of endpoints) {
@@ -198,7 +244,7 @@ async function main(): Promise<void> {
   const publishedIn = Date.now() - started;
   const healthy = endpoints.slice(0, 2);
   const deadline = Date.now() + arg('max-seconds', 300) * 1000;
-  const progress = setInterval(() => process.stderr.write(`delivered ${endpoints.map((ep) => `${ep.name}=${ep.delivered.size}/${ep.requests}`).join(' ')} after ${Date.now() - started} ms\n`), 5_000);
+  const progress = setInterval(() => process.stderr.write(`[${build}] delivered ${endpoints.map((ep) => `${ep.name}=${ep.delivered.size}/${ep.requests}`).join(' ')} after ${Date.now() - started} ms\n`), 5_000);
   while (healthy.some((ep) => ep.delivered.size < EVENTS) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   const healthyDoneAt = Math.max(...healthy.flatMap((ep) => [...ep.delivered.values()]));
   const deliveredWhileHealthy = endpoints.reduce((sum, ep) => sum + [...ep.delivered.values()].filter((at) => at <= healthyDoneAt).length, 0);
@@ -221,68 +267,105 @@ async function main(): Promise<void> {
 
   const seconds = (healthyDoneAt - started) / 1000;
   const deliveriesPerSecond = Math.round(deliveredWhileHealthy / seconds);
-  // Read before the floor, which POSTs to the same receivers.
   const healthyDelivered = healthy.map((ep) => ep.delivered.size);
-  // The floor, in a Node process of its own, after the run (nothing else of ours running): the same two
-  // healthy receivers, the same slots per endpoint, 10,000 operations per receiver.
   await listener.stop();
+  // Everything the listener sent from its start to its stop, per request it made by then.
+  const requestsAtStop = endpoints.reduce((sum, ep) => sum + ep.requests, 0);
+  const redisCommands = readJson<{ commands: number; byCommand: Record<string, number> }>(redisCommandsFile);
+  const statements = readJson<Record<string, number>>(statementsFile);
+  const statementCount = statements ? Object.values(statements).reduce((a, b) => a + b, 0) : NaN;
+  const perRequest = (n: number) => Number((n / requestsAtStop).toFixed(3));
   const redisMemory = await redisMemoryByQueue(redisUrl, queuePrefix);
+  const cpuMsPerRequest = (cpuUsed * 1000) / requestsSoFar;
+  const figures = {
+    build,
+    events: EVENTS,
+    rate: RATE || 'burst',
+    batch: BATCH,
+    publishedInMs: publishedIn,
+    deliveriesPerSecond,
+    healthyEndpoints: {
+      delivered: healthyDelivered,
+      allDeliveredAfterMs: healthyDoneAt - started,
+      latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] },
+    },
+    slowEndpoint: { deliveredWhenHealthyDone: slowAtHealthyDone, delivered: endpoints[2].delivered.size, requests: endpoints[2].requests, afterMs: allDoneAt - started },
+    deliveringProcessCpu: { seconds: Number(cpuUsed.toFixed(2)), msPerRequest: Number(cpuMsPerRequest.toFixed(3)) },
+    postgresTransactions: { total: transactionsUsed, perRequest: Number((transactionsUsed / requestsSoFar).toFixed(3)), endpointTableScansSinceStart: Number(endpointReads.n) },
+    // Start to stop of the listener (start-up and background work included), per request it made.
+    listenerRedisCommands: redisCommands ? { perRequest: perRequest(redisCommands.commands), byCommandPerRequest: Object.fromEntries(Object.entries(redisCommands.byCommand).map(([name, n]) => [name, perRequest(n)])) } : null,
+    listenerPostgresStatements: statements ? { perRequest: perRequest(statementCount), byWordPerRequest: Object.fromEntries(Object.entries(statements).map(([name, n]) => [name, perRequest(n)])) } : null,
+    requestsAtStop,
+    // What the run left in Redis (MEMORY USAGE of every key under the prefix, by queue): mail-events holds
+    // the events (no consumer in the bench), webhook-fanout what its dedup keeps, the endpoint queues their
+    // completed deliveries (kept 24 h for the retry API) and the slow endpoint's pending ones.
+    redisMemoryMb: redisMemory,
+    deliveringProcessRssMb: { before: Math.round(rssBefore), peak: Math.round(peakRss) },
+    loadAverage1mAtStart: load,
+  };
+  const finish = async () => {
+    await flows.close();
+    redis.disconnect();
+    await api.stop();
+    for (const ep of endpoints) {
+      ep.server.closeAllConnections();
+      ep.server.close();
+    }
+    const cleanup = new Redis(redisUrl);
+    let cursor = '0';
+    do {
+      const [next, keys] = await cleanup.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
+      if (keys.length) await cleanup.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+    cleanup.disconnect();
+    await db.drop();
+  };
+  return { figures, endpoints, cpuMsPerRequest, deliveriesPerSecond, finish };
+}
+
+async function main(): Promise<void> {
+  const builds = textArg('builds', 'this').split(',') as Build[];
+  if (builds.includes('base') && !BASE_ROOT) throw new Error('--builds with base needs BENCH_BASE_ROOT');
+  const rounds: Record<string, unknown>[] = [];
+  let last: Awaited<ReturnType<typeof round>> | undefined;
+  for (const build of builds) {
+    await last?.finish();
+    last = await round(build);
+    rounds.push(last.figures);
+    process.stderr.write(`[${build}] ${JSON.stringify({ cpuMsPerRequest: last.figures.deliveringProcessCpu, perSecond: last.deliveriesPerSecond, latency: (last.figures.healthyEndpoints as { latencyMs: unknown }).latencyMs, load: last.figures.loadAverage1mAtStart })}\n`);
+  }
+  // The floor, in a Node process of its own, after the last round (nothing else of ours running): the same
+  // two healthy receivers, the same slots per endpoint, 10,000 operations per receiver.
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const floorLoad = loadavg()[0];
   const floor = arg('floor', 1) === 0 ? [] : await measureFloor(
-    healthy.map((ep) => ep.url),
+    last!.endpoints.slice(0, 2).map((ep) => ep.url),
     Number(process.env.WEBHOOK_ENDPOINT_CONCURRENCY ?? 32),
     redisUrl,
-    `${queuePrefix}-floor`,
+    `bench-hooks-floor-${randomBytes(4).toString('hex')}`,
   );
+  await last!.finish();
   const stack = floor.find((f) => f.mode === 'stack');
+  const summary = (build: Build) => {
+    const mine = rounds.filter((r) => r.build === build) as { deliveringProcessCpu: { msPerRequest: number }; deliveriesPerSecond: number }[];
+    return mine.length ? { rounds: mine.length, cpuMsPerRequest: mine.map((r) => r.deliveringProcessCpu.msPerRequest), deliveriesPerSecond: mine.map((r) => r.deliveriesPerSecond) } : undefined;
+  };
+  const one = rounds.length === 1 ? (rounds[0] as { deliveriesPerSecond: number; deliveringProcessCpu: { msPerRequest: number } }) : undefined;
   process.stdout.write(
     JSON.stringify(
       {
-        events: EVENTS,
-        rate: RATE || 'burst',
-        batch: BATCH,
-        publishedInMs: publishedIn,
-        deliveriesPerSecond,
-        healthyEndpoints: {
-          delivered: healthyDelivered,
-          allDeliveredAfterMs: healthyDoneAt - started,
-          latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies[latencies.length - 1] },
-        },
-        slowEndpoint: { deliveredWhenHealthyDone: slowAtHealthyDone, delivered: endpoints[2].delivered.size, requests: endpoints[2].requests, afterMs: allDoneAt - started },
-        deliveringProcessCpu: { seconds: Number(cpuUsed.toFixed(2)), msPerRequest: Number(((cpuUsed * 1000) / requestsSoFar).toFixed(3)) },
-        postgresTransactions: { total: transactionsUsed, perRequest: Number((transactionsUsed / requestsSoFar).toFixed(3)), endpointTableScansSinceStart: Number(endpointReads.n) },
-        // What the run left in Redis (MEMORY USAGE of every key under the prefix, by queue): mail-events holds
-        // the events (no consumer in the bench), webhook-fanout what its dedup keeps, the endpoint queues their
-        // completed deliveries (kept 24 h for the retry API) and the slow endpoint's pending ones.
-        redisMemoryMb: redisMemory,
-        deliveringProcessRssMb: { before: Math.round(rssBefore), peak: Math.round(peakRss) },
-        loadAverage1mAtStart: load,
+        ...(one ? rounds[0] : { rounds, byBuild: { this: summary('this'), base: summary('base') } }),
         floor: { loadAverage1mAtStart: floorLoad, modes: floor },
         // Throughput against the floor means something only when the events came as fast as possible (--rate=0).
-        ratioToStackFloor: stack && RATE === 0 ? Number((deliveriesPerSecond / stack.perSecond).toFixed(2)) : null,
-        cpuRatioToStackFloor: stack ? Number((cpuUsed * 1000 / requestsSoFar / stack.cpuMsPerOperation).toFixed(2)) : null,
-        cores: require('node:os').cpus().length,
+        ratioToStackFloor: one && stack && RATE === 0 ? Number((one.deliveriesPerSecond / stack.perSecond).toFixed(2)) : null,
+        cpuRatioToStackFloor: one && stack ? Number((one.deliveringProcessCpu.msPerRequest / stack.cpuMsPerOperation).toFixed(2)) : null,
+        cores: cpus().length,
       },
       null,
       2,
     ) + '\n',
   );
-  await flows.close();
-  redis.disconnect();
-  await api.stop();
-  for (const ep of endpoints) {
-    ep.server.closeAllConnections();
-    ep.server.close();
-  }
-  const cleanup = new Redis(redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await cleanup.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
-    if (keys.length) await cleanup.del(...keys);
-    cursor = next;
-  } while (cursor !== '0');
-  cleanup.disconnect();
-  await db.drop();
 }
 
 main().then(

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { newWebhookSecret } from './webhook-secret';
+import { newWebhookSecret, secretKey } from './webhook-secret';
 import { webhookSignature } from './webhook-signature';
 
 describe('webhookSignature', () => {
@@ -12,5 +12,11 @@ describe('webhookSignature', () => {
     for (const secret of [a, b]) {
       expect(new Webhook(secret).verify(body, { 'webhook-id': 'mail.received.x', 'webhook-timestamp': String(timestamp), 'webhook-signature': header })).toEqual(JSON.parse(body));
     }
+  });
+
+  it('signs the same with a decoded key as with the secret text', () => {
+    const secret = newWebhookSecret();
+    const body = JSON.stringify({ id: 'mail.received.y', type: 'mail.received' });
+    expect(webhookSignature('mail.received.y', 1_700_000_000, body, [secretKey(secret)])).toBe(new Webhook(secret).sign('mail.received.y', new Date(1_700_000_000_000), body));
   });
 });

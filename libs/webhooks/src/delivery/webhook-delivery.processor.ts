@@ -5,7 +5,7 @@ import { WebhooksRepository } from '../webhooks.repository';
 import { webhookSignature } from '../webhook-signature';
 import { DeliveryJobData } from '../webhook-queues';
 import { DeliveryLog } from './delivery-log';
-import { LiveEndpoint, signingSecrets } from './live-endpoints';
+import { LiveEndpoint, signingKeys } from './live-endpoints';
 import { RetryAfterError } from './retry-after';
 import { SendOutcome, WebhookSender } from './webhook-sender';
 import { WebhookMetrics } from './webhook.metrics';
@@ -40,7 +40,7 @@ export class WebhookDeliveryProcessor {
     const body = JSON.stringify(event);
     // The timestamp is wall-clock time: the receiver compares it with its own clock (replay window).
     const timestamp = Math.floor(Date.now() / 1000);
-    const signature = webhookSignature(event.id, timestamp, body, signingSecrets(endpoint, this.clock.now()));
+    const signature = webhookSignature(event.id, timestamp, body, signingKeys(endpoint, this.clock.now()));
     const started = process.hrtime.bigint();
     const outcome = await this.sender.send({ url: endpoint.url, id: event.id, timestamp, signature, body });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -34,6 +34,11 @@ export class WebhookSender {
   }
 
   async send(signed: SignedRequest): Promise<SendOutcome> {
+    // The whole attempt (connect, answer, its body) within the timeout. A timer cleared when the attempt
+    // ends, rather than AbortSignal.timeout: that one's timer, WeakRef and finalization entry outlive the
+    // attempt by the full 10 s, so at a thousand attempts a second they are promoted and swept by full GCs.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${this.timeoutMs} ms`, 'TimeoutError')), this.timeoutMs);
     try {
       const response = await request(signed.url, {
         method: 'POST',
@@ -46,7 +51,7 @@ export class WebhookSender {
           'webhook-signature': signed.signature,
         },
         body: signed.body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: deadline.signal,
       });
       // The answer's body is not used; reading it (bounded) lets the connection be reused.
       await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
@@ -63,6 +68,8 @@ export class WebhookSender {
       const refused = outboundRefusalOf(error);
       if (refused) return { kind: 'refused', status: null, error: refused.message };
       return { kind: 'failed', status: null, error: describeFailure(error, this.timeoutMs) };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
