@@ -7,8 +7,8 @@ export interface ManagedChild {
 }
 
 /** Starts one app as a child process sharing our stdout/stderr; `exited` resolves with its exit code. */
-export function startChild(name: string, script: string, env: NodeJS.ProcessEnv): ManagedChild {
-  const child = spawn(process.execPath, [script], { env, stdio: 'inherit' });
+export function startChild(name: string, script: string, env: NodeJS.ProcessEnv, nodeFlags: readonly string[] = []): ManagedChild {
+  const child = spawn(process.execPath, [...nodeFlags, script], { env, stdio: 'inherit' });
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
   return { name, process: child, exited };
 }
