@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # One image for every process of Mail Listener; the command picks the app:
-#   API (default)   node --max-semi-space-size=2 dist/apps/api/src/main.js   port 3000 (API_PORT)
+#   API (default)   node --max-semi-space-size=1 dist/apps/api/src/main.js   port 3000 (API_PORT)
 #   listener        node dist/apps/listener/src/main.js            port 3001 (LISTENER_PORT: /metrics, /health)
 #   migrations      node dist/libs/persistence/src/migrate.cli.js  one-shot, exits 0 when the schema is current
 #
@@ -69,4 +69,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "const e=process.env;const ports=e.HEALTHCHECK_PORT?[e.HEALTHCHECK_PORT]:[e.API_PORT||3000,e.LISTENER_PORT||3001];Promise.any(ports.map(p=>fetch('http://127.0.0.1:'+p+'/health/live',{signal:AbortSignal.timeout(4000)}).then(r=>{if(!r.ok)throw new Error(String(r.status))}))).then(()=>process.exit(0),()=>process.exit(1))"]
 
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "--max-semi-space-size=2", "dist/apps/api/src/main.js"]
+CMD ["node", "--max-semi-space-size=1", "dist/apps/api/src/main.js"]

@@ -9,10 +9,10 @@ import { ManagedChild, startChild, stopChild } from './child-process';
 /**
  * The API streams messages of any size (reading, sending): V8's young generation otherwise grows to its
  * 16 MB ceiling once under that allocation-heavy work and stays there (a first 25 MB raw read +29 MB RSS;
- * with 2 MB semi-spaces +10.4 MB, later ones 0.6–6.3 MB, bench:read). deploy/k8s and docker-compose.yml
- * start the API with the same flag.
+ * with 1 MB semi-spaces +5.7–9.1 MB, with 2 MB +10.4–11.5 MB, at the same speed; bench:read, quiet
+ * machine). deploy/k8s, docker-compose.yml and the Dockerfile start the API with the same flag.
  */
-const API_NODE_FLAGS = ['--max-semi-space-size=2'];
+const API_NODE_FLAGS = ['--max-semi-space-size=1'];
 import { errorMessage } from '@app/failures';
 import { baseLogFields, prettyTransport } from '@app/logging';
 import pino from 'pino';
