@@ -37,6 +37,7 @@ import { folderKey } from '@app/sync';
 import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, TestDatabase } from '@app/testing';
 import { cpuSeconds, percentile, rssBytes } from '../imap-idle/proc-stats';
 import { rawIdleFloor } from '../imap-idle/raw-idle-floor';
+import { numberArg, textArg } from '../args';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -77,11 +78,6 @@ async function waitReady(port: number, app: Listener, timeoutMs = 60_000): Promi
     await sleep(200);
   }
   throw new Error(`listener on ${port} not ready after ${timeoutMs} ms:\n${app.output()}`);
-}
-
-function arg(name: string, fallback: string): string {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? found.split('=')[1] : fallback;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -195,14 +191,14 @@ class Pump {
 }
 
 async function main(): Promise<void> {
-  const n = Number(arg('mailboxes', '3000'));
-  const replicaCount = Number(arg('replicas', '3'));
-  const rate = Number(arg('rate', '20'));
-  const heartbeatMs = Number(arg('heartbeat-ms', '2000'));
-  const leaseTtlMs = Number(arg('lease-ttl-ms', '10000'));
-  const reconcileMs = arg('reconcile-ms', '');
-  const idleS = Number(arg('idle-s', '30'));
-  const mailS = Number(arg('mail-s', '30'));
+  const n = numberArg('mailboxes', 3000);
+  const replicaCount = numberArg('replicas', 3);
+  const rate = numberArg('rate', 20);
+  const heartbeatMs = numberArg('heartbeat-ms', 2000);
+  const leaseTtlMs = numberArg('lease-ttl-ms', 10000);
+  const reconcileMs = textArg('reconcile-ms', '');
+  const idleS = numberArg('idle-s', 30);
+  const mailS = numberArg('mail-s', 30);
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const prefix = `bench-failover-${randomBytes(4).toString('hex')}`;
   const key = randomBytes(32).toString('base64');
@@ -244,7 +240,7 @@ async function main(): Promise<void> {
   }
 
   try {
-    dovecot = await DovecotServer.start({ hibernate: arg('hibernate', 'on') !== 'off' });
+    dovecot = await DovecotServer.start({ hibernate: textArg('hibernate', 'on') !== 'off' });
     db = await createTestDatabase();
     const dbUrl = db.url;
     // One connection for the bench's own queries: each query is one transaction in xact_commit, counted and subtracted.
@@ -585,7 +581,7 @@ async function main(): Promise<void> {
     const targetListen = leaseTtlMs / 1000 + 1.3 * floor.seconds;
     const ratio = (kill.listeningS - leaseTtlMs / 1000) / floor.seconds;
 
-    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'}, Dovecot hibernation ${arg('hibernate', 'on')} ===`);
+    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'}, Dovecot hibernation ${textArg('hibernate', 'on')} ===`);
     const row = (what: string, figure: string, target = '') => console.log(`${what.padEnd(58)} | ${figure.padEnd(46)} | ${target}`);
     row('', 'figure', 'target');
     row('start: all connected (3 replicas at once)', `${connectS.toFixed(1)} s`);

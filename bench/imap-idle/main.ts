@@ -27,13 +27,9 @@ import { runMigrations, dataSourceOptions } from '@app/persistence';
 import { DataSource } from 'typeorm';
 import { cpuSeconds, percentile, rssBytes } from './proc-stats';
 import { rawIdleFloor } from './raw-idle-floor';
+import { numberArg, textArg } from '../args';
 
 const ROOT = join(__dirname, '..', '..', '..');
-
-function arg(name: string, fallback: string): string {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? found.split('=')[1] : fallback;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -95,7 +91,7 @@ const nodeArgs = (process.env.LISTENER_NODE_ARGS ?? '').split(' ').filter(Boolea
 async function round(n: number, samples: number, burstSize: number): Promise<Round> {
   // --dovecot=reuse: one shared uid and imap processes reused after their session hibernates (fewer
   // forks per login); needs fs.inotify.max_user_instances raised (root), which this sets.
-  const reuse = arg('dovecot', 'per-user') === 'reuse';
+  const reuse = textArg('dovecot', 'per-user') === 'reuse';
   if (reuse) execFileSync('sysctl', ['-w', `fs.inotify.max_user_instances=${Math.max(1024, n * 2)}`]);
   const dovecot = await DovecotServer.start({ hibernate: true, ...(reuse ? { uidMode: 'shared' as const, imapServiceCount: 1000 } : {}) });
   const db: TestDatabase = await createTestDatabase();
@@ -179,7 +175,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       DATA_DIR: mkdtempSync(join(tmpdir(), 'ml-bench-')),
       LISTENER_PORT: String(port),
       API_HOST: '127.0.0.1',
-      IMAP_CONNECT_RATE_PER_HOST: arg('connect-rate', '1000'),
+      IMAP_CONNECT_RATE_PER_HOST: textArg('connect-rate', '1000'),
       // Production refuses loopback mail servers unless allowed (the outbound policy); Dovecot is on 127.0.0.1.
       OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',
     };
@@ -321,9 +317,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function main(): Promise<void> {
-  const sizes = arg('mailboxes', '1000,3000,10000').split(',').map(Number);
-  const samples = Number(arg('samples', '200'));
-  const burst = Number(arg('burst', '500'));
+  const sizes = textArg('mailboxes', '1000,3000,10000').split(',').map(Number);
+  const samples = numberArg('samples', 200);
+  const burst = numberArg('burst', 500);
   const results: Round[] = [];
   for (const n of sizes) {
     console.log(`\n--- ${n} mailboxes ---`);

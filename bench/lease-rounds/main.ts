@@ -18,11 +18,7 @@ import { assignMailboxes, ClusterMetrics, HeldLease, LeaseKeeper, MailboxLeaseRe
 import { loadConfig } from '@app/config';
 import { dataSourceOptions, runMigrations } from '@app/persistence';
 import { createTestDatabase } from '@app/testing';
-
-function arg(name: string, fallback: number): number {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? Number(found.split('=')[1]) : fallback;
-}
+import { numberArg } from '../args';
 
 /** The real repository, timing the statement a round reads its leases with. */
 class TimedLeases extends MailboxLeaseRepository {
@@ -50,9 +46,9 @@ class TimedLeases extends MailboxLeaseRepository {
 const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))];
 
 async function main(): Promise<void> {
-  const mailboxCount = arg('mailboxes', 100_000);
-  const replicaCount = arg('replicas', 10);
-  const roundCount = arg('rounds', 50);
+  const mailboxCount = numberArg('mailboxes', 100_000);
+  const replicaCount = numberArg('replicas', 10);
+  const roundCount = numberArg('rounds', 50);
   const db = await createTestDatabase();
   const source = await new DataSource(dataSourceOptions(db.url, 4)).initialize();
   const beats: NodeJS.Timeout[] = [];

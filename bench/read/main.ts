@@ -17,14 +17,10 @@ import { join } from 'node:path';
 import { imapMessageRef } from '@app/events';
 import { createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, startAppProcess, testConfig, appProcessEnv, TEST_API_KEY, waitForHttpOk, AppProcess, TestDatabase } from '@app/testing';
 import { percentile, rssBytes } from '../imap-idle/proc-stats';
+import { numberArg, textArg } from '../args';
 
 const CRLF = '\r\n';
 const MB = 1024 * 1024;
-
-function arg(name: string, fallback: string): string {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? found.slice(name.length + 3) : fallback;
-}
 
 function base64Lines(data: Buffer): string {
   return (data.toString('base64').match(/.{1,76}/g) ?? []).join(CRLF);
@@ -85,8 +81,8 @@ async function getJson(url: string): Promise<{ status: number; ms: number; body:
 }
 
 async function main(): Promise<void> {
-  const bigMb = Number(arg('big-mb', '25'));
-  const reads = Number(arg('reads', '300'));
+  const bigMb = numberArg('big-mb', 25);
+  const reads = numberArg('reads', 300);
   let dovecot: DovecotServer | undefined;
   let db: TestDatabase | undefined;
   let api: AppProcess | undefined;
@@ -98,7 +94,7 @@ async function main(): Promise<void> {
     // The bench runs from dist-bench/: the built API is one level up from the harness's root there.
     // --node-options='…' for the API process (e.g. --max-semi-space-size=2: V8's young generation, which
     // any allocation-heavy work grows to its ceiling once, is most of the first transfer's RSS growth).
-    const nodeOptions = arg('node-options', '');
+    const nodeOptions = textArg('node-options', '');
     api = startAppProcess(join('..', ENTRY_POINTS.api), {
       ...appProcessEnv(config, await freePort()),
       API_PORT: String(port),

@@ -10,11 +10,7 @@
  */
 import { createHash, hash, randomUUID } from 'node:crypto';
 import { assignMailboxes, MailboxAssignment } from '@app/cluster';
-
-function arg(name: string, fallback: number): number {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? Number(found.split('=')[1]) : fallback;
-}
+import { numberArg } from '../args';
 
 function timed<T>(runs: number, work: () => T): { result: T; bestMs: number; medianMs: number } {
   work(); // warm-up: JIT and the native module's first calls
@@ -42,9 +38,9 @@ function spread(assignment: MailboxAssignment, even: number): string {
 }
 
 function main(): void {
-  const mailboxCount = arg('mailboxes', 100_000);
-  const replicaCount = arg('replicas', 10);
-  const runs = arg('runs', 5);
+  const mailboxCount = numberArg('mailboxes', 100_000);
+  const replicaCount = numberArg('replicas', 10);
+  const runs = numberArg('runs', 5);
   const mailboxes = Array.from({ length: mailboxCount }, () => randomUUID());
   const replicas = Array.from({ length: replicaCount }, (_, i) => `listener-${i}-${randomUUID().slice(0, 8)}`);
   const even = mailboxCount / replicaCount;

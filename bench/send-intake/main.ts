@@ -16,14 +16,10 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { appProcessEnv, AppProcess, createTestDatabase, ENTRY_POINTS, freePort, startAppProcess, TEST_API_KEY, testConfig, TestDatabase, waitForHttpOk } from '@app/testing';
 import { rssBytes } from '../imap-idle/proc-stats';
+import { numberArg, textArg } from '../args';
 
 const MB = 1024 * 1024;
 const PIECE = 64 * 1024;
-
-function arg(name: string, fallback: string): string {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? found.slice(name.length + 3) : fallback;
-}
 
 function mimeWith(attachment: Buffer): Buffer {
   const base64 = (attachment.toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
@@ -83,10 +79,10 @@ function post(url: string, contentType: string, body: Buffer, pid: number): Prom
 }
 
 async function main(): Promise<void> {
-  const attachmentMb = Number(arg('attachment-mb', '24'));
-  const maxMb = Number(arg('max-mb', '40'));
-  const runs = Number(arg('runs', '3'));
-  const kind = arg('kind', 'both');
+  const attachmentMb = numberArg('attachment-mb', 24);
+  const maxMb = numberArg('max-mb', 40);
+  const runs = numberArg('runs', 3);
+  const kind = textArg('kind', 'both');
   let db: TestDatabase | undefined;
   let api: AppProcess | undefined;
   try {
@@ -96,7 +92,7 @@ async function main(): Promise<void> {
     // The bench runs from dist-bench/: the built API is one level up from the harness's root there.
     // --node-options='…' for the API process (--max-semi-space-size=2 caps V8's young generation, which the
     // JSON parser's many small tokens grow to its ceiling once: see bench:read).
-    const nodeOptions = arg('node-options', '');
+    const nodeOptions = textArg('node-options', '');
     api = startAppProcess(join('..', ENTRY_POINTS.api), {
       ...appProcessEnv(config, await freePort()),
       API_PORT: String(port),

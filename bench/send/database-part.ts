@@ -15,15 +15,11 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions, runMigrations } from '@app/persistence';
 import { MailboxSendStatusRepository, mailSentEvent, OutboxRepository } from '@app/sending';
 import { createTestDatabase, queryDatabase } from '@app/testing';
+import { numberArg } from '../args';
 
-function arg(name: string, fallback: number): number {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? Number(found.slice(name.length + 3)) : fallback;
-}
-
-const SENDS = arg('sends', 480);
-const CONCURRENCY = arg('concurrency', 16);
-const ATTACHMENT_SHARE = arg('attachment-share', 0.1);
+const SENDS = numberArg('sends', 480);
+const CONCURRENCY = numberArg('concurrency', 16);
+const ATTACHMENT_SHARE = numberArg('attachment-share', 0.1);
 
 const quantile = (values: number[], q: number) => [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))];
 

@@ -38,24 +38,16 @@ import Redis from 'ioredis';
 import { AppProcess, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, PostfixServer, queryDatabase, startAppProcess, waitForHttpOk } from '@app/testing';
 import { FloorFigure, FloorMessage, measureFloor } from './floor';
 import { cpuSeconds, rssMb } from '../imap-idle/proc-stats';
+import { numberArg, textArg } from '../args';
 
 const entry = (path: string) => join('..', path);
 
-function arg(name: string, fallback: number): number {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? Number(found.slice(name.length + 3)) : fallback;
-}
-function textArg(name: string, fallback: string): string {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? found.slice(name.length + 3) : fallback;
-}
-
-const MESSAGES = arg('messages', 1_000);
-const LARGE = arg('large-messages', 3_000);
-const MAILBOXES = arg('mailboxes', 50);
-const ATTACHMENT_SHARE = arg('attachment-share', 0.1);
-const RATE = arg('rate', 100);
-const POSTERS = arg('posters', 16);
+const MESSAGES = numberArg('messages', 1_000);
+const LARGE = numberArg('large-messages', 3_000);
+const MAILBOXES = numberArg('mailboxes', 50);
+const ATTACHMENT_SHARE = numberArg('attachment-share', 0.1);
+const RATE = numberArg('rate', 100);
+const POSTERS = numberArg('posters', 16);
 /** A second build to drain with in the same run (phase drain-base): the figures before a change. */
 const BASE_ROOT = process.env.BENCH_BASE_ROOT;
 const CONCURRENCY = Number(process.env.SEND_CONCURRENCY ?? 16);
@@ -66,8 +58,6 @@ const PHASES = new Set(textArg('phases', 'drain-reuse,drain-fresh,large,paced-re
 
 const sender = (i: number) => `s${String(i).padStart(3, '0')}@${DOMAIN}`;
 const recipient = (i: number) => `r${i}@${DOMAIN}`;
-
-
 
 /** 20 KB of text, and the 1 MB attachment (random bytes: incompressible, as a PDF or an image is). */
 const TEXT = Array.from({ length: 300 }, (_, i) => `Line ${i} of the quarterly report: revenue, costs and the outlook for the next quarter.`).join('\n').slice(0, 20_000);

@@ -14,11 +14,7 @@
 import { DataSource } from 'typeorm';
 import { TokenImportService, TokenRefreshScheduler } from '@app/oauth';
 import { OAuthWorld, PUBLIC_CLIENT_ID } from '@app/testing';
-
-function arg(name: string, fallback: number): number {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? Number(found.split('=')[1]) : fallback;
-}
+import { numberArg } from '../args';
 
 async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -28,9 +24,9 @@ async function inParallel<T>(items: T[], concurrency: number, work: (item: T) =>
 }
 
 async function main(): Promise<void> {
-  const mailboxes = arg('mailboxes', 10_000);
-  const hours = arg('hours', 24);
-  const concurrency = arg('concurrency', 8);
+  const mailboxes = numberArg('mailboxes', 10_000);
+  const hours = numberArg('hours', 24);
+  const concurrency = numberArg('concurrency', 8);
   const world = new OAuthWorld();
   await world.start({ listener: true, env: { OAUTH_REFRESH_CONCURRENCY: String(concurrency), LOG_LEVEL: 'silent' } });
   try {

@@ -38,28 +38,19 @@ import { AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
 import { createTestDatabase, ENTRY_POINTS, queryDatabase, freePort, sampleMailReceived, startAppProcess, waitForHttpOk } from '@app/testing';
 import { cpuSeconds, rssMb } from '../imap-idle/proc-stats';
+import { numberArg, textArg } from '../args';
 
 /** startAppProcess resolves entry points from the repository root; compiled here it sits one level deeper (dist-bench/). */
 const entry = (path: string) => join('..', path);
 
-function arg(name: string, fallback: number): number {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? Number(found.slice(name.length + 3)) : fallback;
-}
-
-function textArg(name: string, fallback: string): string {
-  const found = process.argv.find((a) => a.startsWith(`--${name}=`));
-  return found ? found.slice(name.length + 3) : fallback;
-}
-
-const EVENTS = arg('events', 10_000);
+const EVENTS = numberArg('events', 10_000);
 /** A second build to run rounds with (--builds=base,this,…): the figures before a change, in the same run. */
 const BASE_ROOT = process.env.BENCH_BASE_ROOT;
-const RATE = arg('rate', 0);
-const BATCH = arg('batch', 100);
-const ANSWER_MS = arg('answer-ms', 5);
-const HANG_MS = arg('hang-ms', 10_000);
-const HANG_SHARE = arg('hang-share', 0.1);
+const RATE = numberArg('rate', 0);
+const BATCH = numberArg('batch', 100);
+const ANSWER_MS = numberArg('answer-ms', 5);
+const HANG_MS = numberArg('hang-ms', 10_000);
+const HANG_SHARE = numberArg('hang-share', 0.1);
 
 interface Endpoint {
   name: string;
@@ -94,8 +85,6 @@ async function endpoint(name: string, hangShare: number): Promise<Endpoint> {
   ep.url = `http://127.0.0.1:${(ep.server.address() as AddressInfo).port}/hooks/${name}`;
   return ep;
 }
-
-
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
@@ -136,7 +125,7 @@ interface FloorFigure {
 
 /** Runs floor.js (see there) and reads its figures. */
 function measureFloor(urls: string[], slots: number, redisUrl: string, prefix: string): Promise<FloorFigure[]> {
-  const args = [join(__dirname, 'floor.js'), `--urls=${urls.join(',')}`, `--per-url=${arg('floor-per-url', 10_000)}`, `--slots=${slots}`, `--redis=${redisUrl}`, `--prefix=${prefix}`];
+  const args = [join(__dirname, 'floor.js'), `--urls=${urls.join(',')}`, `--per-url=${numberArg('floor-per-url', 10_000)}`, `--slots=${slots}`, `--redis=${redisUrl}`, `--prefix=${prefix}`];
   return new Promise((resolve, reject) =>
     execFile(process.execPath, args, { env: { PATH: process.env.PATH, NODE_ENV: 'production' }, maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
       error ? reject(new Error(`floor.js: ${error.message}\n${stderr}`)) : resolve(stdout.trim().split('\n').map((line) => JSON.parse(line) as FloorFigure)),
@@ -243,7 +232,7 @@ async function round(build: Build): Promise<{ figures: Record<string, unknown>; 
   }
   const publishedIn = Date.now() - started;
   const healthy = endpoints.slice(0, 2);
-  const deadline = Date.now() + arg('max-seconds', 300) * 1000;
+  const deadline = Date.now() + numberArg('max-seconds', 300) * 1000;
   const progress = setInterval(() => process.stderr.write(`[${build}] delivered ${endpoints.map((ep) => `${ep.name}=${ep.delivered.size}/${ep.requests}`).join(' ')} after ${Date.now() - started} ms\n`), 5_000);
   while (healthy.some((ep) => ep.delivered.size < EVENTS) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   const healthyDoneAt = Math.max(...healthy.flatMap((ep) => [...ep.delivered.values()]));
@@ -259,7 +248,7 @@ async function round(build: Build): Promise<{ figures: Record<string, unknown>; 
   const [endpointReads] = await queryDatabase<{ n: string }>(db.url, `SELECT seq_scan AS n FROM pg_stat_user_tables WHERE relname = 'webhook_endpoints'`);
   // The slow endpoint's hung calls time out after 10 s and are retried with backoff (5 s, doubling): its
   // tail takes minutes by design. It is reported, not waited for beyond --slow-wait seconds.
-  const slowDeadline = Math.min(deadline, Date.now() + arg('slow-wait', 30) * 1000);
+  const slowDeadline = Math.min(deadline, Date.now() + numberArg('slow-wait', 30) * 1000);
   while (endpoints[2].delivered.size < EVENTS && Date.now() < slowDeadline) await new Promise((resolve) => setTimeout(resolve, 100));
   const allDoneAt = Date.now();
   clearInterval(sampler);
@@ -339,7 +328,7 @@ async function main(): Promise<void> {
   // two healthy receivers, the same slots per endpoint, 10,000 operations per receiver.
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const floorLoad = loadavg()[0];
-  const floor = arg('floor', 1) === 0 ? [] : await measureFloor(
+  const floor = numberArg('floor', 1) === 0 ? [] : await measureFloor(
     last!.endpoints.slice(0, 2).map((ep) => ep.url),
     Number(process.env.WEBHOOK_ENDPOINT_CONCURRENCY ?? 32),
     redisUrl,
