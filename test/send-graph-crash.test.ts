@@ -9,7 +9,7 @@
  */
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { GRAPH_SENDER_SCOPES, GraphWorld, queryDatabase } from '@app/testing';
+import { GraphWorld, queryDatabase } from '@app/testing';
 
 const SENDER_APP_ID = '55555555-aaaa-4bbb-8ccc-000000000078';
 const SENDER_APP_SECRET = 'graph-crash-sender-secret~do-not-log';
@@ -58,16 +58,7 @@ describe('Graph send interrupted after the hand-over; Graph refusing the mailbox
     redis = new Redis(world.config.redisUrl, { maxRetriesPerRequest: null });
     sendQueue = new Queue('mail-send', { connection: redis, prefix: world.config.queuePrefix });
     sendQueue.on('error', () => undefined);
-    await world.createProvider({ name: 'Graph senders', domains: ['fabrikam.com'], loadEmails: false, sendEmails: true, oauth: { scopes: GRAPH_SENDER_SCOPES } } as never);
-    world.entra.registerApp({ clientId: SENDER_APP_ID, clientSecret: SENDER_APP_SECRET, appRoles: ['Mail.Send', 'Mail.ReadWrite', 'Mail.Read'], displayName: 'CRM Mail Sender' });
-    const appOnly = await world.createProvider({
-      name: 'Graph app-only senders',
-      domains: ['apponly.example'],
-      loadEmails: false,
-      sendEmails: true,
-      oauth: { clientId: SENDER_APP_ID, clientSecret: SENDER_APP_SECRET, tenant: world.entra.tenantIdFor('apponly.example'), appOnly: true, scopes: ['https://graph.microsoft.com/.default'] },
-    } as never);
-    await world.api.http.post(`/v1/providers/${appOnly.id}/oauth/app-token`).set(world.api.auth).expect(200);
+    await world.createSendingProviders({ clientId: SENDER_APP_ID, clientSecret: SENDER_APP_SECRET, appRoles: ['Mail.Send', 'Mail.ReadWrite', 'Mail.Read'] });
     await world.mailbox(RECIPIENT);
   }, 120_000);
 

@@ -6,7 +6,7 @@
  * 400, a token Graph stops accepting). Outcomes are read from GET …/outbox/:sendId and mail-events.
  */
 import { randomBytes } from 'node:crypto';
-import { GRAPH_SENDER_SCOPES, GraphWorld, queryDatabase } from '@app/testing';
+import { GraphWorld, queryDatabase } from '@app/testing';
 
 const SENDER_APP_ID = '55555555-aaaa-4bbb-8ccc-000000000077';
 const SENDER_APP_SECRET = 'graph-sender-secret~do-not-log';
@@ -35,16 +35,7 @@ describe('sending through Microsoft Graph (fake Graph and Entra ID, real API and
 
   beforeAll(async () => {
     await world.start({ push: false, env: { SEND_RETRY_BASE_MS: '50', SEND_RETRY_MAX_MS: '200' } });
-    await world.createProvider({ name: 'Graph senders', domains: ['fabrikam.com'], loadEmails: false, sendEmails: true, oauth: { scopes: GRAPH_SENDER_SCOPES } } as never);
-    world.entra.registerApp({ clientId: SENDER_APP_ID, clientSecret: SENDER_APP_SECRET, appRoles: ['Mail.Send', 'Mail.ReadWrite'], displayName: 'CRM Mail Sender' });
-    const appOnly = await world.createProvider({
-      name: 'Graph app-only senders',
-      domains: ['apponly.example'],
-      loadEmails: false,
-      sendEmails: true,
-      oauth: { clientId: SENDER_APP_ID, clientSecret: SENDER_APP_SECRET, tenant: world.entra.tenantIdFor('apponly.example'), appOnly: true, scopes: ['https://graph.microsoft.com/.default'] },
-    } as never);
-    await world.api.http.post(`/v1/providers/${appOnly.id}/oauth/app-token`).set(world.api.auth).expect(200);
+    await world.createSendingProviders({ clientId: SENDER_APP_ID, clientSecret: SENDER_APP_SECRET, appRoles: ['Mail.Send', 'Mail.ReadWrite'] });
     recipientId = (await world.mailbox(RECIPIENT)).id;
     await world.waitForState(recipientId, 'connected', 30_000);
   }, 120_000);

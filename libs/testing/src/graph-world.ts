@@ -165,6 +165,24 @@ export class GraphWorld extends AppsWorld {
     return provider;
   }
 
+  /**
+   * The two providers the sending tests use: delegated senders at fabrikam.com (GRAPH_SENDER_SCOPES, load
+   * off) and app-only senders at apponly.example through `app`, registered at Entra with `appRoles`, its
+   * app token already obtained.
+   */
+  async createSendingProviders(app: { clientId: string; clientSecret: string; appRoles: string[] }): Promise<void> {
+    await this.createProvider({ name: 'Graph senders', domains: ['fabrikam.com'], loadEmails: false, sendEmails: true, oauth: { scopes: GRAPH_SENDER_SCOPES } } as never);
+    this.entra.registerApp({ clientId: app.clientId, clientSecret: app.clientSecret, appRoles: app.appRoles, displayName: 'CRM Mail Sender' });
+    const appOnly = await this.createProvider({
+      name: 'Graph app-only senders',
+      domains: ['apponly.example'],
+      loadEmails: false,
+      sendEmails: true,
+      oauth: { clientId: app.clientId, clientSecret: app.clientSecret, tenant: this.entra.tenantIdFor('apponly.example'), appOnly: true, scopes: ['https://graph.microsoft.com/.default'] },
+    } as never);
+    await this.api.http.post(`/v1/providers/${appOnly.id}/oauth/app-token`).set(this.api.auth).expect(200);
+  }
+
   /** A user known to Entra ID and Graph (no mailbox in the listener yet). */
   addUser(email: string): void {
     if (!this.entra.getUser(email)) this.entra.addUser({ username: email });
