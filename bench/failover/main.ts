@@ -17,6 +17,10 @@
  *     to settle, duplicates;
  *  4. SIGTERM drain of a replica: the longest any drained mailbox had no session at Dovecot, mail latency
  *     p99 to the drained mailboxes during it, duplicates.
+ * Mail not published within 30 s is listed with how long after its mailbox's last job it arrived (in
+ * Dovecot's hibernation blind window or not, see HIBERNATE_BLIND_WINDOW_MS), then its mailboxes are asked
+ * to resync: what is still not published after that is lost. `--hibernate=off` shows the same run without
+ * Dovecot's race.
  * Needs Postgres (DATABASE_URL), Redis (REDIS_URL), Dovecot, root, and the built dist/ (the npm script
  * builds it).
  */
@@ -102,6 +106,23 @@ function messageKey(jobId: string): string | null {
   if (parts[0] !== 'mail' || parts[1] !== 'received' || parts.length < 6) return null;
   return `${parts[2]}:${parts[parts.length - 2]}:${parts[parts.length - 1]}`;
 }
+/** `mail.received.<mailbox>.…` or `mailbox.state_changed.<mailbox>.<version>` → the mailbox id. */
+function mailboxOfJob(jobId: string): string | null {
+  const parts = jobId.split('.');
+  return (parts[0] === 'mail' && parts[1] === 'received') || (parts[0] === 'mailbox' && parts[1] === 'state_changed') ? (parts[2] ?? null) : null;
+}
+
+/**
+ * Dovecot (2.3, and its master branch as of this writing) loses a new-mail push when the change comes
+ * less than 0.5 s before an IDLE session hibernates: the imap process waits NOTIFY_DELAY_MSECS (500 ms,
+ * lib-storage/mailbox-watch.c) before it looks at a change, `imap_client_hibernate()` does not check that
+ * pending look, and imap-hibernate watches the mailbox with a fresh inotify descriptor that only sees
+ * later changes. The session hibernates `imap_hibernate_timeout` (5 s in the harness) after its IDLE
+ * began, so mail acknowledged 4.4–5.1 s after that is in this blind window (APPEND's acknowledgement
+ * lags the change by milliseconds; the listener's IDLE follows its last job by ~50 ms).
+ */
+const HIBERNATE_BLIND_WINDOW_MS: [number, number] = [4_400, 5_100];
+
 const keyOf = (d: Delivered) => `${d.mailbox.id}:${d.uidValidity}:${d.uid}`;
 
 /** mail-events as the CRM would see it: when each job was added (our clock), every id per message, and re-publishes BullMQ dropped. */
@@ -109,6 +130,8 @@ class QueueWatch {
   readonly addedAt = new Map<string, number>();
   readonly idsByMessage = new Map<string, Set<string>>();
   readonly duplicated: string[] = [];
+  /** When each mailbox's jobs (mail.received, mailbox.state_changed) were added: its session's last visible activity. */
+  private readonly activity = new Map<string, number[]>();
   private constructor(
     private readonly events: QueueEvents,
     private readonly queue: Queue,
@@ -118,6 +141,8 @@ class QueueWatch {
       if (!this.addedAt.has(jobId)) this.addedAt.set(jobId, Date.now());
       const key = messageKey(jobId);
       if (key) this.idsByMessage.set(key, (this.idsByMessage.get(key) ?? new Set()).add(jobId));
+      const mailboxId = mailboxOfJob(jobId);
+      if (mailboxId) this.activity.set(mailboxId, [...(this.activity.get(mailboxId) ?? []), Date.now()]);
     });
     events.on('duplicated', ({ jobId }) => {
       if (messageKey(jobId)) this.duplicated.push(jobId);
@@ -139,6 +164,16 @@ class QueueWatch {
     const ids = this.idsByMessage.get(keyOf(d));
     if (!ids) return undefined;
     return Math.min(...[...ids].map((id) => this.addedAt.get(id)!));
+  }
+
+  /**
+   * The last job of this mailbox added before `at`: its session went (back) into IDLE right after it (a
+   * delivery's fetch, or the `connected` report after a (re)connect or hand-over), give or take the
+   * event outbox's relay delay for the latter.
+   */
+  lastActivityBefore(mailboxId: string, at: number): number | undefined {
+    const before = (this.activity.get(mailboxId) ?? []).filter((t) => t < at);
+    return before.length > 0 ? Math.max(...before) : undefined;
   }
 
   /** A marker job through the ordered stream: every event of an add made before this call has been seen. */
@@ -551,7 +586,16 @@ async function main(): Promise<void> {
       underTwoIds: underTwoIds(),
     };
     const unpublished = pump.delivered.filter((d) => watch!.published(d) === undefined);
-    const lostTotal = unpublished.length;
+    const lateTotal = unpublished.length;
+    const hibernating = textArg('hibernate', 'on') !== 'off';
+    const idleOffset = (d: Delivered) => {
+      const last = watch!.lastActivityBefore(d.mailbox.id, d.at);
+      return last === undefined ? undefined : d.at - last;
+    };
+    const inBlindWindow = unpublished.filter((d) => {
+      const offset = idleOffset(d);
+      return hibernating && offset !== undefined && offset >= HIBERNATE_BLIND_WINDOW_MS[0] && offset <= HIBERNATE_BLIND_WINDOW_MS[1];
+    }).length;
     if (unpublished.length > 0) {
       const phaseOf = (at: number) =>
         at < killedAt ? `before the kill (${at - killedAt} ms)` : at < joinFrom ? `kill +${at - killedAt} ms` : at < drainFrom ? `join +${at - joinFrom} ms` : `drain +${at - drainFrom} ms`;
@@ -565,9 +609,18 @@ async function main(): Promise<void> {
         const inQueue = await watch.has(`mail.received.${d.mailbox.id}.${folderKey('INBOX')}.${d.uidValidity}.${d.uid}`);
         const holder = (await q<{ owner_id: string }>(`SELECT owner_id FROM mailbox_leases WHERE mailbox_id = $1`, [d.mailbox.id]))[0]?.owner_id;
         console.log(
-          `  never published: ${d.mailbox.email} uid ${d.uid} (uidValidity ${d.uidValidity}), APPEND acknowledged ${phaseOf(d.at)}; its cursor now ${c?.uid_validity}/${c?.last_uid}; job in the queue: ${inQueue}; lease holder now ${holder}; lost=${lost.has(d.mailbox.id)} moved=${movedIds.has(d.mailbox.id)} drained=${drainedIds.has(d.mailbox.id)}`,
+          `  not published within the wait: ${d.mailbox.email} uid ${d.uid} (uidValidity ${d.uidValidity}), APPEND acknowledged ${phaseOf(d.at)}, ${idleOffset(d) ?? '?'} ms after the mailbox's last job (its IDLE began); its cursor now ${c?.uid_validity}/${c?.last_uid}; job in the queue: ${inQueue}; lease holder now ${holder}; lost=${lost.has(d.mailbox.id)} moved=${movedIds.has(d.mailbox.id)} drained=${drainedIds.has(d.mailbox.id)}`,
         );
       }
+    }
+    // Late is not lost: a resync (what POST /v1/mailboxes/:id/resync writes) makes each owner reconnect and
+    // catch up from its cursor, as its safety sweep would within IMAP_SAFETY_SWEEP_MINUTES.
+    let lostTotal = 0;
+    if (unpublished.length > 0) {
+      await q(`UPDATE mailbox_status SET resync_requested_at = now() WHERE mailbox_id = ANY($1::uuid[])`, [[...new Set(unpublished.map((d) => d.mailbox.id))]]);
+      await waitPublished(unpublished, 60_000);
+      lostTotal = unpublished.filter((d) => watch!.published(d) === undefined).length;
+      console.log(`  after a resync of their mailboxes: ${unpublished.length - lostTotal} of ${unpublished.length} published, ${lostTotal} lost`);
     }
 
     const perReplica = Object.keys(rss).map((id) => ({
@@ -600,7 +653,9 @@ async function main(): Promise<void> {
     row('drain: longest without a session at Dovecot', `${drain.longestUnheldS.toFixed(2)} s (${drain.unheldMailboxes} mailboxes > 0; ${drain.sessionSamples} samples)`, `0 s ${drain.longestUnheldS === 0 ? 'MET' : 'NOT MET'}`);
     row('drain: mail latency p50 / p99 / max', `${drain.p50} / ${drain.p99} / ${drain.max} ms (n=${drain.mail})`, `p99 ≤ 2000 ms ${drain.p99 <= 2000 ? 'MET' : 'NOT MET'}`);
     row('drain: same-id re-publishes / under two ids', `${drain.duplicated} / ${drain.underTwoIds}`, `0 / 0 ${drain.duplicated === 0 && drain.underTwoIds === 0 ? 'MET' : 'NOT MET'}`);
-    row('all phases: mail delivered / never published', `${pump.delivered.length} / ${lostTotal} (APPEND failures ${pump.failures})`, `0 lost ${lostTotal === 0 ? 'MET' : 'NOT MET'}`);
+    row('all phases: mail delivered / not published within 30 s', `${pump.delivered.length} / ${lateTotal} (APPEND failures ${pump.failures})`, `0 ${lateTotal === 0 ? 'MET' : 'NOT MET'}`);
+    row('  of those: in Dovecot’s hibernation blind window', `${inBlindWindow}`, `(a server race: see HIBERNATE_BLIND_WINDOW_MS)`);
+    row('  of those: lost (not published after a resync)', `${lostTotal}`, `0 ${lostTotal === 0 ? 'MET' : 'NOT MET'}`);
     console.log(`\ncapacity (before the kill, ~${held.toFixed(0)} mailboxes per replica):`);
     for (const r of perReplica) {
       console.log(
