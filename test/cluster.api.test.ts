@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { ReplicaRegistry } from '@app/cluster';
+import { ClusterOverviewService, ReplicaRegistry } from '@app/cluster';
 import { queryDatabase, RunningApi, TestDatabase, useApiSuite } from '@app/testing';
 
 /**
@@ -71,6 +71,12 @@ describe('GET /v1/cluster (real API, real Postgres)', () => {
       expect(new Date(replica.startedAt).toISOString()).toBe(replica.startedAt);
       expect(Date.parse(replica.heartbeatAt)).toBeGreaterThanOrEqual(Date.parse(replica.startedAt));
     }
+
+    // One replica's row (a mailbox's console page asks for its owner's only): the same as in the list;
+    // none for a dead, an unknown or a never-registered replica.
+    const overview = api.app.get(ClusterOverviewService, { strict: false });
+    for (const replica of body.replicas) expect(await overview.replica(replica.id)).toEqual(replica);
+    for (const id of ['listener-c', 'listener-gone', 'nobody']) expect(await overview.replica(id)).toBeNull();
 
     // The same numbers on /metrics, where Prometheus reads them; promtool accepts the exposition.
     const metrics = (await api.http.get('/metrics').expect(200)).text;

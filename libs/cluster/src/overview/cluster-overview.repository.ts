@@ -53,12 +53,36 @@ export class ClusterOverviewRepository {
          LEFT JOIN held ON true
         ORDER BY held.id`,
       [leaseTtlMs],
-    )) as Array<{ total: number; id: string | null; state: ReplicaState; started_at: Date; heartbeat_at: Date; mailboxes: number }>;
+    )) as Array<{ total: number } & (ReplicaQueryRow | { id: null })>;
     return {
       total: rows[0]?.total ?? 0,
-      replicas: rows
-        .filter((row) => row.id !== null)
-        .map((row) => ({ id: row.id!, state: row.state, startedAt: row.started_at, heartbeatAt: row.heartbeat_at, mailboxes: row.mailboxes })),
+      replicas: rows.flatMap((row) => (row.id === null ? [] : [liveReplicaOf(row as ReplicaQueryRow)])),
     };
   }
+
+  /**
+   * One live replica and what it holds (null: unknown, or silent for longer than the lease time). A
+   * mailbox's console page asks this every 2 s while open: it counts that replica's leases only (by
+   * ix_mailbox_leases_owner) instead of every lease and mailbox as `overview` does.
+   */
+  async replica(id: string, leaseTtlMs: number): Promise<LiveReplicaRow | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT r.id, r.state, r.started_at, r.heartbeat_at,
+              (SELECT count(*)::int FROM (${HOLDERS_OF_ENABLED_MAILBOXES} AND l.owner_id = r.id) holders) AS mailboxes
+         FROM listener_replicas r
+        WHERE r.id = $1 AND r.heartbeat_at >= now() - $2 * interval '1 millisecond'`,
+      [id, leaseTtlMs],
+    )) as ReplicaQueryRow[];
+    return row ? liveReplicaOf(row) : null;
+  }
 }
+
+interface ReplicaQueryRow {
+  id: string;
+  state: ReplicaState;
+  started_at: Date;
+  heartbeat_at: Date;
+  mailboxes: number;
+}
+
+const liveReplicaOf = (row: ReplicaQueryRow): LiveReplicaRow => ({ id: row.id, state: row.state, startedAt: row.started_at, heartbeatAt: row.heartbeat_at, mailboxes: row.mailboxes });

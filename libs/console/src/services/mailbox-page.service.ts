@@ -12,7 +12,7 @@ export interface MailboxPageData {
   ownerReplica: ClusterReplicaResponse | null;
 }
 
-/** GET /v1/mailboxes/:id, its /status, its mail service and GET /v1/cluster, through the API's own services. */
+/** GET /v1/mailboxes/:id, its /status, its mail service and its owner's row of GET /v1/cluster, through the API's own services. */
 @Injectable()
 export class MailboxPageService {
   constructor(
@@ -24,12 +24,12 @@ export class MailboxPageService {
 
   async read(id: string): Promise<MailboxPageData> {
     const [mailbox, status] = await Promise.all([this.mailboxes.get(id), this.statuses.status(id)]);
-    const [provider, cluster] = await Promise.all([this.providers.get(mailbox.providerId), status.owner ? this.cluster.overview() : null]);
+    const [provider, ownerReplica] = await Promise.all([this.providers.get(mailbox.providerId), status.owner ? this.cluster.replica(status.owner) : null]);
     return {
       mailbox,
       status,
       provider: { id: provider.id, name: provider.name, type: provider.type, authMethod: provider.authMethod },
-      ownerReplica: cluster?.replicas.find((replica) => replica.id === status.owner) ?? null,
+      ownerReplica,
     };
   }
 }
