@@ -112,6 +112,36 @@ describe('Token refresh by the owner only (two listeners, fake Entra ID, real Po
     await world.api.http.patch(`/v1/mailboxes/${mailbox.id}`).set(world.api.auth).send({ enabled: false }).expect(200);
   });
 
+  it('a refresh that fails for good while its lease moves on writes nothing either: the token stays active, no auth_failed', async () => {
+    await drain();
+    const mailbox = await signedIn('listener-a');
+    const before = (await store.find(mailbox.tokenId))!;
+    const [lease] = (await leases.heldBy('listener-a')).filter((l) => l.mailboxId === mailbox.id);
+    const fencedBefore = metricValue(await (await fetch(`${a.url}/metrics`)).text(), 'mail_listener_fenced_writes_total');
+    // The identity provider will answer that the grant was revoked (a permanent failure: the token would
+    // turn invalid and mailbox.auth_failed be written to the outbox, in one transaction with that write).
+    world.entra.revokeGrants(mailbox.email);
+    world.clock.advance(49 * MIN);
+    world.entra.setTokenResponseDelay(1_000);
+    try {
+      const asked = refreshRequests() + 1;
+      const pass = schedulerOf(a).runOnce();
+      await world.waitFor(async () => refreshRequests(), (n) => n >= asked, 10_000, 'the refresh request');
+      await leases.requestHandover([mailbox.id], 'listener-b');
+      expect(await leases.grantHandover(mailbox.id, 'listener-a', lease.epoch, TTL_MS)).toMatchObject({ to: 'listener-b' });
+      expect(await pass).toEqual(['skipped']);
+    } finally {
+      world.entra.setTokenResponseDelay(0);
+    }
+    const after = (await store.find(mailbox.tokenId))!;
+    expect(after.state).toBe('active');
+    expect(after.lastErrorCode).toBeNull();
+    expect(after.generation).toBe(before.generation);
+    expect(after.refreshDueAt!.getTime()).toBe(before.refreshDueAt!.getTime());
+    expect(metricValue(await (await fetch(`${a.url}/metrics`)).text(), 'mail_listener_fenced_writes_total')).toBe(fencedBefore + 1);
+    await world.api.http.patch(`/v1/mailboxes/${mailbox.id}`).set(world.api.auth).send({ enabled: false }).expect(200);
+  });
+
   it("leaves a mailbox's token to the replica holding its lease: refreshed once across both, each owner its own", async () => {
     await drain();
     const ofA = await Promise.all([1, 2, 3].map(() => signedIn('listener-a')));

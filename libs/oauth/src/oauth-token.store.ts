@@ -8,7 +8,7 @@ import { SecretBox } from '@app/crypto';
 import { OAuthTokenEntity, secretContext, TokenState } from '@app/persistence';
 import { Clock, CLOCK } from '@app/clock';
 import { DEFAULT_REFRESH_POLICY, RefreshPolicy, refreshDueAt } from './refresh/refresh-policy';
-import { leaseOfTokenWrite, tokenWriteRefused } from './refresh/token-lease.scope';
+import { TokenWriteFence } from './refresh/token-write-fence';
 import { TokenGrant, TokenSecrets } from './token-grant';
 import { nextTokenState, TokenEvent } from './token-state';
 
@@ -41,6 +41,16 @@ export interface DueToken {
 export interface TransitionResult {
   token: OAuthTokenEntity;
   previous: TokenState;
+}
+
+/** What a transition may be conditioned on or carry along, besides the change itself. */
+export interface TransitionOptions {
+  /** Sees the locked row first and may veto the change by returning false; then nothing is written. */
+  guard?: (token: OAuthTokenEntity) => boolean;
+  /** Runs in the same transaction after the row is written: what must commit with the change or not at all. */
+  withChange?: (result: TransitionResult, manager: EntityManager) => Promise<void>;
+  /** The refresh's, when it runs under its mailbox's lease: nothing is written once that lease has moved on. */
+  fence?: TokenWriteFence;
 }
 
 /** What the `deleted` event leaves of a token: no tokens, no pending authorization, no error. */
@@ -151,22 +161,17 @@ export class OAuthTokenStore {
   /**
    * Applies `event` to the token. `guard` sees the locked row first and may veto the change by
    * returning false (e.g. a device-code poller whose flow was superseded); then nothing is written.
-   * Within a refresh run under its mailbox's lease (runUnderLease), nothing is written either once that
+   * With the `fence` of a refresh run under its mailbox's lease, nothing is written either once that
    * lease has moved on (see leaseStillHeld).
    * `withChange` runs in the same transaction after the row is written: what must commit with the change
    * or not at all (the `mailbox.auth_failed` event into the outbox).
    */
-  async transition(
-    tokenId: string,
-    event: TokenEvent,
-    change: TokenChange = {},
-    guard?: (token: OAuthTokenEntity) => boolean,
-    withChange?: (result: TransitionResult, manager: EntityManager) => Promise<void>,
-  ): Promise<TransitionResult | null> {
+  async transition(tokenId: string, event: TokenEvent, change: TokenChange = {}, options: TransitionOptions = {}): Promise<TransitionResult | null> {
+    const { guard, withChange, fence } = options;
     const result = await this.dataSource.transaction(async (manager) => {
       const token = await manager.findOne(OAuthTokenEntity, { where: { id: tokenId }, lock: { mode: 'pessimistic_write' } });
       if (!token) return null;
-      if (!(await this.leaseStillHeld(manager, token))) return null;
+      if (!(await this.leaseStillHeld(manager, token, fence))) return null;
       if (guard && !guard(token)) return null;
       const previous = token.state;
       token.state = nextTokenState(previous, event);
@@ -195,29 +200,29 @@ export class OAuthTokenStore {
   }
 
   /**
-   * Before a refresh run under its mailbox's lease (runUnderLease) asks the identity provider: whether
-   * that lease still holds. A refresh token redeemed by a replica that lost the mailbox may be spent for
-   * its new owner (rotation), and its result would be dropped anyway. False marks the refresh refused.
-   * True outside a lease scope.
+   * Before a refresh run under its mailbox's lease (with that lease's `fence`) asks the identity provider:
+   * whether that lease still holds. A refresh token redeemed by a replica that lost the mailbox may be
+   * spent for its new owner (rotation), and its result would be dropped anyway. False marks the fence
+   * refused. True without a fence, or when the fence is not this token's (an app-only token).
    */
-  async refreshLeaseHolds(token: OAuthTokenEntity): Promise<boolean> {
-    return this.leaseStillHeld(this.dataSource.manager, token);
+  async refreshLeaseHolds(token: OAuthTokenEntity, fence?: TokenWriteFence): Promise<boolean> {
+    return this.leaseStillHeld(this.dataSource.manager, token, fence);
   }
 
   /**
    * The lease fence of a mailbox token's refresh: the write goes ahead only while the replica that chose
    * the token as the mailbox's owner still holds its lease under the same epoch (checked with the token
-   * row locked, in the write's transaction). Otherwise its result is dropped (the refresh's caller counts
-   * the refused write): the mailbox's new owner refreshes it.
+   * row locked, in the write's transaction). Otherwise its result is dropped and the fence marked refused
+   * (the refresh's caller counts the refused write, or stops its runner): the mailbox's new owner refreshes it.
    */
-  private async leaseStillHeld(manager: EntityManager, token: OAuthTokenEntity): Promise<boolean> {
-    const lease = leaseOfTokenWrite(token.mailboxId);
-    if (!lease) return true;
+  private async leaseStillHeld(manager: EntityManager, token: OAuthTokenEntity, fence: TokenWriteFence | undefined): Promise<boolean> {
+    const lease = fence?.leaseFor(token.mailboxId);
+    if (!fence || !lease) return true;
     const [row] = (await manager.query(`SELECT ${leaseHeldSql('$1::uuid', '$2', '$3::bigint')} AS held`, [lease.mailboxId, lease.owner, lease.epoch])) as Array<{
       held: boolean;
     }>;
     if (row?.held === true) return true;
-    tokenWriteRefused();
+    fence.refuse();
     return false;
   }
 

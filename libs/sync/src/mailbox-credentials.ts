@@ -4,7 +4,7 @@ import { SecretBox } from '@app/crypto';
 import { FailureCode } from '@app/failures';
 import { ImapCredential } from '@app/imap';
 import { Clock, CLOCK } from '@app/clock';
-import { OAuthTokenStore, runUnderLease, TokenRefresher } from '@app/oauth';
+import { OAuthTokenStore, TokenRefresher, TokenWriteFence } from '@app/oauth';
 import { OAuthTokenEntity, secretContext, TokenState } from '@app/persistence';
 import { MailboxCredentialRepository } from './mailbox-credential.repository';
 import { MailboxSpec } from './mailbox-spec';
@@ -135,7 +135,8 @@ export class MailboxCredentials {
       await this.refresher.refreshNow(tokenId, minValidityMs);
       return;
     }
-    const { refused } = await runUnderLease({ mailboxId, ...lease }, () => this.refresher.refreshNow(tokenId, minValidityMs));
-    if (refused) throw new FencedOutError(`Token refresh of mailbox ${mailboxId}`, lease);
+    const fence = new TokenWriteFence({ mailboxId, ...lease });
+    await this.refresher.refreshNow(tokenId, minValidityMs, fence);
+    if (fence.refused) throw new FencedOutError(`Token refresh of mailbox ${mailboxId}`, lease);
   }
 }

@@ -114,7 +114,7 @@ export class AuthorizationCodeFlowService {
 
     if (query.error || !query.code) {
       const message = query.error_description?.split(/\r?\n/)[0] ?? query.error ?? 'no authorization code was returned';
-      await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: query.error ?? FailureCode.NoAuthorizationCode, message } }, ownAttempt);
+      await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: query.error ?? FailureCode.NoAuthorizationCode, message } }, { guard: ownAttempt });
       return this.refuse(400, `The sign-in did not complete: ${message}`);
     }
 
@@ -129,7 +129,7 @@ export class AuthorizationCodeFlowService {
       });
     } catch (error) {
       const classified = classifyTokenError(error);
-      await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: classified.code, message: classified.message } }, ownAttempt);
+      await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: classified.code, message: classified.message } }, { guard: ownAttempt });
       this.logger.warn({ mailboxId: payload.mid, code: classified.code }, `Mailbox ${payload.mid}: code redemption failed (${classified.code})`);
       if (isUnreachable(classified)) return this.refuse(IdentityProviderUnreachableException.status, new IdentityProviderUnreachableException(classified.code).message);
       return this.refuse(400, `The identity provider did not accept the sign-in: ${classified.message}`);
@@ -137,10 +137,10 @@ export class AuthorizationCodeFlowService {
 
     if (!accountMatchesMailbox(grant.username, context.mailbox)) {
       const message = `Signed in as ${grant.username ?? 'an unknown account'}, but this mailbox is ${context.mailbox.email}. Nothing was stored; sign in with ${context.mailbox.email}.`;
-      await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: FailureCode.AccountMismatch, message } }, ownAttempt);
+      await this.store.transition(context.token.id, 'authorization_failed', { authorization: null, error: { code: FailureCode.AccountMismatch, message } }, { guard: ownAttempt });
       return this.refuse(400, message);
     }
-    await this.store.transition(context.token.id, 'authorization_completed', { grant, newGrant: true, authorization: null, error: null }, ownAttempt);
+    await this.store.transition(context.token.id, 'authorization_completed', { grant, newGrant: true, authorization: null, error: null }, { guard: ownAttempt });
     this.logger.log({ mailboxId: payload.mid }, `Mailbox ${payload.mid}: signed in through the authorization code flow`);
     return { status: 200, title: 'Signed in', message: `Signed in as ${grant.username}. You can close this tab.` };
   }

@@ -110,7 +110,7 @@ export class DeviceCodeFlowService implements OnModuleInit, OnModuleDestroy {
           await this.fail(context.token.id, ownFlow, { code: FailureCode.AccountMismatch, message: `Signed in as ${grant.username ?? 'an unknown account'}, but the mailbox is ${context.mailbox.email}; nothing was stored` });
           return;
         }
-        await this.store.transition(context.token.id, 'authorization_completed', { grant, newGrant: true, authorization: null, error: null }, ownFlow);
+        await this.store.transition(context.token.id, 'authorization_completed', { grant, newGrant: true, authorization: null, error: null }, { guard: ownFlow });
         this.logger.log({ mailboxId }, `Mailbox ${mailboxId}: signed in with a device code`);
       },
       async (error: unknown) => {
@@ -155,7 +155,7 @@ export class DeviceCodeFlowService implements OnModuleInit, OnModuleDestroy {
   }
 
   private async fail(tokenId: string, guard: (token: OAuthTokenEntity) => boolean, error: TokenError): Promise<void> {
-    await this.store.transition(tokenId, 'authorization_failed', { authorization: null, error }, guard);
+    await this.store.transition(tokenId, 'authorization_failed', { authorization: null, error }, { guard });
   }
 
   private async beat(): Promise<void> {

@@ -5,8 +5,8 @@ import { ClusterMetrics } from '@app/cluster';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Clock, CLOCK } from '@app/clock';
 import { DueToken, OAuthTokenStore } from '../oauth-token.store';
-import { runUnderLease } from './token-lease.scope';
 import { RefreshOutcome, TokenRefresher } from './token-refresher';
+import { TokenWriteFence } from './token-write-fence';
 import { errorMessage } from '@app/failures';
 
 const BATCH = 1000;
@@ -75,9 +75,9 @@ export class TokenRefreshScheduler implements OnApplicationBootstrap, OnApplicat
   /** A token of a mailbox this replica holds is refreshed under the lease: its writes are fenced by owner and epoch. */
   private async refreshOne(token: DueToken): Promise<RefreshOutcome> {
     if (token.mailboxId === null || token.epoch === null) return this.refresher.refresh(token.id);
-    const lease = { mailboxId: token.mailboxId, owner: this.config.listener.id, epoch: token.epoch };
-    const { value, refused } = await runUnderLease(lease, () => this.refresher.refresh(token.id));
-    if (!refused) return value;
+    const fence = new TokenWriteFence({ mailboxId: token.mailboxId, owner: this.config.listener.id, epoch: token.epoch });
+    const outcome = await this.refresher.refresh(token.id, fence);
+    if (!fence.refused) return outcome;
     this.cluster.fencedWrite();
     this.logger.warn(tokenFields(token), `Token ${token.id}: mailbox ${token.mailboxId} was taken over during the refresh (epoch ${token.epoch}); its result was dropped`);
     return 'skipped';

@@ -16,6 +16,7 @@ import { oauthSettingsOf } from '../oauth-settings';
 import { classifyTokenError, ClassifiedTokenError } from '../token-errors';
 import { mailboxAuthFailed } from './mailbox-auth-failed.event';
 import { retryAt } from './refresh-policy';
+import { TokenWriteFence } from './token-write-fence';
 
 export type RefreshOutcome = RefreshResult | 'skipped';
 
@@ -47,53 +48,61 @@ export class TokenRefresher {
     this.lock = new RedisLock(redis);
   }
 
-  async refresh(tokenId: string): Promise<RefreshOutcome> {
-    const outcome = await this.lock.withLock(`oauth-refresh:${tokenId}`, LOCK_TTL_MS, () => this.refreshLocked(tokenId, false));
+  /**
+   * `fence`: the refresh runs under its mailbox's lease (TokenRefreshScheduler, MailboxCredentials); its
+   * writes are refused, and the fence marked, once that lease has moved on.
+   */
+  async refresh(tokenId: string, fence?: TokenWriteFence): Promise<RefreshOutcome> {
+    const outcome = await this.lock.withLock(`oauth-refresh:${tokenId}`, LOCK_TTL_MS, () => this.refreshLocked(tokenId, false, fence));
     return outcome.ran ? outcome.value : 'skipped';
   }
 
   /**
    * Refreshes now, due or not — unless the token still has `minValidityMs` left (someone refreshed it
    * meanwhile). Used when a connection needs a token that is about to expire or was just rejected.
+   * `fence`: as for `refresh`.
    */
-  async refreshNow(tokenId: string, minValidityMs = 0): Promise<RefreshOutcome> {
+  async refreshNow(tokenId: string, minValidityMs = 0, fence?: TokenWriteFence): Promise<RefreshOutcome> {
     const outcome = await this.lock.withLock(`oauth-refresh:${tokenId}`, LOCK_TTL_MS, async () => {
       const token = await this.store.find(tokenId);
       if (minValidityMs > 0 && token?.expiresAt && token.expiresAt.getTime() - this.clock.now() > minValidityMs) return 'skipped' as const;
-      return this.refreshLocked(tokenId, true);
+      return this.refreshLocked(tokenId, true, fence);
     });
     return outcome.ran ? outcome.value : 'skipped';
   }
 
-  private async refreshLocked(tokenId: string, force: boolean): Promise<RefreshOutcome> {
+  private async refreshLocked(tokenId: string, force: boolean, fence: TokenWriteFence | undefined): Promise<RefreshOutcome> {
     const token = await this.store.find(tokenId);
     if (!token || token.state !== 'active') return 'skipped';
     if (!force && (!token.refreshDueAt || token.refreshDueAt.getTime() > this.clock.now())) return 'skipped';
-    // Run under a mailbox's lease that moved on: the identity provider is not asked (the new owner refreshes).
-    if (!(await this.store.refreshLeaseHolds(token))) return 'skipped';
+    // Fenced by a mailbox's lease that moved on: the identity provider is not asked (the new owner refreshes).
+    if (!(await this.store.refreshLeaseHolds(token, fence))) return 'skipped';
     const provider = await this.dataSource.getRepository(ProviderEntity).findOneByOrFail({ id: token.providerId });
     try {
       const settings = oauthSettingsOf(provider, this.secrets);
       const client = this.clients.for(settings);
       const grant = token.mailboxId ? await client.refresh(settings, this.store.secretsOf(token)) : await client.clientCredentials(settings);
-      await this.store.transition(tokenId, 'refreshed', { grant });
+      await this.store.transition(tokenId, 'refreshed', { grant }, { fence });
       this.metrics.refreshes.inc({ provider: provider.id, result: 'success' });
       return 'success';
     } catch (error) {
       const classified: ClassifiedTokenError =
         error instanceof TokenCacheMissingError ? { kind: 'permanent', code: error.code, message: error.message } : classifyTokenError(error);
-      return this.recordFailure(token, provider, classified);
+      return this.recordFailure(token, provider, classified, fence);
     }
   }
 
-  private async recordFailure(token: OAuthTokenEntity, provider: ProviderEntity, error: ClassifiedTokenError): Promise<RefreshOutcome> {
+  private async recordFailure(token: OAuthTokenEntity, provider: ProviderEntity, error: ClassifiedTokenError, fence: TokenWriteFence | undefined): Promise<RefreshOutcome> {
     const now = this.clock.now();
     const reason = { code: error.code, message: error.message };
     if (error.kind === 'permanent') {
       // The token turns invalid and `mailbox.auth_failed` is written to the outbox in one transaction: a
       // publish that fails later (Redis away) is retried by the relay instead of the event being lost.
-      const result = await this.store.transition(token.id, 'refresh_failed_permanently', { error: reason }, undefined, ({ token: invalid }, manager) =>
-        this.queueAuthFailed(manager, invalid, reason, now),
+      const result = await this.store.transition(
+        token.id,
+        'refresh_failed_permanently',
+        { error: reason },
+        { fence, withChange: ({ token: invalid }, manager) => this.queueAuthFailed(manager, invalid, reason, now) },
       );
       if (result) this.outbox.committed();
       this.metrics.refreshes.inc({ provider: provider.id, result: 'permanent_failure' });
@@ -104,7 +113,7 @@ export class TokenRefresher {
     let due = retryAt(attempts, now, token.expiresAt?.getTime() ?? null, this.store.refreshPolicy);
     if (error.retryAfterMs) due = Math.max(due, now + error.retryAfterMs);
     if (error.kind === 'configuration') due = Math.max(due, now + CONFIGURATION_RETRY_MS);
-    await this.store.transition(token.id, 'refresh_failed_transiently', { error: reason, refreshAttempts: attempts, refreshDueAt: new Date(due) });
+    await this.store.transition(token.id, 'refresh_failed_transiently', { error: reason, refreshAttempts: attempts, refreshDueAt: new Date(due) }, { fence });
     const result: RefreshResult = error.kind === 'configuration' ? 'configuration_error' : 'transient_failure';
     this.metrics.refreshes.inc({ provider: provider.id, result });
     this.logger.warn(tokenFields(token), `Token ${token.id}: refresh failed (${error.code}, attempt ${attempts}); retrying at ${new Date(due).toISOString()}`);
