@@ -82,26 +82,33 @@ describe('Token refresh by the owner only (two listeners, fake Entra ID, real Po
     await Promise.all([schedulerOf(a).runOnce(), schedulerOf(b).runOnce()]);
   }
 
+  /**
+   * A's scheduled refresh of the mailbox's token (due 49 minutes on) is at the identity provider (recorded
+   * as it arrives, answered a second later) when B asks for the mailbox and A hands it over: the pass
+   * answers 'skipped'.
+   */
+  async function handedOverDuringRefresh(mailboxId: string, epoch: number): Promise<void> {
+    world.clock.advance(49 * MIN);
+    world.entra.setTokenResponseDelay(1_000);
+    try {
+      const asked = refreshRequests() + 1;
+      const pass = schedulerOf(a).runOnce();
+      await world.waitFor(async () => refreshRequests(), (n) => n >= asked, 10_000, 'the refresh request');
+      await leases.requestHandover([mailboxId], 'listener-b');
+      expect(await leases.grantHandover(mailboxId, 'listener-a', epoch, TTL_MS)).toMatchObject({ to: 'listener-b' });
+      expect(await pass).toEqual(['skipped']);
+    } finally {
+      world.entra.setTokenResponseDelay(0);
+    }
+  }
+
   it('a refresh whose lease moves on while the identity provider answers writes nothing and counts a fenced write', async () => {
     // First, on a fresh world: the only token due, so the one request at the identity provider is its own.
     const mailbox = await signedIn('listener-a');
     const before = (await store.find(mailbox.tokenId))!;
     const [lease] = await leases.heldBy('listener-a').then((held) => held.filter((l) => l.mailboxId === mailbox.id));
     const fencedBefore = metricValue(await (await fetch(`${a.url}/metrics`)).text(), 'mail_listener_fenced_writes_total');
-    world.clock.advance(49 * MIN);
-    world.entra.setTokenResponseDelay(1_000);
-    try {
-      const asked = refreshRequests() + 1;
-      const pass = schedulerOf(a).runOnce();
-      // The request is at the identity provider (recorded as it arrives): now B asks for the mailbox and A
-      // hands it over.
-      await world.waitFor(async () => refreshRequests(), (n) => n >= asked, 10_000, 'the refresh request');
-      await leases.requestHandover([mailbox.id], 'listener-b');
-      expect(await leases.grantHandover(mailbox.id, 'listener-a', lease.epoch, TTL_MS)).toMatchObject({ to: 'listener-b' });
-      expect(await pass).toEqual(['skipped']);
-    } finally {
-      world.entra.setTokenResponseDelay(0);
-    }
+    await handedOverDuringRefresh(mailbox.id, lease.epoch);
     const after = (await store.find(mailbox.tokenId))!;
     expect(after.accessTokenEncrypted).toEqual(before.accessTokenEncrypted);
     expect(after.lastRefreshAt?.getTime()).toBe(before.lastRefreshAt?.getTime());
@@ -121,18 +128,7 @@ describe('Token refresh by the owner only (two listeners, fake Entra ID, real Po
     // The identity provider will answer that the grant was revoked (a permanent failure: the token would
     // turn invalid and mailbox.auth_failed be written to the outbox, in one transaction with that write).
     world.entra.revokeGrants(mailbox.email);
-    world.clock.advance(49 * MIN);
-    world.entra.setTokenResponseDelay(1_000);
-    try {
-      const asked = refreshRequests() + 1;
-      const pass = schedulerOf(a).runOnce();
-      await world.waitFor(async () => refreshRequests(), (n) => n >= asked, 10_000, 'the refresh request');
-      await leases.requestHandover([mailbox.id], 'listener-b');
-      expect(await leases.grantHandover(mailbox.id, 'listener-a', lease.epoch, TTL_MS)).toMatchObject({ to: 'listener-b' });
-      expect(await pass).toEqual(['skipped']);
-    } finally {
-      world.entra.setTokenResponseDelay(0);
-    }
+    await handedOverDuringRefresh(mailbox.id, lease.epoch);
     const after = (await store.find(mailbox.tokenId))!;
     expect(after.state).toBe('active');
     expect(after.lastErrorCode).toBeNull();
