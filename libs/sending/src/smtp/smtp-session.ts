@@ -4,6 +4,9 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import { OutboundPolicy } from '@app/outbound';
 import { SmtpSettings } from '@app/providers';
+import { useFastDataStuffing } from './data-stuffing';
+
+useFastDataStuffing();
 
 /** How to log in: the password, or access tokens (current, and a forced refresh for the one retry). */
 export type SmtpLogin =
