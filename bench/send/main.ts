@@ -203,7 +203,7 @@ function perfRecord(pid: number, profile: string): (() => Promise<void>) | null 
   const dir = process.env.BENCH_LISTENER_PERF;
   if (!dir) return null;
   require('node:fs').mkdirSync(dir, { recursive: true });
-  const child = spawn('perf', ['record', '-e', 'cpu-clock', '-F', '499', '-p', String(pid), '-o', join(dir, `${profile}.data`)], { stdio: 'ignore' });
+  const child = spawn('perf', ['record', '-e', 'cpu-clock', '-F', '499', '-g', '-p', String(pid), '-o', join(dir, `${profile}.data`)], { stdio: 'ignore' });
   return () =>
     new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
