@@ -3,6 +3,9 @@
  * composed messages (read back from the outbox), the same logins and the same concurrency, with no queue,
  * no database, no API. Two modes: `reuse` (a logged-in session per mailbox kept and RSET between
  * messages, as many as the slots need) and `fresh` (connect, STARTTLS, login, send, QUIT per message).
+ * Its SMTPConnection encodes DATA as the worker's does (stuffData, libs/sending smtp/data-stuffing.ts):
+ * this process loads @app/testing, which loads @app/sending, which replaces nodemailer's DataStream
+ * `_transform` when it loads. So the floor is the worker's SMTP client without queue and database.
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 
