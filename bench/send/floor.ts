@@ -3,6 +3,9 @@
  * composed messages (read back from the outbox), the same logins and the same concurrency, with no queue,
  * no database, no API. Two modes: `reuse` (a logged-in session per mailbox kept and RSET between
  * messages, as many as the slots need) and `fresh` (connect, STARTTLS, login, send, QUIT per message).
+ * Its SMTPConnection encodes DATA as the worker's does (stuffData, libs/sending smtp/data-stuffing.ts):
+ * this process loads @app/testing, which loads @app/sending, which replaces nodemailer's DataStream
+ * `_transform` when it loads. So the floor is the worker's SMTP client without queue and database.
  */
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 
@@ -20,6 +23,8 @@ export interface FloorFigure {
   perSecond: number;
   latencyMs: { p50: number; p99: number };
   connections: number;
+  /** This process's CPU (user + system) per message while it sent: what the worker's listenerCpuMsPerMessage compares with. */
+  cpuMsPerMessage: number;
 }
 
 interface Session {
@@ -56,6 +61,7 @@ export async function measureFloor(host: string, port: number, messages: FloorMe
   let connections = 0;
   const latencies: number[] = [];
   const started = Date.now();
+  const cpuBefore = process.cpuUsage();
   const slot = async () => {
     while (next < messages.length) {
       const message = messages[next++];
@@ -79,7 +85,8 @@ export async function measureFloor(host: string, port: number, messages: FloorMe
   };
   await Promise.all(Array.from({ length: slots }, slot));
   const seconds = (Date.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   for (const list of idle.values()) for (const session of list) session.connection.quit();
   latencies.sort((a, b) => a - b);
-  return { mode, messages: messages.length, perSecond: Math.round(messages.length / seconds), latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }, connections };
+  return { mode, messages: messages.length, perSecond: Math.round(messages.length / seconds), latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) }, connections, cpuMsPerMessage: Number(((cpu.user + cpu.system) / 1000 / messages.length).toFixed(2)) };
 }

@@ -26,10 +26,14 @@
  * - the floor (floor.ts): nodemailer's SMTPConnection straight to the same Postfix with the same composed
  *   messages, the same logins and SEND_CONCURRENCY slots, no queue and no database; with and without reuse.
  * BENCH_LISTENER_CPU_PROFILE=DIR profiles the listener (bench/webhooks/cpu-profile; summarise with
- * bench/webhooks/profile-summary). SEND_* variables in the environment are passed to the listener.
+ * bench/webhooks/profile-summary). Its samples are wall-clock: on a loaded machine the time the listener
+ * waits for a core lands on whatever it was running (often the socket write that woke Postgres or
+ * Postfix); BENCH_LISTENER_NODE_OPTIONS=--perf-basic-prof with `perf record -e cpu-clock -p PID` counts
+ * on-CPU time only. SEND_* variables in the environment are passed to the listener.
  * Needs Postgres (DATABASE_URL), Redis (REDIS_URL), Postfix and Dovecot (scripts/ensure-test-deps.sh); the
  * npm script builds first.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -163,7 +167,8 @@ async function startListener(world: World, connectionsPerMailbox: number, profil
   const env: NodeJS.ProcessEnv = {
     ...world.env,
     SEND_CONNECTIONS_PER_MAILBOX: String(connectionsPerMailbox),
-    NODE_OPTIONS: preload.map((file) => `--require ${file}`).join(' '),
+    // BENCH_LISTENER_NODE_OPTIONS: more for the listener (e.g. --perf-basic-prof, for `perf record -e cpu-clock`: on-CPU samples only).
+    NODE_OPTIONS: [...preload.map((file) => `--require ${file}`), process.env.BENCH_LISTENER_NODE_OPTIONS ?? ''].join(' ').trim(),
     BENCH_STATEMENTS_FILE: STATEMENTS_FILE,
     ...(profileDir ? { BENCH_CPU_PROFILE_DIR: join(profileDir, profile) } : {}),
   };
@@ -189,6 +194,23 @@ interface DrainFigure extends Outcome {
   build: 'this' | 'base';
 }
 
+/**
+ * BENCH_LISTENER_PERF=DIR: `perf record -e cpu-clock` of the listener while it drains, to DIR/<profile>.data
+ * (on-CPU samples only; with BENCH_LISTENER_NODE_OPTIONS=--perf-basic-prof perf names the JavaScript
+ * functions: `perf report -i FILE --sort symbol`). Returns the stop.
+ */
+function perfRecord(pid: number, profile: string): (() => Promise<void>) | null {
+  const dir = process.env.BENCH_LISTENER_PERF;
+  if (!dir) return null;
+  require('node:fs').mkdirSync(dir, { recursive: true });
+  const child = spawn('perf', ['record', '-e', 'cpu-clock', '-F', '499', '-g', '-p', String(pid), '-o', join(dir, `${profile}.data`)], { stdio: 'ignore' });
+  return () =>
+    new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGINT');
+    });
+}
+
 /** Queues `count` with no worker running, then one listener sends them all. */
 async function drain(world: World, count: number, connectionsPerMailbox: number, offset: number, profile: string, build: 'this' | 'base' = 'this'): Promise<DrainFigure> {
   const queuedStart = Date.now();
@@ -198,6 +220,7 @@ async function drain(world: World, count: number, connectionsPerMailbox: number,
   const listener = await startListener(world, connectionsPerMailbox, profile, build);
   const pid = listener.child.pid!;
   const atStart = rssMb(pid);
+  const perf = perfRecord(pid, profile);
   const cpuBefore = cpuSeconds(pid);
   let peak = atStart;
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
@@ -205,6 +228,7 @@ async function drain(world: World, count: number, connectionsPerMailbox: number,
   clearInterval(sampler);
   const cpu = cpuSeconds(pid) - cpuBefore;
   const atEnd = rssMb(pid);
+  await perf?.();
   await listener.stop();
   const statements = JSON.parse(readFileSync(STATEMENTS_FILE, 'utf8')) as Record<string, number>;
   const statementsPerMessage = Number((Object.values(statements).reduce((a, b) => a + b, 0) / count).toFixed(2));

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Readable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { MailEvent, SqlRunner } from '@app/events';
-import { MAILBOX_SPEC_COLUMNS, MailboxSpecRow, mailboxSpecSubquery } from '@app/sync';
+import { encryptedPasswordColumn, MAILBOX_SPEC_COLUMNS, MailboxSpecRow, mailboxSpecSubquery } from '@app/sync';
 import { SendEvent, SendState, statesTaking, targetOf } from './send-state';
 import { SentCopyState } from './sent-copy/sent-copy-state';
 import { SentCopyRepository } from './sent-copy/sent-copy.repository';
@@ -64,8 +64,12 @@ export interface BegunAttempt {
   send: SendRow;
   started: boolean;
   target: SendTargetRow | null;
-  /** For an SMTP attempt about to run (see beginAttempt), else null: the mailbox's spec row and the message's first chunks (null: the send has no content). */
-  smtp: { spec: MailboxSpecRow; head: Buffer | null } | null;
+  /**
+   * For an SMTP attempt about to run (see beginAttempt), else null: the mailbox's spec row, the message's
+   * first chunks (null: the send has no content) and, for a password login, the encrypted password (null:
+   * none stored; undefined for OAuth).
+   */
+  smtp: { spec: MailboxSpecRow; head: Buffer | null; passwordEncrypted?: string | null } | null;
 }
 
 /** A send whose content is already in `mail_send_chunks` (written in the same transaction). */
@@ -137,8 +141,8 @@ export class OutboxRepository {
    * was queued), in one round trip. `started`: the attempt was counted (the send was queued); otherwise
    * `send` is the row as it is (sending, sent, failed). `target` is null when the mailbox is gone.
    * For an SMTP attempt about to run (started, an IMAP provider that may send with SMTP settings, the
-   * mailbox enabled) the same statement reads the mailbox's spec row (its login and credential) and the
-   * message's first chunks (`head`, up to 1 MiB; null when the send has no content: it fails before the
+   * mailbox enabled) the same statement reads the mailbox's spec row (its login and credential), its
+   * encrypted password (a password login) and the message's first chunks (`head`, up to 1 MiB; null when the send has no content: it fails before the
    * hand-over mark, as before), so a message of up to 1 MiB costs no read of its own (attemptContent).
    */
   async beginAttempt(sendId: string): Promise<BegunAttempt | null> {
@@ -156,7 +160,8 @@ export class OutboxRepository {
               p.type AS t_provider_type, p.send_emails AS t_send_emails, p.auth_method AS t_auth_method, p.smtp_host AS t_smtp_host, p.smtp_port AS t_smtp_port,
               p.smtp_security::text AS t_smtp_security, p.verify_certificate AS t_verify_certificate, p.append_to_sent AS t_append_to_sent,
               ${MAILBOX_SPEC_COLUMNS.map((column) => `CASE WHEN ${smtpAttempt} THEN sp.${column} END AS sp_${column}`).join(', ')},
-              CASE WHEN ${smtpAttempt} THEN ${SendContentRepository.headColumn('cur.id', MESSAGE_PART)} END AS head_base64
+              CASE WHEN ${smtpAttempt} THEN ${SendContentRepository.headColumn('cur.id', MESSAGE_PART)} END AS head_base64,
+              CASE WHEN ${smtpAttempt} AND p.auth_method = 'basic' THEN ${encryptedPasswordColumn('cur.mailbox_id')} END AS password_encrypted
          FROM current cur LEFT JOIN mailboxes m ON m.id = cur.mailbox_id LEFT JOIN providers p ON p.id = m.provider_id
          LEFT JOIN LATERAL (${mailboxSpecSubquery('cur.mailbox_id')}) sp ON true`,
       [sendId],
@@ -168,13 +173,20 @@ export class OutboxRepository {
     for (const [column, value] of Object.entries(row)) {
       if (column.startsWith('t_')) target[column.slice(2)] = value;
       else if (column.startsWith('sp_')) spec[column.slice(3)] = value;
-      else if (column !== 'started' && column !== 'head_base64') send[column] = value;
+      else if (column !== 'started' && column !== 'head_base64' && column !== 'password_encrypted') send[column] = value;
     }
     return {
       send: send as unknown as SendRow,
       started: row.started === true,
       target: target.mailbox_id == null ? null : (target as unknown as SendTargetRow),
-      smtp: spec.id == null ? null : { spec: spec as unknown as MailboxSpecRow, head: SendContentRepository.headFromColumn(row.head_base64 as string | null) },
+      smtp:
+        spec.id == null
+          ? null
+          : {
+              spec: spec as unknown as MailboxSpecRow,
+              head: SendContentRepository.headFromColumn(row.head_base64 as string | null),
+              ...(target.auth_method === 'basic' ? { passwordEncrypted: row.password_encrypted as string | null } : {}),
+            },
     };
   }
 

@@ -146,7 +146,7 @@ export class SendProcessor {
     let renewed = false;
     const login: SmtpLogin =
       target.auth_method === 'basic'
-        ? { kind: 'password', user: spec.login, password: await this.passwordOf(spec) }
+        ? { kind: 'password', user: spec.login, password: await this.passwordOf(spec, read.passwordEncrypted) }
         : {
             kind: 'oauth2',
             user: spec.login,
@@ -179,8 +179,9 @@ export class SendProcessor {
     }
   }
 
-  private async passwordOf(spec: ReturnType<typeof mailboxSpecOf>): Promise<string> {
-    const resolved = await this.credentials.resolve(spec);
+  /** `stored`: the encrypted password beginAttempt read (undefined: read it now). */
+  private async passwordOf(spec: ReturnType<typeof mailboxSpecOf>, stored: string | null | undefined): Promise<string> {
+    const resolved = await this.credentials.resolve(spec, { storedPassword: stored });
     if (resolved.credential.kind !== 'password') throw new Error('not a password credential');
     return resolved.credential.password;
   }

@@ -5,6 +5,15 @@ import { answersByKey, turnBatcher } from '@app/batching';
 import { findMailboxToken } from '@app/oauth';
 import { OAuthTokenEntity } from '@app/persistence';
 
+/**
+ * The mailbox's encrypted password (NULL when none is stored) as a column of an enclosing statement
+ * (`mailboxIdSql`: its expression for the mailbox id): the send worker reads it in the statement that
+ * starts an attempt, not in one of its own (MailboxCredentials.resolve's `storedPassword`).
+ */
+export function encryptedPasswordColumn(mailboxIdSql: string): string {
+  return `(SELECT c.password_encrypted FROM mailbox_credentials c WHERE c.mailbox_id = ${mailboxIdSql})`;
+}
+
 /** All reads of a mailbox's login secret: the encrypted password, or the OAuth token row it signs in with. */
 @Injectable()
 export class MailboxCredentialRepository {

@@ -58,8 +58,9 @@ export class StoredMailboxCredentials {
     private readonly secrets: SecretBox,
   ) {}
 
-  async password(mailbox: MailboxSpec): Promise<ResolvedCredential> {
-    const encrypted = await this.repository.encryptedPassword(mailbox.id);
+  /** `stored`: the encrypted password as the caller read it already (encryptedPasswordColumn); read here when undefined. */
+  async password(mailbox: MailboxSpec, stored?: string | null): Promise<ResolvedCredential> {
+    const encrypted = stored !== undefined ? stored : await this.repository.encryptedPassword(mailbox.id);
     if (encrypted === null) throw new CredentialUnavailableError(FailureCode.NoPassword, 'No password is stored for this mailbox');
     return { credential: { kind: 'password', login: mailbox.login, password: this.secrets.decrypt(encrypted, secretContext.mailboxPassword(mailbox.id)) }, expiresAt: null, tokenId: null };
   }
@@ -114,10 +115,14 @@ export class MailboxCredentials {
    * (only the mailbox's owner refreshes its token, and the write is fenced): once the lease moved on,
    * the identity provider is not asked and nothing is written (FencedOutError; the runner stops).
    * `mayRefresh: false` (a warm standby, which holds no lease): a token that needs a refresh fails with
-   * TokenRefreshNotAllowedError instead.
+   * TokenRefreshNotAllowedError instead. `storedPassword`: a password mailbox's encrypted password (null:
+   * none stored) as the caller read it with its own statement (encryptedPasswordColumn), not read again.
    */
-  async resolve(mailbox: MailboxSpec, options: { forceRefresh?: boolean; lease?: LeaseFence; mayRefresh?: boolean } = {}): Promise<ResolvedCredential> {
-    if (mailbox.authMethod === 'basic') return this.stored.password(mailbox);
+  async resolve(
+    mailbox: MailboxSpec,
+    options: { forceRefresh?: boolean; lease?: LeaseFence; mayRefresh?: boolean; storedPassword?: string | null } = {},
+  ): Promise<ResolvedCredential> {
+    if (mailbox.authMethod === 'basic') return this.stored.password(mailbox, options.storedPassword);
     let token = await this.stored.activeToken(mailbox);
     const remaining = (token.expiresAt?.getTime() ?? 0) - this.clock.now();
     if (options.forceRefresh || remaining < MIN_TOKEN_VALIDITY_MS) {

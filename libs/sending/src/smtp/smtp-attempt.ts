@@ -24,6 +24,8 @@ export interface SmtpAttemptInput {
   clientName?: string;
   /** Reuse a logged-in session of this mailbox (SEND_CONNECTIONS_PER_MAILBOX); without, one connection per attempt. */
   reuse?: { pool: SmtpSessionPool; mailboxId: string };
+  /** A reused session that answered within this is used without RSET (default ALIVE_WITHOUT_RESET_MS; tests). */
+  aliveWithoutResetMs?: number;
 }
 
 export type SmtpAttemptResult = SmtpDelivery;
@@ -36,6 +38,18 @@ export class HandOverRefusedError extends Error {
   }
 }
 
+/**
+ * A reused session that answered this recently is used without RSET first. After a completed
+ * delivery the session's state is clean (RFC 5321 §4.1.1.4: the end of DATA ends the transaction; nodemailer's
+ * own pool sends the next MAIL FROM without RSET too), so RSET only checks that the server is still
+ * there: one round trip per message, and one more command for the server, for a session that got a 250 a
+ * moment ago. A server that closes a session is seen at once ('end'/'error': the pool drops it); RSET
+ * still goes first after longer idle (up to SEND_CONNECTION_IDLE_MS), when a connection dropped silently
+ * on the way (a NAT or firewall timeout) is possible. A session that fails at MAIL FROM instead is
+ * replaced as one that failed its RSET would be (smtpAttempt).
+ */
+const ALIVE_WITHOUT_RESET_MS = 10_000;
+
 /** A credential as the pool compares it: a hash, so no secret is kept beside the sessions. */
 function credentialTag(secret: string): string {
   return createHash('sha256').update(secret).digest('base64url');
@@ -43,10 +57,14 @@ function credentialTag(secret: string): string {
 
 /**
  * One SMTP attempt: a logged-in session (a reused one of the mailbox's, or a new one), the hand-over
- * recorded, MAIL FROM / RCPT TO / DATA. A reused session is reset (RSET) first: one the server dropped
- * while idle fails there, before anything is recorded, and is replaced by a new one silently. Once the
- * hand-over is recorded, a failure is the attempt's (retried by the caller's rules, never here: the server
- * may have the message). Without `reuse`, the session is opened for this attempt and closed after it.
+ * recorded, MAIL FROM / RCPT TO / DATA. A reused session idle for more than ALIVE_WITHOUT_RESET_MS is
+ * reset (RSET) first: one the server dropped while idle fails there, before anything is recorded, and is
+ * replaced by a new one silently. A session reused without RSET gets the same from its envelope: when
+ * its connection fails before the server asked for the message (no 354, not a byte of it written), it
+ * is replaced once, within the attempt; nothing was handed over on it, so the recorded hand-over stays
+ * true of the new one. Any other failure once the hand-over is recorded is the attempt's (retried by the
+ * caller's rules, never here: the server may have the message). Without `reuse`, the session is opened
+ * for this attempt and closed after it.
  */
 export async function smtpAttempt(input: SmtpAttemptInput): Promise<SmtpAttemptResult> {
   const { login } = input;
@@ -58,8 +76,11 @@ export async function smtpAttempt(input: SmtpAttemptInput): Promise<SmtpAttemptR
   const lease = input.reuse ? await input.reuse.pool.acquire(input.reuse.mailboxId, fingerprint) : null;
   let session: SmtpSession | null = lease?.session ?? null;
   let kept: SmtpSession | null = null;
+  /** Reused without RSET: its envelope is the first thing it says since its last delivery. */
+  let unchecked = false;
   try {
-    if (session) {
+    if (session?.answeredWithin(input.aliveWithoutResetMs ?? ALIVE_WITHOUT_RESET_MS)) unchecked = true;
+    else if (session) {
       try {
         await session.reset();
       } catch {
@@ -73,7 +94,19 @@ export async function smtpAttempt(input: SmtpAttemptInput): Promise<SmtpAttemptR
       kept = session;
       throw new HandOverRefusedError();
     }
-    const delivery = await session.deliver(input.envelope, typeof input.raw === 'function' ? input.raw() : input.raw);
+    const content = () => (typeof input.raw === 'function' ? input.raw() : input.raw);
+    // Broken already (closed while the hand-over was recorded): the attempt's failure, as before.
+    const checkable = unchecked && !session.broken;
+    let delivery: SmtpDelivery;
+    try {
+      delivery = await session.deliver(input.envelope, content());
+    } catch (error) {
+      if (!checkable || !session.lostBeforeContent) throw error;
+      // The skipped RSET's failure, seen at MAIL FROM instead: nothing of the message left, so a new session takes it.
+      session.close();
+      session = await SmtpSession.open(input, login, credentialTag, firstToken);
+      delivery = await session.deliver(input.envelope, content());
+    }
     kept = session;
     return delivery;
   } finally {

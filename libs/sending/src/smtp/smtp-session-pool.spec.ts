@@ -72,13 +72,19 @@ describe('SMTP sessions reused per mailbox', () => {
     expect(server.connections).toBe(2);
   });
 
-  it('a pooled session dropped before its reset is noticed (its reset fails) and replaced, even when the pool missed the close', async () => {
+  it.each([
+    ['idle long enough to be reset first: its RSET fails', 0],
+    ['used a moment ago, so not reset: its MAIL FROM fails before any of the message was sent', undefined],
+  ])('a pooled session dropped as it is taken is replaced, even when the pool missed the close (%s)', async (_case, aliveWithoutResetMs) => {
     await attempt();
+    let handOvers = 0;
     // Dropped while the attempt takes it: no time for the pool to see the close first.
-    const dropped = attempt({ beforeHandOver: async () => true });
+    const dropped = attempt({ aliveWithoutResetMs, beforeHandOver: async () => ++handOvers > 0 });
     server.dropConnections();
     await dropped;
     expect(server.messages.filter((m) => m.accepted)).toHaveLength(2);
+    expect(server.connections).toBe(2);
+    expect(handOvers).toBe(1);
   });
 
   it('after the hand-over is recorded a failure is the attempt’s: no silent second try on another session', async () => {

@@ -4,6 +4,9 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import XOAuth2 from 'nodemailer/lib/xoauth2';
 import { OutboundPolicy } from '@app/outbound';
 import { SmtpSettings } from '@app/providers';
+import { useFastDataStuffing } from './data-stuffing';
+
+useFastDataStuffing();
 
 /** How to log in: the password, or access tokens (current, and a forced refresh for the one retry). */
 export type SmtpLogin =
@@ -59,6 +62,10 @@ export class SmtpSession {
   private readonly brokenListeners = new Set<() => void>();
   /** Messages handed over on this session (the pool retires a session after a number of them). */
   delivered = 0;
+  /** The last `deliver` failed because the connection went before any of the message was written. */
+  lostBeforeContent = false;
+  /** When the server last answered a completed step (login, RSET, the reply to DATA): performance.now(). */
+  private answeredAt = 0;
 
   private constructor(
     private readonly connection: SMTPConnection,
@@ -117,6 +124,7 @@ export class SmtpSession {
         });
         await session.step<boolean>((done) => connection.login({ type: 'OAuth2', user: login.user, method: 'XOAUTH2', oauth2 }, done));
       }
+      session.answeredAt = performance.now();
       return session;
     } catch (error) {
       session.close();
@@ -135,9 +143,15 @@ export class SmtpSession {
     return () => this.brokenListeners.delete(listener);
   }
 
+  /** Whether the server answered within the last `ms` (and the session has not broken since). */
+  answeredWithin(ms: number): boolean {
+    return !this.broken && performance.now() - this.answeredAt < ms;
+  }
+
   /** RSET: a reused session starts a clean transaction, and answers, which shows it is still there. */
   async reset(): Promise<void> {
     await this.step<void>((done) => this.connection.reset((error) => done(error ?? null)));
+    this.answeredAt = performance.now();
   }
 
   /**
@@ -145,14 +159,34 @@ export class SmtpSession {
    * delivery before the final dot, so the server discards what it got; the caller then closes the session.
    */
   async deliver(envelope: { from: string; to: string[] }, raw: Buffer | Readable): Promise<SmtpDelivery> {
-    const info = await this.step<{ accepted: string[]; rejected: string[]; response: string }>((done) =>
-      this.connection.send(envelope, raw, (error, result) => {
-        // Cut off inside DATA: the session is unusable (no QUIT either, it would land in the message).
-        if ((error as { code?: string } | null)?.code === 'ESTREAM') this.failed ??= error!;
-        done(error, result as never);
-      }),
-    );
+    // nodemailer reads the message only once the server answered DATA with 354: until then nothing of it was sent.
+    let contentStarted = false;
+    const body = Buffer.isBuffer(raw)
+      ? new Readable({
+          read() {
+            contentStarted = true;
+            this.push(raw);
+            this.push(null);
+          },
+        })
+      : raw.once('resume', () => (contentStarted = true));
+    this.lostBeforeContent = false;
+    let info: { accepted: string[]; rejected: string[]; response: string };
+    try {
+      info = await this.step((done) =>
+        this.connection.send(envelope, body, (error, result) => {
+          // Cut off inside DATA: the session is unusable (no QUIT either, it would land in the message).
+          if ((error as { code?: string } | null)?.code === 'ESTREAM') this.failed ??= error!;
+          done(error, result as never);
+        }),
+      );
+    } catch (error) {
+      // The connection went before the server asked for the message: no byte of it was sent.
+      this.lostBeforeContent = !contentStarted && this.broken;
+      throw error;
+    }
     this.delivered += 1;
+    this.answeredAt = performance.now();
     return { response: info.response, accepted: info.accepted, rejected: info.rejected };
   }
 
