@@ -18,8 +18,9 @@ export type PreviousByte = number | false;
  * `_transform` (smtp-connection/data-stream.js): a bare CR or bare LF becomes CRLF, a dot at the start of
  * a line (and after a bare CR: SMTP smuggling) is doubled. `previous`: the byte before the chunk.
  *
- * Why not nodemailer's own loop: it looks at every byte in JavaScript (~16 ms CPU for a 1.4 MB message on
- * the benchmark machine, the largest single cost of a send). Only the bytes around line ends can change
+ * Why not nodemailer's own loop: it looks at every byte in JavaScript (6.5–6.8 ms CPU for a 1.4 MB message
+ * at load 3.9, 12–22 ms at load 5–6, against 1.7–1.8 ms here: bench/send/data-stuffing.ts; it was the
+ * largest single cost of a send in the worker's profile). Only the bytes around line ends can change
  * anything, so this finds the CRs and LFs with Buffer.indexOf (memchr) and looks at their neighbours:
  * per line, not per byte. data-stuffing.spec.ts checks it against nodemailer's on random input.
  */
