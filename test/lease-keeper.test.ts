@@ -50,10 +50,10 @@ describe('LeaseKeeper rounds (real Postgres)', () => {
     await db.drop();
   });
 
-  async function replica(id: string): Promise<Replica> {
+  async function replica(id: string, env: Record<string, string> = {}): Promise<Replica> {
     await registry.register(id);
     const metrics = new Registry();
-    const config = loadConfig({ LISTENER_ID: id, CLUSTER_LEASE_TTL_MS: String(TTL_MS) });
+    const config = loadConfig({ LISTENER_ID: id, CLUSTER_LEASE_TTL_MS: String(TTL_MS), ...env });
     return { id, registry: metrics, keeper: new LeaseKeeper(leases, registry, new ClusterMetrics(metrics), config) };
   }
 
@@ -158,6 +158,39 @@ describe('LeaseKeeper rounds (real Postgres)', () => {
     expect(lease.owner_id).toBeNull();
     const again = await settle([a, d]);
     expect(owners(again).size).toBe(120);
+  });
+
+  it('LISTENER_MAX_MAILBOXES holds whatever a replica took outside its share: a dead peer\'s mailboxes beyond it stay unowned', async () => {
+    // Three mailboxes of their own (the other replicas' rounds pass the 120 explicitly) and two replicas
+    // capped at 2: together room for all three, alone for two.
+    const [{ provider_id: providerId }] = await queryDatabase<{ provider_id: string }>(db.url, `SELECT provider_id FROM mailboxes WHERE id = $1`, [mailboxIds[0]]);
+    const three = (
+      await queryDatabase<{ id: string }>(
+        db.url,
+        `INSERT INTO mailboxes (email, provider_id, login, enabled) SELECT 'cap' || i || '@x.test', $1, 'cap' || i, true FROM generate_series(1, 3) i RETURNING id`,
+        [providerId],
+      )
+    ).map((row) => row.id);
+    const x = await replica('cap-x', { LISTENER_MAX_MAILBOXES: '2' });
+    const y = await replica('cap-y', { LISTENER_MAX_MAILBOXES: '2' });
+    // A control message (a mailbox created) reaches x first: it takes what is free, but no more than its cap.
+    const tookOnMessage = await x.keeper.take(three);
+    expect(tookOnMessage.size).toBe(2);
+    const free = three.find((mailboxId) => !tookOnMessage.has(mailboxId))!;
+    // y takes the third (its share or not, it is free and y has room: whichever replica the assignment
+    // names for it asks later).
+    expect((await y.keeper.take([free])).size).toBe(1);
+    // y dies. x's share of three with only x alive is two of them, perhaps not the two it holds; it has no
+    // room, so it takes nothing, and asks for nothing, whatever its share says.
+    await queryDatabase(db.url, `UPDATE listener_replicas SET heartbeat_at = now() - $2 * interval '1 millisecond' WHERE id = $1`, ['cap-y', TTL_MS + 1]);
+    for (let i = 0; i < 3; i++) {
+      const round = await x.keeper.round(three, false);
+      expect(round.held.size).toBe(2);
+      for (const lease of round.handOver) expect(await x.keeper.grant(lease)).toBe(true);
+    }
+    const [row] = await queryDatabase<{ owner_id: string | null; handover_to: string | null }>(db.url, `SELECT owner_id, handover_to FROM mailbox_leases WHERE mailbox_id = $1`, [free]);
+    expect(row).toEqual({ owner_id: 'cap-y', handover_to: null });
+    expect((await leases.heldBy('cap-x')).length).toBe(2);
   });
 });
 

@@ -111,7 +111,11 @@ export class LeaseKeeper {
     await this.leases.release(disabled, this.me);
     for (const lease of disabled) before.delete(lease.mailboxId);
     const missing = wanted.filter((mailboxId) => !before.has(mailboxId));
-    const taken = await this.leases.acquire(missing, this.me, ttl);
+    // LISTENER_MAX_MAILBOXES holds even when this replica holds mailboxes that are not its share (taken on
+    // a control message before the assignment named another replica): it takes and asks for only as many
+    // as it has room for, and the rest stays unowned (counted) until that changes.
+    const room = this.room(before.size);
+    const taken = await this.leases.acquire(missing.slice(0, room), this.me, ttl);
     const dead = taken.filter((lease) => lease.previousOwner !== null && lease.previousOwner !== this.me).length;
     if (dead > 0) this.metrics.leasesTakenOver('dead', dead);
 
@@ -121,7 +125,8 @@ export class LeaseKeeper {
     // still counted as the grant it is, below.
     for (const lease of taken) if (lease.previousOwner !== this.me) this.asked.delete(lease.mailboxId);
     const stillMissing = missing.filter((mailboxId) => !takenIds.has(mailboxId));
-    const askNow = options.mayAsk ? stillMissing.filter(options.mayAsk) : stillMissing;
+    const askable = stillMissing.slice(0, Math.max(0, room - taken.length));
+    const askNow = options.mayAsk ? askable.filter(options.mayAsk) : askable;
     for (const { mailboxId, owner } of await this.leases.requestHandover(askNow, this.me)) {
       this.asked.set(mailboxId, stateOf.get(owner) === 'draining' ? 'drain' : 'rebalance');
     }
@@ -178,6 +183,12 @@ export class LeaseKeeper {
     return this.enabled.set;
   }
 
+  /** How many more leases this replica may hold, holding `held` (LISTENER_MAX_MAILBOXES; unbounded without it). */
+  private room(held: number): number {
+    const cap = this.config.listener.maxMailboxes;
+    return cap === undefined ? Number.POSITIVE_INFINITY : Math.max(0, cap - held);
+  }
+
   /** This replica's share; the supervisor passes the same array until the mailbox list changes. */
   private mine(enabledMailboxIds: readonly string[], candidates: string[]): string[] {
     const replicas = candidates.join('\n');
@@ -206,12 +217,12 @@ export class LeaseKeeper {
   /**
    * Takes the leases of `mailboxIds` that are free or whose owner is dead, outside a round (a control
    * message: a mailbox created or enabled here). Those held by a live replica stay: the next round asks.
-   * The epoch of each taken, by mailbox id.
+   * No more than LISTENER_MAX_MAILBOXES leaves room for. The epoch of each taken, by mailbox id.
    */
   async take(mailboxIds: string[]): Promise<Map<string, number>> {
     let taken;
     try {
-      taken = await this.leases.acquire(mailboxIds, this.me, this.config.cluster.leaseTtlMs);
+      taken = await this.leases.acquire(mailboxIds.slice(0, this.room(this.known.size)), this.me, this.config.cluster.leaseTtlMs);
     } catch (error) {
       this.trusted = false;
       throw error;
