@@ -1,8 +1,9 @@
-import { BadRequestException, ConflictException, HttpException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { MailboxAnnouncer } from '@app/control';
 import { StrictValidationPipe } from '@app/http';
 import { CreateMailboxDto, MailboxesService, MailboxResponse } from '@app/mailboxes';
 import { ProviderResponse, ProvidersService } from '@app/providers';
+import { apiMessages } from './api-messages';
 import { FieldErrors, splitFieldErrors } from './field-errors';
 
 /** What the "Add mailbox" form sent, as typed (the password is never kept beyond the request). */
@@ -77,7 +78,7 @@ export class MailboxCreateService {
       this.announcer.announce('created', mailbox.id);
       return { ok: true, mailbox };
     } catch (error) {
-      if (error instanceof BadRequestException || error instanceof ConflictException) return { ok: false, status: error.getStatus(), errors: splitFieldErrors(messageOf(error)) };
+      if (error instanceof BadRequestException || error instanceof ConflictException) return { ok: false, status: error.getStatus(), errors: splitFieldErrors(apiMessages(error)) };
       throw error;
     }
   }
@@ -87,7 +88,7 @@ export class MailboxCreateService {
       const provider = await this.providers.resolve(email.trim().toLowerCase());
       return { found: true, provider: { id: provider.id, name: provider.name, type: provider.type, authMethod: provider.authMethod } };
     } catch (error) {
-      if (error instanceof NotFoundException || error instanceof BadRequestException) return { found: false, message: messageOf(error).join('; ') };
+      if (error instanceof NotFoundException || error instanceof BadRequestException) return { found: false, message: apiMessages(error).join('; ') };
       throw error;
     }
   }
@@ -95,10 +96,4 @@ export class MailboxCreateService {
   providerList(): Promise<ProviderResponse[]> {
     return this.providers.list(500, 0).then((page) => page.items);
   }
-}
-
-function messageOf(error: HttpException): string[] {
-  const body = error.getResponse();
-  const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
-  return Array.isArray(raw) ? raw.map(String) : [String(raw ?? error.message)];
 }

@@ -1,6 +1,7 @@
 import { ArgumentMetadata, BadRequestException, ConflictException, HttpException, Injectable, Type } from '@nestjs/common';
 import { StrictValidationPipe } from '@app/http';
 import { CreateProviderDto, ProviderResponse, ProvidersService, UpdateProviderDto } from '@app/providers';
+import { apiMessages } from './api-messages';
 import { createRequestOf, FormProblems, patchRequestOf, problemsOf, ProviderFormValues } from './provider-form';
 import { ProviderUsageRepository } from './provider-usage.repository';
 
@@ -27,12 +28,8 @@ function refusal(error: unknown): { ok: false; status: number; problems: FormPro
   return { ok: false, status: error.getStatus(), problems: problemsOf(messageOf(error)) };
 }
 
-/** The text of an HttpException as the API's error body carries it. */
-export function messageOf(error: HttpException): string {
-  const body = error.getResponse();
-  const raw = typeof body === 'string' ? body : (body as { message?: unknown }).message;
-  return Array.isArray(raw) ? raw.join('; ') : String(raw ?? error.message);
-}
+/** The text of an HttpException as the API's error body carries it, several messages joined as the validation pipe joins them. */
+const messageOf = (error: HttpException): string => apiMessages(error).join('; ');
 
 /**
  * The mail-service pages over the API's own ProvidersService and validation: a form becomes the body
