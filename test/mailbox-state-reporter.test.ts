@@ -1,8 +1,8 @@
-import { FlowProducer } from 'bullmq';
+import { FlowProducer, Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { FencedOutError, LeaseFence, MailboxLeaseRepository, ReplicaRegistry } from '@app/cluster';
-import { EventOutbox, EventOutboxRelay, EventOutboxRepository, MailEventsPublisher } from '@app/events';
+import { EventOutbox, EventOutboxRelay, EventOutboxRepository, MailEventsPublisher, WEBHOOK_FANOUT_QUEUE } from '@app/events';
 import { MailboxStatusRepository, MailboxStatusWriter } from '@app/mailbox-state';
 import { dataSourceOptions, runMigrations } from '@app/persistence';
 import { MailboxStateReporter } from '@app/sync';
@@ -22,6 +22,7 @@ describe('MailboxStateReporter', () => {
   let flows: FlowProducer;
   let publisher: MailEventsPublisher;
   let relay: EventOutboxRelay;
+  let config: ReturnType<typeof testConfig>;
   let events: TestMailEvents;
   let reporter: MailboxStateReporter;
   const clock = new ManualClock(Date.parse('2026-11-21T10:00:00Z'));
@@ -34,7 +35,7 @@ describe('MailboxStateReporter', () => {
     db = await createTestDatabase();
     source = await new DataSource(dataSourceOptions(db.url, 2)).initialize();
     await runMigrations(source);
-    const config = testConfig(db.url);
+    config = testConfig(db.url);
     redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
     flows = new FlowProducer({ connection: redis, prefix: config.queuePrefix });
     publisher = new MailEventsPublisher(flows, config);
@@ -209,5 +210,75 @@ describe('MailboxStateReporter', () => {
     await relay.drain();
     const ids = (await events.jobs()).map((job) => job.id).filter((id) => id?.includes(zed.id));
     expect(ids.sort()).toEqual([`mailbox.state_changed.${zed.id}.1`, `mailbox.state_changed.${zed.id}.2`]);
+  });
+
+  /** A mailbox of its own, held by replica-a, for a test that counts its events. */
+  async function freshMailbox(login: string) {
+    const [provider] = await queryDatabase<{ id: string }>(db.url, `SELECT provider_id AS id FROM mailboxes WHERE id = $1`, [mailbox.id]);
+    const [row] = await queryDatabase<{ id: string }>(db.url, `INSERT INTO mailboxes (email, provider_id, login, enabled) VALUES ($2, $1, $3, true) RETURNING id`, [provider.id, `${login}@x.test`, login]);
+    const ref = { id: row.id, email: `${login}@x.test`, externalId: null };
+    return { ref, lease: await leaseOf('replica-a', ref.id) };
+  }
+
+  it('puts an event on the webhooks\' door only when an enabled endpoint subscribes to its type, read as the relay takes it', async () => {
+    const fanout = new Queue(WEBHOOK_FANOUT_QUEUE, { connection: redis, prefix: config.queuePrefix });
+    const endpoint = (events: string[], enabled: boolean) =>
+      queryDatabase(db.url, `INSERT INTO webhook_endpoints (id, url, events, enabled, secret_encrypted) VALUES (gen_random_uuid(), 'https://crm.test/hook', $1, $2, 'sealed')`, [events, enabled]);
+    const { ref, lease } = await freshMailbox('webhooked');
+    /** The next state change of `ref` (connecting, connected, backoff, connecting …), published: its event id. */
+    const cycle = ['start', 'listening', 'dropped', 'retry', 'listening', 'dropped', 'retry'] as const;
+    let version = 0;
+    const nextEvent = async () => {
+      await reporter.apply(ref, cycle[version], cycle[version] === 'dropped' ? { code: 'ECONNRESET', message: 'reset' } : null, lease);
+      version += 1;
+      expect((await queryDatabase<{ v: number }>(db.url, `SELECT state_version::int AS v FROM mailbox_status WHERE mailbox_id = $1`, [ref.id]))[0].v).toBe(version);
+      await relay.drain();
+      return `mailbox.state_changed.${ref.id}.${version}`;
+    };
+    try {
+      // No endpoint; one for mail.received only; one for state changes but disabled: the CRM's door alone.
+      const unheard: string[] = [await nextEvent()];
+      await endpoint(['mail.received'], true);
+      unheard.push(await nextEvent());
+      await endpoint(['mailbox.state_changed'], false);
+      unheard.push(await nextEvent());
+      for (const id of unheard) {
+        expect(await events.job(id)).toBeDefined();
+        expect(await fanout.getJob(id)).toBeUndefined();
+      }
+      // An enabled endpoint taking everything: both doors.
+      await endpoint(['*'], true);
+      const heard = await nextEvent();
+      expect(await events.job(heard)).toBeDefined();
+      expect(await fanout.getJob(heard)).toBeDefined();
+    } finally {
+      await queryDatabase(db.url, `DELETE FROM webhook_endpoints`);
+      await fanout.obliterate({ force: true });
+      await fanout.close();
+    }
+  });
+
+  it('publishes a stream of commits in shared rounds, and a commit after a quiet spell at once', async () => {
+    const streams = await Promise.all(['s1', 's2', 's3', 's4', 's5', 's6'].map((login) => freshMailbox(login)));
+    await relay.drain();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const relayed = await relayTraffic(async () => {
+      // Six commits in six turns, 10 ms apart: the first goes out at once, the others share the rounds
+      // that start at most every 100 ms.
+      const t0 = Date.now();
+      await reporter.apply(streams[0].ref, 'start', null, streams[0].lease);
+      while (!(await events.job(`mailbox.state_changed.${streams[0].ref.id}.1`))) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(Date.now() - t0).toBeLessThan(1_000);
+      for (const { ref, lease } of streams.slice(1)) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        await reporter.apply(ref, 'start', null, lease);
+      }
+      await relay.drain();
+    });
+    const ids = new Set((await events.jobs()).map((job) => job.id));
+    for (const { ref } of streams) expect(ids.has(`mailbox.state_changed.${ref.id}.1`)).toBe(true);
+    expect(relayed.publishes.reduce((a, b) => a + b, 0)).toBe(6);
+    // One round per commit would be six.
+    expect(relayed.publishes.length).toBeLessThanOrEqual(3);
   });
 });

@@ -47,6 +47,12 @@ async function heapFigures(port: number): Promise<{ used: number; committed: num
   return { used: metric('nodejs_heap_size_used_bytes'), committed: metric('nodejs_heap_size_total_bytes'), committedBySpace };
 }
 
+/** Transactions committed in the bench's database so far (Postgres's cumulative statistics). */
+async function committedTransactions(url: string): Promise<number> {
+  const [{ n }] = await queryDatabase<{ n: string }>(url, `SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()`);
+  return Number(n);
+}
+
 async function waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -59,6 +65,10 @@ async function waitHealthy(url: string, timeoutMs = 60_000): Promise<void> {
 interface Round {
   mailboxes: number;
   connectSeconds: number;
+  /** Listener CPU while the N connected (user + system), per mailbox. */
+  connectCpuMsPerMailbox: number;
+  /** Transactions the database committed while the N connected (each autocommitted statement is one), per mailbox: the listener's round trips. */
+  connectTransactionsPerMailbox: number;
   /** The same logins by a client that costs next to nothing (see rawIdleFloor): the server's own time. */
   floorSeconds: number;
   /** JS heap in use (the listener's own metric) per mailbox, beside the RSS-based figure. */
@@ -189,9 +199,13 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     const fixedHeap = await heapFigures(port);
 
     console.log(`  listener up (RSS ${(fixedRss / 2 ** 20).toFixed(0)} MiB); enabling ${n} mailboxes`);
+    const commitsBefore = await committedTransactions(db.url);
+    const cpuBefore = cpuSeconds(pid);
+    let polls = 0;
     const started = Date.now();
     await queryDatabase(db.url, `UPDATE mailboxes SET enabled = true, updated_at = now()`);
     for (;;) {
+      polls += 1;
       const [{ c }] = await queryDatabase<{ c: number }>(db.url, `SELECT count(*)::int AS c FROM mailbox_status WHERE connection_state = 'connected'`);
       if (c >= n) break;
       if (Date.now() - started > 600_000) {
@@ -201,6 +215,12 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       await sleep(100);
     }
     const connectSeconds = (Date.now() - started) / 1000;
+    const connectCpuSeconds = cpuSeconds(pid) - cpuBefore;
+    // Postgres publishes a backend's counts within a second or so of its last statement: wait for them.
+    await sleep(2_000);
+    // The bench's own statements (the enabling update, the polls, this read) are not the listener's.
+    const connectTransactions = (await committedTransactions(db.url)) - commitsBefore - polls - 2;
+    console.log(`  connected in ${connectSeconds.toFixed(1)} s: listener CPU ${connectCpuSeconds.toFixed(2)} s (${((connectCpuSeconds * 1000) / n).toFixed(1)} ms per mailbox), ${(connectTransactions / n).toFixed(1)} Postgres transactions per mailbox`);
     // Watching the queue starts only now: during the start it would read 6,000 state_changed events
     // beside the listener, on the same two cores.
     eventsRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -286,6 +306,8 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     return {
       mailboxes: n,
       connectSeconds,
+      connectCpuMsPerMailbox: (connectCpuSeconds * 1000) / n,
+      connectTransactionsPerMailbox: connectTransactions / n,
       floorSeconds: floor.seconds,
       heapPerMailboxKiB: (heap.used - fixedHeap.used) / n / 1024,
       heapCommittedPerMailboxKiB: (heap.committed - fixedHeap.committed) / n / 1024,
@@ -327,10 +349,10 @@ async function main(): Promise<void> {
     results.push(r);
     console.log(JSON.stringify(r));
   }
-  console.log('\nmailboxes | connect all (minimal client) | fixed RSS | per mailbox RSS (heap used / committed) | idle CPU (per 10 s) | idle p50/p99 (APPEND→job) | burst p50/p99 (APPEND ack→job), first APPEND→last job (APPENDs alone) | unpublished idle>10 s / burst>60 s / still 20 s later | Dovecot procs');
+  console.log('\nmailboxes | connect all (minimal client) | connect cost per mailbox (listener CPU, Postgres transactions) | fixed RSS | per mailbox RSS (heap used / committed) | idle CPU (per 10 s) | idle p50/p99 (APPEND→job) | burst p50/p99 (APPEND ack→job), first APPEND→last job (APPENDs alone) | unpublished idle>10 s / burst>60 s / still 20 s later | Dovecot procs');
   for (const r of results) {
     console.log(
-      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(6)} s (${r.floorSeconds.toFixed(1)} s, ${(r.connectSeconds / r.floorSeconds).toFixed(2)} ×) | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(5)} KiB (${r.heapPerMailboxKiB.toFixed(1)} / ${r.heapCommittedPerMailboxKiB.toFixed(1)} KiB) | ${r.idleCpuPercent.toFixed(2)} % (${r.idleCpuBuckets.map((b) => b.toFixed(1)).join(' ')}) | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.unpublished.idleAfter10s} / ${r.unpublished.burstAfter60s} / ${r.unpublished.stillAfter20sMore} | ${r.dovecotProcesses}`,
+      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(6)} s (${r.floorSeconds.toFixed(1)} s, ${(r.connectSeconds / r.floorSeconds).toFixed(2)} ×) | ${r.connectCpuMsPerMailbox.toFixed(1)} ms, ${r.connectTransactionsPerMailbox.toFixed(1)} | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(5)} KiB (${r.heapPerMailboxKiB.toFixed(1)} / ${r.heapCommittedPerMailboxKiB.toFixed(1)} KiB) | ${r.idleCpuPercent.toFixed(2)} % (${r.idleCpuBuckets.map((b) => b.toFixed(1)).join(' ')}) | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.unpublished.idleAfter10s} / ${r.unpublished.burstAfter60s} / ${r.unpublished.stillAfter20sMore} | ${r.dovecotProcesses}`,
     );
   }
 }

@@ -85,4 +85,24 @@ describe('flightBatcher', () => {
     expect(good).toEqual({ status: 'fulfilled', value: 'A' });
     expect(bad).toMatchObject({ status: 'rejected', reason: new Error('bad item') });
   });
+
+  it('runs same-key items of one batch in successive rounds, in call order', async () => {
+    const rounds: string[][] = [];
+    const write = flightBatcher<string, string>({ key: (item) => item.split(':')[0], run: async (items) => (rounds.push(items), items) });
+    const answers = await Promise.all(['a:1', 'b:1', 'a:2', 'c:1', 'a:3', 'b:2'].map(write));
+    expect(answers).toEqual(['a:1', 'b:1', 'a:2', 'c:1', 'a:3', 'b:2']);
+    expect(rounds).toEqual([['a:1', 'b:1', 'c:1'], ['a:2', 'b:2'], ['a:3']]);
+  });
+
+  it('fails only the round that failed', async () => {
+    const write = flightBatcher<string, string>({
+      key: (item) => item.split(':')[0],
+      run: async (items) => {
+        if (items.includes('a:2')) throw new Error('second round failed');
+        return items;
+      },
+    });
+    const outcomes = await Promise.allSettled(['a:1', 'b:1', 'a:2'].map(write));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+  });
 });

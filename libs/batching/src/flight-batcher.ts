@@ -1,4 +1,11 @@
+import { roundsOfDistinctKeys } from './turn-batcher';
+
 export interface FlightBatcherOptions<I, O> {
+  /**
+   * Items with the same key never share a statement (a write must not touch one row twice): a batch
+   * holding several runs them in successive rounds, in call order. Without it every batch is one round.
+   */
+  key?(item: I): string;
   /** Runs one batch; answers one result per item, in order (an Error fails only that item). */
   run(items: I[]): Promise<(O | Error)[]>;
   /** Batches running at once (default 1). */
@@ -38,18 +45,26 @@ export function flightBatcher<I, O>(options: FlightBatcherOptions<I, O>): (item:
     scheduled = true;
     setImmediate(start);
   };
-  const runBatch = async (batch: typeof queued) => {
+  const settle = (round: typeof queued, answers: (O | Error)[] | Error) => {
+    if (!(answers instanceof Error) && answers.length !== round.length) answers = new Error(`A batch of ${round.length} answered ${answers.length} results`);
+    round.forEach((call, n) => {
+      const answer = answers instanceof Error ? answers : answers[n];
+      if (answer instanceof Error) call.reject(answer);
+      else call.resolve(answer);
+    });
+  };
+  const answersOf = async (round: typeof queued): Promise<(O | Error)[] | Error> => {
     try {
-      const answers = await options.run(batch.map((call) => call.item));
-      if (answers.length !== batch.length) throw new Error(`A batch of ${batch.length} answered ${answers.length} results`);
-      batch.forEach((call, n) => {
-        const answer = answers[n];
-        if (answer instanceof Error) call.reject(answer);
-        else call.resolve(answer);
-      });
+      return await options.run(round.map((call) => call.item));
     } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
-      for (const call of batch) call.reject(failure);
+      return error instanceof Error ? error : new Error(String(error));
+    }
+  };
+  const runBatch = async (batch: typeof queued) => {
+    const key = options.key;
+    const rounds = key ? roundsOfDistinctKeys(batch, (call) => key(call.item)).map((indexes) => indexes.map((index) => batch[index])) : [batch];
+    try {
+      for (const round of rounds) settle(round, await answersOf(round));
     } finally {
       inFlight -= 1;
       schedule();

@@ -5,6 +5,7 @@ export * from './events.module';
 export * from './mail-event.types';
 export * from './mail-events.publisher';
 export * from './sql-runner';
+export * from './webhook-audience';
 export * from './outbox/event-outbox';
 export * from './outbox/event-outbox.module';
 export * from './outbox/event-outbox.relay';

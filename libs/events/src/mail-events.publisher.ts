@@ -4,6 +4,7 @@ import { FlowJob, FlowProducer } from 'bullmq';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { turnBatcher } from '@app/batching';
 import { MAIL_EVENTS_QUEUE, MailEvent, WEBHOOK_FANOUT_QUEUE } from './mail-event.types';
+import { subscribesTo, WebhookAudience } from './webhook-audience';
 
 /** The flow producer (Nest provider name) that adds to both doors at once. */
 export const MAIL_EVENTS_FLOW = 'mail-events';
@@ -40,7 +41,8 @@ function fanoutJobOptions(eventId: string): FlowJob['opts'] {
  * queue) and a job on `webhook-fanout` (the webhooks), same name and id, all added in ONE Redis MULTI
  * (FlowProducer.addBulk: each job is a root flow, and BullMQ's Redis backend sends a bulk of flows as one
  * transaction; see redis-queue-backend.js `addFlow`). So an event is on both or on neither, whoever
- * publishes it (the listener directly, or the outbox relay of any process). A root flow without children is
+ * publishes it (the listener directly, or the outbox relay of any process) — or, when the relay read that
+ * no enabled endpoint subscribes to its type, on `mail-events` alone (see publishMany). A root flow without children is
  * added by BullMQ's `addStandardJob` script, like Queue.add: an id already present is dropped and reported
  * as `duplicated` on mail-events' event stream, and as `deduplicated` on webhook-fanout's (see fanoutJobOptions).
  *
@@ -75,10 +77,19 @@ export class MailEventsPublisher {
     return this.publishOne(event);
   }
 
-  /** Several events in one round trip (a burst of new mail); each keeps its own id. */
-  async publishMany(events: MailEvent[]): Promise<void> {
+  /**
+   * Several events in one round trip (a burst of new mail); each keeps its own id. Given the webhook
+   * audience read when the events were taken (the outbox relay), an event of a type no enabled endpoint
+   * subscribes to goes on `mail-events` alone; without it (the listener's own publishes) every event has
+   * its fan-out twin, and the fan-out finds its endpoints.
+   */
+  async publishMany(events: MailEvent[], audience?: WebhookAudience): Promise<void> {
     if (events.length === 0) return;
-    await this.flows.addBulk(events.flatMap((event) => [this.job(MAIL_EVENTS_QUEUE, event), this.job(WEBHOOK_FANOUT_QUEUE, event)]));
+    await this.flows.addBulk(
+      events.flatMap((event) =>
+        !audience || subscribesTo(audience, event.type) ? [this.job(MAIL_EVENTS_QUEUE, event), this.job(WEBHOOK_FANOUT_QUEUE, event)] : [this.job(MAIL_EVENTS_QUEUE, event)],
+      ),
+    );
   }
 
   private job(queueName: string, event: MailEvent): FlowJob {

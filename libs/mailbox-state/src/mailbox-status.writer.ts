@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { turnBatcher } from '@app/batching';
+import { flightBatcher } from '@app/batching';
 import { EventOutbox, MailboxRef, SqlRunner } from '@app/events';
 import { ConnectionState } from '@app/persistence';
 import { ConnectionEvent } from './connection-state';
@@ -15,9 +15,9 @@ import { planStatusChange, StatusChange, StatusWriteOutcome } from './status-cha
 @Injectable()
 export class MailboxStatusWriter {
   private readonly logger = new Logger('MailboxState');
-  /** The listener's changes of one event-loop turn, as one statement (3,000 runners released together are a handful). */
-  private readonly updateRow = turnBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.update(changes)) });
-  private readonly insertRow = turnBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.insert(changes)) });
+  /** The listener's changes made while the previous statement ran, as one statement (3,000 runners released together, or connecting over many turns, are a handful). */
+  private readonly updateRow = flightBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.update(changes)) });
+  private readonly insertRow = flightBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.insert(changes)) });
 
   constructor(
     private readonly repository: MailboxStatusRepository,
@@ -26,7 +26,7 @@ export class MailboxStatusWriter {
 
   /**
    * Writes a planned change unless the row moved on since the snapshot it is based on (optimistic, no
-   * lock, batched per turn) or, for a listener's change, its lease (`change.fence`) no longer holds the
+   * lock, batched with the changes made while the previous statement ran) or, for a listener's change, its lease (`change.fence`) no longer holds the
    * mailbox. `moved_on`: the caller re-reads the row and plans again; `fenced`: it stops writing.
    */
   async apply(change: StatusChange): Promise<StatusWriteOutcome> {

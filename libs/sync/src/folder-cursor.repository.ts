@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { answeredBy, answersByKey, turnBatcher } from '@app/batching';
+import { answeredBy, answersByKey, flightBatcher } from '@app/batching';
 import { FencedOutError, LeaseFence, leaseHeldSql } from '@app/cluster';
 import { FolderCursor } from '@app/imap';
 
@@ -25,12 +25,12 @@ interface AdvanceWrite {
  * and epoch, `leaseHeldSql`, checked in the same statement) and is refused (FencedOutError) once another
  * replica holds the mailbox; and within one UIDVALIDITY a cursor only ever moves forward (GREATEST), so a
  * replica that wrote just before losing its lease still cannot move it backwards under the new owner.
- * `fence_epoch` records the epoch of the last write. The IMAP reads and writes of one event-loop turn
+ * `fence_epoch` records the epoch of the last write. The IMAP reads and writes made while the previous one ran
  * (thousands of folders opening, a burst of mail) are one statement each.
  */
 @Injectable()
 export class FolderCursorRepository {
-  private readonly loadOne = turnBatcher<string, FolderCursor>({
+  private readonly loadOne = flightBatcher<string, FolderCursor>({
     key: (folderId) => folderId,
     run: async (folderIds) => {
       const rows: { folder_id: string; uid_validity: string | null; last_uid: string | null }[] = await this.dataSource.query(
@@ -44,7 +44,7 @@ export class FolderCursorRepository {
     },
   });
 
-  private readonly baselineOne = turnBatcher<BaselineWrite, boolean>({
+  private readonly baselineOne = flightBatcher<BaselineWrite, boolean>({
     key: (write) => write.folderId,
     run: async (writes) => {
       // Only rows whose lease holds are proposed at all, so the condition covers the insert and the update.
@@ -71,7 +71,7 @@ export class FolderCursorRepository {
     },
   });
 
-  private readonly advanceOne = turnBatcher<AdvanceWrite, boolean>({
+  private readonly advanceOne = flightBatcher<AdvanceWrite, boolean>({
     key: (write) => write.folderId,
     run: async (writes) => {
       const [rows]: [{ folder_id: string }[], number] = await this.dataSource.query(

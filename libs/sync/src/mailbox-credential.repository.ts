@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { answersByKey, turnBatcher } from '@app/batching';
+import { answersByKey, flightBatcher } from '@app/batching';
 import { findMailboxToken } from '@app/oauth';
 import { OAuthTokenEntity } from '@app/persistence';
 
@@ -17,8 +17,8 @@ export function encryptedPasswordColumn(mailboxIdSql: string): string {
 /** All reads of a mailbox's login secret: the encrypted password, or the OAuth token row it signs in with. */
 @Injectable()
 export class MailboxCredentialRepository {
-  /** Stored (encrypted) passwords, read together for the mailboxes connecting in one event-loop turn. */
-  private readonly encryptedPasswordOf = turnBatcher<string, string | null>({
+  /** Stored (encrypted) passwords, read together for the mailboxes that asked while the previous read ran. */
+  private readonly encryptedPasswordOf = flightBatcher<string, string | null>({
     key: (mailboxId) => mailboxId,
     run: async (mailboxIds) => {
       const rows: { mailbox_id: string; password_encrypted: string }[] = await this.dataSource.query(

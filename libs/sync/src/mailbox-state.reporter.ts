@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { aboutMailbox } from '@app/logging';
-import { turnBatcher } from '@app/batching';
+import { flightBatcher } from '@app/batching';
 import { Clock, CLOCK } from '@app/clock';
 import { FencedOutError, LeaseFence } from '@app/cluster';
 import { MailboxRef } from '@app/events';
@@ -16,8 +16,8 @@ export { statusSnapshotOf } from '@app/mailbox-state';
  * change is one conditional write through MailboxStatusWriter (optimistic: refused and re-read when the
  * row moved on — the API disabled it, another replica took it), not a locked read-modify-write
  * transaction. Every write carries the runner's lease (owner and epoch): once another replica holds the
- * mailbox it is refused (FencedOutError), and the new owner's reports stand. The writes of one event-loop
- * turn, with their `mailbox.state_changed` events (written to the outbox by the same statement, published
+ * mailbox it is refused (FencedOutError), and the new owner's reports stand. The writes made while the
+ * previous statement ran (flightBatcher), with their `mailbox.state_changed` events (written to the outbox by the same statement, published
  * by the relay right after), go out as one statement: 3,000 runners released together at shutdown are a
  * handful of statements.
  */
@@ -25,8 +25,8 @@ export { statusSnapshotOf } from '@app/mailbox-state';
 export class MailboxStateReporter {
   private readonly logger = new Logger(MailboxStateReporter.name);
   private readonly known = new Map<string, StatusSnapshot>();
-  private readonly load = turnBatcher<string, StatusSnapshot>({ key: (id) => id, run: (ids) => this.repository.load(ids) });
-  private readonly recordDeliveryOf = turnBatcher<{ mailboxId: string; at: Date; lagSeconds: number | null; lease: LeaseFence }, void>({
+  private readonly load = flightBatcher<string, StatusSnapshot>({ key: (id) => id, run: (ids) => this.repository.load(ids) });
+  private readonly recordDeliveryOf = flightBatcher<{ mailboxId: string; at: Date; lagSeconds: number | null; lease: LeaseFence }, void>({
     key: (d) => d.mailboxId,
     run: async (deliveries) => {
       await this.repository.recordDeliveries(deliveries);

@@ -12,10 +12,5 @@ export const WEBHOOK_EVENT_TYPES = [
   'mail.send_failed',
 ] as const;
 
-export const ALL_EVENTS = '*';
+export { ALL_EVENTS, subscribesTo } from '@app/events';
 export const TEST_EVENT_TYPE = 'webhook.test';
-
-/** Whether an endpoint subscribed to `events` receives an event of `type`. */
-export function subscribesTo(events: readonly string[], type: string): boolean {
-  return events.includes(ALL_EVENTS) || events.includes(type);
-}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { MailEvent } from '../mail-event.types';
 import { SqlRunner } from '../sql-runner';
+import { WebhookAudience } from '../webhook-audience';
 
 /** All SQL of `event_outbox` but the one-statement writes that insert their events themselves (mailbox status, a send's outcome: OutboxRepository.recordSent/recordFailed). */
 @Injectable()
@@ -19,18 +20,22 @@ export class EventOutboxRepository {
   /**
    * Takes up to `limit` of the oldest waiting events: deletes them inside the caller's transaction, whose
    * row locks keep other relays off them (SKIP LOCKED: they take the next ones instead of waiting). The
-   * caller commits once the events are published, or rolls back and they wait again.
+   * caller commits once the events are published, or rolls back and they wait again. The same statement
+   * reads the webhook audience (the types enabled endpoints subscribe to, webhook_endpoints being the
+   * webhooks' table, read here only), so an endpoint registered before the events were taken receives them.
    */
-  async take(sql: SqlRunner, limit: number): Promise<MailEvent[]> {
-    const rows: { payload: MailEvent }[] = await sql.query(
+  async take(sql: SqlRunner, limit: number): Promise<{ events: MailEvent[]; audience: WebhookAudience }> {
+    const rows: { payload: MailEvent; audience: string[] }[] = await sql.query(
       `WITH taken AS (
          DELETE FROM event_outbox WHERE seq IN (SELECT seq FROM event_outbox ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED)
          RETURNING seq, payload
        )
-       SELECT payload FROM taken ORDER BY seq`,
+       SELECT t.payload, a.audience FROM taken t
+       CROSS JOIN (SELECT COALESCE(array_agg(DISTINCT e.type), '{}') AS audience FROM webhook_endpoints w CROSS JOIN LATERAL unnest(w.events) AS e(type) WHERE w.enabled) a
+       ORDER BY t.seq`,
       [limit],
     );
-    return rows.map((row) => row.payload);
+    return { events: rows.map((row) => row.payload), audience: rows[0]?.audience ?? [] };
   }
 
   /** How many events wait, and how long the oldest has waited (seconds by the database clock; 0 when none). */
