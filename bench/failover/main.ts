@@ -459,6 +459,22 @@ async function main(): Promise<void> {
     };
     const underTwoIds = () => [...watch!.idsByMessage.values()].filter((ids) => ids.size > 1).length;
     const latencies = (ds: Delivered[]) => ds.filter((d) => watch!.published(d) !== undefined).map((d) => Math.max(0, watch!.published(d)! - d.at));
+    const hibernating = textArg('hibernate', 'on') !== 'off';
+    /** How long after its mailbox's last job (its session's IDLE began ~50 ms later) a message was acknowledged. */
+    const idleOffset = (d: Delivered) => {
+      const last = watch!.lastActivityBefore(d.mailbox.id, d.at);
+      return last === undefined ? undefined : d.at - last;
+    };
+    const inBlindWindow = (d: Delivered) => {
+      const offset = idleOffset(d);
+      return hibernating && offset !== undefined && offset >= HIBERNATE_BLIND_WINDOW_MS[0] && offset <= HIBERNATE_BLIND_WINDOW_MS[1];
+    };
+    /**
+     * The latencies of mail outside Dovecot's blind window: what the hand-over itself costs. A message in
+     * the window waits for the server's next push or the safety sweep whoever listens, and at a few dozen
+     * messages per phase one such message is the p99 on its own.
+     */
+    const latenciesOutsideWindow = (ds: Delivered[]) => latencies(ds.filter((d) => !inBlindWindow(d)));
 
     // --- kill -9 ---
     pump.start(rate);
@@ -498,6 +514,7 @@ async function main(): Promise<void> {
     // In flight at the kill: a message to one of its mailboxes acknowledged before the kill (published, its cursor maybe not written).
     const inFlightKeys = new Set(pump.delivered.filter((d) => lost.has(d.mailbox.id) && d.at <= killedAt).map(keyOf));
     const killLat = latencies(gap);
+    const killLatOutside = latenciesOutsideWindow(gap);
     const kill = {
       mailboxes: lost.size,
       noticedS: (noticedAt - killedAt) / 1000,
@@ -510,6 +527,8 @@ async function main(): Promise<void> {
       duplicatedNotInFlight: killDuplicates.filter((id) => !inFlightKeys.has(messageKey(id)!)).length,
       p50: percentile(killLat, 50),
       p99: percentile(killLat, 99),
+      p99OutsideWindow: percentile(killLatOutside, 99),
+      inWindow: killLat.length - killLatOutside.length,
     };
 
     // --- a replica joins (the fourth process) ---
@@ -527,7 +546,9 @@ async function main(): Promise<void> {
     await pump.stop();
     await waitPublished(pump.delivered);
     const movedIds = new Set(afterJoin.filter((r) => before.get(r.mailbox_id) !== r.holder).map((r) => r.mailbox_id));
-    const joinLat = latencies(phaseMail(joinFrom, joinFrom + joinS * 1000, movedIds));
+    const joinMail = phaseMail(joinFrom, joinFrom + joinS * 1000, movedIds);
+    const joinLat = latencies(joinMail);
+    const joinLatOutside = latenciesOutsideWindow(joinMail);
     const join = {
       replicasAfter: live.length,
       moved,
@@ -536,6 +557,8 @@ async function main(): Promise<void> {
       duplicated: watch.duplicated.length - dup1,
       underTwoIds: underTwoIds(),
       p99: percentile(joinLat, 99),
+      p99OutsideWindow: percentile(joinLatOutside, 99),
+      inWindow: joinLat.length - joinLatOutside.length,
       mail: joinLat.length,
     };
     console.log(`join ${joiner}: ${moved} moved, settled in ${joinS.toFixed(1)} s`);
@@ -576,7 +599,9 @@ async function main(): Promise<void> {
     await sampler;
     await pump.stop();
     await waitPublished(pump.delivered);
-    const drainLat = latencies(phaseMail(drainFrom, drainSettledAt, drainedIds));
+    const drainMail = phaseMail(drainFrom, drainSettledAt, drainedIds);
+    const drainLat = latencies(drainMail);
+    const drainLatOutside = latenciesOutsideWindow(drainMail);
     const drain = {
       mailboxes: drained.length,
       exitCode: drainExit,
@@ -587,21 +612,15 @@ async function main(): Promise<void> {
       mail: drainLat.length,
       p50: percentile(drainLat, 50),
       p99: percentile(drainLat, 99),
+      p99OutsideWindow: percentile(drainLatOutside, 99),
+      inWindow: drainLat.length - drainLatOutside.length,
       max: Math.max(0, ...drainLat),
       duplicated: watch.duplicated.length - dup2,
       underTwoIds: underTwoIds(),
     };
     const unpublished = pump.delivered.filter((d) => watch!.published(d) === undefined);
     const lateTotal = unpublished.length;
-    const hibernating = textArg('hibernate', 'on') !== 'off';
-    const idleOffset = (d: Delivered) => {
-      const last = watch!.lastActivityBefore(d.mailbox.id, d.at);
-      return last === undefined ? undefined : d.at - last;
-    };
-    const inBlindWindow = unpublished.filter((d) => {
-      const offset = idleOffset(d);
-      return hibernating && offset !== undefined && offset >= HIBERNATE_BLIND_WINDOW_MS[0] && offset <= HIBERNATE_BLIND_WINDOW_MS[1];
-    }).length;
+    const unpublishedInBlindWindow = unpublished.filter(inBlindWindow).length;
     if (unpublished.length > 0) {
       const phaseOf = (at: number) =>
         at < killedAt ? `before the kill (${at - killedAt} ms)` : at < joinFrom ? `kill +${at - killedAt} ms` : at < drainFrom ? `join +${at - joinFrom} ms` : `drain +${at - drainFrom} ms`;
@@ -654,16 +673,19 @@ async function main(): Promise<void> {
     row('kill -9: under two ids', `${kill.underTwoIds}`, `0 ${kill.underTwoIds === 0 ? 'MET' : 'NOT MET'}`);
     row('kill -9: same-id re-publishes (not in flight at the kill)', `${kill.duplicated} (${kill.duplicatedNotInFlight})`, `in flight only ${kill.duplicatedNotInFlight === 0 ? 'MET' : 'NOT MET'}`);
     row('kill -9: gap mail latency p50 / p99 (APPEND ack → job)', `${kill.p50} / ${kill.p99} ms`);
+    row('  p99 without the mail in Dovecot’s blind window', `${kill.p99OutsideWindow} ms (${kill.inWindow} left out)`);
     row(`join ${joiner}: mailboxes moved`, `${join.moved}`, `≤ ${join.movedTarget.toFixed(0)} (1.15 × ${n}/${join.replicasAfter}) ${join.moved <= join.movedTarget ? 'MET' : 'NOT MET'}`);
     row('join: seconds to settle', `${join.settleS.toFixed(1)} s`);
     row('join: same-id re-publishes / under two ids', `${join.duplicated} / ${join.underTwoIds}`, `0 / 0 ${join.duplicated === 0 && join.underTwoIds === 0 ? 'MET' : 'NOT MET'}`);
     row('join: moved mailboxes’ mail latency p99', `${join.p99} ms (n=${join.mail})`);
+    row('  p99 without the mail in Dovecot’s blind window', `${join.p99OutsideWindow} ms (${join.inWindow} left out)`);
     row(`drain ${drainee} (${drain.mailboxes} mailboxes): exit code, time`, `${drain.exitCode}, ${drain.drainS.toFixed(1)} s`, '0');
     row('drain: longest without a session at Dovecot', `${drain.longestUnheldS.toFixed(2)} s (${drain.unheldMailboxes} mailboxes > 0; ${drain.sessionSamples} samples)`, `0 s ${drain.longestUnheldS === 0 ? 'MET' : 'NOT MET'}`);
     row('drain: mail latency p50 / p99 / max', `${drain.p50} / ${drain.p99} / ${drain.max} ms (n=${drain.mail})`, `p99 ≤ 2000 ms ${drain.p99 <= 2000 ? 'MET' : 'NOT MET'}`);
+    row('  p99 without the mail in Dovecot’s blind window', `${drain.p99OutsideWindow} ms (${drain.inWindow} left out)`, `p99 ≤ 2000 ms ${drain.p99OutsideWindow <= 2000 ? 'MET' : 'NOT MET'}`);
     row('drain: same-id re-publishes / under two ids', `${drain.duplicated} / ${drain.underTwoIds}`, `0 / 0 ${drain.duplicated === 0 && drain.underTwoIds === 0 ? 'MET' : 'NOT MET'}`);
     row('all phases: mail delivered / not published within 30 s', `${pump.delivered.length} / ${lateTotal} (APPEND failures ${pump.failures})`, `0 ${lateTotal === 0 ? 'MET' : 'NOT MET'}`);
-    row('  of those: in Dovecot’s hibernation blind window', `${inBlindWindow}`, `(a server race: see HIBERNATE_BLIND_WINDOW_MS)`);
+    row('  of those: in Dovecot’s hibernation blind window', `${unpublishedInBlindWindow}`, `(a server race: see HIBERNATE_BLIND_WINDOW_MS)`);
     row('  of those: lost (not published after a resync)', `${lostTotal}`, `0 ${lostTotal === 0 ? 'MET' : 'NOT MET'}`);
     console.log(`\ncapacity (before the kill, ~${held.toFixed(0)} mailboxes per replica):`);
     for (const r of perReplica) {
