@@ -82,7 +82,8 @@ describe('Graph subscription lifecycle (fake Graph + Entra ID, real API, listene
       const mailbox = await world.mailbox(email('reauth'));
       await world.waitForState(mailbox.id, 'connected');
       const [sub] = world.graphSubscriptions(mailbox.email);
-      const changes = await stateChanges(mailbox.id);
+      // The relay publishes a state change up to 100 ms after its row: count once `connected` is out.
+      const changes = (await world.waitFor(() => world.jobsOf(mailbox.id, 'mailbox.state_changed'), (jobs) => jobs.some((job) => job.data.state === 'connected'), 5_000, 'the connected event')).length;
 
       const challenge = world.graph.sendLifecycle(sub.id, 'reauthorizationRequired');
       // Graph now holds the change notifications of this subscription back (they are lost).
@@ -202,7 +203,8 @@ describe('Graph subscription lifecycle (fake Graph + Entra ID, real API, listene
       world.graph.deliver(revoked.email, { subject: 'after revocation' });
       const status = await world.waitFor(() => world.status(revoked.id), (s) => s.connection.state === 'auth_error' && s.token.state === 'invalid', 15_000, 'auth_error');
       expect(status.recommendedAction).toMatch(/^Sign in again/);
-      expect((await world.jobsOf(revoked.id, 'mailbox.auth_failed')).length).toBe(1);
+      const authFailed = await world.waitFor(() => world.jobsOf(revoked.id, 'mailbox.auth_failed'), (jobs) => jobs.length > 0, 5_000, 'the auth_failed event');
+      expect(authFailed).toHaveLength(1);
     });
   });
 

@@ -47,7 +47,8 @@ describe('IMAP IDLE listener (real Dovecot, Postgres, Redis)', () => {
     expect(status).toMatchObject({ connection: { state: 'connected', lastError: null }, owner: world.config.listener.id, recommendedAction: null });
     expect(status.sync.folders[0]).toMatchObject({ name: 'INBOX', uidValidity, lastUid: uid });
     expect(status.sync.lastEventAt).not.toBeNull();
-    const states = (await world.events.jobs()).filter((j) => j.name === 'mailbox.state_changed' && j.data.mailbox.id === mailbox.id).map((j) => j.data.state);
+    const stateEvents = () => world.events.jobs().then((jobs) => jobs.filter((j) => j.name === 'mailbox.state_changed' && j.data.mailbox.id === mailbox.id).map((j) => j.data.state));
+    const states = await world.waitFor(stateEvents, (s) => s.includes('connected'), 5_000, 'the connected event');
     expect(states).toEqual(expect.arrayContaining(['connecting', 'connected']));
   });
 

@@ -494,10 +494,18 @@ async function main(): Promise<void> {
     live = live.filter((id) => id !== victim);
     let noticedAt = 0;
     let listeningAt = 0;
+    // Per mailbox, as the 100 ms polls saw it: when a survivor held its lease, and when it was listening
+    // there. Splits the gap into "noticing and taking" (lease rounds) and "connecting" (logins).
+    const takenAt = new Map<string, { at: number; by: string }>();
+    const connectedAt = new Map<string, number>();
     for (;;) {
       const rows = (await holdings()).filter((r) => lost.has(r.mailbox_id));
       const now = Date.now();
       if (!noticedAt && rows.some((r) => r.holder !== victim && r.holder !== null)) noticedAt = now;
+      for (const r of rows) {
+        if (r.holder !== victim && r.holder !== null && !takenAt.has(r.mailbox_id)) takenAt.set(r.mailbox_id, { at: now, by: r.holder });
+        if (r.holder !== victim && r.holder !== null && r.owner === r.holder && r.state === 'connected' && !connectedAt.has(r.mailbox_id)) connectedAt.set(r.mailbox_id, now);
+      }
       if (rows.every((r) => r.holder !== victim && r.holder !== null && r.owner === r.holder && r.state === 'connected')) {
         listeningAt = now;
         break;
@@ -506,6 +514,16 @@ async function main(): Promise<void> {
       await sleep(100);
     }
     console.log(`kill -9 ${victim} (${lost.size} mailboxes): noticed after ${seconds(noticedAt - killedAt)} s, all listening again after ${seconds(listeningAt - killedAt)} s`);
+    for (const survivor of live) {
+      const taken = [...takenAt.entries()].filter(([, t]) => t.by === survivor);
+      if (taken.length === 0) continue;
+      const takes = taken.map(([, t]) => t.at - killedAt);
+      const connects = taken.map(([id, t]) => (connectedAt.get(id) ?? listeningAt) - t.at);
+      console.log(
+        `  ${survivor} took ${taken.length}: leases held ${seconds(Math.min(...takes))}–${seconds(Math.max(...takes))} s after the kill; ` +
+          `listening after taking p50 ${seconds(percentile(connects, 50))} s / p99 ${seconds(percentile(connects, 99))} s / max ${seconds(Math.max(...connects))} s`,
+      );
+    }
     await sleep(5_000);
     await pump.stop();
     const gap = phaseMail(killedAt, listeningAt, lost);
