@@ -2,7 +2,7 @@
  * Failover, drain and join of listener replicas at scale, against a real Dovecot (hibernation on).
  *
  *   npm run bench:failover -- [--mailboxes=3000] [--replicas=3] [--rate=20] [--heartbeat-ms=2000] [--lease-ttl-ms=10000]
- *                              [--reconcile-ms=<SYNC_RECONCILE_INTERVAL_MS default>] [--idle-s=30] [--mail-s=30] [--hibernate=on|off]
+ *                              [--reconcile-ms=<SYNC_RECONCILE_INTERVAL_MS default>] [--idle-s=30] [--mail-s=30] [--hibernate=on|off] [--connect-rate=<IMAP_CONNECT_RATE_PER_HOST default>]
  *
  * Seeds N password mailboxes and Dovecot users, measures Dovecot's own floor for N / replicas logins (the
  * minimal pipelined client of bench/imap-idle; once before the listeners start, once more with mail arriving
@@ -233,6 +233,7 @@ async function main(): Promise<void> {
   const heartbeatMs = numberArg('heartbeat-ms', 2000);
   const leaseTtlMs = numberArg('lease-ttl-ms', 10000);
   const reconcileMs = textArg('reconcile-ms', '');
+  const connectRate = textArg('connect-rate', '');
   const idleS = numberArg('idle-s', 30);
   const mailS = numberArg('mail-s', 30);
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -345,6 +346,9 @@ async function main(): Promise<void> {
       CLUSTER_HEARTBEAT_MS: String(heartbeatMs),
       CLUSTER_LEASE_TTL_MS: String(leaseTtlMs),
       ...(reconcileMs ? { SYNC_RECONCILE_INTERVAL_MS: reconcileMs } : {}),
+      // --connect-rate: logins per second per replica to the one server (default 200): below the server's
+      // login rate it leaves room for the pushes of the sessions already listening.
+      ...(connectRate ? { IMAP_CONNECT_RATE_PER_HOST: connectRate } : {}),
     });
     const startReplica = async (id: string) => {
       const port = await freePort();
@@ -678,7 +682,7 @@ async function main(): Promise<void> {
     const ratio = (kill.listeningS - leaseTtlMs / 1000) / floor.seconds;
     const ratioUnderMail = (kill.listeningS - leaseTtlMs / 1000) / floorUnderMail.seconds;
 
-    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'}, Dovecot hibernation ${textArg('hibernate', 'on')} ===`);
+    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'}, connect rate ${connectRate || 'default'}, Dovecot hibernation ${textArg('hibernate', 'on')} ===`);
     const row = (what: string, figure: string, target = '') => console.log(`${what.padEnd(58)} | ${figure.padEnd(46)} | ${target}`);
     row('', 'figure', 'target');
     row('start: all connected (3 replicas at once)', `${connectS.toFixed(1)} s`);
