@@ -609,6 +609,22 @@ async function main(): Promise<void> {
         }
       }
     })();
+    // Per drained mailbox, as 100 ms polls saw it: when its lease left the drainee (whose writes are fenced
+    // from then on) and when the new holder's status said connected: the hand-over of one mailbox.
+    const movedAt = new Map<string, number>();
+    const activeAt = new Map<string, number>();
+    const leasePoller = (async () => {
+      while (sampling) {
+        const rows = await holdings();
+        const now = Date.now();
+        for (const r of rows) {
+          if (!drainedIds.has(r.mailbox_id) || r.holder === drainee || r.holder === null) continue;
+          if (!movedAt.has(r.mailbox_id)) movedAt.set(r.mailbox_id, now);
+          if (r.owner === r.holder && r.state === 'connected' && !activeAt.has(r.mailbox_id)) activeAt.set(r.mailbox_id, now);
+        }
+        await sleep(100);
+      }
+    })();
     const drainFrom = Date.now();
     const drainExit = await processes.get(drainee)!.app.stop('SIGTERM');
     const drainedAt = Date.now();
@@ -619,9 +635,28 @@ async function main(): Promise<void> {
     await sleep(3_000);
     sampling = false;
     await sampler;
+    await leasePoller;
     await pump.stop();
     await waitPublished(pump.delivered);
     const drainMail = phaseMail(drainFrom, drainSettledAt, drainedIds);
+    {
+      const moves = [...movedAt.values()].map((at) => at - drainFrom);
+      const handovers = [...movedAt.entries()].filter(([id]) => activeAt.has(id)).map(([id, at]) => activeAt.get(id)! - at);
+      console.log(
+        `drain ${drainee}: leases moved ${seconds(Math.min(...moves))}–${seconds(Math.max(...moves))} s after SIGTERM (${moves.length} of ${drained.length}); ` +
+          `lease moved → new holder's status connected p50 ${seconds(percentile(handovers, 50))} s / p99 ${seconds(percentile(handovers, 99))} s / max ${seconds(Math.max(0, ...handovers))} s`,
+      );
+      // Each drain message by when it was acknowledged against its mailbox's hand-over.
+      const stage = (d: Delivered) => {
+        const moved = movedAt.get(d.mailbox.id);
+        const active = activeAt.get(d.mailbox.id);
+        return moved === undefined || d.at < moved ? 'before its lease moved' : active === undefined || d.at < active ? 'lease moved, new holder not yet connected' : 'after the new holder connected';
+      };
+      for (const name of ['before its lease moved', 'lease moved, new holder not yet connected', 'after the new holder connected']) {
+        const lat = latencies(drainMail.filter((d) => stage(d) === name));
+        if (lat.length > 0) console.log(`  drain mail acknowledged ${name}: n=${lat.length}, latency p50 ${percentile(lat, 50)} ms / max ${Math.max(...lat)} ms`);
+      }
+    }
     const drainLat = latencies(drainMail);
     const drainLatOutside = latenciesOutsideWindow(drainMail);
     const drain = {
