@@ -54,8 +54,11 @@ interface Listener {
   stop(signal: NodeJS.Signals): Promise<number>;
 }
 
+/** e.g. LISTENER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the replicas (a profile is written on a clean exit: the drained one). */
+const nodeArgs = (process.env.LISTENER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 function startListener(env: NodeJS.ProcessEnv): Listener {
-  const child = spawn(process.execPath, [join(ROOT, ENTRY_POINTS.listener)], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, ENTRY_POINTS.listener)], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const append = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-20_000));
   child.stdout!.on('data', append);
