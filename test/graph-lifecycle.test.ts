@@ -82,8 +82,8 @@ describe('Graph subscription lifecycle (fake Graph + Entra ID, real API, listene
       const mailbox = await world.mailbox(email('reauth'));
       await world.waitForState(mailbox.id, 'connected');
       const [sub] = world.graphSubscriptions(mailbox.email);
-      // The relay publishes a state change up to 100 ms after its row: count once `connected` is out.
-      const changes = (await world.waitFor(() => world.jobsOf(mailbox.id, 'mailbox.state_changed'), (jobs) => jobs.some((job) => job.data.state === 'connected'), 5_000, 'the connected event')).length;
+      // Counted once `connected` is out (it reaches the queue after its row).
+      const changes = (await world.waitForEvents(mailbox.id, 'mailbox.state_changed', (jobs) => jobs.some((job) => job.data.state === 'connected'), 'the connected event')).length;
 
       const challenge = world.graph.sendLifecycle(sub.id, 'reauthorizationRequired');
       // Graph now holds the change notifications of this subscription back (they are lost).
@@ -203,7 +203,7 @@ describe('Graph subscription lifecycle (fake Graph + Entra ID, real API, listene
       world.graph.deliver(revoked.email, { subject: 'after revocation' });
       const status = await world.waitFor(() => world.status(revoked.id), (s) => s.connection.state === 'auth_error' && s.token.state === 'invalid', 15_000, 'auth_error');
       expect(status.recommendedAction).toMatch(/^Sign in again/);
-      const authFailed = await world.waitFor(() => world.jobsOf(revoked.id, 'mailbox.auth_failed'), (jobs) => jobs.length > 0, 5_000, 'the auth_failed event');
+      const authFailed = await world.waitForEvents(revoked.id, 'mailbox.auth_failed', (jobs) => jobs.length > 0, 'the auth_failed event');
       expect(authFailed).toHaveLength(1);
     });
   });

@@ -47,8 +47,8 @@ describe('IMAP IDLE listener (real Dovecot, Postgres, Redis)', () => {
     expect(status).toMatchObject({ connection: { state: 'connected', lastError: null }, owner: world.config.listener.id, recommendedAction: null });
     expect(status.sync.folders[0]).toMatchObject({ name: 'INBOX', uidValidity, lastUid: uid });
     expect(status.sync.lastEventAt).not.toBeNull();
-    const stateEvents = () => world.events.jobs().then((jobs) => jobs.filter((j) => j.name === 'mailbox.state_changed' && j.data.mailbox.id === mailbox.id).map((j) => j.data.state));
-    const states = await world.waitFor(stateEvents, (s) => s.includes('connected'), 5_000, 'the connected event');
+    const events = await world.waitForEvents(mailbox.id, 'mailbox.state_changed', (jobs) => jobs.some((j) => j.data.state === 'connected'), 'the connected event');
+    const states = events.map((j) => j.data.state);
     expect(states).toEqual(expect.arrayContaining(['connecting', 'connected']));
   });
 

@@ -84,9 +84,7 @@ describe('IMAP with OAuth (XOAUTH2, real Dovecot, fake Entra ID)', () => {
     const status = await world.waitFor(() => world.status(id), (s) => s.connection.state === 'auth_error' && s.token.state === 'invalid', 20_000, 'auth_error + invalid token');
     expect(status.token.lastError).toMatchObject({ code: 'AADSTS50173' });
     expect(status.recommendedAction).toMatch(/^Sign in again/);
-    // Published by the outbox relay after the token's commit (up to 100 ms later under a stream of commits).
-    const authFailedEvents = () => events.jobs().then((jobs) => jobs.filter((job) => job.name === 'mailbox.auth_failed' && job.data.mailbox.id === id));
-    const authFailed = await world.waitFor(authFailedEvents, (jobs) => jobs.length > 0, 5_000, 'the auth_failed event');
+    const authFailed = await world.waitForEvents(id, 'mailbox.auth_failed', (jobs) => jobs.length > 0, 'the auth_failed event');
     expect(authFailed).toHaveLength(1);
   });
 });

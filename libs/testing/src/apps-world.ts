@@ -1,3 +1,4 @@
+import { Job } from 'bullmq';
 import { AppConfig } from '@app/config';
 import { Clock } from '@app/clock';
 import { RunningApi, startApi } from './api-harness';
@@ -51,6 +52,20 @@ export abstract class AppsWorld {
   async metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
     const text = await (await fetch(`${url}/metrics`)).text();
     return metricValue(text, name, labels);
+  }
+
+  /** Jobs on `mail-events` of one mailbox (all types, or one). */
+  async jobsOf(mailboxId: string, type?: string): Promise<Job[]> {
+    return (await this.events.jobs()).filter((job) => job.data?.mailbox?.id === mailboxId && (!type || job.name === type));
+  }
+
+  /**
+   * A mailbox's events of one type once `done` holds for them. An outbox event (state changes,
+   * auth_failed) reaches the queue after its row, by up to the relay's round gap: wait for it rather than
+   * read the queue right after the row changed.
+   */
+  waitForEvents(mailboxId: string, type: string, done: (jobs: Job[]) => boolean, what: string, timeoutMs = 5_000): Promise<Job[]> {
+    return this.waitFor(() => this.jobsOf(mailboxId, type), done, timeoutMs, what);
   }
 
   /** Polls `read` until `done` holds. */

@@ -214,11 +214,6 @@ export class GraphWorld extends AppsWorld {
     return this.waitFor(() => this.status(mailboxId), (status) => status.connection.state === state, timeoutMs, `mailbox ${mailboxId} state ${state}`);
   }
 
-  /** Jobs on `mail-events` of one mailbox (all types, or one). */
-  async jobsOf(mailboxId: string, type?: string): Promise<Job[]> {
-    return (await this.events.jobs()).filter((job) => job.data?.mailbox?.id === mailboxId && (!type || job.name === type));
-  }
-
   async received(mailboxId: string): Promise<Job[]> {
     return this.jobsOf(mailboxId, 'mail.received');
   }
