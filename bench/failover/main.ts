@@ -129,6 +129,29 @@ const HIBERNATE_BLIND_WINDOW_MS: [number, number] = [4_400, 5_100];
 
 const keyOf = (d: Delivered) => `${d.mailbox.id}:${d.uidValidity}:${d.uid}`;
 
+/**
+ * Per mailbox leaving one replica (killed or drained), as the bench's polls see it: when another replica
+ * first held its lease (the leaving one's writes are fenced from then on), and when that holder's status
+ * said connected. Splits a gap into taking the lease and listening again.
+ */
+class HandOverTimes {
+  readonly movedAt = new Map<string, { at: number; to: string }>();
+  readonly connectedAt = new Map<string, number>();
+
+  constructor(
+    private readonly leaving: string,
+    private readonly ids: ReadonlySet<string>,
+  ) {}
+
+  see(rows: { mailbox_id: string; holder: string | null; owner: string | null; state: string | null }[], now: number): void {
+    for (const r of rows) {
+      if (!this.ids.has(r.mailbox_id) || r.holder === this.leaving || r.holder === null) continue;
+      if (!this.movedAt.has(r.mailbox_id)) this.movedAt.set(r.mailbox_id, { at: now, to: r.holder });
+      if (r.owner === r.holder && r.state === 'connected' && !this.connectedAt.has(r.mailbox_id)) this.connectedAt.set(r.mailbox_id, now);
+    }
+  }
+}
+
 /** mail-events as the CRM would see it: when each job was added (our clock), every id per message, and re-publishes BullMQ dropped. */
 class QueueWatch {
   readonly addedAt = new Map<string, number>();
@@ -501,18 +524,13 @@ async function main(): Promise<void> {
     live = live.filter((id) => id !== victim);
     let noticedAt = 0;
     let listeningAt = 0;
-    // Per mailbox, as the 100 ms polls saw it: when a survivor held its lease, and when it was listening
-    // there. Splits the gap into "noticing and taking" (lease rounds) and "connecting" (logins).
-    const takenAt = new Map<string, { at: number; by: string }>();
-    const connectedAt = new Map<string, number>();
+    // Splits the gap into "noticing and taking" (lease rounds) and "connecting" (logins).
+    const killTimes = new HandOverTimes(victim, lost);
     for (;;) {
       const rows = (await holdings()).filter((r) => lost.has(r.mailbox_id));
       const now = Date.now();
       if (!noticedAt && rows.some((r) => r.holder !== victim && r.holder !== null)) noticedAt = now;
-      for (const r of rows) {
-        if (r.holder !== victim && r.holder !== null && !takenAt.has(r.mailbox_id)) takenAt.set(r.mailbox_id, { at: now, by: r.holder });
-        if (r.holder !== victim && r.holder !== null && r.owner === r.holder && r.state === 'connected' && !connectedAt.has(r.mailbox_id)) connectedAt.set(r.mailbox_id, now);
-      }
+      killTimes.see(rows, now);
       if (rows.every((r) => r.holder !== victim && r.holder !== null && r.owner === r.holder && r.state === 'connected')) {
         listeningAt = now;
         break;
@@ -522,10 +540,10 @@ async function main(): Promise<void> {
     }
     console.log(`kill -9 ${victim} (${lost.size} mailboxes): noticed after ${seconds(noticedAt - killedAt)} s, all listening again after ${seconds(listeningAt - killedAt)} s`);
     for (const survivor of live) {
-      const taken = [...takenAt.entries()].filter(([, t]) => t.by === survivor);
+      const taken = [...killTimes.movedAt.entries()].filter(([, t]) => t.to === survivor);
       if (taken.length === 0) continue;
       const takes = taken.map(([, t]) => t.at - killedAt);
-      const connects = taken.map(([id, t]) => (connectedAt.get(id) ?? listeningAt) - t.at);
+      const connects = taken.map(([id, t]) => (killTimes.connectedAt.get(id) ?? listeningAt) - t.at);
       console.log(
         `  ${survivor} took ${taken.length}: leases held ${seconds(Math.min(...takes))}–${seconds(Math.max(...takes))} s after the kill; ` +
           `listening after taking p50 ${seconds(percentile(connects, 50))} s / p99 ${seconds(percentile(connects, 99))} s / max ${seconds(Math.max(...connects))} s`,
@@ -612,19 +630,11 @@ async function main(): Promise<void> {
         }
       }
     })();
-    // Per drained mailbox, as 100 ms polls saw it: when its lease left the drainee (whose writes are fenced
-    // from then on) and when the new holder's status said connected: the hand-over of one mailbox.
-    const movedAt = new Map<string, number>();
-    const activeAt = new Map<string, number>();
+    // The hand-over of each drained mailbox, polled every 100 ms.
+    const drainTimes = new HandOverTimes(drainee, drainedIds);
     const leasePoller = (async () => {
       while (sampling) {
-        const rows = await holdings();
-        const now = Date.now();
-        for (const r of rows) {
-          if (!drainedIds.has(r.mailbox_id) || r.holder === drainee || r.holder === null) continue;
-          if (!movedAt.has(r.mailbox_id)) movedAt.set(r.mailbox_id, now);
-          if (r.owner === r.holder && r.state === 'connected' && !activeAt.has(r.mailbox_id)) activeAt.set(r.mailbox_id, now);
-        }
+        drainTimes.see(await holdings(), Date.now());
         await sleep(100);
       }
     })();
@@ -643,16 +653,17 @@ async function main(): Promise<void> {
     await waitPublished(pump.delivered);
     const drainMail = phaseMail(drainFrom, drainSettledAt, drainedIds);
     {
-      const moves = [...movedAt.values()].map((at) => at - drainFrom);
-      const handovers = [...movedAt.entries()].filter(([id]) => activeAt.has(id)).map(([id, at]) => activeAt.get(id)! - at);
+      const { movedAt, connectedAt } = drainTimes;
+      const moves = [...movedAt.values()].map((moved) => moved.at - drainFrom);
+      const handovers = [...movedAt.entries()].filter(([id]) => connectedAt.has(id)).map(([id, moved]) => connectedAt.get(id)! - moved.at);
       console.log(
         `drain ${drainee}: leases moved ${seconds(Math.min(...moves))}–${seconds(Math.max(...moves))} s after SIGTERM (${moves.length} of ${drained.length}); ` +
           `lease moved → new holder's status connected p50 ${seconds(percentile(handovers, 50))} s / p99 ${seconds(percentile(handovers, 99))} s / max ${seconds(Math.max(0, ...handovers))} s`,
       );
       // Each drain message by when it was acknowledged against its mailbox's hand-over.
       const stage = (d: Delivered) => {
-        const moved = movedAt.get(d.mailbox.id);
-        const active = activeAt.get(d.mailbox.id);
+        const moved = movedAt.get(d.mailbox.id)?.at;
+        const active = connectedAt.get(d.mailbox.id);
         return moved === undefined || d.at < moved ? 'before its lease moved' : active === undefined || d.at < active ? 'lease moved, new holder not yet connected' : 'after the new holder connected';
       };
       for (const name of ['before its lease moved', 'lease moved, new holder not yet connected', 'after the new holder connected']) {
