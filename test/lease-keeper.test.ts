@@ -144,6 +144,9 @@ describe('LeaseKeeper rounds (real Postgres)', () => {
     const draining = new Set(['rep-c']);
     await registry.markDraining('rep-c');
     const leaving = [...before].filter(([, owner]) => owner === 'rep-c').map(([mailboxId]) => mailboxId);
+    // The takers' rounds say a peer drains (their hand-over pace hurries to fit its timeout); the drainee's does not.
+    expect((await a.keeper.round(mailboxIds, false)).peerDraining).toBe(true);
+    expect((await c.keeper.round(mailboxIds, true)).peerDraining).toBe(false);
     const held = await settle([a, c, d], mailboxIds, draining);
     expect(held.get('rep-c')!.size).toBe(0);
     expect(owners(held).size).toBe(120);

@@ -6,6 +6,8 @@ const HEARTBEAT_MS = 200;
 const LEASE_TTL_MS = 1500;
 /** The other replica, played by the test: a row in listener_replicas whose heartbeat the test keeps fresh (or stops). */
 const GHOST = 'listener-ghost';
+/** Standby logins per second (IMAP_HANDOVER_CONNECT_RATE_PER_HOST; the cold-start ramp stays at its 200/s). */
+const HANDOVER_RATE = 1;
 
 /**
  * Make-before-break, the taker's side, against a real Dovecot: the listener (in-process) should own
@@ -21,6 +23,9 @@ describe('Warm hand-over: the taker listens before it asks (listener in-process,
   let heartbeat: Promise<void>;
   /** Mailboxes the rendezvous gives to this listener over the ghost; the ghost holds their leases. */
   const mine: Array<{ id: string; email: string; folderId: string; uidValidity: number; ownerUid: number }> = [];
+  /** When Dovecot first counted a session of each of `mine` (polled from the listener's start). */
+  const firstSessionAt = new Map<string, number>();
+  let sessionWatch: Promise<void>;
 
   const sql = <T extends Record<string, unknown> = Record<string, unknown>>(text: string, params: unknown[] = []) => queryDatabase<T>(world.db.url, text, params);
   const lease = async (mailboxId: string) => (await sql<{ owner_id: string | null; epoch: string; handover_to: string | null }>(`SELECT owner_id, epoch, handover_to FROM mailbox_leases WHERE mailbox_id = $1`, [mailboxId]))[0];
@@ -30,7 +35,7 @@ describe('Warm hand-over: the taker listens before it asks (listener in-process,
   const subjectsOf = async (mailboxId: string) => (await world.received(mailboxId)).map((job) => job.data.message.subject as string).sort();
 
   beforeAll(async () => {
-    await world.start({ listener: false, env: { CLUSTER_HEARTBEAT_MS: String(HEARTBEAT_MS), CLUSTER_LEASE_TTL_MS: String(LEASE_TTL_MS), SYNC_RECONCILE_INTERVAL_MS: '200' } });
+    await world.start({ listener: false, env: { CLUSTER_HEARTBEAT_MS: String(HEARTBEAT_MS), CLUSTER_LEASE_TTL_MS: String(LEASE_TTL_MS), SYNC_RECONCILE_INTERVAL_MS: '200', IMAP_HANDOVER_CONNECT_RATE_PER_HOST: String(HANDOVER_RATE) } });
     me = world.config.listener.id;
     await sql(`INSERT INTO listener_replicas (id, state, started_at, heartbeat_at) VALUES ($1, 'live', now(), now())`, [GHOST]);
     heartbeat = (async () => {
@@ -59,6 +64,14 @@ describe('Warm hand-over: the taker listens before it asks (listener in-process,
       ]);
       mine.push({ ...mailbox, folderId: folder.id, uidValidity, ownerUid: uid });
     }
+    sessionWatch = (async () => {
+      const deadline = Date.now() + 30_000;
+      while (firstSessionAt.size < mine.length && Date.now() < deadline) {
+        const counts = await world.dovecot.sessionsByUser();
+        for (const { email } of mine) if (!firstSessionAt.has(email) && (counts.get(email) ?? 0) > 0) firstSessionAt.set(email, Date.now());
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    })();
     world.listener = await startListener(world.config);
   }, 120_000);
 
@@ -67,6 +80,15 @@ describe('Warm hand-over: the taker listens before it asks (listener in-process,
     await heartbeat;
     await world.stop();
   });
+
+  it('opens its standby sessions at the hand-over rate (IMAP_HANDOVER_CONNECT_RATE_PER_HOST), not at the cold-start rate', async () => {
+    await sessionWatch;
+    const opened = [...firstSessionAt.values()].sort((a, b) => a - b);
+    expect(opened).toHaveLength(mine.length);
+    // A bucket of one token refilled once a second: the third login waits ~2 s for its turn. At the
+    // cold-start rate (200/s, burst 200) all three log in within milliseconds of each other.
+    expect(opened[2] - opened[0]).toBeGreaterThanOrEqual(((mine.length - 1) * 1000) / HANDOVER_RATE - 500);
+  }, 60_000);
 
   it('opens its session before it asks, writes and publishes nothing while waiting, and on the grant catches up from the owner cursor on that same session', async () => {
     const [mailbox] = mine;

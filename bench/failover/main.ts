@@ -3,10 +3,12 @@
  *
  *   npm run bench:failover -- [--mailboxes=3000] [--replicas=3] [--rate=20] [--heartbeat-ms=2000] [--lease-ttl-ms=10000]
  *                              [--reconcile-ms=<SYNC_RECONCILE_INTERVAL_MS default>] [--idle-s=30] [--mail-s=30] [--hibernate=on|off] [--connect-rate=<IMAP_CONNECT_RATE_PER_HOST default>]
+ *                              [--handover-rate=<IMAP_HANDOVER_CONNECT_RATE_PER_HOST default>]
  *
  * Seeds N password mailboxes and Dovecot users, measures Dovecot's own floor for N / replicas logins (the
  * minimal pipelined client of bench/imap-idle; once before the listeners start, once more with mail arriving
- * just before the kill, as during its gap), starts `--replicas` listener processes (production
+ * just before the kill, as during its gap) and the drain's floor (push-floor.ts: how late new mail reaches a
+ * hibernated session, quiet and while another N / replicas log in at full speed), starts `--replicas` listener processes (production
  * heartbeat, lease time and reconcile interval unless given) and, with mail arriving to random mailboxes
  * at `--rate` per second all along:
  *  1. capacity: each replica's RSS and CPU while idle, and Postgres transactions (pg_stat_database
@@ -35,6 +37,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { assignMailboxes } from '@app/cluster';
+import { environmentSchema } from '../../libs/config/src/config.schema';
 import { KeyRing, SecretBox } from '@app/crypto';
 import { MAIL_EVENTS_QUEUE } from '@app/events';
 import { dataSourceOptions, runMigrations, secretContext } from '@app/persistence';
@@ -42,6 +45,7 @@ import { folderKey } from '@app/sync';
 import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, TestDatabase } from '@app/testing';
 import { cpuSeconds, percentile, rssBytes } from '../imap-idle/proc-stats';
 import { rawIdleFloor } from '../imap-idle/raw-idle-floor';
+import { rawPushFloor, type PushLatency } from './push-floor';
 import { numberArg, textArg } from '../args';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -260,6 +264,9 @@ async function main(): Promise<void> {
   const leaseTtlMs = numberArg('lease-ttl-ms', 10000);
   const reconcileMs = textArg('reconcile-ms', '');
   const connectRate = textArg('connect-rate', '');
+  const handoverRate = textArg('handover-rate', '');
+  // The replicas' own default when not given (the drain's push floor is measured at the takers' pace).
+  const handoverPerReplica = Number(handoverRate || environmentSchema.shape.IMAP_HANDOVER_CONNECT_RATE_PER_HOST.parse(undefined));
   const idleS = numberArg('idle-s', 30);
   const mailS = numberArg('mail-s', 30);
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -331,6 +338,18 @@ async function main(): Promise<void> {
     await rawIdleFloor(dovecot.port, users.slice(share));
     const floor = await rawIdleFloor(dovecot.port, users.slice(0, share));
     console.log(`Dovecot's floor: ${floor.sessions} logins to IDLE in ${floor.seconds.toFixed(1)} s (minimal pipelined client)`);
+    // The drain's floor: a replica's share listening (hibernated), mail to them, another share logging in
+    // at full speed, then at the pace of the drain's takers (the others, each at its hand-over rate).
+    const takersPace = (replicaCount - 1) * handoverPerReplica;
+    const pushFloor = await rawPushFloor(dovecot, users.slice(0, share), users.slice(share, 2 * share), {
+      ratePerSecond: rate,
+      quietSeconds: 10,
+      blindWindowMs: HIBERNATE_BLIND_WINDOW_MS,
+      pacedLoginsPerSecond: takersPace,
+    });
+    console.log(
+      `Dovecot's push to hibernated sessions: quiet p99 ${pushFloor.quiet.p99} ms; while ${share} log in at full speed (${pushFloor.duringLogins.loginS.toFixed(1)} s) p99 ${pushFloor.duringLogins.p99} ms; at ${takersPace}/s p99 ${pushFloor.duringPacedLogins.p99} ms`,
+    );
     await dovecot.restart();
 
     console.log('seeding mailboxes');
@@ -375,6 +394,7 @@ async function main(): Promise<void> {
       // --connect-rate: logins per second per replica to the one server (default 200): below the server's
       // login rate it leaves room for the pushes of the sessions already listening.
       ...(connectRate ? { IMAP_CONNECT_RATE_PER_HOST: connectRate } : {}),
+      ...(handoverRate ? { IMAP_HANDOVER_CONNECT_RATE_PER_HOST: handoverRate } : {}),
     });
     const startReplica = async (id: string) => {
       const port = await freePort();
@@ -731,7 +751,7 @@ async function main(): Promise<void> {
     const ratio = (kill.listeningS - leaseTtlMs / 1000) / floor.seconds;
     const ratioUnderMail = (kill.listeningS - leaseTtlMs / 1000) / floorUnderMail.seconds;
 
-    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'}, connect rate ${connectRate || 'default'}, Dovecot hibernation ${textArg('hibernate', 'on')} ===`);
+    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'}, connect rate ${connectRate || 'default'}, hand-over rate ${handoverRate || 'default'}, Dovecot hibernation ${textArg('hibernate', 'on')} ===`);
     const row = (what: string, figure: string, target = '') => console.log(`${what.padEnd(58)} | ${figure.padEnd(46)} | ${target}`);
     row('', 'figure', 'target');
     row('start: all connected (3 replicas at once)', `${connectS.toFixed(1)} s`);
@@ -752,6 +772,10 @@ async function main(): Promise<void> {
     row('  p99 without the mail in Dovecot’s blind window', `${join.p99OutsideWindow} ms (${join.inWindow} left out)`);
     row(`drain ${drainee} (${drain.mailboxes} mailboxes): exit code, time`, `${drain.exitCode}, ${drain.drainS.toFixed(1)} s`, '0');
     row('drain: longest without a session at Dovecot', `${drain.longestUnheldS.toFixed(2)} s (${drain.unheldMailboxes} mailboxes > 0; ${drain.sessionSamples} samples)`, `0 s ${drain.longestUnheldS === 0 ? 'MET' : 'NOT MET'}`);
+    const pushRow = (p: PushLatency) => `${p.p50} / ${p.p99} / ${p.max} ms (n=${p.pushed}; ${p.inWindow} in the blind window, ${p.missed} never pushed)`;
+    row('Dovecot floor: push to a hibernated session p50 / p99 / max', pushRow(pushFloor.quiet));
+    row(`  while ${pushFloor.duringLogins.logins} others log in at full speed (${pushFloor.duringLogins.loginS.toFixed(1)} s)`, pushRow(pushFloor.duringLogins));
+    row(`  while they log in at the takers' pace, ${takersPace}/s (${pushFloor.duringPacedLogins.loginS.toFixed(1)} s)`, pushRow(pushFloor.duringPacedLogins));
     row('drain: mail latency p50 / p99 / max', `${drain.p50} / ${drain.p99} / ${drain.max} ms (n=${drain.mail})`, `p99 ≤ 2000 ms ${drain.p99 <= 2000 ? 'MET' : 'NOT MET'}`);
     row('  p99 without the mail in Dovecot’s blind window', `${drain.p99OutsideWindow} ms (${drain.inWindow} left out)`, `p99 ≤ 2000 ms ${drain.p99OutsideWindow <= 2000 ? 'MET' : 'NOT MET'}`);
     row('drain: same-id re-publishes / under two ids', `${drain.duplicated} / ${drain.underTwoIds}`, `0 / 0 ${drain.duplicated === 0 && drain.underTwoIds === 0 ? 'MET' : 'NOT MET'}`);

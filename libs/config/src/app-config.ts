@@ -21,6 +21,12 @@ export interface AppConfig {
     reconcileIntervalMs: number;
     /** New IMAP connections per second per server host (bursts of the same size). */
     connectRatePerHost: number;
+    /**
+     * Warm standbys' logins per second per server host (make-before-break hand-overs: drain, join). The
+     * old owner listens meanwhile, so nothing waits for them; a login burst at the server's full rate
+     * starves its pushes to every hibernated session (see Scaling listeners).
+     */
+    handoverConnectRatePerHost: number;
     /** Connection attempts in flight at once, all hosts (they queue beyond, not in the database pool). */
     connectConcurrency: number;
     /** Password mailboxes rejected this long are disabled (0: never). */

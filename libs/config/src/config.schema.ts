@@ -77,6 +77,7 @@ export const environmentSchema = z.object({
   SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(1000),
   LISTENER_HEAP_COMPACTION: z.enum(['every-gc', 'v8-default']).default('every-gc'),
   IMAP_CONNECT_RATE_PER_HOST: z.coerce.number().min(0.1, 'must be at least 0.1').max(10_000, 'must be at most 10000').default(200),
+  IMAP_HANDOVER_CONNECT_RATE_PER_HOST: z.coerce.number().min(0.1, 'must be at least 0.1').max(10_000, 'must be at most 10000').default(30),
   SYNC_CONNECT_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(100),
   IMAP_AUTH_DISABLE_AFTER_HOURS: z.coerce.number().min(0, 'must be 0 (never) or more').max(8760, 'must be at most 8760').default(72),
   IMAP_SAFETY_SWEEP_MINUTES: z.coerce.number().min(0, 'must be 0 (off) or more').max(1440, 'must be at most 1440').default(15),

@@ -6,7 +6,7 @@ export class ConnectRamp {
   private readonly buckets = new Map<string, { tokens: number; updatedAt: number; queue: (() => void)[]; timer?: NodeJS.Timeout }>();
 
   constructor(
-    private readonly ratePerSecond: number,
+    private ratePerSecond: number,
     private readonly burst: number = ratePerSecond,
     private readonly now: () => number = Date.now,
   ) {}
@@ -22,6 +22,19 @@ export class ConnectRamp {
       bucket.queue.push(resolve);
       this.drainLater(host);
     });
+  }
+
+  /** From now on `ratePerSecond` (what was earned at the old rate is kept, the burst stays): waiters are served at the new pace at once. */
+  setRate(ratePerSecond: number): void {
+    if (ratePerSecond === this.ratePerSecond) return;
+    for (const bucket of this.buckets.values()) this.refill(bucket);
+    this.ratePerSecond = ratePerSecond;
+    for (const [host, bucket] of this.buckets) {
+      if (!bucket.timer) continue;
+      clearTimeout(bucket.timer);
+      bucket.timer = undefined;
+      this.drainLater(host);
+    }
   }
 
   /** How many connections wait for their turn (all hosts). */

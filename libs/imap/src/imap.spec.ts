@@ -20,6 +20,21 @@ describe('ConnectRamp', () => {
     expect(third).toBe(true);
     ramp.close();
   });
+
+  it('serves its waiters at a new rate at once', async () => {
+    let now = 0;
+    const ramp = new ConnectRamp(1, 1, () => now);
+    await ramp.acquire('a');
+    let second = false;
+    const pending = ramp.acquire('a').then(() => (second = true));
+    ramp.setRate(100);
+    now += 10;
+    // At the old rate the second turn is 990 ms away.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(second).toBe(true);
+    await pending;
+    ramp.close();
+  });
 });
 
 describe('classifyImapError', () => {

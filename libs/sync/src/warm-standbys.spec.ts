@@ -54,6 +54,20 @@ describe('warm standby state machine', () => {
 });
 
 describe('WarmStandbys', () => {
+  it('counts the logins still ahead of a hand-over: not started, warming or lost — not ready, asked or cold', async () => {
+    const { standbys, started } = keeper(2);
+    const waiting = ['a', 'b', 'c', 'd'].map((id) => specOf(id));
+    expect(standbys.loginsAhead(waiting)).toBe(4);
+    await standbys.follow(waiting);
+    expect(standbys.loginsAhead(waiting)).toBe(4);
+    started[0].tell('ready');
+    expect(standbys.loginsAhead(waiting)).toBe(3);
+    standbys.mayAsk('a');
+    expect(standbys.stateOf('a')).toBe('asked');
+    started[1].tell('lost');
+    expect(standbys.loginsAhead(waiting)).toBe(3);
+  });
+
   it('asks for a lease only once its standby listens, and hands that runner over on the grant', async () => {
     const { standbys, started, counted, readyCalls } = keeper();
     await standbys.follow([specOf('a'), specOf('b')]);

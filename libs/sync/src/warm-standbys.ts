@@ -85,6 +85,14 @@ export class WarmStandbys<R extends StandbyRunner> {
     return this.standbys.get(mailboxId)?.state;
   }
 
+  /** Of `waiting`, how many still have a login ahead: no standby yet, warming, or lost (to warm again). */
+  loginsAhead(waiting: MailboxSpec[]): number {
+    return waiting.filter(({ id }) => {
+      const state = this.stateOf(id);
+      return state === undefined || state === 'warming' || state === 'lost';
+    }).length;
+  }
+
   /** Standbys logging in. */
   get warming(): number {
     return this.counts.warming;

@@ -32,6 +32,8 @@ export interface LeaseRound {
   waiting: number;
   /** Those mailboxes (a live replica holds each): the supervisor warms standbys for them before asking. */
   wanting: string[];
+  /** Another replica is draining: what it still holds it releases at its drain timeout (HandoverPace hurries). */
+  peerDraining: boolean;
 }
 
 export interface LeaseRoundOptions {
@@ -146,7 +148,8 @@ export class LeaseKeeper {
       .filter((lease) => lease.handoverTo !== null && stateOf.get(lease.handoverTo) === 'live')
       .map((lease) => ({ mailboxId: lease.mailboxId, epoch: lease.epoch, to: lease.handoverTo! }));
     this.trusted = true;
-    return { held, handOver, waiting: stillMissing.length, wanting: stillMissing };
+    const peerDraining = members.some((member) => member.id !== this.me && member.state === 'draining');
+    return { held, handOver, waiting: stillMissing.length, wanting: stillMissing, peerDraining };
   }
 
   /**

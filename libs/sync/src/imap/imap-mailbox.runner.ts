@@ -56,8 +56,8 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
    */
   async stop(event: 'release' | 'disable' | null, options?: RunnerStopOptions): Promise<void> {
     this.stopped = true;
-    // Handed over: the lease may be granted once nothing more can be delivered; the LOGOUT finishes meanwhile.
-    await this.closeSessions({ awaitLogout: !options?.handover });
+    // Handed over: the lease may be granted once nothing more can be delivered; the connection is dropped.
+    await this.closeSessions({ drop: options?.handover });
     await this.finalReport(event);
   }
 
@@ -138,7 +138,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
   }
 
   /** Ends the current attempt: timers off, sessions closed, late callbacks of this attempt ignored. */
-  private async closeSessions(options: { awaitLogout?: boolean } = {}): Promise<void> {
+  private async closeSessions(options: { drop?: boolean } = {}): Promise<void> {
     this.nextAttempt();
     clearTimeout(this.reauthTimer);
     const sessions = [...this.sessions, ...this.opening];

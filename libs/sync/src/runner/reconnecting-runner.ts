@@ -114,12 +114,13 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
   /**
    * The start of every connection attempt, IMAP or Graph: a new attempt, its turn at the per-host ramp
    * (10,000 mailboxes starting at once must not all hit the mail server, nor the database, in the same
-   * second), then the state change. Null when the runner stopped or a newer attempt began meanwhile.
+   * second; a warm standby's turn at the slower hand-over ramp), then the state change. Null when the
+   * runner stopped or a newer attempt began meanwhile.
    */
   protected async beginAttempt(event: 'start' | 'retry'): Promise<number | null> {
     if (this.stopped) return null;
     const attempt = this.nextAttempt();
-    await this.deps.ramp.acquire(this.spec.endpoint.host);
+    await (this.standby ? this.deps.standbyRamp : this.deps.ramp).acquire(this.spec.endpoint.host);
     if (!this.isCurrent(attempt)) return null;
     await this.report(event, null);
     return attempt;

@@ -18,6 +18,8 @@ export interface RunnerDependencies {
   metrics: SyncMetrics;
   /** Paces new connections per host (the mail server's, or Graph's). */
   ramp: ConnectRamp;
+  /** Paces a warm standby's logins per host instead (IMAP_HANDOVER_CONNECT_RATE_PER_HOST). */
+  standbyRamp: ConnectRamp;
   /** Bounds connection attempts in flight (all hosts). */
   connectSlots: ConcurrencyLimit;
   clock: Clock;
