@@ -122,3 +122,54 @@ describe('ImapFolderSession: an EXISTS that lands in the sync loop\'s tail', () 
     expect(sink.delivered).toEqual(Array.from({ length: 2 * (TURNS + 1) }, (_, i) => i + 1));
   }, 120_000);
 });
+
+/**
+ * A hand-over closes the old owner's session without LOGOUT: the next owner listens already, and Dovecot
+ * would have to wake a hibernated session (an imap process, as for a login) to answer one. Any other close
+ * logs out as a client should.
+ */
+describe('ImapFolderSession.close: a hand-over drops the connection, any other close logs out', () => {
+  const email = 'closing@contoso.com';
+  let dovecot: DovecotServer;
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    dovecot = await DovecotServer.start({ users: [{ username: email, password: 'pw' }] });
+    proxy = await TcpProxy.start(dovecot.port);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await dovecot?.destroy();
+  });
+
+  /** Opens a listening session, closes it with `drop`, and returns what the client sent after it was listening. */
+  async function sentOnClose(drop: boolean): Promise<string> {
+    const session = new ImapFolderSession({
+      endpoint: { host: '127.0.0.1', port: proxy.port, secure: false, verifyCertificate: false },
+      outbound: OutboundPolicy.allowAll(),
+      credential: { kind: 'password', login: email, password: 'pw' },
+      folder: 'INBOX',
+      sink: new RecordingSink(),
+    });
+    await session.open();
+    let sent = '';
+    proxy.filter('toServer', async (chunk) => {
+      sent += chunk.toString('latin1');
+      return chunk;
+    });
+    try {
+      await session.close({ drop });
+    } finally {
+      proxy.filter('toServer', undefined);
+    }
+    return sent;
+  }
+
+  it('drops a handed-over session without a LOGOUT', async () => {
+    expect(await sentOnClose(true)).not.toMatch(/LOGOUT/);
+  });
+
+  it('logs an ordinary close out (the same check sees a LOGOUT where one is sent)', async () => {
+    expect(await sentOnClose(false)).toMatch(/LOGOUT/);
+  });
+});
