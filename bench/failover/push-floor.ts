@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { buildMessage, type DovecotServer } from '@app/testing';
 import { percentile } from '../imap-idle/proc-stats';
 import { openIdleSessions, type RawUser } from '../imap-idle/raw-idle-floor';
+import { inHibernateBlindWindow } from './blind-window';
 
 /*
  * Dovecot's own floor for the drain's mail latency. During a drain the draining replica's sessions still
@@ -17,7 +18,7 @@ export interface PushLatency {
   p50: number;
   p99: number;
   max: number;
-  /** Acknowledged in the hibernation blind window (see bench/failover HIBERNATE_BLIND_WINDOW_MS): left out of p50/p99. */
+  /** Acknowledged in the hibernation blind window (blind-window.ts): left out of p50/p99. */
   inWindow: number;
   /** Outside the window and never pushed within the wait. */
   missed: number;
@@ -46,11 +47,7 @@ class Listening {
   readonly latencies: number[] = [];
   inWindow = 0;
 
-  constructor(
-    private readonly sockets: Socket[],
-    openedAt: number,
-    private readonly blindWindowMs: [number, number],
-  ) {
+  constructor(sockets: Socket[], openedAt: number) {
     this.lastPush = sockets.map(() => openedAt);
     sockets.forEach((socket, i) => {
       let buffered = '';
@@ -68,7 +65,7 @@ class Listening {
 
   expect(i: number, uid: number, at: number): void {
     const sinceIdle = at - this.lastPush[i];
-    const entry = { uid, at, inWindow: sinceIdle >= this.blindWindowMs[0] && sinceIdle <= this.blindWindowMs[1] };
+    const entry = { uid, at, inWindow: inHibernateBlindWindow(sinceIdle) };
     this.pending.set(i, [...(this.pending.get(i) ?? []), entry]);
   }
 
@@ -121,9 +118,9 @@ export class PushProbe {
     private readonly ratePerSecond: number,
   ) {}
 
-  static async open(dovecot: DovecotServer, held: RawUser[], options: { ratePerSecond: number; blindWindowMs: [number, number]; hibernateTimeoutMs?: number }): Promise<PushProbe> {
+  static async open(dovecot: DovecotServer, held: RawUser[], options: { ratePerSecond: number; hibernateTimeoutMs?: number }): Promise<PushProbe> {
     const { sockets } = await openIdleSessions(dovecot.port, held);
-    const probe = new PushProbe(dovecot, held, sockets, new Listening(sockets, Date.now(), options.blindWindowMs), options.ratePerSecond);
+    const probe = new PushProbe(dovecot, held, sockets, new Listening(sockets, Date.now()), options.ratePerSecond);
     await sleep((options.hibernateTimeoutMs ?? 5_000) + 2_000);
     return probe;
   }
@@ -159,7 +156,7 @@ export async function rawPushFloor(
   dovecot: DovecotServer,
   held: RawUser[],
   loggers: RawUser[],
-  options: { ratePerSecond: number; quietSeconds: number; blindWindowMs: [number, number]; pacedLoginsPerSecond: number; hibernateTimeoutMs?: number },
+  options: { ratePerSecond: number; quietSeconds: number; pacedLoginsPerSecond: number; hibernateTimeoutMs?: number },
 ): Promise<PushFloor> {
   const probe = await PushProbe.open(dovecot, held, options);
   try {
