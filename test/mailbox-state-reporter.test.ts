@@ -2,8 +2,9 @@ import { FlowProducer, Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { FencedOutError, LeaseFence, MailboxLeaseRepository, ReplicaRegistry } from '@app/cluster';
-import { EventOutbox, EventOutboxRelay, EventOutboxRepository, MailEventsPublisher, WEBHOOK_FANOUT_QUEUE } from '@app/events';
-import { MailboxStatusRepository, MailboxStatusWriter } from '@app/mailbox-state';
+import { EventOutbox, EventOutboxRelay, EventOutboxRepository, MailboxRef, MailEventsPublisher, WEBHOOK_FANOUT_QUEUE } from '@app/events';
+import { mailboxStateChanged, MailboxStatusRepository, MailboxStatusWriter } from '@app/mailbox-state';
+import { SETUP_BATCH_INTERVAL_MS } from '@app/batching';
 import { dataSourceOptions, runMigrations } from '@app/persistence';
 import { MailboxStateReporter } from '@app/sync';
 import { createTestDatabase, ManualClock, queryDatabase, statementsOf, TestDatabase, testConfig, TestMailEvents } from '@app/testing';
@@ -262,16 +263,23 @@ describe('MailboxStateReporter', () => {
     const streams = await Promise.all(['s1', 's2', 's3', 's4', 's5', 's6'].map((login) => freshMailbox(login)));
     await relay.drain();
     await new Promise((resolve) => setTimeout(resolve, 150));
+    // Commits of the writers' own: the status writer paces its statements too (SETUP_BATCH_INTERVAL_MS),
+    // so its reports would not make a stream of separate commits.
+    const outbox = new EventOutbox(new EventOutboxRepository(), relay);
+    const commit = async ({ ref }: { ref: MailboxRef }) => {
+      await source.transaction((sql) => outbox.add(sql, [mailboxStateChanged(ref, 1, 'connecting', 'pending', null, new Date())]));
+      outbox.committed();
+    };
     const relayed = await relayTraffic(async () => {
       // Six commits in six turns, 10 ms apart: the first goes out at once, the others share the rounds
       // that start at most every 100 ms.
       const t0 = Date.now();
-      await reporter.apply(streams[0].ref, 'start', null, streams[0].lease);
+      await commit(streams[0]);
       while (!(await events.job(`mailbox.state_changed.${streams[0].ref.id}.1`))) await new Promise((resolve) => setTimeout(resolve, 5));
       expect(Date.now() - t0).toBeLessThan(1_000);
-      for (const { ref, lease } of streams.slice(1)) {
+      for (const stream of streams.slice(1)) {
         await new Promise((resolve) => setTimeout(resolve, 10));
-        await reporter.apply(ref, 'start', null, lease);
+        await commit(stream);
       }
       await relay.drain();
     });
@@ -280,5 +288,17 @@ describe('MailboxStateReporter', () => {
     expect(relayed.publishes.reduce((a, b) => a + b, 0)).toBe(6);
     // One round per commit would be six.
     expect(relayed.publishes.length).toBeLessThanOrEqual(3);
+  });
+  it('writes reports made in separate turns, as connections finish one by one, in shared statements', async () => {
+    const paced = await Promise.all(['p1', 'p2', 'p3', 'p4', 'p5', 'p6'].map((login) => freshMailbox(login)));
+    await Promise.all(paced.map(({ ref, lease }) => reporter.apply(ref, 'start', null, lease)));
+    await new Promise((resolve) => setTimeout(resolve, SETUP_BATCH_INTERVAL_MS + 50));
+    // Six 'listening' reports 10 ms apart, each in a turn of its own with the statement before it long
+    // finished: flightBatcher alone sent six statements; with the setup interval they share one or two.
+    const statements = await statementsOf(source, () =>
+      Promise.all(paced.map(async ({ ref, lease }, i) => (await new Promise((resolve) => setTimeout(resolve, i * 10)), reporter.apply(ref, 'listening', null, lease)))),
+    );
+    expect(statements.filter((statement) => statement === 'WITH').length).toBeLessThanOrEqual(2);
+    for (const { ref } of paced) expect((await queryDatabase<{ s: string }>(db.url, `SELECT connection_state AS s FROM mailbox_status WHERE mailbox_id = $1`, [ref.id]))[0].s).toBe('connected');
   });
 });

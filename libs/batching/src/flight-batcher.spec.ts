@@ -105,4 +105,23 @@ describe('flightBatcher', () => {
     const outcomes = await Promise.allSettled(['a:1', 'b:1', 'a:2'].map(write));
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
   });
+  it('with minIntervalMs, starts a batch no sooner than that after the previous one, with every call made meanwhile', async () => {
+    const batches: { items: number[]; at: number }[] = [];
+    const started = performance.now();
+    const call = flightBatcher<number, number>({ minIntervalMs: 100, run: async (items) => (batches.push({ items, at: performance.now() - started }), items) });
+    const first = call(1);
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await first;
+    // The first batch is long done: these wait for the interval to pass, then go as one.
+    const later = [2, 3, 4].map(async (n, i) => (await sleep(i * 10), call(n)));
+    expect(await Promise.all(later)).toEqual([2, 3, 4]);
+    expect(batches.map((b) => b.items)).toEqual([[1], [2, 3, 4]]);
+    expect(batches[1].at - batches[0].at).toBeGreaterThanOrEqual(99);
+    // After a quiet spell longer than the interval, a call goes at once.
+    await sleep(120);
+    const quietAt = performance.now() - started;
+    await call(5);
+    expect(batches[2].items).toEqual([5]);
+    expect(batches[2].at - quietAt).toBeLessThan(50);
+  });
 });

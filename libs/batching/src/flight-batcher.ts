@@ -12,6 +12,14 @@ export interface FlightBatcherOptions<I, O> {
   maxInFlight?: number;
   /** Largest batch (bounds one statement's size). Default 1,000. */
   maxBatchSize?: number;
+  /**
+   * A batch starts no sooner than this after the one before it started (default 0). For calls off the
+   * mail path (a connection's credential, cursor and status): they arrive a few dozen a second while
+   * thousands of mailboxes connect, each finding the previous statement finished, so without a pause every
+   * call is a statement of its own; with one, a statement carries what arrived in the pause. A call made
+   * after a quiet spell goes at once.
+   */
+  minIntervalMs?: number;
 }
 
 /**
@@ -27,9 +35,11 @@ export interface FlightBatcherOptions<I, O> {
 export function flightBatcher<I, O>(options: FlightBatcherOptions<I, O>): (item: I) => Promise<O> {
   const maxInFlight = options.maxInFlight ?? 1;
   const maxBatchSize = options.maxBatchSize ?? 1_000;
+  const minIntervalMs = options.minIntervalMs ?? 0;
   let queued: { item: I; resolve: (value: O) => void; reject: (error: Error) => void }[] = [];
   let inFlight = 0;
   let scheduled = false;
+  let lastStartedAt = -Infinity;
 
   const start = () => {
     scheduled = false;
@@ -37,13 +47,18 @@ export function flightBatcher<I, O>(options: FlightBatcherOptions<I, O>): (item:
       const batch = queued.length <= maxBatchSize ? queued : queued.slice(0, maxBatchSize);
       queued = queued.length <= maxBatchSize ? [] : queued.slice(maxBatchSize);
       inFlight += 1;
+      lastStartedAt = performance.now();
       void runBatch(batch);
+      // The next batch waits out the interval (schedule() sets its timer when it settles or a call comes).
+      if (minIntervalMs > 0) break;
     }
   };
   const schedule = () => {
     if (scheduled || inFlight >= maxInFlight || queued.length === 0) return;
     scheduled = true;
-    setImmediate(start);
+    const wait = lastStartedAt + minIntervalMs - performance.now();
+    if (wait > 0) setTimeout(start, wait);
+    else setImmediate(start);
   };
   const settle = (round: typeof queued, answers: (O | Error)[] | Error) => {
     if (!(answers instanceof Error) && answers.length !== round.length) answers = new Error(`A batch of ${round.length} answered ${answers.length} results`);

@@ -1,2 +1,3 @@
 export * from './turn-batcher';
 export * from './flight-batcher';
+export * from './setup-batch-interval';

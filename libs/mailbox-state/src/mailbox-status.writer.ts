@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { flightBatcher } from '@app/batching';
+import { flightBatcher, SETUP_BATCH_INTERVAL_MS } from '@app/batching';
 import { EventOutbox, MailboxRef, SqlRunner } from '@app/events';
 import { ConnectionState } from '@app/persistence';
 import { ConnectionEvent } from './connection-state';
@@ -16,8 +16,8 @@ import { planStatusChange, StatusChange, StatusWriteOutcome } from './status-cha
 export class MailboxStatusWriter {
   private readonly logger = new Logger('MailboxState');
   /** The listener's changes made while the previous statement ran, as one statement (3,000 runners released together, or connecting over many turns, are a handful). */
-  private readonly updateRow = flightBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.update(changes)) });
-  private readonly insertRow = flightBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, run: (changes) => this.written(this.repository.insert(changes)) });
+  private readonly updateRow = flightBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, minIntervalMs: SETUP_BATCH_INTERVAL_MS, run: (changes) => this.written(this.repository.update(changes)) });
+  private readonly insertRow = flightBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, minIntervalMs: SETUP_BATCH_INTERVAL_MS, run: (changes) => this.written(this.repository.insert(changes)) });
 
   constructor(
     private readonly repository: MailboxStatusRepository,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { answeredBy, answersByKey, flightBatcher } from '@app/batching';
+import { answeredBy, answersByKey, flightBatcher, SETUP_BATCH_INTERVAL_MS } from '@app/batching';
 import { FencedOutError, LeaseFence, leaseHeldSql } from '@app/cluster';
 import { FolderCursor } from '@app/imap';
 
@@ -32,6 +32,7 @@ interface AdvanceWrite {
 export class FolderCursorRepository {
   private readonly loadOne = flightBatcher<string, FolderCursor>({
     key: (folderId) => folderId,
+    minIntervalMs: SETUP_BATCH_INTERVAL_MS,
     run: async (folderIds) => {
       const rows: { folder_id: string; uid_validity: string | null; last_uid: string | null }[] = await this.dataSource.query(
         `SELECT folder_id, uid_validity, last_uid FROM sync_cursors WHERE folder_id = ANY($1::uuid[])`,
@@ -46,6 +47,7 @@ export class FolderCursorRepository {
 
   private readonly baselineOne = flightBatcher<BaselineWrite, boolean>({
     key: (write) => write.folderId,
+    minIntervalMs: SETUP_BATCH_INTERVAL_MS,
     run: async (writes) => {
       // Only rows whose lease holds are proposed at all, so the condition covers the insert and the update.
       // The same UIDVALIDITY again (a takeover racing a first baseline) keeps the furthest cursor.

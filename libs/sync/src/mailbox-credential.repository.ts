@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { answersByKey, flightBatcher } from '@app/batching';
+import { answersByKey, flightBatcher, SETUP_BATCH_INTERVAL_MS } from '@app/batching';
 import { findMailboxToken } from '@app/oauth';
 import { OAuthTokenEntity } from '@app/persistence';
 
@@ -20,6 +20,7 @@ export class MailboxCredentialRepository {
   /** Stored (encrypted) passwords, read together for the mailboxes that asked while the previous read ran. */
   private readonly encryptedPasswordOf = flightBatcher<string, string | null>({
     key: (mailboxId) => mailboxId,
+    minIntervalMs: SETUP_BATCH_INTERVAL_MS,
     run: async (mailboxIds) => {
       const rows: { mailbox_id: string; password_encrypted: string }[] = await this.dataSource.query(
         `SELECT mailbox_id, password_encrypted FROM mailbox_credentials WHERE mailbox_id = ANY($1::uuid[])`,

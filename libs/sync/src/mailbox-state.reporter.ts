@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { aboutMailbox } from '@app/logging';
-import { flightBatcher } from '@app/batching';
+import { flightBatcher, SETUP_BATCH_INTERVAL_MS } from '@app/batching';
 import { Clock, CLOCK } from '@app/clock';
 import { FencedOutError, LeaseFence } from '@app/cluster';
 import { MailboxRef } from '@app/events';
@@ -25,7 +25,7 @@ export { statusSnapshotOf } from '@app/mailbox-state';
 export class MailboxStateReporter {
   private readonly logger = new Logger(MailboxStateReporter.name);
   private readonly known = new Map<string, StatusSnapshot>();
-  private readonly load = flightBatcher<string, StatusSnapshot>({ key: (id) => id, run: (ids) => this.repository.load(ids) });
+  private readonly load = flightBatcher<string, StatusSnapshot>({ key: (id) => id, minIntervalMs: SETUP_BATCH_INTERVAL_MS, run: (ids) => this.repository.load(ids) });
   private readonly recordDeliveryOf = flightBatcher<{ mailboxId: string; at: Date; lagSeconds: number | null; lease: LeaseFence }, void>({
     key: (d) => d.mailboxId,
     run: async (deliveries) => {
