@@ -289,6 +289,7 @@ describe('MailboxStateReporter', () => {
     // One round per commit would be six.
     expect(relayed.publishes.length).toBeLessThanOrEqual(3);
   });
+
   it('writes reports made in separate turns, as connections finish one by one, in shared statements', async () => {
     const paced = await Promise.all(['p1', 'p2', 'p3', 'p4', 'p5', 'p6'].map((login) => freshMailbox(login)));
     await Promise.all(paced.map(({ ref, lease }) => reporter.apply(ref, 'start', null, lease)));

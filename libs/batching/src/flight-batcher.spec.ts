@@ -105,6 +105,7 @@ describe('flightBatcher', () => {
     const outcomes = await Promise.allSettled(['a:1', 'b:1', 'a:2'].map(write));
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
   });
+
   it('with minIntervalMs, starts a batch no sooner than that after the previous one, with every call made meanwhile', async () => {
     const batches: { items: number[]; at: number }[] = [];
     const started = performance.now();

@@ -15,7 +15,7 @@ import { planStatusChange, StatusChange, StatusWriteOutcome } from './status-cha
 @Injectable()
 export class MailboxStatusWriter {
   private readonly logger = new Logger('MailboxState');
-  /** The listener's changes made while the previous statement ran, as one statement (3,000 runners released together, or connecting over many turns, are a handful). */
+  /** The listener's changes made while the previous statement ran or in the setup pause after it (SETUP_BATCH_INTERVAL_MS), as one statement (3,000 runners released together, or connecting over many turns, are a handful). */
   private readonly updateRow = flightBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, minIntervalMs: SETUP_BATCH_INTERVAL_MS, run: (changes) => this.written(this.repository.update(changes)) });
   private readonly insertRow = flightBatcher<StatusChange, StatusWriteOutcome>({ key: (c) => c.mailboxId, minIntervalMs: SETUP_BATCH_INTERVAL_MS, run: (changes) => this.written(this.repository.insert(changes)) });
 
@@ -26,7 +26,7 @@ export class MailboxStatusWriter {
 
   /**
    * Writes a planned change unless the row moved on since the snapshot it is based on (optimistic, no
-   * lock, batched with the changes made while the previous statement ran) or, for a listener's change, its lease (`change.fence`) no longer holds the
+   * lock, batched with the changes made while the previous statement ran or in the setup pause after it) or, for a listener's change, its lease (`change.fence`) no longer holds the
    * mailbox. `moved_on`: the caller re-reads the row and plans again; `fenced`: it stops writing.
    */
   async apply(change: StatusChange): Promise<StatusWriteOutcome> {

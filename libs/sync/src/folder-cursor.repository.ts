@@ -26,7 +26,8 @@ interface AdvanceWrite {
  * replica holds the mailbox; and within one UIDVALIDITY a cursor only ever moves forward (GREATEST), so a
  * replica that wrote just before losing its lease still cannot move it backwards under the new owner.
  * `fence_epoch` records the epoch of the last write. The IMAP reads and writes made while the previous one ran
- * (thousands of folders opening, a burst of mail) are one statement each.
+ * (thousands of folders opening, a burst of mail) are one statement each; the setup path's (cursor reads, first
+ * cursors) also take what arrives in the pause after it (SETUP_BATCH_INTERVAL_MS), cursor advances do not.
  */
 @Injectable()
 export class FolderCursorRepository {

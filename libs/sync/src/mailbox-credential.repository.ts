@@ -17,7 +17,7 @@ export function encryptedPasswordColumn(mailboxIdSql: string): string {
 /** All reads of a mailbox's login secret: the encrypted password, or the OAuth token row it signs in with. */
 @Injectable()
 export class MailboxCredentialRepository {
-  /** Stored (encrypted) passwords, read together for the mailboxes that asked while the previous read ran. */
+  /** Stored (encrypted) passwords, read together for the mailboxes that asked while the previous read ran or in the setup pause after it. */
   private readonly encryptedPasswordOf = flightBatcher<string, string | null>({
     key: (mailboxId) => mailboxId,
     minIntervalMs: SETUP_BATCH_INTERVAL_MS,

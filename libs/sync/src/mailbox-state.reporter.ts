@@ -17,7 +17,7 @@ export { statusSnapshotOf } from '@app/mailbox-state';
  * row moved on — the API disabled it, another replica took it), not a locked read-modify-write
  * transaction. Every write carries the runner's lease (owner and epoch): once another replica holds the
  * mailbox it is refused (FencedOutError), and the new owner's reports stand. The writes made while the
- * previous statement ran (flightBatcher), with their `mailbox.state_changed` events (written to the outbox by the same statement, published
+ * previous statement ran or in the setup pause after it (flightBatcher, SETUP_BATCH_INTERVAL_MS), with their `mailbox.state_changed` events (written to the outbox by the same statement, published
  * by the relay right after), go out as one statement: 3,000 runners released together at shutdown are a
  * handful of statements.
  */
