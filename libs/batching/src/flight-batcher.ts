@@ -42,6 +42,13 @@ export function flightBatcher<I, O>(options: FlightBatcherOptions<I, O>): (item:
   let lastStartedAt = -Infinity;
 
   const start = () => {
+    // A timer may fire up to a millisecond before the time it was set for (Node counts timers on the event
+    // loop's cached, whole-millisecond clock): wait out the rest instead of starting early.
+    const early = lastStartedAt + minIntervalMs - performance.now();
+    if (early > 0) {
+      setTimeout(start, Math.ceil(early));
+      return;
+    }
     scheduled = false;
     while (inFlight < maxInFlight && queued.length > 0) {
       const batch = queued.length <= maxBatchSize ? queued : queued.slice(0, maxBatchSize);
@@ -57,7 +64,7 @@ export function flightBatcher<I, O>(options: FlightBatcherOptions<I, O>): (item:
     if (scheduled || inFlight >= maxInFlight || queued.length === 0) return;
     scheduled = true;
     const wait = lastStartedAt + minIntervalMs - performance.now();
-    if (wait > 0) setTimeout(start, wait);
+    if (wait > 0) setTimeout(start, Math.ceil(wait));
     else setImmediate(start);
   };
   const settle = (round: typeof queued, answers: (O | Error)[] | Error) => {
