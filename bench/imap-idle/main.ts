@@ -4,7 +4,7 @@
  *   npm run bench:imap-idle -- [--mailboxes=1000,3000,10000] [--samples=200] [--burst=500]
  *
  * For each N: seeds N Dovecot users and N mailboxes (password login), measures Dovecot's own floor (the
- * same N logins by a minimal pipelined client), starts the built listener as its own process, and prints
+ * same N logins by a minimal pipelined client; again after the listener stopped), starts the built listener as its own process, and prints
  * the time until all N are connected, the listener's RSS (before any mailbox, and per mailbox; the JS
  * heap per mailbox beside it), its CPU while every session idles (two minutes: one round of Dovecot's IDLE keepalive; and per 10 s), the APPEND → job-in-`mail-events` latency
  * (p50/p99) on idle (hibernated) sessions, and the same for a burst of mail to many mailboxes at once.
@@ -47,6 +47,15 @@ async function heapFigures(port: number): Promise<{ used: number; committed: num
   return { used: metric('nodejs_heap_size_used_bytes'), committed: metric('nodejs_heap_size_total_bytes'), committedBySpace };
 }
 
+/**
+ * The listener's reconnects so far, by reason: a start that needed more logins than mailboxes (an attempt
+ * that timed out against a saturated Dovecot, then retried) costs both sides a second login.
+ */
+async function reconnectsByReason(port: number): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Object.fromEntries([...text.matchAll(/^\w*reconnects_total\{[^}]*reason="([^"]+)"[^}]*\} (\S+)$/gm)].map(([, reason, count]) => [reason, Number(count)]));
+}
+
 /** Transactions committed in the bench's database so far (Postgres's cumulative statistics). */
 async function committedTransactions(url: string): Promise<number> {
   const [{ n }] = await queryDatabase<{ n: string }>(url, `SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()`);
@@ -69,8 +78,16 @@ interface Round {
   connectCpuMsPerMailbox: number;
   /** Transactions the database committed while the N connected (each autocommitted statement is one), per mailbox: the listener's round trips. */
   connectTransactionsPerMailbox: number;
-  /** The same logins by a client that costs next to nothing (see rawIdleFloor): the server's own time. */
+  /** Reconnects by reason while the N connected (each one a further login). */
+  connectReconnects: Record<string, number>;
+  /** The same logins by a client that costs next to nothing (see rawIdleFloor): the server's own time, before the listener. */
   floorSeconds: number;
+  /**
+   * The same again once the listener has stopped. The start is compared with the mean of the two: on
+   * these VMs the same 3,000 minimal logins took anywhere from 46 to 71 s from one run to the next, so one
+   * floor a few minutes before the start moved the ratio by more than the listener's own cost.
+   */
+  floorAfterSeconds: number;
   /** JS heap in use (the listener's own metric) per mailbox, beside the RSS-based figure. */
   heapPerMailboxKiB: number;
   /** V8 heap committed per mailbox (used plus GC slack). */
@@ -115,15 +132,18 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
   let eventsRedis: Redis | undefined;
   const seen = new Map<string, number>();
   let cleaning: Promise<void> | undefined;
+  const stopListener = async () => {
+    if (listener && listener.exitCode === null) {
+      const exited = new Promise((resolve) => listener!.once('exit', resolve));
+      listener.kill('SIGTERM');
+      // A profiled listener writes its profile on a clean exit: give it time to close every session.
+      await Promise.race([exited, sleep(nodeArgs.length > 0 ? 60_000 : 5_000)]);
+      listener.kill('SIGKILL');
+    }
+  };
   const cleanUp = () =>
     (cleaning ??= (async () => {
-      if (listener && listener.exitCode === null) {
-        const exited = new Promise((resolve) => listener!.once('exit', resolve));
-        listener.kill('SIGTERM');
-        // A profiled listener writes its profile on a clean exit: give it time to close every session.
-        await Promise.race([exited, sleep(nodeArgs.length > 0 ? 60_000 : 5_000)]);
-        listener.kill('SIGKILL');
-      }
+      await stopListener();
       await events?.close();
       eventsRedis?.disconnect();
       await db.drop().catch(() => undefined);
@@ -229,7 +249,9 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     await sleep(2_000);
     // The bench's own statements (the enabling update, the polls, this read) are not the listener's.
     const connectTransactions = (await committedTransactions(db.url)) - commitsBefore - polls - 2;
-    console.log(`  connected in ${connectSeconds.toFixed(1)} s: listener CPU ${connectCpuSeconds.toFixed(2)} s (${((connectCpuSeconds * 1000) / n).toFixed(1)} ms per mailbox), ${(connectTransactions / n).toFixed(1)} Postgres transactions per mailbox`);
+    const connectReconnects = await reconnectsByReason(port);
+    const reconnectText = Object.entries(connectReconnects).map(([reason, count]) => `${count} ${reason}`).join(', ') || 'none';
+    console.log(`  connected in ${connectSeconds.toFixed(1)} s: listener CPU ${connectCpuSeconds.toFixed(2)} s (${((connectCpuSeconds * 1000) / n).toFixed(1)} ms per mailbox), ${(connectTransactions / n).toFixed(1)} Postgres transactions per mailbox, reconnects: ${reconnectText}`);
     // Watching the queue starts only now: during the start it would read 6,000 state_changed events
     // beside the listener, on the same two cores.
     eventsRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -312,12 +334,20 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     const unpublished = { idleAfter10s: idleLate.length, burstAfter60s: burstLate.length, stillAfter20sMore: late.filter((id) => !seen.has(id)).length };
     const dovecotProcesses = (await dovecot.processes()).length;
 
+    await stopListener();
+    // As before the start: a fresh server, every mail store in place.
+    await dovecot.restart();
+    const floorAfterSeconds = (await rawIdleFloor(dovecot.port, users)).seconds;
+    console.log(`  floor after the listener: ${floorAfterSeconds.toFixed(1)} s (before: ${floor.seconds.toFixed(1)} s); connected in ${(connectSeconds / ((floor.seconds + floorAfterSeconds) / 2)).toFixed(2)} × their mean`);
+
     return {
       mailboxes: n,
       connectSeconds,
       connectCpuMsPerMailbox: (connectCpuSeconds * 1000) / n,
       connectTransactionsPerMailbox: connectTransactions / n,
+      connectReconnects,
       floorSeconds: floor.seconds,
+      floorAfterSeconds,
       heapPerMailboxKiB: (heap.used - fixedHeap.used) / n / 1024,
       heapCommittedPerMailboxKiB: (heap.committed - fixedHeap.committed) / n / 1024,
       heapCommittedGrowthBySpaceMiB: Object.fromEntries(
@@ -358,10 +388,10 @@ async function main(): Promise<void> {
     results.push(r);
     console.log(JSON.stringify(r));
   }
-  console.log('\nmailboxes | connect all (minimal client) | connect cost per mailbox (listener CPU, Postgres transactions) | fixed RSS | per mailbox RSS (heap used / committed) | idle CPU (per 10 s) | idle p50/p99 (APPEND→job) | burst p50/p99 (APPEND ack→job), first APPEND→last job (APPENDs alone) | unpublished idle>10 s / burst>60 s / still 20 s later | Dovecot procs');
+  console.log('\nmailboxes | connect all (minimal client before / after, ratio to their mean) | connect cost per mailbox (listener CPU, Postgres transactions) | fixed RSS | per mailbox RSS (heap used / committed) | idle CPU (per 10 s) | idle p50/p99 (APPEND→job) | burst p50/p99 (APPEND ack→job), first APPEND→last job (APPENDs alone) | unpublished idle>10 s / burst>60 s / still 20 s later | Dovecot procs');
   for (const r of results) {
     console.log(
-      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(6)} s (${r.floorSeconds.toFixed(1)} s, ${(r.connectSeconds / r.floorSeconds).toFixed(2)} ×) | ${r.connectCpuMsPerMailbox.toFixed(1)} ms, ${r.connectTransactionsPerMailbox.toFixed(1)} | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(5)} KiB (${r.heapPerMailboxKiB.toFixed(1)} / ${r.heapCommittedPerMailboxKiB.toFixed(1)} KiB) | ${r.idleCpuPercent.toFixed(2)} % (${r.idleCpuBuckets.map((b) => b.toFixed(1)).join(' ')}) | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.unpublished.idleAfter10s} / ${r.unpublished.burstAfter60s} / ${r.unpublished.stillAfter20sMore} | ${r.dovecotProcesses}`,
+      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(6)} s (${r.floorSeconds.toFixed(1)} / ${r.floorAfterSeconds.toFixed(1)} s, ${(r.connectSeconds / ((r.floorSeconds + r.floorAfterSeconds) / 2)).toFixed(2)} ×) | ${r.connectCpuMsPerMailbox.toFixed(1)} ms, ${r.connectTransactionsPerMailbox.toFixed(1)} | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(5)} KiB (${r.heapPerMailboxKiB.toFixed(1)} / ${r.heapCommittedPerMailboxKiB.toFixed(1)} KiB) | ${r.idleCpuPercent.toFixed(2)} % (${r.idleCpuBuckets.map((b) => b.toFixed(1)).join(' ')}) | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.unpublished.idleAfter10s} / ${r.unpublished.burstAfter60s} / ${r.unpublished.stillAfter20sMore} | ${r.dovecotProcesses}`,
     );
   }
 }

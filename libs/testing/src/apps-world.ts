@@ -59,6 +59,19 @@ export abstract class AppsWorld {
     return (await this.events.jobs()).filter((job) => job.data?.mailbox?.id === mailboxId && (!type || job.name === type));
   }
 
+  /** mail.received jobs of one mailbox. */
+  async received(mailboxId: string): Promise<Job[]> {
+    return this.jobsOf(mailboxId, 'mail.received');
+  }
+
+  async waitForReceived(mailboxId: string, count: number, timeoutMs = 15_000): Promise<Job[]> {
+    return this.waitFor(() => this.received(mailboxId), (jobs) => jobs.length >= count, timeoutMs, `${count} mail.received for ${mailboxId}`);
+  }
+
+  async waitForState(mailboxId: string, state: string, timeoutMs = 15_000): Promise<Record<string, any>> {
+    return this.waitFor(() => this.status(mailboxId), (status) => status.connection.state === state, timeoutMs, `mailbox ${mailboxId} state ${state}`);
+  }
+
   /**
    * A mailbox's events of one type once `done` holds for them. An outbox event (state changes,
    * auth_failed) reaches the queue after its row, by up to the relay's round gap: wait for it rather than

@@ -1,7 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Job } from 'bullmq';
 import Redis from 'ioredis';
 import { AppConfig } from '@app/config';
 import { GRAPH_NOTIFICATIONS_QUEUE } from '@app/graph';
@@ -208,18 +207,6 @@ export class GraphWorld extends AppsWorld {
       if (extra.enabled !== false) await this.api.http.patch(`/v1/mailboxes/${res.body.id}`).set(this.api.auth).send({ enabled: true }).expect(200);
     }
     return { id: res.body.id, email };
-  }
-
-  async waitForState(mailboxId: string, state: string, timeoutMs = 15_000): Promise<Record<string, any>> {
-    return this.waitFor(() => this.status(mailboxId), (status) => status.connection.state === state, timeoutMs, `mailbox ${mailboxId} state ${state}`);
-  }
-
-  async received(mailboxId: string): Promise<Job[]> {
-    return this.jobsOf(mailboxId, 'mail.received');
-  }
-
-  async waitForReceived(mailboxId: string, count: number, timeoutMs = 15_000): Promise<Job[]> {
-    return this.waitFor(() => this.received(mailboxId), (jobs) => jobs.length >= count, timeoutMs, `${count} mail.received for ${mailboxId}`);
   }
 
   /** graph_subscriptions rows of a mailbox, newest expiry first. */

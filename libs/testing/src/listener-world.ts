@@ -1,4 +1,3 @@
-import { Job } from 'bullmq';
 import { AppsWorld } from './apps-world';
 import { DovecotServer, DovecotServerOptions } from './dovecot';
 import { startListener } from './listener-harness';
@@ -34,18 +33,5 @@ export class ListenerWorld extends AppsWorld {
     await this.dovecot.addUser(email, `pw-${email}`);
     const res = await this.api.http.post('/v1/mailboxes').set(this.api.auth).send({ email, password: `pw-${email}`, ...extra }).expect(201);
     return { id: res.body.id, email };
-  }
-
-  async waitForState(mailboxId: string, state: string, timeoutMs = 15_000): Promise<Record<string, any>> {
-    return this.waitFor(() => this.status(mailboxId), (status) => status.connection.state === state, timeoutMs, `mailbox ${mailboxId} state ${state}`);
-  }
-
-  /** mail.received jobs of one mailbox. */
-  async received(mailboxId: string): Promise<Job[]> {
-    return (await this.events.jobs()).filter((job) => job.name === 'mail.received' && job.data.mailbox.id === mailboxId);
-  }
-
-  async waitForReceived(mailboxId: string, count: number, timeoutMs = 15_000): Promise<Job[]> {
-    return this.waitFor(() => this.received(mailboxId), (jobs) => jobs.length >= count, timeoutMs, `${count} mail.received for ${mailboxId}`);
   }
 }
