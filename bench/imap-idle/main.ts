@@ -12,7 +12,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
@@ -48,12 +48,12 @@ async function heapFigures(port: number): Promise<{ used: number; committed: num
 }
 
 /**
- * The listener's reconnects so far, by reason: a start that needed more logins than mailboxes (an attempt
- * that timed out against a saturated Dovecot, then retried) costs both sides a second login.
+ * Logins Dovecot logged so far, and connections it closed before one: a start that needs more logins than
+ * mailboxes (an attempt that timed out against a saturated Dovecot, then retried) costs both sides again.
  */
-async function reconnectsByReason(port: number): Promise<Record<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return Object.fromEntries([...text.matchAll(/^\w*reconnects_total\{[^}]*reason="([^"]+)"[^}]*\} (\S+)$/gm)].map(([, reason, count]) => [reason, Number(count)]));
+function dovecotLogins(logPath: string): { logins: number; aborted: number } {
+  const log = readFileSync(logPath, 'utf8');
+  return { logins: log.match(/imap-login: Info: Login: /g)?.length ?? 0, aborted: log.match(/imap-login: Info: (?:Disconnected|Aborted login)/g)?.length ?? 0 };
 }
 
 /** Transactions committed in the bench's database so far (Postgres's cumulative statistics). */
@@ -78,8 +78,8 @@ interface Round {
   connectCpuMsPerMailbox: number;
   /** Transactions the database committed while the N connected (each autocommitted statement is one), per mailbox: the listener's round trips. */
   connectTransactionsPerMailbox: number;
-  /** Reconnects by reason while the N connected (each one a further login). */
-  connectReconnects: Record<string, number>;
+  /** Logins at Dovecot while the N connected, and connections it closed before a login (its log). */
+  connectLogins: { logins: number; aborted: number };
   /** The same logins by a client that costs next to nothing (see rawIdleFloor): the server's own time, before the listener. */
   floorSeconds: number;
   /**
@@ -220,6 +220,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
 
     console.log(`  listener up (RSS ${(fixedRss / 2 ** 20).toFixed(0)} MiB); enabling ${n} mailboxes`);
     const commitsBefore = await committedTransactions(db.url);
+    const loginsBefore = dovecotLogins(dovecot.logPath);
     const cpuBefore = cpuSeconds(pid);
     let polls = 0;
     // One connection for the polls: a connection per poll (ten a second) forked a Postgres backend each
@@ -249,9 +250,9 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     await sleep(2_000);
     // The bench's own statements (the enabling update, the polls, this read) are not the listener's.
     const connectTransactions = (await committedTransactions(db.url)) - commitsBefore - polls - 2;
-    const connectReconnects = await reconnectsByReason(port);
-    const reconnectText = Object.entries(connectReconnects).map(([reason, count]) => `${count} ${reason}`).join(', ') || 'none';
-    console.log(`  connected in ${connectSeconds.toFixed(1)} s: listener CPU ${connectCpuSeconds.toFixed(2)} s (${((connectCpuSeconds * 1000) / n).toFixed(1)} ms per mailbox), ${(connectTransactions / n).toFixed(1)} Postgres transactions per mailbox, reconnects: ${reconnectText}`);
+    const loginsAfter = dovecotLogins(dovecot.logPath);
+    const connectLogins = { logins: loginsAfter.logins - loginsBefore.logins, aborted: loginsAfter.aborted - loginsBefore.aborted };
+    console.log(`  connected in ${connectSeconds.toFixed(1)} s: listener CPU ${connectCpuSeconds.toFixed(2)} s (${((connectCpuSeconds * 1000) / n).toFixed(1)} ms per mailbox), ${(connectTransactions / n).toFixed(1)} Postgres transactions per mailbox, Dovecot logins ${connectLogins.logins} (${connectLogins.aborted} closed before a login)`);
     // Watching the queue starts only now: during the start it would read 6,000 state_changed events
     // beside the listener, on the same two cores.
     eventsRedis = new Redis(redisUrl, { maxRetriesPerRequest: null });
@@ -345,7 +346,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       connectSeconds,
       connectCpuMsPerMailbox: (connectCpuSeconds * 1000) / n,
       connectTransactionsPerMailbox: connectTransactions / n,
-      connectReconnects,
+      connectLogins,
       floorSeconds: floor.seconds,
       floorAfterSeconds,
       heapPerMailboxKiB: (heap.used - fixedHeap.used) / n / 1024,
