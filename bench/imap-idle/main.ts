@@ -56,6 +56,11 @@ function dovecotLogins(logPath: string): { logins: number; aborted: number } {
   return { logins: log.match(/imap-login: Info: Login: /g)?.length ?? 0, aborted: log.match(/imap-login: Info: (?:Disconnected|Aborted login)/g)?.length ?? 0 };
 }
 
+/** The start against the mean of Dovecot's floor before and after it (see Round.floorAfterSeconds). */
+function startRatio(r: Pick<Round, 'connectSeconds' | 'floorSeconds' | 'floorAfterSeconds'>): number {
+  return r.connectSeconds / ((r.floorSeconds + r.floorAfterSeconds) / 2);
+}
+
 /** Transactions committed in the bench's database so far (Postgres's cumulative statistics). */
 async function committedTransactions(url: string): Promise<number> {
   const [{ n }] = await queryDatabase<{ n: string }>(url, `SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()`);
@@ -339,7 +344,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     // As before the start: a fresh server, every mail store in place.
     await dovecot.restart();
     const floorAfterSeconds = (await rawIdleFloor(dovecot.port, users)).seconds;
-    console.log(`  floor after the listener: ${floorAfterSeconds.toFixed(1)} s (before: ${floor.seconds.toFixed(1)} s); connected in ${(connectSeconds / ((floor.seconds + floorAfterSeconds) / 2)).toFixed(2)} × their mean`);
+    console.log(`  floor after the listener: ${floorAfterSeconds.toFixed(1)} s (before: ${floor.seconds.toFixed(1)} s); connected in ${startRatio({ connectSeconds, floorSeconds: floor.seconds, floorAfterSeconds }).toFixed(2)} × their mean`);
 
     return {
       mailboxes: n,
@@ -392,7 +397,7 @@ async function main(): Promise<void> {
   console.log('\nmailboxes | connect all (minimal client before / after, ratio to their mean) | connect cost per mailbox (listener CPU, Postgres transactions) | fixed RSS | per mailbox RSS (heap used / committed) | idle CPU (per 10 s) | idle p50/p99 (APPEND→job) | burst p50/p99 (APPEND ack→job), first APPEND→last job (APPENDs alone) | unpublished idle>10 s / burst>60 s / still 20 s later | Dovecot procs');
   for (const r of results) {
     console.log(
-      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(6)} s (${r.floorSeconds.toFixed(1)} / ${r.floorAfterSeconds.toFixed(1)} s, ${(r.connectSeconds / ((r.floorSeconds + r.floorAfterSeconds) / 2)).toFixed(2)} ×) | ${r.connectCpuMsPerMailbox.toFixed(1)} ms, ${r.connectTransactionsPerMailbox.toFixed(1)} | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(5)} KiB (${r.heapPerMailboxKiB.toFixed(1)} / ${r.heapCommittedPerMailboxKiB.toFixed(1)} KiB) | ${r.idleCpuPercent.toFixed(2)} % (${r.idleCpuBuckets.map((b) => b.toFixed(1)).join(' ')}) | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.unpublished.idleAfter10s} / ${r.unpublished.burstAfter60s} / ${r.unpublished.stillAfter20sMore} | ${r.dovecotProcesses}`,
+      `${String(r.mailboxes).padStart(9)} | ${r.connectSeconds.toFixed(1).padStart(6)} s (${r.floorSeconds.toFixed(1)} / ${r.floorAfterSeconds.toFixed(1)} s, ${startRatio(r).toFixed(2)} ×) | ${r.connectCpuMsPerMailbox.toFixed(1)} ms, ${r.connectTransactionsPerMailbox.toFixed(1)} | ${r.fixedRssMiB.toFixed(0).padStart(5)} MiB | ${r.perMailboxKiB.toFixed(1).padStart(5)} KiB (${r.heapPerMailboxKiB.toFixed(1)} / ${r.heapCommittedPerMailboxKiB.toFixed(1)} KiB) | ${r.idleCpuPercent.toFixed(2)} % (${r.idleCpuBuckets.map((b) => b.toFixed(1)).join(' ')}) | ${r.idle.p50} / ${r.idle.p99} ms (n=${r.idle.n}) | ${r.burst.p50} / ${r.burst.p99} ms, ${r.burst.allMs} ms (${r.burst.appendsMs} ms) (n=${r.burst.n}) | ${r.unpublished.idleAfter10s} / ${r.unpublished.burstAfter60s} / ${r.unpublished.stillAfter20sMore} | ${r.dovecotProcesses}`,
     );
   }
 }

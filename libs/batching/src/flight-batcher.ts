@@ -41,10 +41,12 @@ export function flightBatcher<I, O>(options: FlightBatcherOptions<I, O>): (item:
   let scheduled = false;
   let lastStartedAt = -Infinity;
 
+  /** Milliseconds until the next batch may start (≤ 0: now). */
+  const untilNextStart = () => lastStartedAt + minIntervalMs - performance.now();
   const start = () => {
     // A timer may fire up to a millisecond before the time it was set for (Node counts timers on the event
     // loop's cached, whole-millisecond clock): wait out the rest instead of starting early.
-    const early = lastStartedAt + minIntervalMs - performance.now();
+    const early = untilNextStart();
     if (early > 0) {
       setTimeout(start, Math.ceil(early));
       return;
@@ -63,7 +65,7 @@ export function flightBatcher<I, O>(options: FlightBatcherOptions<I, O>): (item:
   const schedule = () => {
     if (scheduled || inFlight >= maxInFlight || queued.length === 0) return;
     scheduled = true;
-    const wait = lastStartedAt + minIntervalMs - performance.now();
+    const wait = untilNextStart();
     if (wait > 0) setTimeout(start, Math.ceil(wait));
     else setImmediate(start);
   };
