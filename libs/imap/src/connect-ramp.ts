@@ -1,9 +1,10 @@
 /**
- * A token bucket per IMAP host: at most `ratePerSecond` new connections (bursts up to `burst`), so
- * starting or reconnecting 10,000 mailboxes does not stampede one server. Waiters are served in order.
+ * A token bucket per host: at most `ratePerSecond` new connections (bursts up to `burst`), so starting
+ * or reconnecting 10,000 mailboxes does not stampede one server. It only counts; who waits for a token,
+ * and in which order, is ConnectGate's business (a waiter must not hold a connect slot meanwhile).
  */
 export class ConnectRamp {
-  private readonly buckets = new Map<string, { tokens: number; updatedAt: number; queue: (() => void)[]; timer?: NodeJS.Timeout }>();
+  private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
 
   constructor(
     private ratePerSecond: number,
@@ -11,74 +12,36 @@ export class ConnectRamp {
     private readonly now: () => number = Date.now,
   ) {}
 
-  acquire(host: string): Promise<void> {
-    const bucket = this.bucket(host);
-    this.refill(bucket);
-    if (bucket.queue.length === 0 && bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      bucket.queue.push(resolve);
-      this.drainLater(host);
-    });
+  /** Takes a token of `host` if one is there. */
+  tryTake(host: string): boolean {
+    const bucket = this.refilled(host);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
   }
 
-  /** From now on `ratePerSecond` (what was earned at the old rate is kept, the burst stays): waiters are served at the new pace at once. */
+  /** Milliseconds until `host` has a token (0: now). */
+  msUntilToken(host: string): number {
+    const bucket = this.refilled(host);
+    return bucket.tokens >= 1 ? 0 : Math.ceil(((1 - bucket.tokens) / this.ratePerSecond) * 1000);
+  }
+
+  /** From now on `ratePerSecond` (what was earned at the old rate is kept, the burst stays). */
   setRate(ratePerSecond: number): void {
     if (ratePerSecond === this.ratePerSecond) return;
-    for (const bucket of this.buckets.values()) this.refill(bucket);
+    for (const host of this.buckets.keys()) this.refilled(host);
     this.ratePerSecond = ratePerSecond;
-    for (const [host, bucket] of this.buckets) {
-      if (!bucket.timer) continue;
-      clearTimeout(bucket.timer);
-      bucket.timer = undefined;
-      this.drainLater(host);
-    }
   }
 
-  /** How many connections wait for their turn (all hosts). */
-  get waiting(): number {
-    let total = 0;
-    for (const bucket of this.buckets.values()) total += bucket.queue.length;
-    return total;
-  }
-
-  close(): void {
-    for (const bucket of this.buckets.values()) {
-      clearTimeout(bucket.timer);
-      bucket.queue.splice(0).forEach((resolve) => resolve());
-    }
-  }
-
-  private bucket(host: string) {
+  private refilled(host: string): { tokens: number; updatedAt: number } {
+    const now = this.now();
     let bucket = this.buckets.get(host);
     if (!bucket) {
-      bucket = { tokens: this.burst, updatedAt: this.now(), queue: [] };
+      bucket = { tokens: this.burst, updatedAt: now };
       this.buckets.set(host, bucket);
     }
-    return bucket;
-  }
-
-  private refill(bucket: { tokens: number; updatedAt: number }): void {
-    const now = this.now();
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.ratePerSecond);
     bucket.updatedAt = now;
-  }
-
-  private drainLater(host: string): void {
-    const bucket = this.bucket(host);
-    if (bucket.timer) return;
-    const wait = Math.max(1, Math.ceil(((1 - Math.min(1, bucket.tokens)) / this.ratePerSecond) * 1000));
-    bucket.timer = setTimeout(() => {
-      bucket.timer = undefined;
-      this.refill(bucket);
-      while (bucket.queue.length > 0 && bucket.tokens >= 1) {
-        bucket.tokens -= 1;
-        bucket.queue.shift()!();
-      }
-      if (bucket.queue.length > 0) this.drainLater(host);
-    }, wait);
-    bucket.timer.unref?.();
+    return bucket;
   }
 }

@@ -1,41 +1,7 @@
 import { OutboundAddressRefusedError, OutboundPolicy } from '@app/outbound';
 import { imapFlowOptions } from './imap-endpoint';
-import { ConnectRamp } from './connect-ramp';
 import { classifyImapError } from './imap-errors';
 import { receivedMessageOf } from './message-mapper';
-
-describe('ConnectRamp', () => {
-  it('lets a burst through, then paces new connections per host', async () => {
-    let now = 0;
-    const ramp = new ConnectRamp(10, 2, () => now);
-    await ramp.acquire('a');
-    await ramp.acquire('a');
-    let third = false;
-    const pending = ramp.acquire('a').then(() => (third = true));
-    await ramp.acquire('b'); // other hosts are not held up
-    expect(third).toBe(false);
-    expect(ramp.waiting).toBe(1);
-    now += 100;
-    await pending;
-    expect(third).toBe(true);
-    ramp.close();
-  });
-
-  it('serves its waiters at a new rate at once', async () => {
-    let now = 0;
-    const ramp = new ConnectRamp(1, 1, () => now);
-    await ramp.acquire('a');
-    let second = false;
-    const pending = ramp.acquire('a').then(() => (second = true));
-    ramp.setRate(100);
-    now += 10;
-    // At the old rate the second turn is 990 ms away.
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(second).toBe(true);
-    await pending;
-    ramp.close();
-  });
-});
 
 describe('classifyImapError', () => {
   it.each([

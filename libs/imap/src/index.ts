@@ -1,3 +1,4 @@
+export * from './connect-gate';
 export * from './connect-ramp';
 export * from './imap-endpoint';
 export * from './imap-errors';

@@ -1,11 +1,10 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { aboutMailbox } from '@app/logging';
-import { ConcurrencyLimit, concurrencyLimit } from '@app/async';
 import { ClusterMetrics, FencedOutError, isFencedOut, LeaseKeeper, LeaseRound, LeaseToHandOver, ReplicaRegistry, rendezvousOwner } from '@app/cluster';
 import { ControlMessage } from '@app/control';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { MailEventsPublisher } from '@app/events';
-import { ConnectRamp } from '@app/imap';
+import { ConnectGate, ConnectRamp } from '@app/imap';
 import { Clock, CLOCK } from '@app/clock';
 import { ReadinessGates } from '@app/health';
 import { OutboundPolicy } from '@app/outbound';
@@ -88,17 +87,14 @@ interface RunningMailbox {
 export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(MailboxSupervisor.name);
   private readonly runners = new Map<string, RunningMailbox>();
-  private readonly ramp: ConnectRamp;
-  /** A hand-over is not urgent (the owner listens): its logins leave the server room for its pushes. */
-  private readonly standbyRamp: ConnectRamp;
-  private readonly handoverPace: HandoverPace;
   /**
-   * At most `SYNC_CONNECT_CONCURRENCY` connection attempts in progress at once (all hosts). The per-host
-   * ConnectRamp paces how fast attempts start; this bounds how many are in flight, so 10,000 mailboxes
-   * starting together queue here instead of in the database pool (where waiters time out after 30 s and
-   * fail their attempt).
+   * At most `SYNC_CONNECT_CONCURRENCY` connection attempts in progress at once (all hosts), so 10,000
+   * mailboxes starting together queue here instead of in the database pool (where waiters time out after
+   * 30 s and fail their attempt); the per-host ramps pace how fast they start. A hand-over is not urgent
+   * (the owner listens): standby logins have their own, slower ramp and leave the server room for its pushes.
    */
-  private readonly connectSlots: ConcurrencyLimit;
+  private readonly connectGate: ConnectGate;
+  private readonly handoverPace: HandoverPace;
   private readonly imapDependencies: Omit<ImapRunnerDependencies, 'lease'>;
   private readonly graphDependencies: Omit<GraphRunnerDependencies, 'lease'>;
   private timer?: NodeJS.Timeout;
@@ -139,19 +135,18 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     ownSentCopies: OwnSentCopyRepository,
     @Optional() private readonly gates?: ReadinessGates,
   ) {
-    this.ramp = new ConnectRamp(config.listener.connectRatePerHost);
-    this.standbyRamp = new ConnectRamp(config.listener.handoverConnectRatePerHost);
+    this.connectGate = new ConnectGate(config.listener.connectConcurrency, {
+      live: new ConnectRamp(config.listener.connectRatePerHost),
+      standby: new ConnectRamp(config.listener.handoverConnectRatePerHost),
+    });
     this.handoverPace = new HandoverPace(config.listener.handoverConnectRatePerHost, HANDOVER_LOGIN_BUDGET_SHARE * config.cluster.drainTimeoutMs);
-    this.connectSlots = concurrencyLimit(config.listener.connectConcurrency);
     const shared: Omit<RunnerDependencies, 'lease'> = {
       reporter,
       credentials,
       cursors,
       events,
       metrics,
-      ramp: this.ramp,
-      standbyRamp: this.standbyRamp,
-      connectSlots: this.connectSlots,
+      connectGate: this.connectGate,
       clock,
       outbound,
       onFencedOut: (mailboxId, error) => this.fencedOut(mailboxId, error),
@@ -324,7 +319,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       const spec = this.desired.get(id)?.spec;
       return spec?.kind === 'imap' ? [spec] : [];
     });
-    this.standbyRamp.setRate(this.handoverPace.rateFor(this.standbys.loginsAhead(waitingImap), round.peerDraining));
+    this.connectGate.setRate('standby', this.handoverPace.rateFor(this.standbys.loginsAhead(waitingImap), round.peerDraining));
     await this.standbys.follow(waitingImap);
   }
 
@@ -395,9 +390,8 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
    */
   private async releaseAll(): Promise<void> {
     this.phase = 'stopped';
-    // Attempts still waiting for a connect slot find their runner stopped when their turn comes and return at once.
-    this.ramp.close();
-    this.standbyRamp.close();
+    // Attempts still waiting for their turn are dropped: every runner stops now.
+    this.connectGate.close();
     const running = [...this.runners];
     this.runners.clear();
     await Promise.all(running.map(([id, { runner }]) => this.stopRunner(id, runner, 'release')));

@@ -45,7 +45,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
   }
 
   async stop(event: 'release' | 'disable' | null, options: RunnerStopOptions = {}): Promise<void> {
-    this.stopped = true;
+    this.halt();
     // Released (shutdown), replaced (settings changed) or handed over (another replica holds the lease now):
     // the subscription stays at Graph for whoever runs the mailbox next; only a disabled or deleted mailbox's goes.
     await this.closeFolders(event !== 'release' && !options.replaced && !options.handover);

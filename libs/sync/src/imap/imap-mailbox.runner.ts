@@ -55,7 +55,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
    * written, so a lease granted after this finds the cursors where this runner left them.
    */
   async stop(event: 'release' | 'disable' | null, options?: RunnerStopOptions): Promise<void> {
-    this.stopped = true;
+    this.halt();
     // Handed over: the lease may be granted once nothing more can be delivered; the connection is dropped.
     await this.closeSessions({ drop: options?.handover });
     await this.finalReport(event);
@@ -115,7 +115,7 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
   private async standbyLost(failure: Failure): Promise<void> {
     const listener = this.standbyListener;
     this.standbyListener = undefined;
-    this.stopped = true;
+    this.halt();
     await this.closeSessions();
     this.logger.debug(`Warm standby lost (${failure.code}: ${failure.message})`);
     listener?.('lost');

@@ -42,6 +42,8 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
   protected refreshTokenFirst = false;
   private triedTokenRefresh = false;
   private retryTimer?: NodeJS.Timeout;
+  /** The connect waiting at the gate, if one does: a newer one replaces it. */
+  private queuedConnect?: AbortController;
   /** Status writes in flight: a stop waits for them, so none lands after the lease is handed over. */
   private readonly reports = new Set<Promise<unknown>>();
 
@@ -58,10 +60,29 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
 
   protected abstract connectOnce(event: 'start' | 'retry'): Promise<void>;
 
-  /** Never rejects: anything unexpected (the database unreachable…) is logged and retried with backoff. */
+  /** From now on the runner makes no attempt: one still waiting for its turn gives its place up. */
+  protected halt(): void {
+    this.stopped = true;
+    this.queuedConnect?.abort();
+  }
+
+  /**
+   * Waits for the attempt's turn at the connect gate (10,000 mailboxes starting at once must not all hit
+   * the mail server, nor the database, in the same second; a warm standby waits for the slower hand-over
+   * ramp), then makes it. A connect still waiting is replaced by a newer one (a standby activated before
+   * its turn came connects at once at the live ramp). Never rejects: anything unexpected (the database
+   * unreachable…) is logged and retried with backoff.
+   */
   protected async connect(event: 'start' | 'retry'): Promise<void> {
+    this.queuedConnect?.abort();
+    const queued = new AbortController();
+    this.queuedConnect = queued;
+    const attempt = (): Promise<void> => {
+      if (this.queuedConnect === queued) this.queuedConnect = undefined;
+      return this.connectOnce(event);
+    };
     try {
-      await this.deps.connectSlots(() => this.connectOnce(event));
+      await this.deps.connectGate.run(this.standby ? 'standby' : 'live', this.spec.endpoint.host, attempt, queued.signal);
     } catch (error) {
       if (this.fencedOut(error) || this.stopped) return;
       this.logger.error(`Connecting failed unexpectedly: ${errorMessage(error)}`);
@@ -112,16 +133,12 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
   }
 
   /**
-   * The start of every connection attempt, IMAP or Graph: a new attempt, its turn at the per-host ramp
-   * (10,000 mailboxes starting at once must not all hit the mail server, nor the database, in the same
-   * second; a warm standby's turn at the slower hand-over ramp), then the state change. Null when the
-   * runner stopped or a newer attempt began meanwhile.
+   * The start of every connection attempt, IMAP or Graph, once its turn at the connect gate came: a new
+   * attempt, then the state change. Null when the runner stopped meanwhile.
    */
   protected async beginAttempt(event: 'start' | 'retry'): Promise<number | null> {
     if (this.stopped) return null;
     const attempt = this.nextAttempt();
-    await (this.standby ? this.deps.standbyRamp : this.deps.ramp).acquire(this.spec.endpoint.host);
-    if (!this.isCurrent(attempt)) return null;
     await this.report(event, null);
     return attempt;
   }

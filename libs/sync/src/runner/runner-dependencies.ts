@@ -1,8 +1,7 @@
-import { ConcurrencyLimit } from '@app/async';
 import { Clock } from '@app/clock';
 import { FencedOutError, LeaseFence } from '@app/cluster';
 import { MailEventsPublisher } from '@app/events';
-import { ConnectRamp } from '@app/imap';
+import { ConnectGate } from '@app/imap';
 import { OutboundPolicy } from '@app/outbound';
 import { FolderCursorRepository } from '../folder-cursor.repository';
 import { MailboxCredentials } from '../mailbox-credentials';
@@ -16,12 +15,11 @@ export interface RunnerDependencies {
   cursors: FolderCursorRepository;
   events: MailEventsPublisher;
   metrics: SyncMetrics;
-  /** Paces new connections per host (the mail server's, or Graph's). */
-  ramp: ConnectRamp;
-  /** Paces a warm standby's logins per host instead (IMAP_HANDOVER_CONNECT_RATE_PER_HOST). */
-  standbyRamp: ConnectRamp;
-  /** Bounds connection attempts in flight (all hosts). */
-  connectSlots: ConcurrencyLimit;
+  /**
+   * Where every connection attempt waits for its turn: a slot (attempts in flight, all hosts) and a token
+   * of its host's ramp (the mail server's, or Graph's; a warm standby's at the hand-over rate).
+   */
+  connectGate: ConnectGate;
   clock: Clock;
   /** Which addresses connections may reach (production refuses internal ones unless allow-listed). */
   outbound: OutboundPolicy;
