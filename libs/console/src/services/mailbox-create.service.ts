@@ -4,7 +4,7 @@ import { StrictValidationPipe } from '@app/http';
 import { CreateMailboxDto, MailboxesService, MailboxResponse } from '@app/mailboxes';
 import { ProviderResponse, ProvidersService } from '@app/providers';
 import { apiMessages } from './api-messages';
-import { FieldErrors, splitFieldErrors } from './field-errors';
+import { FieldErrors, splitFieldErrors, topLevelField } from './field-errors';
 
 /** What the "Add mailbox" form sent, as typed (the password is never kept beyond the request). */
 export interface MailboxForm {
@@ -78,7 +78,7 @@ export class MailboxCreateService {
       this.announcer.announce('created', mailbox.id);
       return { ok: true, mailbox };
     } catch (error) {
-      if (error instanceof BadRequestException || error instanceof ConflictException) return { ok: false, status: error.getStatus(), errors: splitFieldErrors(apiMessages(error)) };
+      if (error instanceof BadRequestException || error instanceof ConflictException) return { ok: false, status: error.getStatus(), errors: splitFieldErrors(apiMessages(error), topLevelField) };
       throw error;
     }
   }

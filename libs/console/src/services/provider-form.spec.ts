@@ -64,7 +64,7 @@ describe('the mail-service form', () => {
     const problems = problemsOf(
       'host: must be a DNS name; oauth.clientId: is required; domains: a.com is already served by provider "X" (1); b.com is already served by another provider; smtp: only for imap providers',
     );
-    expect(problems.fields).toEqual({
+    expect(problems.byField).toEqual({
       host: ['must be a DNS name'],
       'oauth.clientId': ['is required'],
       domains: ['a.com is already served by provider "X" (1); b.com is already served by another provider'],

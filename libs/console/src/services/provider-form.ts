@@ -1,3 +1,4 @@
+import { FieldErrors, splitFieldErrors } from './field-errors';
 import type { ProviderResponse } from '@app/providers';
 
 /**
@@ -230,34 +231,16 @@ export function patchRequestOf(values: ProviderFormValues, current: ProviderResp
 }
 
 /** The API's refusal, split by the field each part names (`oauth.clientId: is required`); the rest is general. */
-export interface FormProblems {
-  fields: Partial<Record<ProviderFormField, string[]>>;
-  general: string[];
-}
+export type FormProblems = FieldErrors<ProviderFormField>;
 
 /** Where a problem the API names by a whole object belongs in the form. */
 const OBJECT_FIELDS: Record<string, ProviderFormField> = { oauth: 'oauth.clientId', smtp: 'smtp.host' };
 
-/**
- * Splits an API message ("a: x; b: y", as the validation pipe and the settings check write it) by field.
- * A part without a field name of ours continues the part before it (a domain error lists several domains
- * with "; "); what comes before any field name is general.
- */
+function providerFormFieldOf(path: string): ProviderFormField | undefined {
+  return OBJECT_FIELDS[path] ?? ((PROVIDER_FORM_FIELDS as readonly string[]).includes(path) ? (path as ProviderFormField) : undefined);
+}
+
+/** Splits an API message ("a: x; b: y", as the validation pipe and the settings check write it) by provider form field. */
 export function problemsOf(message: string): FormProblems {
-  const problems: FormProblems = { fields: {}, general: [] };
-  let last: string[] | undefined;
-  for (const part of message.split('; ')) {
-    const match = /^([A-Za-z]+(?:\.[A-Za-z]+)?)(?:\[\d+\])?: (.+)$/s.exec(part);
-    const name = match ? (OBJECT_FIELDS[match[1]] ?? match[1]) : undefined;
-    if (match && name && (PROVIDER_FORM_FIELDS as readonly string[]).includes(name)) {
-      last = problems.fields[name as ProviderFormField] ??= [];
-      last.push(match[2]);
-    } else if (last) {
-      last[last.length - 1] += `; ${part}`;
-    } else {
-      problems.general.push(part);
-      last = problems.general;
-    }
-  }
-  return problems;
+  return splitFieldErrors(message, providerFormFieldOf);
 }

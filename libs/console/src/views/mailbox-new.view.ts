@@ -25,7 +25,7 @@ export function resolvedText(resolved: ResolvedService | undefined): HtmlValue {
 
 /** One labelled input with its hint and, when the API refused it, the API's message right under it. */
 function field(view: NewMailboxView, options: { name: keyof MailboxForm; apiName?: string; label: string; hint?: HtmlValue; hintId?: string; control: (describedBy: string, invalid: boolean) => SafeHtml }): SafeHtml {
-  const error = view.errors?.byField[options.apiName ?? options.name];
+  const error = view.errors?.byField[options.apiName ?? options.name]?.join('; ');
   const hintId = options.hintId ?? `${options.name}-hint`;
   const describedBy = [options.hint !== undefined ? hintId : '', error ? `${options.name}-error` : ''].filter(Boolean).join(' ');
   return html`<div class="form-field${error ? ' has-error' : ''}">

@@ -46,7 +46,7 @@ const LABELS: Record<ProviderFormField, string> = {
 };
 
 function fieldsOf(view: ServiceFormView) {
-  const state = (name: ProviderFormField, hint?: SafeHtml | string): FieldState => ({ name, label: LABELS[name], hint, problems: view.problems?.fields[name] });
+  const state = (name: ProviderFormField, hint?: SafeHtml | string): FieldState => ({ name, label: LABELS[name], hint, problems: view.problems?.byField[name] });
   const text = (name: Exclude<ProviderFormField, 'secure' | 'verifyCertificate' | 'loadEmails' | 'sendEmails' | 'oauth.appOnly'>) => view.values[name];
   const ticked = (name: 'secure' | 'verifyCertificate' | 'loadEmails' | 'sendEmails' | 'oauth.appOnly') => view.values[name];
   return { state, text, ticked };
@@ -198,7 +198,7 @@ function smtpSection(view: ServiceFormView): SafeHtml {
 function errorSummary(view: ServiceFormView): SafeHtml {
   const problems = view.problems;
   if (!problems) return html``;
-  const fields = Object.entries(problems.fields) as [ProviderFormField, string[]][];
+  const fields = Object.entries(problems.byField) as [ProviderFormField, string[]][];
   return html`<div class="alert alert-bad error-summary" role="alert" id="form-problems">
     <h2>${view.provider ? 'The changes were not saved' : 'The mail service was not created'}</h2>
     <ul>
