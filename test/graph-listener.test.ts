@@ -361,4 +361,25 @@ describe('Graph listener (fake Graph + Entra ID, real API, listener, Postgres, R
     expect(world.graphSubscriptions(disabled.email)).toHaveLength(1);
     expect(world.graphSubscriptions(disabled.email)[0].id).not.toBe(disabledSub.id);
   });
+
+  it('a mailbox disabled or deleted while it backs off still has the subscription its failed attempt kept deleted at Graph', async () => {
+    const disabled = await world.mailbox(email('stranded-disabled'));
+    const deleted = await world.mailbox(email('stranded-deleted'));
+    for (const mailbox of [disabled, deleted]) await world.waitForState(mailbox.id, 'connected');
+    // Delta fails from now on: the folder's round fails, the attempt ends keeping its subscription at Graph for the next one.
+    for (const mailbox of [disabled, deleted]) {
+      world.graph.failNext(10_000, { status: 500, code: 'InternalServerError', message: 'delta is down', email: mailbox.email, path: /\/messages\/delta$/ });
+      world.graph.deliver(mailbox.email, { subject: 'while delta is down' });
+    }
+    for (const mailbox of [disabled, deleted]) await world.waitForState(mailbox.id, 'backoff');
+    const kept = [...world.graphSubscriptions(disabled.email), ...world.graphSubscriptions(deleted.email)].map((subscription) => subscription.id);
+    expect(kept).toHaveLength(2);
+
+    await world.api.http.patch(`/v1/mailboxes/${disabled.id}`).set(world.api.auth).send({ enabled: false }).expect(200);
+    await world.api.http.delete(`/v1/mailboxes/${deleted.id}`).set(world.api.auth).expect(204);
+    await world.waitFor(async () => world.graphSubscriptions(disabled.email).length + world.graphSubscriptions(deleted.email).length, (n) => n === 0, 5_000, 'kept subscriptions deleted');
+    const deletes = world.graph.requests.filter((r) => r.method === 'DELETE').map((r) => r.path);
+    expect(deletes).toEqual(expect.arrayContaining(kept.map((id) => `/v1.0/subscriptions/${id}`)));
+    expect(await world.subscriptionRows(disabled.id)).toHaveLength(0);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * IMAP IDLE at scale: N mailboxes in ONE listener process against a real Dovecot (hibernation on).
  *
- *   npm run bench:imap-idle -- [--mailboxes=1000,3000,10000] [--samples=200] [--burst=500]
+ *   npm run bench:imap-idle -- [--mailboxes=1000,3000,10000] [--samples=200] [--burst=500] [--heap-compaction=every-gc|v8-default]
  *
  * For each N: seeds N Dovecot users and N mailboxes (password login), measures Dovecot's own floor (the
  * same N logins by a minimal pipelined client; again after the listener stopped), starts the built listener as its own process, and prints
@@ -211,6 +211,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
       LISTENER_PORT: String(port),
       API_HOST: '127.0.0.1',
       IMAP_CONNECT_RATE_PER_HOST: textArg('connect-rate', '1000'),
+      LISTENER_HEAP_COMPACTION: textArg('heap-compaction', 'every-gc'),
       // Production refuses loopback mail servers unless allowed (the outbound policy); Dovecot is on 127.0.0.1.
       OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32',
     };

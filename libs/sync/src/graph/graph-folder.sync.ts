@@ -146,8 +146,11 @@ export class GraphFolderSync {
     }
   }
 
-  /** Stops timers; `deleteSubscription` (mailbox disabled or deleted) also removes it at Graph. */
-  async close(deleteSubscription: boolean): Promise<void> {
+  /**
+   * Stops timers; `deleteSubscription` (mailbox disabled or deleted) also removes it at Graph. Resolves
+   * with the id of the subscription kept at Graph (for whoever runs the folder next), if any.
+   */
+  async close(deleteSubscription: boolean): Promise<string | null> {
     this.closed = true;
     clearTimeout(this.renewTimer);
     clearTimeout(this.periodicTimer);
@@ -162,12 +165,10 @@ export class GraphFolderSync {
     const subscription = this.subscription;
     this.subscription = null;
     this.transition('close');
-    if (!deleteSubscription || !subscription) return;
-    await this.deps.client.deleteSubscription(subscription.id).catch((error: unknown) => {
-      // It expires by itself within GRAPH_SUBSCRIPTION_MINUTES; its notifications are dropped as unknown.
-      this.logger.warn(`Deleting subscription ${subscription.id} at Graph failed: ${errorMessage(error)}`);
-    });
-    await this.deps.subscriptions.remove(subscription.id, this.deps.mailbox.id, this.deps.lease).catch(() => undefined);
+    if (!subscription) return null;
+    if (!deleteSubscription) return subscription.id;
+    await deleteGraphSubscription(this.deps, subscription.id, this.logger);
+    return null;
   }
 
   /** A notification or lifecycle event for this folder arrived through the API. */
@@ -469,4 +470,20 @@ export class GraphFolderSync {
 /** A fixed share in [0, 1) per mailbox: its renewals spread out from other mailboxes', not from each other. */
 function mailboxSpread(mailboxId: string): number {
   return createHash('sha256').update(mailboxId).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+/**
+ * Deletes a subscription at Graph, then its row (a disabled or deleted mailbox's). A failure is only
+ * logged: the subscription expires by itself within GRAPH_SUBSCRIPTION_MINUTES and its notifications are
+ * dropped as unknown meanwhile.
+ */
+export async function deleteGraphSubscription(
+  deps: Pick<GraphFolderSyncDependencies, 'client' | 'subscriptions' | 'mailbox' | 'lease'>,
+  subscriptionId: string,
+  logger: MailboxLogger,
+): Promise<void> {
+  await deps.client.deleteSubscription(subscriptionId).catch((error: unknown) => {
+    logger.warn(`Deleting subscription ${subscriptionId} at Graph failed: ${errorMessage(error)}`);
+  });
+  await deps.subscriptions.remove(subscriptionId, deps.mailbox.id, deps.lease).catch(() => undefined);
 }

@@ -6,7 +6,7 @@ import { MailboxRunnerLike, RunnerStopOptions } from '../runner/mailbox-runner-l
 import { ReconnectingRunner } from '../runner/reconnecting-runner';
 import { RunnerDependencies } from '../runner/runner-dependencies';
 import { GraphFailure, graphFailureOf } from './graph-failure';
-import { GraphFolderSync, GraphPushUrls } from './graph-folder.sync';
+import { deleteGraphSubscription, GraphFolderSync, GraphPushUrls } from './graph-folder.sync';
 import { GraphSubscriptionState } from './graph-subscription-state';
 import { GraphSubscriptionRepository } from './graph-subscription.repository';
 
@@ -39,6 +39,12 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
   private joiningRenewals = false;
   private client: GraphMailboxClient | null = null;
   private token: { value: string; expiresAt: number } | null = null;
+  /**
+   * Subscriptions an ended attempt kept at Graph for the next one to adopt, until an attempt connects
+   * (adopted by then, or found gone and replaced). A mailbox disabled or deleted before that — backing
+   * off, say — has them deleted by its stop: its folders hold none, and a deleted mailbox's rows are gone.
+   */
+  private readonly keptAtGraph = new Set<string>();
 
   constructor(spec: MailboxSpec, deps: GraphRunnerDependencies) {
     super(spec, deps);
@@ -48,7 +54,13 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     this.halt();
     // Released (shutdown), replaced (settings changed) or handed over (another replica holds the lease now):
     // the subscription stays at Graph for whoever runs the mailbox next; only a disabled or deleted mailbox's goes.
-    await this.closeFolders(event !== 'release' && !options.replaced && !options.handover);
+    const deleteSubscriptions = event !== 'release' && !options.replaced && !options.handover;
+    await this.closeFolders(deleteSubscriptions);
+    if (deleteSubscriptions && this.client) {
+      const deps = { client: this.client, subscriptions: this.deps.subscriptions, mailbox: refOf(this.spec), lease: this.deps.lease };
+      await Promise.all([...this.keptAtGraph].map((id) => deleteGraphSubscription(deps, id, this.logger)));
+    }
+    this.keptAtGraph.clear();
     // Its own connection pool (an Agent under an enforced outbound policy or an extra CA) goes with it;
     // not awaited: closing waits for requests still in flight.
     void this.client?.close().catch(() => undefined);
@@ -78,7 +90,13 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     const folders = [...this.folders, ...this.opening];
     this.folders = [];
     this.opening = [];
-    await Promise.all(folders.map((folder) => folder.close(deleteSubscriptions)));
+    await this.close(folders, deleteSubscriptions);
+  }
+
+  /** Closes `folders`, remembering the subscriptions they keep at Graph. */
+  private async close(folders: GraphFolderSync[], deleteSubscriptions: boolean): Promise<void> {
+    const kept = await Promise.all(folders.map((folder) => folder.close(deleteSubscriptions)));
+    for (const id of kept) if (id) this.keptAtGraph.add(id);
   }
 
   protected async connectOnce(event: 'start' | 'retry'): Promise<void> {
@@ -103,7 +121,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
       this.refreshTokenFirst = false;
       await Promise.all(folders.map((folder) => folder.open()));
     } catch (error) {
-      await Promise.all(folders.map((folder) => folder.close(false)));
+      await this.close(folders, false);
       if (this.fencedOut(error)) return;
       if (this.isCurrent(attempt)) await this.failed(graphFailureOf(error));
       return;
@@ -111,10 +129,11 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
       if (this.opening === folders) this.opening = [];
     }
     if (!this.isCurrent(attempt)) {
-      await Promise.all(folders.map((folder) => folder.close(false)));
+      await this.close(folders, false);
       return;
     }
     this.folders = folders;
+    this.keptAtGraph.clear();
     await this.listening();
   }
 
