@@ -45,6 +45,8 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
    * off, say — has them deleted by its stop: its folders hold none, and a deleted mailbox's rows are gone.
    */
   private readonly keptAtGraph = new Set<string>();
+  /** Closings in progress (an attempt that failed, a restart): a stop waits for the subscriptions they keep. */
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(spec: MailboxSpec, deps: GraphRunnerDependencies) {
     super(spec, deps);
@@ -56,6 +58,7 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     // the subscription stays at Graph for whoever runs the mailbox next; only a disabled or deleted mailbox's goes.
     const deleteSubscriptions = event !== 'release' && !options.replaced && !options.handover;
     await this.closeFolders(deleteSubscriptions);
+    await Promise.allSettled([...this.closing]);
     if (deleteSubscriptions && this.client) {
       const deps = { client: this.client, subscriptions: this.deps.subscriptions, mailbox: refOf(this.spec), lease: this.deps.lease };
       await Promise.all([...this.keptAtGraph].map((id) => deleteGraphSubscription(deps, id, this.logger)));
@@ -95,8 +98,15 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
 
   /** Closes `folders`, remembering the subscriptions they keep at Graph. */
   private async close(folders: GraphFolderSync[], deleteSubscriptions: boolean): Promise<void> {
-    const kept = await Promise.all(folders.map((folder) => folder.close(deleteSubscriptions)));
-    for (const id of kept) if (id) this.keptAtGraph.add(id);
+    const closing = Promise.all(folders.map((folder) => folder.close(deleteSubscriptions))).then((kept) => {
+      for (const id of kept) if (id) this.keptAtGraph.add(id);
+    });
+    this.closing.add(closing);
+    try {
+      await closing;
+    } finally {
+      this.closing.delete(closing);
+    }
   }
 
   protected async connectOnce(event: 'start' | 'retry'): Promise<void> {
