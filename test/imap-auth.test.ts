@@ -27,6 +27,31 @@ describe('IMAP authentication failures over time (real Dovecot)', () => {
     const states = events.map((j) => j.data.state);
     expect(states).toEqual(expect.arrayContaining(['connecting', 'auth_error', 'disabled']));
   });
+
+  it('a login refused as "temporarily unavailable" (the server\'s auth backend down) backs off like a drop: never auth_error, never disabled, connected once it works again', async () => {
+    await world.dovecot.addUser('tempfail@contoso.com', 'right');
+    await world.dovecot.setAuthUnavailable('tempfail@contoso.com', true);
+    const { id } = (await world.api.http.post('/v1/mailboxes').set(world.api.auth).send({ email: 'tempfail@contoso.com', password: 'right' }).expect(201)).body;
+    const failing = await world.waitForState(id, 'backoff');
+    expect(failing.connection.lastError).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/Temporary authentication failure/) });
+    expect(failing.recommendedAction).toMatch(/^Nothing to change on the mailbox: the mail server refuses logins for now/);
+    // Longer than the 3.6 s after which a rejected password mailbox is disabled, and several attempts.
+    await world.waitFor(
+      async () => ((await world.dovecot.log()).match(/tempfail@contoso\.com.*Permission denied/g) ?? []).length,
+      (refused) => refused >= 3,
+      20_000,
+      'three refused logins',
+    );
+    await world.dovecot.setAuthUnavailable('tempfail@contoso.com', false);
+    await world.waitForState(id, 'connected', 20_000);
+    const mailbox = (await world.api.http.get(`/v1/mailboxes/${id}`).set(world.api.auth).expect(200)).body;
+    expect(mailbox.enabled).toBe(true);
+    const events = await world.waitForEvents(id, 'mailbox.state_changed', (jobs) => jobs.some((j) => j.data.state === 'connected'), 'the connected event');
+    const states = events.map((j) => j.data.state);
+    expect(states).toContain('backoff');
+    expect(states).not.toContain('auth_error');
+    expect(states).not.toContain('disabled');
+  });
 });
 
 /** Implicit TLS: "verify server certificate" on refuses the self-signed certificate, off accepts it. */

@@ -37,8 +37,11 @@ describe('mailbox.state_changed from API enable/disable (real API, listener, Dov
     await world.api.http.patch(`/v1/mailboxes/${mailbox.id}`).set(world.api.auth).send({ enabled: true }).expect(200);
     const pending = await watch.waitForStateChanged(mailbox.id, 'pending', { after: disabled.version });
     expect(pending).toMatchObject({ version: disabled.version + 1, data: { previous: 'disabled' } });
-    const again = await watch.waitForStateChanged(mailbox.id, 'connected', { after: pending.version });
-    expect(again.version).toBe(pending.version + 2);
+    // Room for one failed attempt (a connect times out after 15 s, then backoff): this test is about the
+    // versions, not how fast a login goes through on a loaded machine.
+    const again = await watch.waitForStateChanged(mailbox.id, 'connected', { after: pending.version, timeoutMs: 30_000 });
+    // connecting, connected (and a backoff and connecting more per failed attempt); every one published below.
+    expect(again.version).toBeGreaterThanOrEqual(pending.version + 2);
 
     await watch.settle();
     const prefix = `mailbox.state_changed.${mailbox.id}.`;

@@ -231,6 +231,20 @@ describe('sending mail (real Postfix + Dovecot, fake Entra ID, scripted SMTP fau
     expect(cleared.recommendedAction ?? '').not.toMatch(/Sending fails/);
   });
 
+  it('a login the server cannot check now (454 4.7.0): retried with backoff, not "Check the password", sent once', async () => {
+    // Postfix with Dovecot SASL answers 535 even while Dovecot's passdb fails temporarily, so the 454 a
+    // server sends while its auth backend is down is scripted. A new mailbox: no pooled session skips AUTH.
+    const tempAuthId = (await world.api.http.post('/v1/mailboxes').set(world.api.auth).send({ email: 'tempauth@faulty.example', password: 'password' }).expect(201)).body.id as string;
+    faulty.scriptLogins({ code: 454, text: '4.7.0 Temporary authentication failure' }, { code: 454, text: '4.7.0 Temporary authentication failure' });
+    const id = await post(tempAuthId, { to: ['x@faulty.example'], text: 'once the server can check' });
+    const status = await settled(tempAuthId, id);
+    expect(status).toMatchObject({ state: 'sent', attempts: 3, lastError: { code: 'SMTP_454', message: 'The server answered AUTH with 454 4.7.0 Temporary authentication failure' } });
+    expect(faulty.messages.splice(0).map((m) => m.accepted)).toEqual([true]);
+    expect(await eventsOf('mail.sent', id)).toHaveLength(1);
+    const shown = (await world.api.http.get(`/v1/mailboxes/${tempAuthId}/status`).set(world.api.auth).expect(200)).body;
+    expect(shown.sending).toEqual({ lastError: null });
+  });
+
   it("reuses the mailbox's SMTP sessions under load: Postfix sees fewer connections than messages (SEND_CONNECTIONS_PER_MAILBOX=2)", async () => {
     const connects = () => postfixLog(/smtpd\[\d+\]: connect from /g);
     const before = connects();

@@ -22,6 +22,7 @@ describe('FailureCode', () => {
         'no_code',
         'unknown',
         'OUTBOUND_ADDRESS_REFUSED',
+        'UNAVAILABLE',
         'CONNECTION_LOST',
         'SWEEP_TIMEOUT',
         'IMAP_ERROR',

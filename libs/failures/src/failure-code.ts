@@ -25,6 +25,8 @@ export enum FailureCode {
   UnknownTokenError = 'unknown',
   // ---- reaching the server
   OutboundAddressRefused = 'OUTBOUND_ADDRESS_REFUSED',
+  /** RFC 5530's own name: the server refused the login for now, its side failing (not the credentials). */
+  ServerUnavailable = 'UNAVAILABLE',
   ConnectionLost = 'CONNECTION_LOST',
   SweepTimeout = 'SWEEP_TIMEOUT',
   ImapError = 'IMAP_ERROR',
@@ -57,6 +59,8 @@ export const FAILURE_CODE_DESCRIPTIONS: Record<FailureCode, string> = {
   [FailureCode.NoAuthorizationCode]: 'the identity provider returned no authorization code',
   [FailureCode.UnknownTokenError]: 'the token request failed without a recognisable reason (retried)',
   [FailureCode.OutboundAddressRefused]: "the outbound policy refused the server's address (production): change the host or OUTBOUND_ALLOWED_NETWORKS; retried every 10 minutes",
+  [FailureCode.ServerUnavailable]:
+    'the mail server refused the login for now because something on its side is failing (its authentication backend, a store): not the password or token; retried with backoff, never counted as a rejected login',
   [FailureCode.ConnectionLost]: 'the connection dropped or the server closed it (retried with backoff)',
   [FailureCode.SweepTimeout]: 'the server did not answer a safety check: the connection was dead (reconnected)',
   [FailureCode.ImapError]: 'the IMAP server answered something unexpected',

@@ -7,6 +7,11 @@ describe('classifyImapError', () => {
   it.each([
     [{ authenticationFailed: true, responseText: 'Authentication failed.' }, 'auth'],
     [{ message: 'Command failed', serverResponseCode: 'AUTHENTICATIONFAILED' }, 'auth'],
+    // A refused login that says "not now" is the server's trouble, not the password (as imapflow throws it).
+    [{ message: 'Command failed', authenticationFailed: true, serverResponseCode: 'UNAVAILABLE', responseText: 'Temporary authentication failure.' }, 'network'],
+    [{ message: 'Command failed', authenticationFailed: true, serverResponseCode: 'SERVERBUG', responseText: 'Internal error occurred.' }, 'network'],
+    [{ message: 'Command failed', authenticationFailed: true, serverResponseCode: 'INUSE', responseText: 'Mailbox in use' }, 'network'],
+    [{ message: 'Command failed', authenticationFailed: true, serverResponseCode: 'EXPIRED', responseText: 'Password expired' }, 'auth'],
     [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'network'],
     [Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }), 'tls'],
     [Object.assign(new Error('Connection not available'), { code: 'NoConnection' }), 'network'],

@@ -25,6 +25,10 @@ describe('recommendedAction', () => {
     expect(recommendedAction({ ...healthy, connectionState: 'backoff', connectionError: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' } })).toBe(
       'The server is unreachable; retrying (last error: connect ECONNREFUSED)',
     );
+    // A login refused as "not now" (RFC 5530 UNAVAILABLE) is the server's trouble: not "check the password".
+    expect(recommendedAction({ ...healthy, connectionState: 'backoff', connectionError: { code: 'UNAVAILABLE', message: 'Temporary authentication failure.' } })).toBe(
+      "Nothing to change on the mailbox: the mail server refuses logins for now because something on its side is failing (Temporary authentication failure.); retrying. If it lasts, ask the server's operator",
+    );
     expect(recommendedAction({ ...healthy, authMethod: 'oauth2', tokenState: 'invalid', tokenError: { code: 'invalid_grant', message: 'the refresh token was revoked' } })).toBe(
       'Sign in again: the refresh token was revoked',
     );

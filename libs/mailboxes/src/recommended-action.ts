@@ -87,6 +87,9 @@ function receivingAction(facts: StatusFacts): string | null {
         ? `Check the password: the server rejected the login${facts.connectionError ? ` (${facts.connectionError.message})` : ''}`
         : `Sign in again: the server rejected the token${facts.connectionError ? ` (${facts.connectionError.message})` : ''}`;
     case 'backoff':
+      if (facts.connectionError?.code === FailureCode.ServerUnavailable) {
+        return `Nothing to change on the mailbox: the mail server refuses logins for now because something on its side is failing (${facts.connectionError.message}); retrying. If it lasts, ask the server's operator`;
+      }
       return `The server is unreachable; retrying${facts.connectionError ? ` (last error: ${facts.connectionError.message})` : ''}`;
     case 'pending':
       if (facts.connectionError?.code === FailureCode.ListenerUnresponsive) {

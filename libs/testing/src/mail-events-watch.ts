@@ -56,11 +56,27 @@ export class MailEventsWatch {
     const deadline = Date.now() + (options.timeoutMs ?? 15_000);
     const candidate = (job: WatchedJob) => job.jobId.startsWith(prefix) && Number(job.jobId.slice(prefix.length)) > after && !looked.has(job.jobId);
     for (;;) {
-      const job = await this.waitForAdded(candidate, Math.max(0, deadline - Date.now()), `mailbox ${mailboxId} state ${state} after version ${after}`);
+      const job = await this.waitForAdded(candidate, Math.max(0, deadline - Date.now()), `mailbox ${mailboxId} state ${state} after version ${after}`).catch(async (error: Error) => {
+        throw new Error(`${error.message}; its state changes so far: ${await this.stateChangesOf(mailboxId)}`);
+      });
       looked.add(job.jobId);
       const data = await this.data(job.jobId);
       if (data.state === state) return { version: Number(job.jobId.slice(prefix.length)), data };
     }
+  }
+
+  /** A mailbox's state changes seen so far, for a failure message: `v1 connecting, v2 connected (…)`. */
+  private async stateChangesOf(mailboxId: string): Promise<string> {
+    const prefix = `mailbox.state_changed.${mailboxId}.`;
+    const jobs = this.added.filter((job) => job.jobId.startsWith(prefix)).sort((a, b) => Number(a.jobId.slice(prefix.length)) - Number(b.jobId.slice(prefix.length)));
+    const described = await Promise.all(
+      jobs.map(async (job) => {
+        const data = await this.data(job.jobId).catch(() => null);
+        const reason = data?.reason ? ` (${data.reason.code ?? ''}: ${data.reason.message ?? ''})` : '';
+        return `v${job.jobId.slice(prefix.length)} ${data?.state ?? '?'}${reason}`;
+      }),
+    );
+    return described.join(', ') || 'none';
   }
 
   /** Whether a job with this id is in the queue now. */

@@ -1,5 +1,5 @@
 import { OutboundAddressRefusedError } from '@app/outbound';
-import { classifySmtpError } from './smtp-failure';
+import { classifySmtpError, isAuthFailure } from './smtp-failure';
 
 const smtpError = (fields: Record<string, unknown>) => Object.assign(new Error('x'), fields);
 
@@ -20,6 +20,13 @@ describe('classifySmtpError', () => {
     const error = smtpError({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 Error: authentication failed' });
     expect(classifySmtpError(error, 'basic')).toMatchObject({ kind: 'permanent', code: 'SMTP_AUTH_FAILED', message: expect.stringMatching(/535 5\.7\.8.*Check the password$/) });
     expect(classifySmtpError(error, 'oauth2').message).toMatch(/Sign in again/);
+  });
+
+  it('a login the server cannot check now (454) is transient, with the reply: not "Check the password", no token renewal', () => {
+    const error = smtpError({ code: 'EAUTH', responseCode: 454, response: '454 4.7.0 Temporary authentication failure', command: 'AUTH PLAIN' });
+    expect(isAuthFailure(error)).toBe(false);
+    expect(classifySmtpError(error, 'basic')).toEqual({ kind: 'transient', code: 'SMTP_454', message: 'The server answered AUTH with 454 4.7.0 Temporary authentication failure' });
+    expect(isAuthFailure(smtpError({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 Error: authentication failed' }))).toBe(true);
   });
 
   it('no reply (reset, refused, timeout) is transient; certificate problems and the outbound policy are permanent', () => {

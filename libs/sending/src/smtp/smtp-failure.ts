@@ -22,8 +22,15 @@ const CERTIFICATE_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/**
+ * A login the server refused. nodemailer calls every failed AUTH `EAUTH`, also a 4xx reply (RFC 4954's
+ * 454 4.7.0 "Temporary authentication failure": the server cannot check credentials now, its auth
+ * backend down): that one is transient like any 4xx, not "Check the password", and no reason to renew a token.
+ */
 export function isAuthFailure(error: unknown): boolean {
-  return (error as SmtpError)?.code === 'EAUTH';
+  const smtp = error as SmtpError;
+  if (smtp?.code !== 'EAUTH') return false;
+  return !(typeof smtp.responseCode === 'number' && smtp.responseCode >= 400 && smtp.responseCode < 500);
 }
 
 /**
@@ -40,7 +47,7 @@ export function classifySmtpError(error: unknown, authMethod: 'basic' | 'oauth2'
   }
   const smtp = error as SmtpError;
   const reply = smtp.response?.trim();
-  if (smtp.code === 'EAUTH') {
+  if (isAuthFailure(smtp)) {
     const advice = authMethod === 'basic' ? 'Check the password' : 'Sign in again: the access token was refused';
     return { kind: 'permanent', code: SendFailureCode.AuthFailed, message: `The server refused the login${reply ? ` (${reply})` : ''}: ${advice}` };
   }

@@ -293,6 +293,11 @@ export class DovecotServer {
     return this.users.get(username);
   }
 
+  /** Makes the user's logins fail as "temporarily unavailable" (its auth lookup fails), or work again. */
+  setAuthUnavailable(username: string, unavailable: boolean): Promise<void> {
+    return this.users.setLookupsFailing(username, unavailable);
+  }
+
   // ---------------------------------------------------------------- mail
 
   /** APPENDs one message as the user (via the harness master login) and returns its UID from APPENDUID. */

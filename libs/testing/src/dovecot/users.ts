@@ -106,6 +106,16 @@ export class DovecotUsers {
     return added;
   }
 
+  /**
+   * While `failing`, the auth process cannot read the user's passwd-file, so Dovecot answers its logins
+   * `NO [UNAVAILABLE] Temporary authentication failure`: a server whose authentication backend is down.
+   */
+  async setLookupsFailing(username: string, failing: boolean): Promise<void> {
+    const user = this.users.get(username.toLowerCase());
+    if (!user) throw new Error(`Dovecot test user "${username}" does not exist (add it with addUser)`);
+    await chmod(`${this.usersDir}/${user.username}`, failing ? 0 : 0o640);
+  }
+
   /** Atomic (temp + rename), readable by the auth process (root:dovecot 0640); mtime always moves forward. */
   private async write(user: DovecotUser & { passwordHash: string; stamp: number }): Promise<void> {
     const file = `${this.usersDir}/${user.username}`;

@@ -22,7 +22,7 @@ export interface ReceivedSmtpMessage {
 
 /**
  * A small SMTP server (the `smtp-server` package) that answers DATA as the test scripts it: one fault per
- * message in order, then `accept` for every later one. Logins: any user with password `password` (or
+ * message in order, then `accept` for every later one (`scriptLogins`: the same for logins). Logins: any user with password `password` (or
  * `refuseLogin` for all), or XOAUTH2 with any token starting `token-`; plain text (no STARTTLS). For the faults a real MTA cannot be asked to make:
  * 451 then accepted, 550, a connection closed after DATA.
  */
@@ -35,6 +35,7 @@ export class FaultySmtpServer {
   /** Accepted logins, in order (XOAUTH2: any access token starting with `token-` is accepted). */
   readonly logins: { username: string; method: string; accessToken?: string }[] = [];
   private faults: DataFault[] = [];
+  private loginFaults: { code: number; text: string }[] = [];
 
   private constructor(
     private readonly server: SMTPServer,
@@ -54,6 +55,8 @@ export class FaultySmtpServer {
         done();
       },
       onAuth: (auth, _session, done) => {
+        const fault = instance!.loginFaults.shift();
+        if (fault) return done(Object.assign(new Error(fault.text), { responseCode: fault.code }));
         const ok = auth.method === 'XOAUTH2' ? (auth.accessToken ?? '').startsWith('token-') : auth.password === password;
         if (ok) instance!.logins.push({ username: auth.username ?? '', method: auth.method, ...(auth.method === 'XOAUTH2' ? { accessToken: auth.accessToken } : {}) });
         return ok ? done(null, { user: auth.username }) : done(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
@@ -113,6 +116,11 @@ export class FaultySmtpServer {
   /** The next messages' fates, in order (then `accept`). */
   script(...faults: DataFault[]): void {
     this.faults = [...faults];
+  }
+
+  /** The next logins' replies, in order, whatever the credentials (e.g. 454 4.7.0 Temporary authentication failure); then the usual check. */
+  scriptLogins(...faults: { code: number; text: string }[]): void {
+    this.loginFaults = [...faults];
   }
 
   /** Waits until `count` messages were received (accepted or not). */
