@@ -1,7 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { MAIL_EVENTS_QUEUE } from '@app/events';
+import { eventId, MAIL_EVENTS_QUEUE } from '@app/events';
 
 export interface WatchedJob {
   jobId: string;
@@ -50,30 +50,34 @@ export class MailEventsWatch {
    * is keyed by) with a version above `after`, looking at the events added so far and then as they arrive.
    */
   async waitForStateChanged(mailboxId: string, state: string, options: { after?: number; timeoutMs?: number } = {}): Promise<{ version: number; data: Record<string, any> }> {
-    const prefix = `mailbox.state_changed.${mailboxId}.`;
     const after = options.after ?? 0;
     const looked = new Set<string>();
     const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-    const candidate = (job: WatchedJob) => job.jobId.startsWith(prefix) && Number(job.jobId.slice(prefix.length)) > after && !looked.has(job.jobId);
+    const next = () => this.stateChangesAdded(mailboxId).find((change) => change.version > after && !looked.has(change.jobId));
     for (;;) {
-      const job = await this.waitForAdded(candidate, Math.max(0, deadline - Date.now()), `mailbox ${mailboxId} state ${state} after version ${after}`).catch(async (error: Error) => {
-        throw new Error(`${error.message}; its state changes so far: ${await this.stateChangesOf(mailboxId)}`);
+      const change = await this.until(next, Math.max(0, deadline - Date.now()), `mailbox ${mailboxId} state ${state} after version ${after}`).catch(async (error: Error) => {
+        throw new Error(`${error.message}; its state changes so far: ${await this.describeStateChanges(mailboxId)}`);
       });
-      looked.add(job.jobId);
-      const data = await this.data(job.jobId);
-      if (data.state === state) return { version: Number(job.jobId.slice(prefix.length)), data };
+      looked.add(change.jobId);
+      const data = await this.data(change.jobId);
+      if (data.state === state) return { version: change.version, data };
     }
   }
 
+  /** The mailbox's `mailbox.state_changed` events added so far, with the status row version their id is keyed by. */
+  private stateChangesAdded(mailboxId: string): { jobId: string; version: number }[] {
+    const prefix = eventId('mailbox.state_changed', mailboxId, '');
+    return this.added.filter((job) => job.jobId.startsWith(prefix)).map((job) => ({ jobId: job.jobId, version: Number(job.jobId.slice(prefix.length)) }));
+  }
+
   /** A mailbox's state changes seen so far, for a failure message: `v1 connecting, v2 connected (…)`. */
-  private async stateChangesOf(mailboxId: string): Promise<string> {
-    const prefix = `mailbox.state_changed.${mailboxId}.`;
-    const jobs = this.added.filter((job) => job.jobId.startsWith(prefix)).sort((a, b) => Number(a.jobId.slice(prefix.length)) - Number(b.jobId.slice(prefix.length)));
+  private async describeStateChanges(mailboxId: string): Promise<string> {
+    const changes = this.stateChangesAdded(mailboxId).sort((a, b) => a.version - b.version);
     const described = await Promise.all(
-      jobs.map(async (job) => {
-        const data = await this.data(job.jobId).catch(() => null);
+      changes.map(async ({ jobId, version }) => {
+        const data = await this.data(jobId).catch(() => null);
         const reason = data?.reason ? ` (${data.reason.code ?? ''}: ${data.reason.message ?? ''})` : '';
-        return `v${job.jobId.slice(prefix.length)} ${data?.state ?? '?'}${reason}`;
+        return `v${version} ${data?.state ?? '?'}${reason}`;
       }),
     );
     return described.join(', ') || 'none';
