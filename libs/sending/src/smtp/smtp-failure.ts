@@ -29,8 +29,13 @@ const CERTIFICATE_CODES = new Set([
  */
 export function isAuthFailure(error: unknown): boolean {
   const smtp = error as SmtpError;
-  if (smtp?.code !== 'EAUTH') return false;
-  return !(typeof smtp.responseCode === 'number' && smtp.responseCode >= 400 && smtp.responseCode < 500);
+  return smtp?.code === 'EAUTH' && replyKind(smtp) !== 'transient';
+}
+
+/** What the server's reply code says (RFC 5321 §4.2.1): 4xx transient, 5xx permanent; null without a failure reply. */
+function replyKind(smtp: SmtpError): SendFailure['kind'] | null {
+  if (typeof smtp.responseCode !== 'number' || smtp.responseCode < 400) return null;
+  return smtp.responseCode >= 500 ? 'permanent' : 'transient';
 }
 
 /**
@@ -51,10 +56,11 @@ export function classifySmtpError(error: unknown, authMethod: 'basic' | 'oauth2'
     const advice = authMethod === 'basic' ? 'Check the password' : 'Sign in again: the access token was refused';
     return { kind: 'permanent', code: SendFailureCode.AuthFailed, message: `The server refused the login${reply ? ` (${reply})` : ''}: ${advice}` };
   }
-  if (typeof smtp.responseCode === 'number' && smtp.responseCode >= 400) {
+  const kind = replyKind(smtp);
+  if (kind) {
     return {
-      kind: smtp.responseCode >= 500 ? 'permanent' : 'transient',
-      code: smtpReplyCode(smtp.responseCode),
+      kind,
+      code: smtpReplyCode(smtp.responseCode!),
       message: `The server answered ${smtp.command ? `${smtp.command.split(' ')[0]} with ` : ''}${reply ?? smtp.responseCode}`,
     };
   }

@@ -1,12 +1,18 @@
 import { SMTPServer, SMTPServerDataStream } from 'smtp-server';
 import { freePort } from '../free-port';
 
+/** A reply code with its text, e.g. { code: 451, text: '4.3.0 Try again later' }. */
+export interface SmtpReply {
+  code: number;
+  text: string;
+}
+
 /** What the server does with one message's DATA. */
 export type DataFault =
   /** 250: accepted. */
   | 'accept'
-  /** A reply code with text, e.g. { code: 451, text: '4.3.0 Try again later' }. */
-  | { code: number; text: string }
+  /** This reply instead of 250. */
+  | SmtpReply
   /** Reads the whole message, then closes the connection without any reply. */
   | 'drop'
   /** Reads the whole message and holds the final reply (until the client goes away): the hand-over a crash cuts. */
@@ -22,9 +28,10 @@ export interface ReceivedSmtpMessage {
 
 /**
  * A small SMTP server (the `smtp-server` package) that answers DATA as the test scripts it: one fault per
- * message in order, then `accept` for every later one (`scriptLogins`: the same for logins). Logins: any user with password `password` (or
- * `refuseLogin` for all), or XOAUTH2 with any token starting `token-`; plain text (no STARTTLS). For the faults a real MTA cannot be asked to make:
- * 451 then accepted, 550, a connection closed after DATA.
+ * message in order, then `accept` for every later one; `scriptLogins` does the same for logins. Logins:
+ * any user with password `password` (or `refuseLogin` for all), or XOAUTH2 with any token starting
+ * `token-`; plain text (no STARTTLS). For the faults a real MTA cannot be asked to make: 451 then
+ * accepted, 550, a connection closed after DATA, 454 to AUTH.
  */
 export class FaultySmtpServer {
   readonly host = '127.0.0.1';
@@ -35,7 +42,7 @@ export class FaultySmtpServer {
   /** Accepted logins, in order (XOAUTH2: any access token starting with `token-` is accepted). */
   readonly logins: { username: string; method: string; accessToken?: string }[] = [];
   private faults: DataFault[] = [];
-  private loginFaults: { code: number; text: string }[] = [];
+  private loginFaults: SmtpReply[] = [];
 
   private constructor(
     private readonly server: SMTPServer,
@@ -119,7 +126,7 @@ export class FaultySmtpServer {
   }
 
   /** The next logins' replies, in order, whatever the credentials (e.g. 454 4.7.0 Temporary authentication failure); then the usual check. */
-  scriptLogins(...faults: { code: number; text: string }[]): void {
+  scriptLogins(...faults: SmtpReply[]): void {
     this.loginFaults = [...faults];
   }
 

@@ -1,2 +1,2 @@
 export { FaultySmtpServer } from './faulty-smtp-server';
-export type { DataFault, ReceivedSmtpMessage } from './faulty-smtp-server';
+export type { DataFault, ReceivedSmtpMessage, SmtpReply } from './faulty-smtp-server';
