@@ -111,9 +111,7 @@ export class DovecotUsers {
    * `NO [UNAVAILABLE] Temporary authentication failure`: a server whose authentication backend is down.
    */
   async setLookupsFailing(username: string, failing: boolean): Promise<void> {
-    const user = this.users.get(username.toLowerCase());
-    if (!user) throw new Error(`Dovecot test user "${username}" does not exist (add it with addUser)`);
-    await chmod(`${this.usersDir}/${user.username}`, failing ? 0 : 0o640);
+    await chmod(`${this.usersDir}/${this.get(username).username}`, failing ? 0 : 0o640);
   }
 
   /** Atomic (temp + rename), readable by the auth process (root:dovecot 0640); mtime always moves forward. */
