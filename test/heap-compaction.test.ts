@@ -41,3 +41,40 @@ describe('LISTENER_HEAP_COMPACTION', () => {
     expect(heap.committed / heap.used).toBeGreaterThan(2);
   });
 });
+
+/**
+ * LISTENER_HEAP_GROWTH_PERCENT, set by applyHeapGrowth as the listener's main does (at run time, not on
+ * the command line): long-lived objects pile up as sessions do while a replica takes others' mailboxes.
+ */
+const GROWTH_SCRIPT = `
+const { PerformanceObserver, constants } = require('node:perf_hooks');
+require(${JSON.stringify(join(__dirname, '..', 'dist', 'libs', 'lifecycle', 'src', 'heap-compaction.js'))}).applyHeapGrowth(Number(process.argv[1]));
+let fullGcs = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullGcs++;
+}).observe({ entryTypes: ['gc'] });
+const kept = [];
+let garbage = [];
+for (let i = 0; i < 3000000; i++) {
+  const item = { n: i, text: 'session-' + i, list: [i, i + 1, i + 2] };
+  if (i % 4 === 0) kept.push(item); else garbage.push(item);
+  if (garbage.length > 100000) garbage = [];
+}
+// GC entries are delivered on a later turn.
+setTimeout(() => process.stdout.write(JSON.stringify({ kept: kept.length, fullGcs })), 50);
+`;
+
+function fullGcsWhileGrowing(percent: number): number {
+  const { kept, fullGcs } = JSON.parse(execFileSync(process.execPath, ['-e', GROWTH_SCRIPT, String(percent)], { encoding: 'utf8' }));
+  expect(kept).toBe(750_000);
+  return fullGcs;
+}
+
+describe('LISTENER_HEAP_GROWTH_PERCENT', () => {
+  it('sets how far the heap grows between full GCs: 100 runs far fewer of them than a tight 5 (as V8 picks after shrinking an idle heap)', () => {
+    const tight = fullGcsWhileGrowing(5);
+    const doubling = fullGcsWhileGrowing(100);
+    expect(doubling).toBeGreaterThan(0);
+    expect(tight).toBeGreaterThan(doubling + 3);
+  });
+});

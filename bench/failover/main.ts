@@ -3,7 +3,10 @@
  *
  *   npm run bench:failover -- [--mailboxes=3000] [--replicas=3] [--rate=20] [--heartbeat-ms=2000] [--lease-ttl-ms=10000]
  *                              [--reconcile-ms=<SYNC_RECONCILE_INTERVAL_MS default>] [--idle-s=30] [--mail-s=30] [--hibernate=on|off] [--connect-rate=<IMAP_CONNECT_RATE_PER_HOST default>]
- *                              [--handover-rate=<IMAP_HANDOVER_CONNECT_RATE_PER_HOST default>]
+ *                              [--handover-rate=<IMAP_HANDOVER_CONNECT_RATE_PER_HOST default>] [--heap-compaction=<LISTENER_HEAP_COMPACTION default>]
+ *                              [--connect-concurrency=<SYNC_CONNECT_CONCURRENCY default>]
+ *   LISTENER_NODE_ARGS="--trace-gc" passes Node/V8 flags to every replica; LISTENER_OUTPUT_DIR=<dir> keeps each
+ *   replica's whole output in <dir>/<LISTENER_ID>.log.
  *
  * Seeds N password mailboxes and Dovecot users, measures Dovecot's own floor for N / replicas logins (the
  * minimal pipelined client of bench/imap-idle; once before the listeners start, once more with mail arriving
@@ -14,7 +17,7 @@
  *  1. capacity: each replica's RSS and CPU while idle, and Postgres transactions (pg_stat_database
  *     xact_commit of the bench's own database) per connect, per idle second and per new mail;
  *  2. kill -9 of one replica: seconds until the loss is noticed (first lease taken over), until every one
- *     of its mailboxes is connected again with a new owner; the mail that arrived in the gap: published,
+ *     of its mailboxes is connected again with a new owner, each taker's CPU per mailbox taken; the mail that arrived in the gap: published,
  *     under two ids, re-published under the same id (QueueEvents `duplicated`), latency APPEND ack → job;
  *  3. a replica joining (a fourth process; the fleet is back to `--replicas`): mailboxes moved, seconds
  *     to settle, duplicates;
@@ -29,7 +32,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
@@ -65,7 +68,12 @@ const nodeArgs = (process.env.LISTENER_NODE_ARGS ?? '').split(' ').filter(Boolea
 function startListener(env: NodeJS.ProcessEnv): Listener {
   const child = spawn(process.execPath, [...nodeArgs, join(ROOT, ENTRY_POINTS.listener)], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const append = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-20_000));
+  // LISTENER_OUTPUT_DIR: each replica's whole output kept in <dir>/<LISTENER_ID>.log (e.g. with LISTENER_NODE_ARGS=--trace-gc).
+  const keep = process.env.LISTENER_OUTPUT_DIR ? join(process.env.LISTENER_OUTPUT_DIR, `${env.LISTENER_ID}.log`) : undefined;
+  const append = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+    if (keep) appendFileSync(keep, chunk);
+  };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal === 'SIGKILL' ? 137 : 143))));
@@ -255,6 +263,9 @@ async function main(): Promise<void> {
   const reconcileMs = textArg('reconcile-ms', '');
   const connectRate = textArg('connect-rate', '');
   const handoverRate = textArg('handover-rate', '');
+  // As bench:imap-idle: the replicas' heap compaction (LISTENER_HEAP_COMPACTION; default theirs).
+  const heapCompaction = textArg('heap-compaction', '');
+  const connectConcurrency = textArg('connect-concurrency', '');
   // The replicas' own default when not given (the drain's push floor is measured at the takers' pace).
   const handoverPerReplica = Number(handoverRate || environmentSchema.shape.IMAP_HANDOVER_CONNECT_RATE_PER_HOST.parse(undefined));
   const idleS = numberArg('idle-s', 30);
@@ -384,6 +395,8 @@ async function main(): Promise<void> {
       // login rate it leaves room for the pushes of the sessions already listening.
       ...(connectRate ? { IMAP_CONNECT_RATE_PER_HOST: connectRate } : {}),
       ...(handoverRate ? { IMAP_HANDOVER_CONNECT_RATE_PER_HOST: handoverRate } : {}),
+      ...(heapCompaction ? { LISTENER_HEAP_COMPACTION: heapCompaction } : {}),
+      ...(connectConcurrency ? { SYNC_CONNECT_CONCURRENCY: connectConcurrency } : {}),
     });
     const startReplica = async (id: string) => {
       const port = await freePort();
@@ -393,10 +406,13 @@ async function main(): Promise<void> {
     };
 
     type Row = { mailbox_id: string; holder: string | null; owner: string | null; state: string | null };
-    const holdings = () =>
+    /** Who holds each mailbox (`only`: just those, a lighter query while the kill's gap is timed). */
+    const holdings = (only?: ReadonlySet<string>) =>
       q<Row>(
         `SELECT m.id AS mailbox_id, l.owner_id AS holder, s.owner_id AS owner, s.connection_state::text AS state
-           FROM mailboxes m LEFT JOIN mailbox_leases l ON l.mailbox_id = m.id LEFT JOIN mailbox_status s ON s.mailbox_id = m.id`,
+           FROM mailboxes m LEFT JOIN mailbox_leases l ON l.mailbox_id = m.id LEFT JOIN mailbox_status s ON s.mailbox_id = m.id
+          ${only ? 'WHERE m.id = ANY($1::uuid[])' : ''}`,
+        only ? [[...only]] : [],
       );
     /** Every mailbox held by the replica rendezvous hashing names among `live`, connected, its status naming that holder. */
     const settled = async (live: string[], timeoutMs = 600_000): Promise<Row[]> => {
@@ -526,6 +542,7 @@ async function main(): Promise<void> {
     const victim = live[live.length - 1];
     const lost = new Set((await holdings()).filter((r) => r.holder === victim).map((r) => r.mailbox_id));
     const dup0 = watch.duplicated.length;
+    const takersCpu0 = Object.fromEntries(live.filter((id) => id !== victim).map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!)]));
     const killedAt = Date.now();
     processes.get(victim)!.app.child.kill('SIGKILL');
     await processes.get(victim)!.app.exited;
@@ -536,7 +553,7 @@ async function main(): Promise<void> {
     // Splits the gap into "noticing and taking" (lease rounds) and "connecting" (logins).
     const killTimes = new HandOverTimes(victim, lost);
     for (;;) {
-      const rows = (await holdings()).filter((r) => lost.has(r.mailbox_id));
+      const rows = await holdings(lost);
       const now = Date.now();
       if (!noticedAt && rows.some((r) => r.holder !== victim && r.holder !== null)) noticedAt = now;
       killTimes.see(rows, now);
@@ -547,6 +564,7 @@ async function main(): Promise<void> {
       if (now - killedAt > 600_000) throw new Error('the killed replica’s mailboxes were not taken over in 10 minutes');
       await sleep(100);
     }
+    const takersCpu = Object.fromEntries(live.map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!) - takersCpu0[id]]));
     console.log(`kill -9 ${victim} (${lost.size} mailboxes): noticed after ${seconds(noticedAt - killedAt)} s, all listening again after ${seconds(listeningAt - killedAt)} s`);
     for (const survivor of live) {
       const taken = [...killTimes.movedAt.entries()].filter(([, t]) => t.to === survivor);
@@ -555,7 +573,8 @@ async function main(): Promise<void> {
       const connects = taken.map(([id, t]) => (killTimes.connectedAt.get(id) ?? listeningAt) - t.at);
       console.log(
         `  ${survivor} took ${taken.length}: leases held ${seconds(Math.min(...takes))}–${seconds(Math.max(...takes))} s after the kill; ` +
-          `listening after taking p50 ${seconds(percentile(connects, 50))} s / p99 ${seconds(percentile(connects, 99))} s / max ${seconds(Math.max(...connects))} s`,
+          `listening after taking p50 ${seconds(percentile(connects, 50))} s / p99 ${seconds(percentile(connects, 99))} s / max ${seconds(Math.max(...connects))} s; ` +
+          `CPU from the kill to all listening ${takersCpu[survivor].toFixed(2)} s (${((takersCpu[survivor] / taken.length) * 1000).toFixed(1)} ms per mailbox taken)`,
       );
     }
     await sleep(5_000);

@@ -38,6 +38,11 @@ export interface AppConfig {
      * over pages by the start's garbage, and V8's own heuristics compact only a few of them per GC.
      */
     heapCompaction: 'every-gc' | 'v8-default';
+    /**
+     * How much the old space may grow between full GCs, in percent of what lived after the last one (0: V8's
+     * own factor, which it lowers to ~10 % once its memory reducer has shrunk an idle heap).
+     */
+    heapGrowthPercent: number;
     /** LISTENER_MAX_MAILBOXES: no replica is assigned more; beyond every replica's cap mailboxes stay unowned (undefined: no cap). */
     maxMailboxes: number | undefined;
   };

@@ -111,6 +111,12 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('leaves the listener heap\'s growth between full GCs to V8 unless told a percentage', () => {
+    expect(loadConfig({}).listener.heapGrowthPercent).toBe(0);
+    expect(loadConfig({ LISTENER_HEAP_GROWTH_PERCENT: '100' }).listener.heapGrowthPercent).toBe(100);
+    expect(problemsOf({ LISTENER_HEAP_GROWTH_PERCENT: '-5' })).toEqual([expect.stringMatching(/^LISTENER_HEAP_GROWTH_PERCENT: must be 0 \(V8's own growing factor\) or more/)]);
+  });
+
   it('reads OUTBOUND_ALLOWED_NETWORKS as CIDRs, one problem line per bad entry', () => {
     expect(loadConfig({}).outbound.allowedNetworks).toEqual([]);
     expect(loadConfig({ OUTBOUND_ALLOWED_NETWORKS: ' 10.20.0.0/16 , fd00:20::/32,192.168.1.20' }).outbound.allowedNetworks).toEqual([
