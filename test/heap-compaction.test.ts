@@ -1,5 +1,5 @@
 /**
- * The listener's heap policy (LISTENER_HEAP_COMPACTION) in a real Node process: long-lived objects born
+ * The listener's heap policy (LISTENER_HEAP_COMPACTION, LISTENER_HEAP_GROWTH_PERCENT) in a real Node process: long-lived objects born
  * among promoted garbage, as the sessions of a start wave are, then one full GC. The built
  * applyHeapCompaction is what the listener's main calls.
  */
@@ -8,17 +8,25 @@ import { join } from 'node:path';
 
 const BUILT = join(__dirname, '..', 'dist', 'libs', 'lifecycle', 'src', 'heap-compaction.js');
 
+/**
+ * Script lines that make `items` objects and keep one in `keepEvery` (the sessions); the rest is garbage that
+ * lives long enough to be promoted to the old space, then dies (`garbageHeld` at a time).
+ */
+function pileUp(items: number, keepEvery: number, garbageHeld: number): string {
+  return `
+const kept = [];
+let garbage = [];
+for (let i = 0; i < ${items}; i++) {
+  const item = { n: i, text: 'session-' + i, list: [i, i + 1, i + 2] };
+  if (i % ${keepEvery} === 0) kept.push(item); else garbage.push(item);
+  if (garbage.length > ${garbageHeld}) garbage = [];
+}`;
+}
+
 const SCRIPT = `
 const v8 = require('node:v8');
 require(${JSON.stringify(BUILT)}).applyHeapCompaction(process.argv[1]);
-const kept = [];
-let garbage = [];
-for (let i = 0; i < 2000000; i++) {
-  const item = { n: i, text: 'session-' + i, list: [i, i + 1, i + 2] };
-  if (i % 8 === 0) kept.push(item); else garbage.push(item);
-  // Garbage lives long enough to be promoted to the old space, then dies.
-  if (garbage.length > 300000) garbage = [];
-}
+${pileUp(2_000_000, 8, 300_000)}
 garbage = null;
 globalThis.gc();
 const old = v8.getHeapSpaceStatistics().find((space) => space.space_name === 'old_space');
@@ -43,23 +51,24 @@ describe('LISTENER_HEAP_COMPACTION', () => {
 });
 
 /**
- * LISTENER_HEAP_GROWTH_PERCENT, set by applyHeapGrowth as the listener's main does (at run time, not on
- * the command line): long-lived objects pile up as sessions do while a replica takes others' mailboxes.
+ * LISTENER_HEAP_GROWTH_PERCENT, set by HeapGrowthOnceSettled as the listener's supervisor does (at run
+ * time, once its connect gate has been quiet): long-lived objects then pile up as sessions do while a
+ * replica takes others' mailboxes.
  */
 const GROWTH_SCRIPT = `
 const { PerformanceObserver, constants } = require('node:perf_hooks');
-require(${JSON.stringify(join(__dirname, '..', 'dist', 'libs', 'lifecycle', 'src', 'heap-compaction.js'))}).applyHeapGrowth(Number(process.argv[1]));
+const { HeapGrowthOnceSettled, SETTLED_QUIET_MS } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'libs', 'lifecycle', 'src', 'heap-growth-once-settled.js'))});
+let now = 0;
+const growth = new HeapGrowthOnceSettled(Number(process.argv[1]), undefined, () => now);
+growth.observe(0);
+now += SETTLED_QUIET_MS;
+growth.observe(0);
+if (!growth.active) throw new Error('not set after a quiet spell');
 let fullGcs = 0;
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) fullGcs++;
 }).observe({ entryTypes: ['gc'] });
-const kept = [];
-let garbage = [];
-for (let i = 0; i < 3000000; i++) {
-  const item = { n: i, text: 'session-' + i, list: [i, i + 1, i + 2] };
-  if (i % 4 === 0) kept.push(item); else garbage.push(item);
-  if (garbage.length > 100000) garbage = [];
-}
+${pileUp(3_000_000, 4, 100_000)}
 // GC entries are delivered on a later turn.
 setTimeout(() => process.stdout.write(JSON.stringify({ kept: kept.length, fullGcs })), 50);
 `;
@@ -71,7 +80,7 @@ function fullGcsWhileGrowing(percent: number): number {
 }
 
 describe('LISTENER_HEAP_GROWTH_PERCENT', () => {
-  it('sets how far the heap grows between full GCs: 100 runs far fewer of them than a tight 5 (as V8 picks after shrinking an idle heap)', () => {
+  it('set at run time, it decides how far the heap grows between full GCs: 100 runs far fewer than a tight 5 (what V8 picks after shrinking an idle heap)', () => {
     const tight = fullGcsWhileGrowing(5);
     const doubling = fullGcsWhileGrowing(100);
     expect(doubling).toBeGreaterThan(0);

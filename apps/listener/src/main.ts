@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@app/config';
-import { applyHeapCompaction, applyHeapGrowth, closeOnSignals } from '@app/lifecycle';
+import { applyHeapCompaction, closeOnSignals } from '@app/lifecycle';
 import { createListenerApp } from './listener.app';
 import { errorMessage } from '@app/failures';
 
@@ -11,7 +11,6 @@ async function main(): Promise<void> {
   process.title = 'mail-listener-listener';
   const config = loadConfigOrExit();
   applyHeapCompaction(config.listener.heapCompaction);
-  applyHeapGrowth(config.listener.heapGrowthPercent);
   const app = await createListenerApp(config);
   // The drain (CLUSTER_DRAIN_TIMEOUT_MS) runs inside the close; the rest (releasing, closing pools) needs a few seconds more.
   closeOnSignals(app, config.cluster.drainTimeoutMs + CLOSE_AFTER_DRAIN_MS);

@@ -39,8 +39,9 @@ export interface AppConfig {
      */
     heapCompaction: 'every-gc' | 'v8-default';
     /**
-     * How much the old space may grow between full GCs, in percent of what lived after the last one (0: V8's
-     * own factor, which it lowers to ~10 % once its memory reducer has shrunk an idle heap).
+     * How much the old space may grow between full GCs, in percent of what lived after the last one, from
+     * when the listener's first connects are done (0: V8's own factor, which it lowers to ~10 % once its
+     * memory reducer has shrunk an idle heap).
      */
     heapGrowthPercent: number;
     /** LISTENER_MAX_MAILBOXES: no replica is assigned more; beyond every replica's cap mailboxes stay unowned (undefined: no cap). */

@@ -111,9 +111,9 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('leaves the listener heap\'s growth between full GCs to V8 unless told a percentage', () => {
-    expect(loadConfig({}).listener.heapGrowthPercent).toBe(0);
-    expect(loadConfig({ LISTENER_HEAP_GROWTH_PERCENT: '100' }).listener.heapGrowthPercent).toBe(100);
+  it('lets the listener heap double between full GCs (once its first connects are done) unless told otherwise; 0: V8 decides', () => {
+    expect(loadConfig({}).listener.heapGrowthPercent).toBe(100);
+    expect(loadConfig({ LISTENER_HEAP_GROWTH_PERCENT: '0' }).listener.heapGrowthPercent).toBe(0);
     expect(problemsOf({ LISTENER_HEAP_GROWTH_PERCENT: '-5' })).toEqual([expect.stringMatching(/^LISTENER_HEAP_GROWTH_PERCENT: must be 0 \(V8's own growing factor\) or more/)]);
   });
 

@@ -76,7 +76,7 @@ export const environmentSchema = z.object({
   ),
   SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100, 'must be at least 100').max(60_000, 'must be at most 60000').default(1000),
   LISTENER_HEAP_COMPACTION: z.enum(['every-gc', 'v8-default']).default('every-gc'),
-  LISTENER_HEAP_GROWTH_PERCENT: z.coerce.number().int('must be a whole number').min(0, "must be 0 (V8's own growing factor) or more").max(1000, 'must be at most 1000').default(0),
+  LISTENER_HEAP_GROWTH_PERCENT: z.coerce.number().int('must be a whole number').min(0, "must be 0 (V8's own growing factor) or more").max(1000, 'must be at most 1000').default(100),
   IMAP_CONNECT_RATE_PER_HOST: z.coerce.number().min(0.1, 'must be at least 0.1').max(10_000, 'must be at most 10000').default(200),
   IMAP_HANDOVER_CONNECT_RATE_PER_HOST: z.coerce.number().min(0.1, 'must be at least 0.1').max(10_000, 'must be at most 10000').default(30),
   SYNC_CONNECT_CONCURRENCY: z.coerce.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000').default(100),

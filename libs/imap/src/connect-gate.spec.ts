@@ -35,6 +35,7 @@ describe('ConnectGate', () => {
     // busy.example's burst of 2 started; the other host's first login did not queue behind its 10 waiters.
     expect(attempts.started).toEqual(['busy0', 'busy1', 'other']);
     expect(gate.waiting).toBe(10);
+    expect(gate.pending).toBe(13);
     jest.advanceTimersByTime(500);
     expect(attempts.started).toEqual(['busy0', 'busy1', 'other', 'busy2']);
     gate.close();

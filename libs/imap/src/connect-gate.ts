@@ -97,6 +97,11 @@ export class ConnectGate {
     return total;
   }
 
+  /** Attempts waiting for their turn or running (all hosts and lanes). */
+  get pending(): number {
+    return this.waiting + this.inFlight;
+  }
+
   /** The supervisor stops: waiting attempts are dropped (their runners are being stopped), new ones too. */
   close(): void {
     this.closed = true;

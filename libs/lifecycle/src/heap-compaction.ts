@@ -15,18 +15,3 @@ export function applyHeapCompaction(mode: AppConfig['listener']['heapCompaction'
   if (mode === 'every-gc') setFlagsFromString('--compact-on-every-full-gc');
 }
 
-/**
- * The old space may grow by `percent` between full GCs (LISTENER_HEAP_GROWTH_PERCENT). Once a replica
- * has idled, V8's memory reducer shrinks its heap and sets the next full GC barely above what lives
- * (~10 %): a replica of 1,000 sessions that then takes 500 of a dead one's ran two or three full GCs
- * over all of them during the takeover, 194–494 ms of main thread each (compacting, as above), on the
- * two cores the mail server's logins need. With 100 % none ran during the takeover: 3.7–4.3 ms of
- * listener CPU per mailbox taken instead of 4.5–6.9, the takers listening ~1 s sooner (bench:failover,
- * trace-gc). But a fresh heap, where V8 lets the heap grow up to 4 × between full GCs, then collects more
- * often: a 3,000-mailbox cold start took 1.29 × Dovecot’s floor instead of 1.18 × (bench:imap-idle, one
- * run each), and memory between full GCs while mail flows may reach twice what lives, where V8 would
- * collect at ~1.1 ×. Hence off (0: V8's own factor) unless an operator wants faster takeovers.
- */
-export function applyHeapGrowth(percent: AppConfig['listener']['heapGrowthPercent']): void {
-  if (percent > 0) setFlagsFromString(`--heap-growing-percent=${percent}`);
-}

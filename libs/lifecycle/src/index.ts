@@ -1,2 +1,3 @@
 export * from './graceful-shutdown';
 export * from './heap-compaction';
+export * from './heap-growth-once-settled';

@@ -7,6 +7,7 @@ import { MailEventsPublisher } from '@app/events';
 import { ConnectGate, ConnectRamp } from '@app/imap';
 import { Clock, CLOCK } from '@app/clock';
 import { ReadinessGates } from '@app/health';
+import { HeapGrowthOnceSettled } from '@app/lifecycle';
 import { OutboundPolicy } from '@app/outbound';
 import { FolderCursorRepository } from './folder-cursor.repository';
 import { MailboxCredentials } from './mailbox-credentials';
@@ -94,6 +95,8 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
    * (the owner listens): standby logins have their own, slower ramp and leave the server room for its pushes.
    */
   private readonly connectGate: ConnectGate;
+  /** LISTENER_HEAP_GROWTH_PERCENT, set once the first connects are done (the gate quiet). */
+  private readonly heapGrowth: HeapGrowthOnceSettled;
   private readonly handoverPace: HandoverPace;
   private readonly imapDependencies: Omit<ImapRunnerDependencies, 'lease'>;
   private readonly graphDependencies: Omit<GraphRunnerDependencies, 'lease'>;
@@ -139,6 +142,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       live: new ConnectRamp(config.listener.connectRatePerHost),
       standby: new ConnectRamp(config.listener.handoverConnectRatePerHost),
     });
+    this.heapGrowth = new HeapGrowthOnceSettled(config.listener.heapGrowthPercent);
     this.handoverPace = new HandoverPace(config.listener.handoverConnectRatePerHost, HANDOVER_LOGIN_BUDGET_SHARE * config.cluster.drainTimeoutMs);
     const shared: Omit<RunnerDependencies, 'lease'> = {
       reporter,
@@ -260,6 +264,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     const round = await this.keeper.round(this.desiredIds, this.phase !== 'running', { mayAsk: (id) => this.mayAsk(id) });
     this.gates?.open(LEASES_GATE);
     await this.follow(round, fresh);
+    this.heapGrowth.observe(this.connectGate.pending);
     this.metrics.owned.set(this.runners.size);
     return round;
   }
