@@ -14,4 +14,3 @@ import { AppConfig } from '@app/config';
 export function applyHeapCompaction(mode: AppConfig['listener']['heapCompaction']): void {
   if (mode === 'every-gc') setFlagsFromString('--compact-on-every-full-gc');
 }
-

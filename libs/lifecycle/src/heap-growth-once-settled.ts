@@ -9,8 +9,8 @@ export const SETTLED_QUIET_MS = 10_000;
  * next full GC ~10 % above what lives: a replica of 1,000 sessions that then took 500 of a dead one's ran
  * two or three full GCs over all of them during the takeover, 194–494 ms of main thread each (compacting:
  * LISTENER_HEAP_COMPACTION), on the two cores the mail server's logins need. With 100 % none ran: 3.7–4.3
- * ms of listener CPU per mailbox taken instead of 4.5–6.9, the takers listening ~1 s sooner
- * (bench:failover, trace-gc). Set from the start, it slowed the cold start instead: a fresh heap, where V8
+ * ms of listener CPU per mailbox taken instead of 4.5–6.9 (bench:failover, trace-gc; two runs with the
+ * flag given from the start). Set from the start, it slowed the cold start instead: a fresh heap, where V8
  * allows itself up to 4 ×, collected more often (1.29 × Dovecot's floor instead of 1.18 ×, bench:imap-idle).
  * Hence only once the gate has been quiet for a while; V8 reads the flag whenever it sets the next limit.
  * The price: between full GCs, while mail flows, the heap may reach twice what lives.
