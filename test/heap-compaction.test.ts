@@ -6,7 +6,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-const BUILT = join(__dirname, '..', 'dist', 'libs', 'lifecycle', 'src', 'heap-compaction.js');
+/** A built file of libs/lifecycle: what the listener runs. */
+const built = (file: string): string => join(__dirname, '..', 'dist', 'libs', 'lifecycle', 'src', file);
 
 /**
  * Script lines that make `items` objects and keep one in `keepEvery` (the sessions); the rest is garbage that
@@ -25,7 +26,7 @@ for (let i = 0; i < ${items}; i++) {
 
 const SCRIPT = `
 const v8 = require('node:v8');
-require(${JSON.stringify(BUILT)}).applyHeapCompaction(process.argv[1]);
+require(${JSON.stringify(built('heap-compaction.js'))}).applyHeapCompaction(process.argv[1]);
 ${pileUp(2_000_000, 8, 300_000)}
 garbage = null;
 globalThis.gc();
@@ -57,7 +58,7 @@ describe('LISTENER_HEAP_COMPACTION', () => {
  */
 const GROWTH_SCRIPT = `
 const { PerformanceObserver, constants } = require('node:perf_hooks');
-const { HeapGrowthOnceSettled, SETTLED_QUIET_MS } = require(${JSON.stringify(join(__dirname, '..', 'dist', 'libs', 'lifecycle', 'src', 'heap-growth-once-settled.js'))});
+const { HeapGrowthOnceSettled, SETTLED_QUIET_MS } = require(${JSON.stringify(built('heap-growth-once-settled.js'))});
 let now = 0;
 const growth = new HeapGrowthOnceSettled(Number(process.argv[1]), undefined, () => now);
 growth.observe(0);

@@ -405,6 +405,9 @@ async function main(): Promise<void> {
       await waitReady(port, app);
     };
 
+    /** CPU seconds each of these replicas has used so far (deltas of two readings: CPU over a phase). */
+    const cpuOfEach = (ids: string[]): Record<string, number> => Object.fromEntries(ids.map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!)]));
+
     type Row = { mailbox_id: string; holder: string | null; owner: string | null; state: string | null };
     /** Who holds each mailbox (`only`: just those, a lighter query while the kill's gap is timed). */
     const holdings = (only?: ReadonlySet<string>) =>
@@ -477,14 +480,15 @@ async function main(): Promise<void> {
 
     // --- capacity: idle CPU and memory, Postgres transactions idle and per mail ---
     await sleep(10_000); // Dovecot hibernates every session after 5 s
-    const cpu0 = Object.fromEntries(live.map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!)]));
+    const cpu0 = cpuOfEach(live);
     const idle = await listenerCommits(() => sleep(idleS * 1000));
-    const idleCpu = Object.fromEntries(live.map((id) => [id, ((cpuSeconds(processes.get(id)!.app.child.pid!) - cpu0[id]) / (idle.ms / 1000)) * 100]));
+    const cpu1 = cpuOfEach(live);
+    const idleCpu = Object.fromEntries(live.map((id) => [id, ((cpu1[id] - cpu0[id]) / (idle.ms / 1000)) * 100]));
     const rss = Object.fromEntries(live.map((id) => [id, rssBytes(processes.get(id)!.app.child.pid!)]));
     const idlePerS = idle.commits / (idle.ms / 1000);
     watch = await QueueWatch.open(redisUrl, prefix);
     pump = new Pump(dovecot, mailboxes);
-    const mailCpu0 = Object.fromEntries(live.map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!)]));
+    const mailCpu0 = cpuOfEach(live);
     let mailCount = 0;
     const mail = await listenerCommits(async () => {
       const before = pump!.delivered.length;
@@ -495,7 +499,8 @@ async function main(): Promise<void> {
       const deadline = Date.now() + 30_000;
       while (pump!.delivered.slice(before).some((d) => watch!.published(d) === undefined) && Date.now() < deadline) await sleep(50);
     });
-    const mailCpu = live.map((id) => ((cpuSeconds(processes.get(id)!.app.child.pid!) - mailCpu0[id]) / (mail.ms / 1000)) * 100);
+    const mailCpu1 = cpuOfEach(live);
+    const mailCpu = live.map((id) => ((mailCpu1[id] - mailCpu0[id]) / (mail.ms / 1000)) * 100);
     const perMail = (mail.commits - idlePerS * (mail.ms / 1000)) / mailCount;
     const perConnect = (connect.commits - idlePerS * (connect.ms / 1000)) / n;
     const idleWritesPerS = idle.rowWrites / (idle.ms / 1000);
@@ -542,7 +547,7 @@ async function main(): Promise<void> {
     const victim = live[live.length - 1];
     const lost = new Set((await holdings()).filter((r) => r.holder === victim).map((r) => r.mailbox_id));
     const dup0 = watch.duplicated.length;
-    const takersCpu0 = Object.fromEntries(live.filter((id) => id !== victim).map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!)]));
+    const takersCpu0 = cpuOfEach(live.filter((id) => id !== victim));
     const killedAt = Date.now();
     processes.get(victim)!.app.child.kill('SIGKILL');
     await processes.get(victim)!.app.exited;
@@ -564,7 +569,8 @@ async function main(): Promise<void> {
       if (now - killedAt > 600_000) throw new Error('the killed replica’s mailboxes were not taken over in 10 minutes');
       await sleep(100);
     }
-    const takersCpu = Object.fromEntries(live.map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!) - takersCpu0[id]]));
+    const takersCpu1 = cpuOfEach(live);
+    const takersCpu = Object.fromEntries(live.map((id) => [id, takersCpu1[id] - takersCpu0[id]]));
     console.log(`kill -9 ${victim} (${lost.size} mailboxes): noticed after ${seconds(noticedAt - killedAt)} s, all listening again after ${seconds(listeningAt - killedAt)} s`);
     for (const survivor of live) {
       const taken = [...killTimes.movedAt.entries()].filter(([, t]) => t.to === survivor);
