@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { createConnection, createServer, Server } from 'node:net';
 import { mailboxControlPattern, MailboxControlMessage } from '@app/control';
-import { MailboxSpecsLoader, MailboxSupervisor } from '@app/sync';
+import { MailboxSpecsLoader, MailboxStateReporter, MailboxSupervisor } from '@app/sync';
 import { appProcessEnv, ENTRY_POINTS, freePort, ListenerReplicas, ListenerWorld, startAppProcess, TcpProxy, TEST_API_KEY, waitForHttpOk } from '@app/testing';
 
 /**
@@ -94,6 +94,39 @@ describe('control messages (real Dovecot, Postgres, Redis; reconcile interval on
     expect(enabledMs).toBeLessThan(2_000);
     expect(await sessions(user)).toBe(1);
     process.stdout.write(`control messages: created → connected ${created} ms; disable → session closed ${disabledMs} ms (wait ${closed} ms); enable → connected ${enabledMs} ms\n`);
+  });
+
+  it('a re-enable made while the disabled mailbox’s runner is still stopping is not undone by that runner’s last status write', async () => {
+    const user = email();
+    await world.dovecot.addUser(user, `pw-${user}`);
+    const { id } = (await world.api.http.post('/v1/mailboxes').set(world.api.auth).send({ email: user, password: `pw-${user}` }).expect(201)).body;
+    await world.waitForState(id, 'connected', 5_000);
+    // The race CI met now and then, made certain: the stopping runner's last status write waits until the
+    // API's enable has committed (row `pending`, the enable's message sent). A `disable` written then,
+    // re-read on the moved row, turned it back into `disabled` and the new runner's reports never applied.
+    const reporter = world.listener!.app.get(MailboxStateReporter);
+    const apply = reporter.apply.bind(reporter);
+    let reEnabled: Promise<unknown> | null = null;
+    const finalWrites: string[] = [];
+    const spy = jest.spyOn(reporter, 'apply').mockImplementation(async (mailbox, event, reason, lease) => {
+      if (mailbox.id === id && reEnabled === null && event !== 'start' && event !== 'listening') {
+        finalWrites.push(event);
+        reEnabled = patch(id, { enabled: true });
+        await reEnabled;
+      }
+      return apply(mailbox, event, reason, lease);
+    });
+    try {
+      await patch(id, { enabled: false });
+      await world.waitFor(async () => reEnabled, (promise) => promise !== null, ACTED_ON_MESSAGE_MS, 'the stopping runner’s last status write');
+      await reEnabled;
+      const status = await world.waitForState(id, 'connected', ACTED_ON_MESSAGE_MS);
+      expect(finalWrites).toEqual(['release']);
+      expect(status.owner).toBe(world.config.listener.id);
+      expect(await sessions(user)).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('a resync request reconnects at once', async () => {

@@ -186,4 +186,24 @@ describe('IMAP IDLE listener (real Dovecot, Postgres, Redis)', () => {
     expect((await world.status(disabled.id)).connection.state).toBe('disabled');
     expect(world.listener!.app.get(MailboxSupervisor).runner(deleted.id)).toBeUndefined();
   });
+
+  // Last: it switches the suite's provider off and on again.
+  it('a provider that stops loading mail: sessions close, its enabled mailboxes wait as pending saying why (not disabled), and resume when it loads again', async () => {
+    const mailbox = await world.mailbox(email());
+    await world.waitForState(mailbox.id, 'connected');
+    // A provider must load or send: it sends while it does not load.
+    const provider = (loads: boolean) => world.api.http.patch(`/v1/providers/${world.providerId}`).set(world.api.auth).send({ loadEmails: loads, sendEmails: !loads }).expect(200);
+    await provider(false);
+    try {
+      await world.waitFor(() => world.dovecot.connectionsOf(mailbox.email), (c) => c.length === 0, 5_000, 'session closed once the provider stopped loading mail');
+      const waiting = await world.waitForState(mailbox.id, 'pending', 5_000);
+      expect(waiting.owner).toBeNull();
+      expect(waiting.recommendedAction).toMatch(/^No listener syncs this mailbox: its provider "[^"]+" does not load mail; set loadEmails to true/);
+    } finally {
+      await provider(true);
+    }
+    // Written `disabled` (as before), the row would refuse the new runner's reports: connected, but never said so.
+    await world.waitForState(mailbox.id, 'connected', 5_000);
+    expect(await world.dovecot.connectionsOf(mailbox.email)).toHaveLength(1);
+  });
 });

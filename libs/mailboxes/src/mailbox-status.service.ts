@@ -116,6 +116,8 @@ export class MailboxStatusService {
         pendingAuthorization: tokenStatus.pendingAuthorization,
         appOnly: provider.oauthAppOnly,
         polling: graph && cursors.some((cursor) => cursor.syncMode === 'polling'),
+        // The listener's rule (MailboxSpecRepository.enabledMailboxes) for which providers' mailboxes it runs.
+        providerNotLoading: provider.loadEmails && (graph || provider.host) ? null : provider.name,
         sendError,
       }),
     };

@@ -50,6 +50,13 @@ describe('recommendedAction', () => {
     expect(recommendedAction({ ...healthy, connectionState: 'pending' })).toMatch(/^Waiting for a listener replica/);
   });
 
+  it('a mailbox whose provider does not load mail: name the provider and the setting, not a missing listener', () => {
+    const action = recommendedAction({ ...healthy, connectionState: 'pending', providerNotLoading: 'Contoso IMAP' });
+    expect(action).toBe('No listener syncs this mailbox: its provider "Contoso IMAP" does not load mail; set loadEmails to true on the provider (and, for IMAP, its host) to sync it');
+    // Disabled is said first: enabling alone would not be enough, but it comes first.
+    expect(recommendedAction({ ...healthy, enabled: false, connectionState: 'disabled', providerNotLoading: 'Contoso IMAP' })).toMatch(/^The mailbox is disabled/);
+  });
+
   describe('Microsoft Graph', () => {
     const graph: StatusFacts = { ...healthy, authMethod: 'oauth2', tokenState: 'active' };
     const failing = (state: 'auth_error' | 'backoff', code: string, message = 'details') => ({ ...graph, connectionState: state, connectionError: { code, message } });

@@ -13,6 +13,11 @@ export interface StatusFacts {
   appOnly?: boolean;
   /** Microsoft Graph: at least one folder is polled by delta because the listener has no PUBLIC_BASE_URL. */
   polling?: boolean;
+  /**
+   * The provider's name when it does not load mail (loadEmails false, or an IMAP provider without a host):
+   * no listener runs its mailboxes, which wait as `pending`.
+   */
+  providerNotLoading?: string | null;
   /** Why the mailbox cannot send, while it cannot (mailbox_send_status). */
   sendError?: { code: string; message: string } | null;
 }
@@ -55,6 +60,9 @@ export function recommendedAction(facts: StatusFacts): string | null {
 
 function receivingAction(facts: StatusFacts): string | null {
   if (!facts.enabled || facts.connectionState === 'disabled') return 'The mailbox is disabled; enable it (PATCH enabled=true) to resume syncing';
+  if (facts.providerNotLoading) {
+    return `No listener syncs this mailbox: its provider "${facts.providerNotLoading}" does not load mail; set loadEmails to true on the provider (and, for IMAP, its host) to sync it`;
+  }
   if (facts.authMethod === 'oauth2') {
     switch (facts.tokenState) {
       case null:

@@ -16,7 +16,7 @@ import { GraphSubscriptionRepository } from './graph/graph-subscription.reposito
 import { OwnSentCopyRepository } from './imap/own-sent-copy.repository';
 import { ImapMailboxRunner, ImapRunnerDependencies, NO_LEASE_EPOCH } from './imap/imap-mailbox.runner';
 import { drainLeases } from './lease-drain';
-import { MailboxRunnerLike, RunnerStopOptions } from './runner/mailbox-runner-like';
+import { MailboxRunnerLike, RunnerStopEvent, RunnerStopOptions } from './runner/mailbox-runner-like';
 import { RunnerDependencies } from './runner/runner-dependencies';
 import { MailboxSpec } from './mailbox-spec';
 import { DesiredMailbox, MailboxSpecsLoader } from './mailbox-specs.loader';
@@ -69,8 +69,8 @@ interface RunningMailbox {
 /**
  * Decides which mailboxes this listener runs. Every `SYNC_RECONCILE_INTERVAL_MS` it
  * 1. compares what the database wants (enabled IMAP and Graph mailboxes) with its runners when anything
- *    changed: runners of disabled or deleted mailboxes stop (with their state, while their lease is
- *    still held), runners whose settings, password or token grant changed are replaced;
+ *    changed: runners of disabled or deleted mailboxes stop (a still existing one's `release` written
+ *    while its lease is still held: see RunnerStopEvent), runners whose settings, password or token grant changed are replaced;
  * 2. runs one lease round (LeaseKeeper): this replica's share by rendezvous hashing, taking free and dead
  *    replicas' leases, asking live owners for the rest — for an IMAP mailbox only once this replica's
  *    standby session for it listens (WarmStandbys: login, EXAMINE, IDLE, nothing written), so the owner
@@ -288,7 +288,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     for (const [id, { runner }] of changed) {
       const wanted = desired.get(id);
       this.runners.delete(id);
-      const event = wanted ? null : existing.has(id) ? 'disable' : null;
+      const event = wanted ? null : existing.has(id) ? 'unwanted' : null;
       await this.stopRunner(id, runner, event, { replaced: Boolean(wanted) });
       if (!wanted) this.reporter.forget(id);
     }
@@ -378,7 +378,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** Stops a runner; a status write it makes on the way that the fence refuses is counted, anything else logged. */
-  private async stopRunner(mailboxId: string, runner: MailboxRunnerLike, event: 'release' | 'disable' | null, options: RunnerStopOptions = {}): Promise<void> {
+  private async stopRunner(mailboxId: string, runner: MailboxRunnerLike, event: RunnerStopEvent, options: RunnerStopOptions = {}): Promise<void> {
     try {
       await runner.stop(event, options);
     } catch (error) {
@@ -441,8 +441,8 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
 
   /**
    * A control message's work, on these mailboxes only (their specs read, nothing else): what a pass would
-   * do to them. A runner of a mailbox no longer wanted stops (state `disabled` written under its lease if
-   * the mailbox is still there) and its lease goes back; one whose settings, password or token changed is
+   * do to them. A runner of a mailbox no longer wanted stops (`unwanted`: its
+   * `release` written under its lease if the mailbox is still there) and its lease goes back; one whose settings, password or token changed is
    * replaced; a wanted mailbox without a lease here takes it if it is free (created, enabled: one held by
    * a live replica is asked for by the next round) and its runner starts; a resync request reconnects.
    */
@@ -456,7 +456,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       return running && fresh.get(id)?.spec.fingerprint !== running.runner.spec.fingerprint ? [{ id, runner: running.runner }] : [];
     });
     for (const { id } of changed) this.runners.delete(id);
-    await Promise.all(changed.map(({ id, runner }) => this.stopRunner(id, runner, fresh.has(id) ? null : existing.has(id) ? 'disable' : null, { replaced: fresh.has(id) })));
+    await Promise.all(changed.map(({ id, runner }) => this.stopRunner(id, runner, fresh.has(id) ? null : existing.has(id) ? 'unwanted' : null, { replaced: fresh.has(id) })));
     const wantedBefore = new Set(mailboxIds.filter((id) => this.desired.has(id)));
     for (const id of gone) {
       this.reporter.forget(id);

@@ -2,7 +2,7 @@ import { errorMessage, FailureCode } from '@app/failures';
 import { GraphMailboxClient, GraphNotificationItem } from '@app/graph';
 import { CredentialUnavailableError } from '../mailbox-credentials';
 import { refOf, MailboxSpec } from '../mailbox-spec';
-import { MailboxRunnerLike, RunnerStopOptions } from '../runner/mailbox-runner-like';
+import { MailboxRunnerLike, RunnerStopEvent, RunnerStopOptions } from '../runner/mailbox-runner-like';
 import { ReconnectingRunner } from '../runner/reconnecting-runner';
 import { RunnerDependencies } from '../runner/runner-dependencies';
 import { GraphFailure, graphFailureOf } from './graph-failure';
@@ -52,10 +52,10 @@ export class GraphMailboxRunner extends ReconnectingRunner<GraphRunnerDependenci
     super(spec, deps);
   }
 
-  async stop(event: 'release' | 'disable' | null, options: RunnerStopOptions = {}): Promise<void> {
+  async stop(event: RunnerStopEvent, options: RunnerStopOptions = {}): Promise<void> {
     this.halt();
     // Released (shutdown), replaced (settings changed) or handed over (another replica holds the lease now):
-    // the subscription stays at Graph for whoever runs the mailbox next; only a disabled or deleted mailbox's goes.
+    // the subscription stays at Graph for whoever runs the mailbox next; only an unwanted (disabled) or deleted mailbox's goes.
     const deleteSubscriptions = event !== 'release' && !options.replaced && !options.handover;
     await this.closeFolders(deleteSubscriptions);
     await Promise.allSettled([...this.closing]);

@@ -3,7 +3,7 @@ import { errorMessage, FailureCode } from '@app/failures';
 import { classifyImapError, ImapCredential, ImapFailure, ImapFolderSession } from '@app/imap';
 import { CredentialUnavailableError, ResolvedCredential, TokenRefreshNotAllowedError } from '../mailbox-credentials';
 import { MailboxSpec } from '../mailbox-spec';
-import { MailboxRunnerLike, RunnerStopOptions } from '../runner/mailbox-runner-like';
+import { MailboxRunnerLike, RunnerStopEvent, RunnerStopOptions } from '../runner/mailbox-runner-like';
 import { REFUSED_ADDRESS_RETRY_MS, ReconnectingRunner } from '../runner/reconnecting-runner';
 import { RunnerDependencies } from '../runner/runner-dependencies';
 import { ImapFolderDelivery } from './imap-folder.delivery';
@@ -50,11 +50,11 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
   }
 
   /**
-   * Stops listening; `event` says what the mailbox's state becomes (null: it was deleted, replaced, or
-   * handed over). Resolves once every session is closed and the deliveries they had in flight are
+   * Stops listening; `event` says why (RunnerStopEvent; null: it was deleted, replaced, or handed over:
+   * no state write). Resolves once every session is closed and the deliveries they had in flight are
    * written, so a lease granted after this finds the cursors where this runner left them.
    */
-  async stop(event: 'release' | 'disable' | null, options?: RunnerStopOptions): Promise<void> {
+  async stop(event: RunnerStopEvent, options?: RunnerStopOptions): Promise<void> {
     this.halt();
     // Handed over: the lease may be granted once nothing more can be delivered; the connection is dropped.
     await this.closeSessions({ drop: options?.handover });

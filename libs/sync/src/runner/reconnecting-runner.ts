@@ -6,6 +6,7 @@ import { MailboxSpec, refOf } from '../mailbox-spec';
 import { StateReason } from '../mailbox-state.reporter';
 import { AUTH_FAILURE_RECONNECT, ReconnectPolicy } from './reconnect-policy';
 import { RunnerDependencies } from './runner-dependencies';
+import { RunnerStopEvent } from './mailbox-runner-like';
 import { errorMessage } from '@app/failures';
 
 /** A stop waits this long at most for the status writes in flight (one statement each when healthy). */
@@ -114,12 +115,12 @@ export abstract class ReconnectingRunner<D extends RunnerDependencies = RunnerDe
 
   /**
    * For stop(): waits (bounded) for the status writes in flight, then writes what the stop moves the
-   * mailbox to (`release`, `disable`), if anything. A runner stopped for a hand-over writes nothing after
-   * this resolves: the lease may be granted at once.
+   * mailbox to (`release`, see RunnerStopEvent), if anything. A runner stopped for a hand-over writes
+   * nothing after this resolves: the lease may be granted at once.
    */
-  protected async finalReport(event: 'release' | 'disable' | null): Promise<void> {
+  protected async finalReport(event: RunnerStopEvent): Promise<void> {
     if (this.reports.size > 0) await withTimeout(Promise.allSettled([...this.reports]), REPORT_WAIT_MS).catch(() => undefined);
-    if (event) await this.deps.reporter.apply(refOf(this.spec), event, null, this.deps.lease);
+    if (event) await this.deps.reporter.apply(refOf(this.spec), 'release', null, this.deps.lease);
   }
 
   /** A new attempt begins: earlier attempts' timers and callbacks stop counting. */
