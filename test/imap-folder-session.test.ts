@@ -173,3 +173,67 @@ describe('ImapFolderSession.close: a hand-over drops the connection, any other c
     expect(await sentOnClose(false)).toMatch(/LOGOUT/);
   });
 });
+
+/**
+ * What opening a session costs the server: every command before IDLE is a round trip (and client CPU, at
+ * every connect, takeover and reconnect). imapflow would LIST and LSUB a folder before EXAMINE; the
+ * session does without (examineFolder): this counts the commands, so an imapflow that stops honouring
+ * that is seen here.
+ */
+describe('ImapFolderSession.open: the commands before IDLE', () => {
+  const email = 'opening@contoso.com';
+  let dovecot: DovecotServer;
+  let proxy: TcpProxy;
+
+  beforeAll(async () => {
+    dovecot = await DovecotServer.start({ users: [{ username: email, password: 'pw' }] });
+    proxy = await TcpProxy.start(dovecot.port);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await dovecot?.destroy();
+  });
+
+  const session = (folder: string) =>
+    new ImapFolderSession({
+      endpoint: { host: '127.0.0.1', port: proxy.port, secure: false, verifyCertificate: false },
+      outbound: OutboundPolicy.allowAll(),
+      credential: { kind: 'password', login: email, password: 'pw' },
+      folder,
+      sink: new RecordingSink(),
+    });
+
+  /** The commands (tagged lines' verbs) the client sent while `work` ran. */
+  async function commandsDuring(work: () => Promise<unknown>): Promise<string[]> {
+    let sent = '';
+    proxy.filter('toServer', async (chunk) => {
+      sent += chunk.toString('latin1');
+      return chunk;
+    });
+    try {
+      await work();
+    } finally {
+      proxy.filter('toServer', undefined);
+    }
+    return sent.split('\r\n').flatMap((line) => /^\S+ ([A-Z]+)/.exec(line)?.[1] ?? []);
+  }
+
+  it('logs in, learns the namespace and EXAMINEs: no LIST or LSUB first', async () => {
+    const opening = session('INBOX');
+    try {
+      const commands = await commandsDuring(() => opening.open());
+      expect(commands).toEqual(['ID', 'AUTHENTICATE', 'ID', 'NAMESPACE', 'EXAMINE']);
+    } finally {
+      await opening.close();
+    }
+  });
+
+  it('a folder that does not exist still fails as missing (imapflow LISTs it after the NO)', async () => {
+    const missing = session('Nowhere');
+    let failure: unknown;
+    const commands = await commandsDuring(() => missing.open().catch((error: { failure?: unknown }) => (failure = error.failure)));
+    expect(commands).toEqual(['ID', 'AUTHENTICATE', 'ID', 'NAMESPACE', 'EXAMINE', 'LIST']);
+    expect(failure).toMatchObject({ kind: 'protocol', message: expect.stringMatching(/Nowhere|doesn't exist/i) });
+    await missing.close();
+  });
+});

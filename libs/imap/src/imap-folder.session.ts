@@ -6,6 +6,7 @@ import { FetchedMessage } from '@app/events';
 import { OutboundPolicy } from '@app/outbound';
 import { DEFAULT_IMAP_TIMEOUTS, ImapCredential, ImapEndpoint, imapFlowOptions, ImapTimeouts } from './imap-endpoint';
 import { classifyImapError, ImapFailure } from './imap-errors';
+import { examineFolder } from './examine-folder';
 import { receivedMessageOf } from './message-mapper';
 
 export interface FolderCursor {
@@ -138,7 +139,7 @@ export class ImapFolderSession extends EventEmitter {
       // An IP literal is connected to without a lookup: judge it here (names are judged by the lookup).
       this.options.outbound.checkHost(this.options.endpoint.host);
       await this.client.connect();
-      const mailbox = await this.client.mailboxOpen(this.options.folder, { readOnly: true });
+      const mailbox = await examineFolder(this.client, this.options.folder);
       this.uidValidity = Number(mailbox.uidValidity);
       this.uidNextAtOpen = mailbox.uidNext;
     });
