@@ -285,13 +285,16 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     if (this.desiredIds.length !== desired.size || this.desiredIds.some((id) => !desired.has(id))) this.desiredIds = [...desired.keys()];
     const changed = [...this.runners].filter(([id, { runner }]) => desired.get(id)?.spec.fingerprint !== runner.spec.fingerprint);
     const existing = await this.mailboxes.existing(changed.filter(([id]) => !desired.has(id)).map(([id]) => id));
-    for (const [id, { runner }] of changed) {
-      const wanted = desired.get(id);
-      this.runners.delete(id);
-      const event = wanted ? null : existing.has(id) ? 'unwanted' : null;
-      await this.stopRunner(id, runner, event, { replaced: Boolean(wanted) });
-      if (!wanted) this.reporter.forget(id);
-    }
+    for (const [id] of changed) this.runners.delete(id);
+    // Together, as a control message's work does: a provider that stops loading mail stops all of its
+    // mailboxes here, and one at a time (a LOGOUT and a status write each) that took ~100 ms per mailbox.
+    await Promise.all(
+      changed.map(async ([id, { runner }]) => {
+        const wanted = desired.get(id);
+        await this.stopRunner(id, runner, wanted ? null : existing.has(id) ? 'unwanted' : null, { replaced: Boolean(wanted) });
+        if (!wanted) this.reporter.forget(id);
+      }),
+    );
     return true;
   }
 
