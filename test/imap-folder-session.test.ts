@@ -124,12 +124,15 @@ describe('ImapFolderSession: an EXISTS that lands in the sync loop\'s tail', () 
 });
 
 /**
- * A hand-over closes the old owner's session without LOGOUT: the next owner listens already, and Dovecot
- * would have to wake a hibernated session (an imap process, as for a login) to answer one. Any other close
- * logs out as a client should.
+ * What a session sends, on the wire through a relay. Opening: every command before IDLE is a round trip
+ * (and client CPU, at every connect, takeover and reconnect); imapflow would LIST and LSUB a folder before
+ * EXAMINE, the session does without (examineFolder), and counting the commands shows an imapflow that
+ * stops honouring that. Closing: a hand-over drops the old owner's session without LOGOUT (the next owner
+ * listens already, and Dovecot would have to wake a hibernated session, an imap process as for a login,
+ * to answer one); any other close logs out as a client should.
  */
-describe('ImapFolderSession.close: a hand-over drops the connection, any other close logs out', () => {
-  const email = 'closing@contoso.com';
+describe('ImapFolderSession on the wire: the commands of opening and closing', () => {
+  const email = 'wire@contoso.com';
   let dovecot: DovecotServer;
   let proxy: TcpProxy;
 
@@ -142,59 +145,7 @@ describe('ImapFolderSession.close: a hand-over drops the connection, any other c
     await dovecot?.destroy();
   });
 
-  /** Opens a listening session, closes it with `drop`, and returns what the client sent after it was listening. */
-  async function sentOnClose(drop: boolean): Promise<string> {
-    const session = new ImapFolderSession({
-      endpoint: { host: '127.0.0.1', port: proxy.port, secure: false, verifyCertificate: false },
-      outbound: OutboundPolicy.allowAll(),
-      credential: { kind: 'password', login: email, password: 'pw' },
-      folder: 'INBOX',
-      sink: new RecordingSink(),
-    });
-    await session.open();
-    let sent = '';
-    proxy.filter('toServer', async (chunk) => {
-      sent += chunk.toString('latin1');
-      return chunk;
-    });
-    try {
-      await session.close({ drop });
-    } finally {
-      proxy.filter('toServer', undefined);
-    }
-    return sent;
-  }
-
-  it('drops a handed-over session without a LOGOUT', async () => {
-    expect(await sentOnClose(true)).not.toMatch(/LOGOUT/);
-  });
-
-  it('logs an ordinary close out (the same check sees a LOGOUT where one is sent)', async () => {
-    expect(await sentOnClose(false)).toMatch(/LOGOUT/);
-  });
-});
-
-/**
- * What opening a session costs the server: every command before IDLE is a round trip (and client CPU, at
- * every connect, takeover and reconnect). imapflow would LIST and LSUB a folder before EXAMINE; the
- * session does without (examineFolder): this counts the commands, so an imapflow that stops honouring
- * that is seen here.
- */
-describe('ImapFolderSession.open: the commands before IDLE', () => {
-  const email = 'opening@contoso.com';
-  let dovecot: DovecotServer;
-  let proxy: TcpProxy;
-
-  beforeAll(async () => {
-    dovecot = await DovecotServer.start({ users: [{ username: email, password: 'pw' }] });
-    proxy = await TcpProxy.start(dovecot.port);
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-    await dovecot?.destroy();
-  });
-
-  const session = (folder: string) =>
+  const session = (folder = 'INBOX') =>
     new ImapFolderSession({
       endpoint: { host: '127.0.0.1', port: proxy.port, secure: false, verifyCertificate: false },
       outbound: OutboundPolicy.allowAll(),
@@ -203,8 +154,8 @@ describe('ImapFolderSession.open: the commands before IDLE', () => {
       sink: new RecordingSink(),
     });
 
-  /** The commands (tagged lines' verbs) the client sent while `work` ran. */
-  async function commandsDuring(work: () => Promise<unknown>): Promise<string[]> {
+  /** What the client sent while `work` ran. */
+  async function sentDuring(work: () => Promise<unknown>): Promise<string> {
     let sent = '';
     proxy.filter('toServer', async (chunk) => {
       sent += chunk.toString('latin1');
@@ -215,14 +166,16 @@ describe('ImapFolderSession.open: the commands before IDLE', () => {
     } finally {
       proxy.filter('toServer', undefined);
     }
-    return sent.split('\r\n').flatMap((line) => /^\S+ ([A-Z]+)/.exec(line)?.[1] ?? []);
+    return sent;
   }
 
-  it('logs in, learns the namespace and EXAMINEs: no LIST or LSUB first', async () => {
-    const opening = session('INBOX');
+  /** The verbs of the tagged commands in what was sent. */
+  const commands = (sent: string) => sent.split('\r\n').flatMap((line) => /^\S+ ([A-Z]+)/.exec(line)?.[1] ?? []);
+
+  it('opening logs in, learns the namespace and EXAMINEs: no LIST or LSUB first', async () => {
+    const opening = session();
     try {
-      const commands = await commandsDuring(() => opening.open());
-      expect(commands).toEqual(['ID', 'AUTHENTICATE', 'ID', 'NAMESPACE', 'EXAMINE']);
+      expect(commands(await sentDuring(() => opening.open()))).toEqual(['ID', 'AUTHENTICATE', 'ID', 'NAMESPACE', 'EXAMINE']);
     } finally {
       await opening.close();
     }
@@ -231,9 +184,24 @@ describe('ImapFolderSession.open: the commands before IDLE', () => {
   it('a folder that does not exist still fails as missing (imapflow LISTs it after the NO)', async () => {
     const missing = session('Nowhere');
     let failure: unknown;
-    const commands = await commandsDuring(() => missing.open().catch((error: { failure?: unknown }) => (failure = error.failure)));
-    expect(commands).toEqual(['ID', 'AUTHENTICATE', 'ID', 'NAMESPACE', 'EXAMINE', 'LIST']);
+    const sent = await sentDuring(() => missing.open().catch((error: { failure?: unknown }) => (failure = error.failure)));
+    expect(commands(sent)).toEqual(['ID', 'AUTHENTICATE', 'ID', 'NAMESPACE', 'EXAMINE', 'LIST']);
     expect(failure).toMatchObject({ kind: 'protocol', message: expect.stringMatching(/Nowhere|doesn't exist/i) });
     await missing.close();
+  });
+
+  /** Opens a listening session, closes it with `drop`, and returns what the client sent after it was listening. */
+  async function sentOnClose(drop: boolean): Promise<string> {
+    const listening = session();
+    await listening.open();
+    return sentDuring(() => listening.close({ drop }));
+  }
+
+  it('drops a handed-over session without a LOGOUT', async () => {
+    expect(await sentOnClose(true)).not.toMatch(/LOGOUT/);
+  });
+
+  it('logs an ordinary close out (the same check sees a LOGOUT where one is sent)', async () => {
+    expect(await sentOnClose(false)).toMatch(/LOGOUT/);
   });
 });

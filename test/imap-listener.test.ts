@@ -198,7 +198,7 @@ describe('IMAP IDLE listener (real Dovecot, Postgres, Redis)', () => {
       await world.waitFor(() => world.dovecot.connectionsOf(mailbox.email), (c) => c.length === 0, 5_000, 'session closed once the provider stopped loading mail');
       const waiting = await world.waitForState(mailbox.id, 'pending', 5_000);
       expect(waiting.owner).toBeNull();
-      expect(waiting.recommendedAction).toMatch(/^No listener syncs this mailbox: its provider "[^"]+" does not load mail; set loadEmails to true/);
+      expect(waiting.recommendedAction).toMatch(/^Nothing to do if the mailbox only sends: its provider "Dovecot" does not load mail, so no listener syncs it; to sync it, set loadEmails to true/);
     } finally {
       await provider(true);
     }

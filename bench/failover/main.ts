@@ -4,7 +4,7 @@
  *   npm run bench:failover -- [--mailboxes=3000] [--replicas=3] [--rate=20] [--heartbeat-ms=2000] [--lease-ttl-ms=10000]
  *                              [--reconcile-ms=<SYNC_RECONCILE_INTERVAL_MS default>] [--idle-s=30] [--mail-s=30] [--hibernate=on|off] [--connect-rate=<IMAP_CONNECT_RATE_PER_HOST default>]
  *                              [--handover-rate=<IMAP_HANDOVER_CONNECT_RATE_PER_HOST default>] [--heap-compaction=<LISTENER_HEAP_COMPACTION default>]
- *                              [--connect-concurrency=<SYNC_CONNECT_CONCURRENCY default>]
+ *                              [--connect-concurrency=<SYNC_CONNECT_CONCURRENCY default>] [--heap-growth=<LISTENER_HEAP_GROWTH_PERCENT default>]
  *   LISTENER_NODE_ARGS="--trace-gc" passes Node/V8 flags to every replica; LISTENER_OUTPUT_DIR=<dir> keeps each
  *   replica's whole output in <dir>/<LISTENER_ID>.log.
  *
@@ -265,6 +265,8 @@ async function main(): Promise<void> {
   const handoverRate = textArg('handover-rate', '');
   // As bench:imap-idle: the replicas' heap compaction (LISTENER_HEAP_COMPACTION; default theirs).
   const heapCompaction = textArg('heap-compaction', '');
+  // The replicas' heap growth once settled (LISTENER_HEAP_GROWTH_PERCENT; default theirs, 0: V8's own).
+  const heapGrowth = textArg('heap-growth', '');
   const connectConcurrency = textArg('connect-concurrency', '');
   // The replicas' own default when not given (the drain's push floor is measured at the takers' pace).
   const handoverPerReplica = Number(handoverRate || environmentSchema.shape.IMAP_HANDOVER_CONNECT_RATE_PER_HOST.parse(undefined));
@@ -396,6 +398,7 @@ async function main(): Promise<void> {
       ...(connectRate ? { IMAP_CONNECT_RATE_PER_HOST: connectRate } : {}),
       ...(handoverRate ? { IMAP_HANDOVER_CONNECT_RATE_PER_HOST: handoverRate } : {}),
       ...(heapCompaction ? { LISTENER_HEAP_COMPACTION: heapCompaction } : {}),
+      ...(heapGrowth ? { LISTENER_HEAP_GROWTH_PERCENT: heapGrowth } : {}),
       ...(connectConcurrency ? { SYNC_CONNECT_CONCURRENCY: connectConcurrency } : {}),
     });
     const startReplica = async (id: string) => {
@@ -765,7 +768,7 @@ async function main(): Promise<void> {
     const ratio = (kill.listeningS - leaseTtlMs / 1000) / floor.seconds;
     const ratioUnderMail = (kill.listeningS - leaseTtlMs / 1000) / floorUnderMail.seconds;
 
-    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'}, connect rate ${connectRate || 'default'}, hand-over rate ${handoverRate || 'default'}, Dovecot hibernation ${textArg('hibernate', 'on')} ===`);
+    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'}, connect rate ${connectRate || 'default'}, hand-over rate ${handoverRate || 'default'}, connect concurrency ${connectConcurrency || 'default'}, heap compaction ${heapCompaction || 'default'}, heap growth ${heapGrowth || 'default'}, Dovecot hibernation ${textArg('hibernate', 'on')} ===`);
     const row = (what: string, figure: string, target = '') => console.log(`${what.padEnd(58)} | ${figure.padEnd(46)} | ${target}`);
     row('', 'figure', 'target');
     row('start: all connected (3 replicas at once)', `${connectS.toFixed(1)} s`);

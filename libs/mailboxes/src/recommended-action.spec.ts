@@ -50,9 +50,11 @@ describe('recommendedAction', () => {
     expect(recommendedAction({ ...healthy, connectionState: 'pending' })).toMatch(/^Waiting for a listener replica/);
   });
 
-  it('a mailbox whose provider does not load mail: name the provider and the setting, not a missing listener', () => {
+  it('a mailbox whose provider does not load mail: say why nothing syncs it, name the provider and the setting, not a missing listener', () => {
     const action = recommendedAction({ ...healthy, connectionState: 'pending', providerNotLoading: 'Contoso IMAP' });
-    expect(action).toBe('No listener syncs this mailbox: its provider "Contoso IMAP" does not load mail; set loadEmails to true on the provider (and, for IMAP, its host) to sync it');
+    expect(action).toBe('Nothing to do if the mailbox only sends: its provider "Contoso IMAP" does not load mail, so no listener syncs it; to sync it, set loadEmails to true on the provider (and, for IMAP, its host)');
+    // A send-only mailbox's send failure comes first: receiving is not expected.
+    expect(recommendedAction({ ...healthy, connectionState: 'pending', providerNotLoading: 'Contoso IMAP', sendError: { code: 'SMTP_AUTH_FAILED', message: 'Check the password' } })).toBe('Sending fails: Check the password');
     // Disabled is said first: enabling alone would not be enough, but it comes first.
     expect(recommendedAction({ ...healthy, enabled: false, connectionState: 'disabled', providerNotLoading: 'Contoso IMAP' })).toMatch(/^The mailbox is disabled/);
   });

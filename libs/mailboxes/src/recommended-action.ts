@@ -61,7 +61,7 @@ export function recommendedAction(facts: StatusFacts): string | null {
 function receivingAction(facts: StatusFacts): string | null {
   if (!facts.enabled || facts.connectionState === 'disabled') return 'The mailbox is disabled; enable it (PATCH enabled=true) to resume syncing';
   if (facts.providerNotLoading) {
-    return `No listener syncs this mailbox: its provider "${facts.providerNotLoading}" does not load mail; set loadEmails to true on the provider (and, for IMAP, its host) to sync it`;
+    return `Nothing to do if the mailbox only sends: its provider "${facts.providerNotLoading}" does not load mail, so no listener syncs it; to sync it, set loadEmails to true on the provider (and, for IMAP, its host)`;
   }
   if (facts.authMethod === 'oauth2') {
     switch (facts.tokenState) {
