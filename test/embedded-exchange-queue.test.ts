@@ -88,11 +88,17 @@ describe('embedded Postgres: one session, several connections', () => {
     expect(Number((await connections[0].query('SELECT count(*) AS c FROM exchange_probe')).rows[0].c)).toBe(200);
   }, 30_000);
 
-  it('a transaction has the session to itself until it ends; the others wait, then see only what it committed', async () => {
+  /** Two connections: `a` inside a transaction that has inserted `n` into `table`, `b` outside. */
+  async function oneInTransaction(table: string, n: number): Promise<[Client, Client]> {
     const [a, b] = await Promise.all([connect(), connect()]);
-    await a.query('CREATE TABLE IF NOT EXISTS queue_probe (n int)');
+    await b.query(`CREATE TABLE IF NOT EXISTS ${table} (n int)`);
     await a.query('BEGIN');
-    await a.query('INSERT INTO queue_probe VALUES ($1)', [1]);
+    await a.query(`INSERT INTO ${table} VALUES ($1)`, [n]);
+    return [a, b];
+  }
+
+  it('a transaction has the session to itself until it ends; the others wait, then see only what it committed', async () => {
+    const [a, b] = await oneInTransaction('queue_probe', 1);
     let seen: number | null = null;
     const reading = b.query('SELECT count(*)::int AS c FROM queue_probe WHERE n = $1', [1]).then(({ rows }) => (seen = rows[0].c));
     // b's query is queued behind a's open transaction (a second statement of a's runs meanwhile).
@@ -104,10 +110,7 @@ describe('embedded Postgres: one session, several connections', () => {
   }, 60_000);
 
   it('a connection that goes away inside its transaction gives the session back, its work rolled back', async () => {
-    const [a, b] = await Promise.all([connect(), connect()]);
-    await b.query('CREATE TABLE IF NOT EXISTS gone_probe (n int)');
-    await a.query('BEGIN');
-    await a.query('INSERT INTO gone_probe VALUES ($1)', [7]);
+    const [a, b] = await oneInTransaction('gone_probe', 7);
     const reading = b.query('SELECT count(*)::int AS c FROM gone_probe WHERE n = $1', [7]);
     (a as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
     const { rows } = await reading;
