@@ -283,19 +283,29 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     const desired = await this.specs.desired();
     this.desired = desired;
     if (this.desiredIds.length !== desired.size || this.desiredIds.some((id) => !desired.has(id))) this.desiredIds = [...desired.keys()];
-    const changed = [...this.runners].filter(([id, { runner }]) => desired.get(id)?.spec.fingerprint !== runner.spec.fingerprint);
-    const existing = await this.mailboxes.existing(changed.filter(([id]) => !desired.has(id)).map(([id]) => id));
-    for (const [id] of changed) this.runners.delete(id);
-    // Together, as a control message's work does: a provider that stops loading mail stops all of its
-    // mailboxes here, and one at a time (a LOGOUT and a status write each) that took ~100 ms per mailbox.
-    await Promise.all(
-      changed.map(async ([id, { runner }]) => {
-        const wanted = desired.get(id);
-        await this.stopRunner(id, runner, wanted ? null : existing.has(id) ? 'unwanted' : null, { replaced: Boolean(wanted) });
-        if (!wanted) this.reporter.forget(id);
-      }),
-    );
+    for (const id of await this.stopOutdated([...this.runners.keys()], desired)) this.reporter.forget(id);
     return true;
+  }
+
+  /**
+   * Stops, together, the runners among `ids` whose mailbox `wanted` no longer names (`unwanted`: its
+   * `release` written while the mailbox still exists, see RunnerStopEvent; a deleted one's nothing) or
+   * names with other settings, password or token grant (replaced: the lease's next runner starts with
+   * the new ones). One at a time, a provider that stopped loading mail took ~100 ms per mailbox (a LOGOUT
+   * and a status write each). Returns the ids of those no longer wanted.
+   */
+  private async stopOutdated(ids: string[], wanted: ReadonlyMap<string, DesiredMailbox>): Promise<string[]> {
+    const unwanted = ids.filter((id) => !wanted.has(id));
+    const existing = await this.mailboxes.existing(unwanted);
+    // Picked and taken out of the map with nothing awaited in between: a runner the fence stopped while
+    // `existing` was asked (fencedOut, outside the serial work) is gone from the map, not stopped twice.
+    const outdated = ids.flatMap((id) => {
+      const running = this.runners.get(id);
+      return running && wanted.get(id)?.spec.fingerprint !== running.runner.spec.fingerprint ? [{ id, runner: running.runner }] : [];
+    });
+    for (const { id } of outdated) this.runners.delete(id);
+    await Promise.all(outdated.map(({ id, runner }) => this.stopRunner(id, runner, wanted.has(id) ? null : existing.has(id) ? 'unwanted' : null, { replaced: wanted.has(id) })));
+    return unwanted;
   }
 
   /** Runs exactly the mailboxes the round left this replica holding, each under its lease's epoch. */
@@ -453,13 +463,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     if (this.phase !== 'running') return;
     const fresh = await this.specs.desired(mailboxIds);
     const gone = mailboxIds.filter((id) => !fresh.has(id));
-    const existing = await this.mailboxes.existing(gone);
-    const changed = mailboxIds.flatMap((id) => {
-      const running = this.runners.get(id);
-      return running && fresh.get(id)?.spec.fingerprint !== running.runner.spec.fingerprint ? [{ id, runner: running.runner }] : [];
-    });
-    for (const { id } of changed) this.runners.delete(id);
-    await Promise.all(changed.map(({ id, runner }) => this.stopRunner(id, runner, fresh.has(id) ? null : existing.has(id) ? 'unwanted' : null, { replaced: fresh.has(id) })));
+    await this.stopOutdated(mailboxIds, fresh);
     const wantedBefore = new Set(mailboxIds.filter((id) => this.desired.has(id)));
     for (const id of gone) {
       this.reporter.forget(id);
