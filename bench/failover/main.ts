@@ -33,7 +33,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
@@ -46,7 +46,7 @@ import { MAIL_EVENTS_QUEUE } from '@app/events';
 import { dataSourceOptions, runMigrations, secretContext } from '@app/persistence';
 import { folderKey } from '@app/sync';
 import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, TestDatabase } from '@app/testing';
-import { cpuSeconds, percentile, rssBytes } from '../imap-idle/proc-stats';
+import { cpuSeconds, machineBusySeconds, percentile, rssBytes, treeCpuSeconds } from '../imap-idle/proc-stats';
 import { rawIdleFloor } from '../imap-idle/raw-idle-floor';
 import { inHibernateBlindWindow } from './blind-window';
 import { rawPushFloor, type PushLatency } from './push-floor';
@@ -411,6 +411,16 @@ async function main(): Promise<void> {
     /** CPU seconds each of these replicas has used so far (deltas of two readings: CPU over a phase). */
     const cpuOfEach = (ids: string[]): Record<string, number> => Object.fromEntries(ids.map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!)]));
 
+    /**
+     * The machine's CPU so far, whole and by server (Dovecot's and Postgres's process trees, exited
+     * session processes included): two readings say which of them a phase's wall time went to.
+     */
+    const machineCpu = () => ({ busy: machineBusySeconds(), dovecot: treeCpuSeconds('dovecot'), postgres: treeCpuSeconds('postgres'), redis: treeCpuSeconds('redis-server') });
+    const cpuSpent = (from: ReturnType<typeof machineCpu>) => {
+      const to = machineCpu();
+      return { busy: to.busy - from.busy, dovecot: to.dovecot - from.dovecot, postgres: to.postgres - from.postgres, redis: to.redis - from.redis };
+    };
+
     type Row = { mailbox_id: string; holder: string | null; owner: string | null; state: string | null };
     /** Who holds each mailbox (`only`: just those, a lighter query while the kill's gap is timed). */
     const holdings = (only?: ReadonlySet<string>) =>
@@ -545,12 +555,19 @@ async function main(): Promise<void> {
     // Dovecot's floor again, under the kill gap's conditions: the pump's APPENDs (a login each) and every
     // replica's sessions share the server with the takeover's logins. On a slow machine 20 APPENDs/s take
     // a large part of what Dovecot can log in per second, which the first (quiet) floor does not see.
+    const floorCpu0 = machineCpu();
     const floorUnderMail = await rawIdleFloor(dovecot.port, users.slice(0, share));
-    console.log(`Dovecot's floor with mail arriving at ${rate}/s: ${floorUnderMail.sessions} logins to IDLE in ${floorUnderMail.seconds.toFixed(1)} s`);
+    const floorCpu = cpuSpent(floorCpu0);
+    console.log(
+      `Dovecot's floor with mail arriving at ${rate}/s: ${floorUnderMail.sessions} logins to IDLE in ${floorUnderMail.seconds.toFixed(1)} s; ` +
+        `machine ${floorCpu.busy.toFixed(1)} CPU s busy of ${(floorUnderMail.seconds * cpus().length).toFixed(1)}, Dovecot ${floorCpu.dovecot.toFixed(1)} s ` +
+        `(${((floorCpu.dovecot / floorUnderMail.sessions) * 1000).toFixed(1)} ms per login)`,
+    );
     const victim = live[live.length - 1];
     const lost = new Set((await holdings()).filter((r) => r.holder === victim).map((r) => r.mailbox_id));
     const dup0 = watch.duplicated.length;
     const takersCpu0 = cpuOfEach(live.filter((id) => id !== victim));
+    const killCpu0 = machineCpu();
     const killedAt = Date.now();
     processes.get(victim)!.app.child.kill('SIGKILL');
     await processes.get(victim)!.app.exited;
@@ -573,8 +590,16 @@ async function main(): Promise<void> {
       await sleep(100);
     }
     const takersCpu1 = cpuOfEach(live);
+    const killCpu = cpuSpent(killCpu0);
     const takersCpu = Object.fromEntries(live.map((id) => [id, takersCpu1[id] - takersCpu0[id]]));
     console.log(`kill -9 ${victim} (${lost.size} mailboxes): noticed after ${seconds(noticedAt - killedAt)} s, all listening again after ${seconds(listeningAt - killedAt)} s`);
+    // Whether the gap was CPU-bound, and whose: the takers' share against Dovecot's logins (per login, as in the floor above).
+    const takersTotal = Object.values(takersCpu).reduce((a, b) => a + b, 0);
+    console.log(
+      `  machine from the kill to all listening: ${killCpu.busy.toFixed(1)} CPU s busy of ${(((listeningAt - killedAt) / 1000) * cpus().length).toFixed(1)}; ` +
+        `Dovecot ${killCpu.dovecot.toFixed(1)} s (${((killCpu.dovecot / lost.size) * 1000).toFixed(1)} ms per mailbox taken), takers ${takersTotal.toFixed(1)} s, ` +
+        `Postgres ${killCpu.postgres.toFixed(1)} s, Redis ${killCpu.redis.toFixed(1)} s, the rest ${(killCpu.busy - killCpu.dovecot - takersTotal - killCpu.postgres - killCpu.redis).toFixed(1)} s`,
+    );
     for (const survivor of live) {
       const taken = [...killTimes.movedAt.entries()].filter(([, t]) => t.to === survivor);
       if (taken.length === 0) continue;

@@ -13,7 +13,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QueueEvents } from 'bullmq';
 import Redis from 'ioredis';
@@ -25,7 +25,7 @@ import { folderKey } from '@app/sync';
 import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, queryDatabase, TestDatabase } from '@app/testing';
 import { runMigrations, dataSourceOptions } from '@app/persistence';
 import { DataSource } from 'typeorm';
-import { cpuSeconds, percentile, rssBytes } from './proc-stats';
+import { cpuSeconds, machineBusySeconds, percentile, rssBytes, treeCpuSeconds } from './proc-stats';
 import { rawIdleFloor } from './raw-idle-floor';
 import { numberArg, textArg } from '../args';
 
@@ -167,8 +167,13 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     const users = emails.map((username) => ({ username, password: `pw-${username}` }));
     await dovecot.addUsers(users);
     // Dovecot's floor on this machine. It also creates every user's mail store, as a real server has.
+    const floorCpu0 = { dovecot: treeCpuSeconds('dovecot'), busy: machineBusySeconds() };
     const floor = await rawIdleFloor(dovecot.port, users);
-    console.log(`  floor: ${floor.sessions} sessions idling in ${floor.seconds.toFixed(1)} s with a minimal client`);
+    const floorDovecotMs = ((treeCpuSeconds('dovecot') - floorCpu0.dovecot) / floor.sessions) * 1000;
+    console.log(
+      `  floor: ${floor.sessions} sessions idling in ${floor.seconds.toFixed(1)} s with a minimal client ` +
+        `(Dovecot ${floorDovecotMs.toFixed(1)} ms of CPU per login; machine ${(machineBusySeconds() - floorCpu0.busy).toFixed(1)} CPU s busy of ${(floor.seconds * cpus().length).toFixed(1)})`,
+    );
     // A fresh server for the listener, as after a restart: the floor's sessions all closing at once are
     // not what the listener should meet (after 10,000 of them only 1,024 of the listener's sessions
     // connected; the rest were closed right after the greeting and none hibernated).
@@ -228,6 +233,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     const commitsBefore = await committedTransactions(db.url);
     const loginsBefore = dovecotLogins(dovecot.logPath);
     const cpuBefore = cpuSeconds(pid);
+    const machineBefore = { dovecot: treeCpuSeconds('dovecot'), postgres: treeCpuSeconds('postgres'), busy: machineBusySeconds() };
     let polls = 0;
     // One connection for the polls: a connection per poll (ten a second) forked a Postgres backend each
     // time, CPU taken from the two cores the listener and Dovecot share (~3 of 58 core-seconds at 1,000).
@@ -252,6 +258,12 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     }
     const connectSeconds = (Date.now() - started) / 1000;
     const connectCpuSeconds = cpuSeconds(pid) - cpuBefore;
+    // Whose CPU the start's wall time went to: with Dovecot's per login beside the floor's, the listener's share is plain.
+    const startDovecot = treeCpuSeconds('dovecot') - machineBefore.dovecot;
+    console.log(
+      `  start's CPU: machine ${(machineBusySeconds() - machineBefore.busy).toFixed(1)} s busy of ${(connectSeconds * cpus().length).toFixed(1)}; ` +
+        `Dovecot ${startDovecot.toFixed(1)} s (${((startDovecot / n) * 1000).toFixed(1)} ms per login), listener ${connectCpuSeconds.toFixed(1)} s, Postgres ${(treeCpuSeconds('postgres') - machineBefore.postgres).toFixed(1)} s`,
+    );
     // Postgres publishes a backend's counts within a second or so of its last statement: wait for them.
     await sleep(2_000);
     // The bench's own statements (the enabling update, the polls, this read) are not the listener's.
