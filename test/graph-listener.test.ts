@@ -335,6 +335,27 @@ describe('Graph listener (fake Graph + Entra ID, real API, listener, Postgres, R
     }
   });
 
+  it('a runner fenced out because its mailbox was deleted (before any pass saw it) deletes its subscription at Graph', async () => {
+    const mailbox = await world.mailbox(email('fenced-gone'));
+    await world.waitForState(mailbox.id, 'connected');
+    const [sub] = world.graphSubscriptions(mailbox.email);
+    const supervisor = world.listener!.app.get(MailboxSupervisor);
+    // No pass may notice the deletion first (frozen version, no control message: a delete in SQL); the
+    // runner's own next write (a reconnect's status write) is what meets the fence: its lease went with the row.
+    const repository = world.listener!.app.get(MailboxSpecRepository);
+    const version = jest.spyOn(repository, 'version').mockResolvedValue(await repository.version());
+    try {
+      await world.waitFor(() => Promise.resolve(version.mock.calls.length), (n) => n >= 1, 20_000, 'a pass with the frozen version');
+      await queryDatabase(world.db.url, `DELETE FROM mailboxes WHERE id = $1`, [mailbox.id]);
+      await supervisor.runner(mailbox.id)!.restart();
+      await world.waitFor(async () => world.graphSubscriptions(mailbox.email).length, (n) => n === 0, 5_000, 'subscription deleted');
+      expect(world.graph.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path, r.status])).toContainEqual([`/v1.0/subscriptions/${sub.id}`, 204]);
+      expect(supervisor.runner(mailbox.id)).toBeUndefined();
+    } finally {
+      version.mockRestore();
+    }
+  });
+
   it('deletes the subscription at Graph when the mailbox is deleted or disabled; re-enabled, it catches up', async () => {
     const deleted = await world.mailbox(email('deleted'));
     const disabled = await world.mailbox(email('disabled'));

@@ -387,7 +387,17 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     this.logger.warn(aboutMailbox(mailboxId), `Mailbox ${mailboxId}: ${error.message}; stopping its runner`);
     this.runners.delete(mailboxId);
     this.reporter.forget(mailboxId);
-    void this.stopRunner(mailboxId, running.runner, null, { handover: true });
+    if (running.runner.spec.kind !== 'graph') {
+      void this.stopRunner(mailboxId, running.runner, null, { handover: true });
+      return;
+    }
+    // A Graph runner's lease may have gone with its mailbox's row (deleted, the pass not there yet): then it
+    // stops as deleted, its subscriptions removed at Graph (nobody else would: their rows went too), as
+    // follow() stops a lost one; otherwise as handed over, the subscription kept for the new owner.
+    void this.mailboxes
+      .existing([mailboxId])
+      .then((there) => there.has(mailboxId), () => true)
+      .then((handover) => this.stopRunner(mailboxId, running.runner, null, { handover }));
   }
 
   /** Stops a runner; a status write it makes on the way that the fence refuses is counted, anything else logged. */
