@@ -46,7 +46,7 @@ import { MAIL_EVENTS_QUEUE } from '@app/events';
 import { dataSourceOptions, runMigrations, secretContext } from '@app/persistence';
 import { folderKey } from '@app/sync';
 import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, TestDatabase } from '@app/testing';
-import { cpuSeconds, machineBusySeconds, percentile, rssBytes, treeCpuSeconds } from '../imap-idle/proc-stats';
+import { cpuSeconds, cpuSince, machineCpu, percentile, rssBytes } from '../imap-idle/proc-stats';
 import { rawIdleFloor } from '../imap-idle/raw-idle-floor';
 import { inHibernateBlindWindow } from './blind-window';
 import { rawPushFloor, type PushLatency } from './push-floor';
@@ -411,16 +411,6 @@ async function main(): Promise<void> {
     /** CPU seconds each of these replicas has used so far (deltas of two readings: CPU over a phase). */
     const cpuOfEach = (ids: string[]): Record<string, number> => Object.fromEntries(ids.map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!)]));
 
-    /**
-     * The machine's CPU so far, whole and by server (Dovecot's and Postgres's process trees, exited
-     * session processes included): two readings say which of them a phase's wall time went to.
-     */
-    const machineCpu = () => ({ busy: machineBusySeconds(), dovecot: treeCpuSeconds('dovecot'), postgres: treeCpuSeconds('postgres'), redis: treeCpuSeconds('redis-server') });
-    const cpuSpent = (from: ReturnType<typeof machineCpu>) => {
-      const to = machineCpu();
-      return { busy: to.busy - from.busy, dovecot: to.dovecot - from.dovecot, postgres: to.postgres - from.postgres, redis: to.redis - from.redis };
-    };
-
     type Row = { mailbox_id: string; holder: string | null; owner: string | null; state: string | null };
     /** Who holds each mailbox (`only`: just those, a lighter query while the kill's gap is timed). */
     const holdings = (only?: ReadonlySet<string>) =>
@@ -557,7 +547,7 @@ async function main(): Promise<void> {
     // a large part of what Dovecot can log in per second, which the first (quiet) floor does not see.
     const floorCpu0 = machineCpu();
     const floorUnderMail = await rawIdleFloor(dovecot.port, users.slice(0, share));
-    const floorCpu = cpuSpent(floorCpu0);
+    const floorCpu = cpuSince(floorCpu0);
     console.log(
       `Dovecot's floor with mail arriving at ${rate}/s: ${floorUnderMail.sessions} logins to IDLE in ${floorUnderMail.seconds.toFixed(1)} s; ` +
         `machine ${floorCpu.busy.toFixed(1)} CPU s busy of ${(floorUnderMail.seconds * cpus().length).toFixed(1)}, Dovecot ${floorCpu.dovecot.toFixed(1)} s ` +
@@ -590,7 +580,7 @@ async function main(): Promise<void> {
       await sleep(100);
     }
     const takersCpu1 = cpuOfEach(live);
-    const killCpu = cpuSpent(killCpu0);
+    const killCpu = cpuSince(killCpu0);
     const takersCpu = Object.fromEntries(live.map((id) => [id, takersCpu1[id] - takersCpu0[id]]));
     console.log(`kill -9 ${victim} (${lost.size} mailboxes): noticed after ${seconds(noticedAt - killedAt)} s, all listening again after ${seconds(listeningAt - killedAt)} s`);
     // Whether the gap was CPU-bound, and whose: the takers' share against Dovecot's logins (per login, as in the floor above).

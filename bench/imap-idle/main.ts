@@ -25,7 +25,7 @@ import { folderKey } from '@app/sync';
 import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, queryDatabase, TestDatabase } from '@app/testing';
 import { runMigrations, dataSourceOptions } from '@app/persistence';
 import { DataSource } from 'typeorm';
-import { cpuSeconds, machineBusySeconds, percentile, rssBytes, treeCpuSeconds } from './proc-stats';
+import { cpuSeconds, cpuSince, machineCpu, percentile, rssBytes } from './proc-stats';
 import { rawIdleFloor } from './raw-idle-floor';
 import { numberArg, textArg } from '../args';
 
@@ -167,12 +167,12 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     const users = emails.map((username) => ({ username, password: `pw-${username}` }));
     await dovecot.addUsers(users);
     // Dovecot's floor on this machine. It also creates every user's mail store, as a real server has.
-    const floorCpu0 = { dovecot: treeCpuSeconds('dovecot'), busy: machineBusySeconds() };
+    const floorCpu0 = machineCpu();
     const floor = await rawIdleFloor(dovecot.port, users);
-    const floorDovecotMs = ((treeCpuSeconds('dovecot') - floorCpu0.dovecot) / floor.sessions) * 1000;
+    const floorCpu = cpuSince(floorCpu0);
     console.log(
       `  floor: ${floor.sessions} sessions idling in ${floor.seconds.toFixed(1)} s with a minimal client ` +
-        `(Dovecot ${floorDovecotMs.toFixed(1)} ms of CPU per login; machine ${(machineBusySeconds() - floorCpu0.busy).toFixed(1)} CPU s busy of ${(floor.seconds * cpus().length).toFixed(1)})`,
+        `(Dovecot ${((floorCpu.dovecot / floor.sessions) * 1000).toFixed(1)} ms of CPU per login; machine ${floorCpu.busy.toFixed(1)} CPU s busy of ${(floor.seconds * cpus().length).toFixed(1)})`,
     );
     // A fresh server for the listener, as after a restart: the floor's sessions all closing at once are
     // not what the listener should meet (after 10,000 of them only 1,024 of the listener's sessions
@@ -233,7 +233,7 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     const commitsBefore = await committedTransactions(db.url);
     const loginsBefore = dovecotLogins(dovecot.logPath);
     const cpuBefore = cpuSeconds(pid);
-    const machineBefore = { dovecot: treeCpuSeconds('dovecot'), postgres: treeCpuSeconds('postgres'), busy: machineBusySeconds() };
+    const machineBefore = machineCpu();
     let polls = 0;
     // One connection for the polls: a connection per poll (ten a second) forked a Postgres backend each
     // time, CPU taken from the two cores the listener and Dovecot share (~3 of 58 core-seconds at 1,000).
@@ -259,10 +259,10 @@ async function round(n: number, samples: number, burstSize: number): Promise<Rou
     const connectSeconds = (Date.now() - started) / 1000;
     const connectCpuSeconds = cpuSeconds(pid) - cpuBefore;
     // Whose CPU the start's wall time went to: with Dovecot's per login beside the floor's, the listener's share is plain.
-    const startDovecot = treeCpuSeconds('dovecot') - machineBefore.dovecot;
+    const startCpu = cpuSince(machineBefore);
     console.log(
-      `  start's CPU: machine ${(machineBusySeconds() - machineBefore.busy).toFixed(1)} s busy of ${(connectSeconds * cpus().length).toFixed(1)}; ` +
-        `Dovecot ${startDovecot.toFixed(1)} s (${((startDovecot / n) * 1000).toFixed(1)} ms per login), listener ${connectCpuSeconds.toFixed(1)} s, Postgres ${(treeCpuSeconds('postgres') - machineBefore.postgres).toFixed(1)} s`,
+      `  start's CPU: machine ${startCpu.busy.toFixed(1)} s busy of ${(connectSeconds * cpus().length).toFixed(1)}; ` +
+        `Dovecot ${startCpu.dovecot.toFixed(1)} s (${((startCpu.dovecot / n) * 1000).toFixed(1)} ms per login), listener ${connectCpuSeconds.toFixed(1)} s, Postgres ${startCpu.postgres.toFixed(1)} s`,
     );
     // Postgres publishes a backend's counts within a second or so of its last statement: wait for them.
     await sleep(2_000);

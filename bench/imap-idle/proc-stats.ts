@@ -18,9 +18,7 @@ export function rssMb(pid: number): number {
 /** CPU seconds (user + system) a process has used so far; NaN once it has exited. */
 export function cpuSeconds(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    // utime and stime are fields 14 and 15 of /proc/pid/stat (11 and 12 after the command name), in ticks of 1/100 s.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return readProcStat(String(pid)).cpu;
   } catch {
     return NaN;
   }
@@ -35,8 +33,21 @@ interface ProcStat {
   pid: number;
   ppid: number;
   comm: string;
-  /** user + system of the process itself and of its children it has reaped, in seconds. */
+  /** user + system of the process itself, in seconds. */
+  cpu: number;
+  /** `cpu` plus that of the children it has reaped. */
   cpuWithReaped: number;
+}
+
+/** One process's /proc/<pid>/stat; throws once it has gone. */
+function readProcStat(pid: string): ProcStat {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces and parentheses: the fields start after its last ')'.
+  const close = text.lastIndexOf(')');
+  const fields = text.slice(close + 2).split(' ');
+  // After the command name: state, ppid, … utime (11), stime (12), cutime (13), cstime (14), in ticks of 1/100 s.
+  const cpu = (Number(fields[11]) + Number(fields[12])) / 100;
+  return { pid: Number(pid), ppid: Number(fields[1]), comm: text.slice(text.indexOf('(') + 1, close), cpu, cpuWithReaped: cpu + (Number(fields[13]) + Number(fields[14])) / 100 };
 }
 
 function procStats(): ProcStat[] {
@@ -44,12 +55,7 @@ function procStats(): ProcStat[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
-      const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-      // After the command name: state, ppid, … utime (11), stime (12), cutime (13), cstime (14), in 1/100 s.
-      const cpu = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
-      stats.push({ pid: Number(entry), ppid: Number(fields[1]), comm, cpuWithReaped: cpu });
+      stats.push(readProcStat(entry));
     } catch {
       // Gone between the listing and the read.
     }
@@ -62,18 +68,21 @@ function procStats(): ProcStat[] {
  * those already exited included once their parent reaped them. Roots: processes named `comm` whose parent
  * is not. Compare two readings; a tree's exited-and-unreaped processes are missed (a parent reaps at once).
  */
-export function treeCpuSeconds(comm: string | RegExp): number {
+export function treeCpuSeconds(comm: string): number {
   const stats = procStats();
   const byPid = new Map(stats.map((s) => [s.pid, s]));
-  const named = (s: ProcStat | undefined) => s !== undefined && (typeof comm === 'string' ? s.comm === comm : comm.test(s.comm));
   const children = new Map<number, ProcStat[]>();
-  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  for (const s of stats) {
+    const siblings = children.get(s.ppid);
+    if (siblings) siblings.push(s);
+    else children.set(s.ppid, [s]);
+  }
   let total = 0;
   const walk = (s: ProcStat) => {
     total += s.cpuWithReaped;
     for (const child of children.get(s.pid) ?? []) walk(child);
   };
-  for (const root of stats.filter((s) => named(s) && !named(byPid.get(s.ppid)))) walk(root);
+  for (const root of stats.filter((s) => s.comm === comm && byPid.get(s.ppid)?.comm !== comm)) walk(root);
   return total;
 }
 
@@ -81,4 +90,22 @@ export function treeCpuSeconds(comm: string | RegExp): number {
 export function machineBusySeconds(): number {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return (fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]) / 100;
+}
+
+/** The machine's busy CPU so far, and the servers' (Dovecot's, Postgres's, Redis's process trees): see cpuSince. */
+export interface MachineCpu {
+  busy: number;
+  dovecot: number;
+  postgres: number;
+  redis: number;
+}
+
+export function machineCpu(): MachineCpu {
+  return { busy: machineBusySeconds(), dovecot: treeCpuSeconds('dovecot'), postgres: treeCpuSeconds('postgres'), redis: treeCpuSeconds('redis-server') };
+}
+
+/** CPU seconds spent since `from`, whole and by server: which of them a phase's wall time went to. */
+export function cpuSince(from: MachineCpu): MachineCpu {
+  const to = machineCpu();
+  return { busy: to.busy - from.busy, dovecot: to.dovecot - from.dovecot, postgres: to.postgres - from.postgres, redis: to.redis - from.redis };
 }
