@@ -205,3 +205,59 @@ describe('ImapFolderSession on the wire: the commands of opening and closing', (
     expect(await sentOnClose(false)).toMatch(/LOGOUT/);
   });
 });
+
+/**
+ * Why a hand-over's drop must not say DONE (imapflow's close() breaks an IDLE with one): Dovecot hands
+ * an idle session to imap-hibernate, which can close it but not answer it. A DONE makes it start an
+ * imap process and import the session back into it, as costly as a login; a hand-over of 1,000
+ * mailboxes made 1,000 of them, and on a server busy with the new owner's logins they waited 30 s for a
+ * process and ended in "Failed to unhibernate client" (bench:failover, join and drain). A connection
+ * that just closes ends at imap-hibernate. Dovecot's log says which process ended each session.
+ */
+describe('ImapFolderSession against a hibernating Dovecot: a hand-over does not wake the old session', () => {
+  const dropped = 'dropped@contoso.com';
+  const loggedOut = 'logged-out@contoso.com';
+  let dovecot: DovecotServer;
+
+  beforeAll(async () => {
+    dovecot = await DovecotServer.start({ hibernate: true, users: [dropped, loggedOut].map((username) => ({ username, password: 'pw' })) });
+  });
+  afterAll(async () => {
+    await dovecot?.destroy();
+  });
+
+  const session = (login: string) =>
+    new ImapFolderSession({
+      endpoint: { host: '127.0.0.1', port: dovecot.port, secure: false, verifyCertificate: false },
+      outbound: OutboundPolicy.allowAll(),
+      credential: { kind: 'password', login, password: 'pw' },
+      folder: 'INBOX',
+      sink: new RecordingSink(),
+    });
+
+  /** The line Dovecot logs when the user's session ends (which process ended it, and why). */
+  async function disconnectOf(login: string, timeoutMs = 15_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = (await dovecot.log()).split('\n').find((l) => l.includes(`(${login})`) && l.includes('Disconnected'));
+      if (line) return line;
+      if (Date.now() > deadline) throw new Error(`Dovecot logged no disconnect of ${login} in ${timeoutMs} ms:\n${dovecot.logTail(20)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  it('a dropped session ends at imap-hibernate; a logged-out one is woken first (the control)', async () => {
+    const sessions = [session(dropped), session(loggedOut)];
+    await Promise.all(sessions.map((s) => s.open()));
+    // imap_hibernate_timeout = 5s: once no imap process is left, both sessions are at imap-hibernate.
+    const deadline = Date.now() + 20_000;
+    while (dovecot.processes().some((p) => /\/imap \[/.test(p.title) || /\/imap$/.test(p.title))) {
+      if (Date.now() > deadline) throw new Error(`sessions not hibernated: ${dovecot.processes().map((p) => p.title).join(', ')}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await sessions[0].close({ drop: true });
+    await sessions[1].close();
+    expect(await disconnectOf(dropped)).toMatch(/imap-hibernate\(dropped@contoso\.com\).*Disconnected: Connection closed/);
+    expect(await disconnectOf(loggedOut)).toMatch(/\bimap\(logged-out@contoso\.com\).*Disconnected: Logged out/);
+  }, 60_000);
+});
