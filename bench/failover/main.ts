@@ -46,7 +46,7 @@ import { MAIL_EVENTS_QUEUE } from '@app/events';
 import { dataSourceOptions, runMigrations, secretContext } from '@app/persistence';
 import { folderKey } from '@app/sync';
 import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, TestDatabase } from '@app/testing';
-import { cpuSeconds, cpuSince, machineCpu, percentile, rssBytes } from '../imap-idle/proc-stats';
+import { cpuSeconds, cpuSince, machineCpu, type MachineCpu, percentile, rssBytes } from '../imap-idle/proc-stats';
 import { rawIdleFloor } from '../imap-idle/raw-idle-floor';
 import { inHibernateBlindWindow } from './blind-window';
 import { rawPushFloor, type PushLatency } from './push-floor';
@@ -411,6 +411,19 @@ async function main(): Promise<void> {
     /** CPU seconds each of these replicas has used so far (deltas of two readings: CPU over a phase). */
     const cpuOfEach = (ids: string[]): Record<string, number> => Object.fromEntries(ids.map((id) => [id, cpuSeconds(processes.get(id)!.app.child.pid!)]));
 
+    /**
+     * Hibernated sessions Dovecot gave up waking so far (`Failed to unhibernate client`: no imap process
+     * within 30 s on a server saturated with logins; the client is disconnected and logs in again).
+     */
+    const unhibernateFailures = async () => (await dovecot!.log()).split('\n').filter((line) => line.includes('Disconnected: Failed to unhibernate client')).length;
+    /** Whose CPU a hand-over phase went to, and how many sessions Dovecot dropped meanwhile. */
+    const handOverCost = (what: string, cpu: MachineCpu, seconds: number, mailboxes: number, dropped: number) =>
+      console.log(
+        `  ${what}: machine ${cpu.busy.toFixed(1)} CPU s busy of ${(seconds * cpus().length).toFixed(1)}; Dovecot ${cpu.dovecot.toFixed(1)} s ` +
+          `(${((cpu.dovecot / Math.max(1, mailboxes)) * 1000).toFixed(1)} ms per mailbox moved), Postgres ${cpu.postgres.toFixed(1)} s; ` +
+          `hibernated sessions Dovecot failed to wake (and dropped): ${dropped}`,
+      );
+
     type Row = { mailbox_id: string; holder: string | null; owner: string | null; state: string | null };
     /** Who holds each mailbox (`only`: just those, a lighter query while the kill's gap is timed). */
     const holdings = (only?: ReadonlySet<string>) =>
@@ -558,6 +571,7 @@ async function main(): Promise<void> {
     const dup0 = watch.duplicated.length;
     const takersCpu0 = cpuOfEach(live.filter((id) => id !== victim));
     const killCpu0 = machineCpu();
+    const killDropped0 = await unhibernateFailures();
     const killedAt = Date.now();
     processes.get(victim)!.app.child.kill('SIGKILL');
     await processes.get(victim)!.app.exited;
@@ -590,6 +604,7 @@ async function main(): Promise<void> {
         `Dovecot ${killCpu.dovecot.toFixed(1)} s (${((killCpu.dovecot / lost.size) * 1000).toFixed(1)} ms per mailbox taken), takers ${takersTotal.toFixed(1)} s, ` +
         `Postgres ${killCpu.postgres.toFixed(1)} s, Redis ${killCpu.redis.toFixed(1)} s, the rest ${(killCpu.busy - killCpu.dovecot - takersTotal - killCpu.postgres - killCpu.redis).toFixed(1)} s`,
     );
+    console.log(`  hibernated sessions Dovecot failed to wake (and dropped) from the kill to all listening: ${(await unhibernateFailures()) - killDropped0}`);
     for (const survivor of live) {
       const taken = [...killTimes.movedAt.entries()].filter(([, t]) => t.to === survivor);
       if (taken.length === 0) continue;
@@ -631,12 +646,15 @@ async function main(): Promise<void> {
     const before = new Map((await holdings()).map((r) => [r.mailbox_id, r.holder]));
     const dup1 = watch.duplicated.length;
     pump.start(rate);
+    const joinCpu0 = machineCpu();
+    const joinDropped0 = await unhibernateFailures();
     const joinFrom = Date.now();
     await startReplica(joiner);
     live = [...live, joiner];
     const afterJoin = await settled(live);
     const joinS = (Date.now() - joinFrom) / 1000;
     const moved = afterJoin.filter((r) => before.get(r.mailbox_id) !== r.holder).length;
+    handOverCost('join', cpuSince(joinCpu0), joinS, moved, (await unhibernateFailures()) - joinDropped0);
     await sleep(3_000);
     await pump.stop();
     await waitPublished(pump.delivered);
@@ -690,6 +708,8 @@ async function main(): Promise<void> {
         await sleep(100);
       }
     })();
+    const drainCpu0 = machineCpu();
+    const drainDropped0 = await unhibernateFailures();
     const drainFrom = Date.now();
     const drainExit = await processes.get(drainee)!.app.stop('SIGTERM');
     const drainedAt = Date.now();
@@ -697,6 +717,7 @@ async function main(): Promise<void> {
     live = live.filter((id) => id !== drainee);
     await settled(live);
     const drainSettledAt = Date.now();
+    handOverCost('drain', cpuSince(drainCpu0), (drainSettledAt - drainFrom) / 1000, drained.length, (await unhibernateFailures()) - drainDropped0);
     await sleep(3_000);
     sampling = false;
     await sampler;
