@@ -56,8 +56,10 @@ export class ImapMailboxRunner extends ReconnectingRunner<ImapRunnerDependencies
    */
   async stop(event: RunnerStopEvent, options?: RunnerStopOptions): Promise<void> {
     this.halt();
-    // Handed over: the lease may be granted once nothing more can be delivered; the connection is dropped.
-    await this.closeSessions({ drop: options?.handover });
+    // Handed over or let go (`release`): someone else logs in next, so the connection is dropped without
+    // LOGOUT, which would make Dovecot wake a hibernated session to answer it (ImapFolderSession.drop).
+    // The lease may be granted once nothing more can be delivered.
+    await this.closeSessions({ drop: options?.handover || event === 'release' });
     await this.finalReport(event);
   }
 
