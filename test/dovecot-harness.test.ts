@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { request } from 'undici';
-import { DovecotServer, buildMessage } from '../libs/testing/src/dovecot';
+import { DovecotServer, buildMessage, isImapSessionProcess } from '../libs/testing/src/dovecot';
 import { FakeEntraId } from '../libs/testing/src/fake-entra';
 
 const measurements: Record<string, unknown> = {};
@@ -470,7 +470,7 @@ describe('DovecotServer: hibernation of many idle sessions', () => {
 
   const summary = (processes: ReturnType<DovecotServer['processes']>): Record<string, number> => ({
     processes: processes.length,
-    imapProcesses: processes.filter((p) => /\/imap \[/.test(p.title) || /\/imap$/.test(p.title)).length,
+    imapProcesses: processes.filter(isImapSessionProcess).length,
     rssMb: Math.round(processes.reduce((sum, p) => sum + p.rssKb, 0) / 102.4) / 10,
     pssMb: Math.round(processes.reduce((sum, p) => sum + p.pssKb, 0) / 102.4) / 10,
   });

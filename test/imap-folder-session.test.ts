@@ -1,7 +1,7 @@
 import { ReceivedMessage } from '@app/events';
 import { FolderCursor, FolderSyncSink, ImapFolderSession } from '@app/imap';
 import { OutboundPolicy } from '@app/outbound';
-import { buildMessage, DovecotServer, TcpProxy } from '@app/testing';
+import { buildMessage, DovecotServer, isImapSessionProcess, TcpProxy } from '@app/testing';
 
 /**
  * The folder session's sync loop against a real Dovecot, with the wire in between held and rewritten
@@ -239,7 +239,7 @@ describe('ImapFolderSession against a hibernating Dovecot: a hand-over does not 
   async function disconnectOf(login: string, timeoutMs = 15_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const line = (await dovecot.log()).split('\n').find((l) => l.includes(`(${login})`) && l.includes('Disconnected'));
+      const line = await dovecot.sessionEndOf(login);
       if (line) return line;
       if (Date.now() > deadline) throw new Error(`Dovecot logged no disconnect of ${login} in ${timeoutMs} ms:\n${dovecot.logTail(20)}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -251,7 +251,7 @@ describe('ImapFolderSession against a hibernating Dovecot: a hand-over does not 
     await Promise.all(sessions.map((s) => s.open()));
     // imap_hibernate_timeout = 5s: once no imap process is left, both sessions are at imap-hibernate.
     const deadline = Date.now() + 20_000;
-    while (dovecot.processes().some((p) => /\/imap \[/.test(p.title) || /\/imap$/.test(p.title))) {
+    while (dovecot.processes().some(isImapSessionProcess)) {
       if (Date.now() > deadline) throw new Error(`sessions not hibernated: ${dovecot.processes().map((p) => p.title).join(', ')}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -1,4 +1,4 @@
-import { ListenerWorld } from '@app/testing';
+import { isImapSessionProcess, ListenerWorld } from '@app/testing';
 
 /**
  * A listener that lets its mailboxes go (its shutdown as a lone replica, a drain's leftovers at
@@ -23,7 +23,7 @@ describe('Listener shutdown: released sessions are not woken at Dovecot', () => 
     await world.waitForState(mailbox.id, 'connected');
     // imap_hibernate_timeout = 5s: once no imap process is left, the session is at imap-hibernate.
     await world.waitFor(
-      async () => world.dovecot.processes().filter((p) => /\/imap \[/.test(p.title) || /\/imap$/.test(p.title)).length,
+      async () => world.dovecot.processes().filter(isImapSessionProcess).length,
       (imapProcesses) => imapProcesses === 0,
       20_000,
       'the session to hibernate',
@@ -31,7 +31,7 @@ describe('Listener shutdown: released sessions are not woken at Dovecot', () => 
     await world.listener!.close();
     world.listener = undefined;
     const ended = await world.waitFor(
-      async () => (await world.dovecot.log()).split('\n').find((line) => line.includes('(sleeper@contoso.com)') && line.includes('Disconnected')),
+      () => world.dovecot.sessionEndOf('sleeper@contoso.com'),
       (line) => line !== undefined,
       15_000,
       'Dovecot to log the end of the session',

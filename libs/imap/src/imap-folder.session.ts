@@ -168,9 +168,10 @@ export class ImapFolderSession extends EventEmitter {
    * publishing the same messages again. Batches not yet handed to the sink are left for the next owner.
    * `drop: true` (a hand-over or a release: someone else logs in next): resolves once nothing more can
    * be delivered — the delivery in flight written, anything fetched later dropped — and closes the
-   * connection without a word (no LOGOUT, no DONE: see drop()). A hibernated IDLE session would have to be woken for a LOGOUT: Dovecot
-   * starts an imap process for it, as for a login, and a drain's hundreds of them hold up its pushes to
-   * every other hibernated session; a closed connection costs it nothing of the kind.
+   * connection without a word (no LOGOUT, no DONE: see drop()). A hibernated IDLE session would have to
+   * be woken for either: Dovecot starts an imap process for it, as for a login, and a drain's hundreds
+   * of them hold up its pushes to every other hibernated session; a closed connection costs it nothing
+   * of the kind.
    */
   async close(options: { drop?: boolean } = {}): Promise<void> {
     if (this.closing) return;

@@ -428,6 +428,14 @@ export class DovecotServer {
     return readFile(this.paths.logFile, 'utf8').catch(() => '');
   }
 
+  /**
+   * The line Dovecot logged when the user's first session ended, if it has: which process ended it
+   * (`imap-hibernate(user)` without waking it, `imap(user)` once awake) and why.
+   */
+  async sessionEndOf(username: string): Promise<string | undefined> {
+    return (await this.log()).split('\n').find((line) => line.includes(`(${username})`) && line.includes('Disconnected'));
+  }
+
   // ---------------------------------------------------------------- lifecycle
 
   /** Stops the master and every child (clients are disconnected) and waits until the port is closed. Data stays. */

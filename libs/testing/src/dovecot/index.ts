@@ -5,6 +5,7 @@ export type { BuildMessageInput, MessageAddress } from './message';
 export type { DeliverOptions, DeliveredBatch, DeliveredMessage, MailboxStatus, MessageInput } from './mail';
 export type { DovecotConnection } from './doveadm';
 export type { DovecotProcessInfo } from './process';
+export { isImapSessionProcess } from './process';
 export type { DovecotUser, DovecotUserInput, UidMode } from './users';
 export type { DovecotVersion } from './version';
 export type { OAuth2Mechanism } from './config';

@@ -4,6 +4,14 @@ import { connect } from 'node:net';
 import { withTimeout } from '@app/async';
 import { ImapWire } from './imap-wire';
 
+/**
+ * An imap process holding a session (`dovecot/imap [alice 127.0.0.1 IDLE]`, or `dovecot/imap` before its
+ * title is set). With hibernation none is left once every session has gone to imap-hibernate.
+ */
+export function isImapSessionProcess(process: Pick<DovecotProcessInfo, 'title'>): boolean {
+  return /\/imap \[/.test(process.title) || /\/imap$/.test(process.title);
+}
+
 export interface DovecotProcessInfo {
   pid: number;
   /** Process title, e.g. `dovecot/imap-hibernate [0 connections]` or `dovecot/imap [alice 127.0.0.1 IDLE]`. */
