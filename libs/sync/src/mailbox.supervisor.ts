@@ -219,7 +219,12 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     );
     const left = this.held.size;
     const why = { handed_over: 'every mailbox handed over', alone: 'no other live replica to hand to', timed_out: 'drain timeout reached', failed: `drain failed: ${errorMessage(error)}` }[outcome];
-    this.logger.log(`Drained in ${Date.now() - started} ms (${why}); releasing ${left} mailbox(es) still held`);
+    const drained = `Drained in ${Date.now() - started} ms (${why}); releasing ${left} mailbox(es) still held`;
+    // Released mailboxes go without a session until another replica logs in to them cold: the drain
+    // timeout was shorter than the takers' logins for this replica's share.
+    if (outcome === 'timed_out' && left > 0) {
+      this.logger.warn(`${drained}: each goes without a listening session until another replica logs in to it. To hand every mailbox over make-before-break, raise CLUSTER_DRAIN_TIMEOUT_MS above the time the mail server takes to log in this many sessions, and the orchestrator's grace period above that`);
+    } else this.logger.log(drained);
     await this.releaseAll();
   }
 
