@@ -565,17 +565,20 @@ async function main(): Promise<void> {
     const mailFigures = (ds: Delivered[]) => {
       const lat = latencies(ds);
       const outside = latenciesOutsideWindow(ds);
-      const ms = (value: number) => (lat.length === 0 ? '—' : String(value));
+      // Undefined for a phase without published mail (printed as "—"; its latency targets hold).
+      const at = (values: number[], p: number) => (values.length === 0 ? undefined : percentile(values, p));
       return {
-        text: { p50: ms(percentile(lat, 50)), p99: ms(percentile(lat, 99)), p99OutsideWindow: ms(percentile(outside, 99)) },
         mail: ds.length,
         published: lat.length,
-        p99: lat.length === 0 ? 0 : percentile(lat, 99),
+        p50: at(lat, 50),
+        p99: at(lat, 99),
         max: Math.max(0, ...lat),
-        p99OutsideWindow: outside.length === 0 ? 0 : percentile(outside, 99),
+        p99OutsideWindow: at(outside, 99),
         inWindow: lat.length - outside.length,
       };
     };
+    const ms = (value: number | undefined) => (value === undefined ? '—' : String(value));
+    const within = (value: number | undefined, limit: number) => (value ?? 0) <= limit;
 
     // --- kill -9 ---
     pump.start(rate);
@@ -827,11 +830,8 @@ async function main(): Promise<void> {
     const killFigures = mailFigures(kill.gap);
     const joinFigures = mailFigures(join.mail);
     const drainFigures = mailFigures(drain.mail);
-    // Late: published more than 30 s after Dovecot acknowledged it, or only after the resync, or never.
-    const lateTotal = pump.delivered.filter((d) => {
-      const at = watch!.published(d);
-      return at === undefined || at - d.at > 30_000;
-    }).length;
+    // Late: published more than 30 s after Dovecot acknowledged it, or not by the end (each phase waited 30 s).
+    const lateTotal = latePublished.length + unpublished.length;
     const row = (what: string, figure: string, target = '') => console.log(`${what.padEnd(58)} | ${figure.padEnd(46)} | ${target}`);
     row('', 'figure', 'target');
     row('start: all connected (3 replicas at once)', `${connectS.toFixed(1)} s`);
@@ -843,13 +843,13 @@ async function main(): Promise<void> {
     row('kill -9: mail in the gap / published (within the phase)', `${killFigures.mail} / ${killFigures.published} (${kill.gapPublishedInWait})`, `all ${killFigures.mail === killFigures.published ? 'MET' : 'NOT MET'}`);
     row('kill -9: under two ids', `${kill.underTwoIds}`, `0 ${kill.underTwoIds === 0 ? 'MET' : 'NOT MET'}`);
     row('kill -9: same-id re-publishes (not in flight at the kill)', `${kill.duplicated} (${kill.duplicatedNotInFlight})`, `in flight only ${kill.duplicatedNotInFlight === 0 ? 'MET' : 'NOT MET'}`);
-    row('kill -9: gap mail latency p50 / p99 (APPEND ack → job)', `${killFigures.text.p50} / ${killFigures.text.p99} ms`);
-    row('  p99 without the mail in Dovecot’s blind window', `${killFigures.text.p99OutsideWindow} ms (${killFigures.inWindow} left out)`);
+    row('kill -9: gap mail latency p50 / p99 (APPEND ack → job)', `${ms(killFigures.p50)} / ${ms(killFigures.p99)} ms`);
+    row('  p99 without the mail in Dovecot’s blind window', `${ms(killFigures.p99OutsideWindow)} ms (${killFigures.inWindow} left out)`);
     row(`join ${joiner}: mailboxes moved`, `${join.moved}`, `≤ ${join.movedTarget.toFixed(0)} (1.15 × ${n}/${join.replicasAfter}) ${join.moved <= join.movedTarget ? 'MET' : 'NOT MET'}`);
     row('join: seconds to settle', `${join.settleS.toFixed(1)} s`);
     row('join: same-id re-publishes / under two ids', `${join.duplicated} / ${join.underTwoIds}`, `0 / 0 ${join.duplicated === 0 && join.underTwoIds === 0 ? 'MET' : 'NOT MET'}`);
-    row('join: moved mailboxes’ mail latency p99', `${joinFigures.text.p99} ms (n=${joinFigures.published})`);
-    row('  p99 without the mail in Dovecot’s blind window', `${joinFigures.text.p99OutsideWindow} ms (${joinFigures.inWindow} left out)`);
+    row('join: moved mailboxes’ mail latency p99', `${ms(joinFigures.p99)} ms (n=${joinFigures.published})`);
+    row('  p99 without the mail in Dovecot’s blind window', `${ms(joinFigures.p99OutsideWindow)} ms (${joinFigures.inWindow} left out)`);
     row(`drain ${drainee} (${drain.mailboxes} mailboxes): exit code, time`, `${drain.exitCode}, ${drain.drainS.toFixed(1)} s`, '0');
     {
       // What the drain had to do in its timeout: the drained share's logins at Dovecot's rate with mail
@@ -865,8 +865,8 @@ async function main(): Promise<void> {
     row('Dovecot floor: push to a hibernated session p50 / p99 / max', pushRow(pushFloor.quiet));
     row(`  while ${pushFloor.duringLogins.logins} others log in at full speed (${pushFloor.duringLogins.loginS.toFixed(1)} s)`, pushRow(pushFloor.duringLogins));
     row(`  while they log in at the takers' pace, ${takersPace}/s (${pushFloor.duringPacedLogins.loginS.toFixed(1)} s)`, pushRow(pushFloor.duringPacedLogins));
-    row('drain: mail latency p50 / p99 / max', `${drainFigures.text.p50} / ${drainFigures.text.p99} / ${drainFigures.max} ms (n=${drainFigures.published})`, `p99 ≤ 2000 ms ${drainFigures.p99 <= 2000 ? 'MET' : 'NOT MET'}`);
-    row('  p99 without the mail in Dovecot’s blind window', `${drainFigures.text.p99OutsideWindow} ms (${drainFigures.inWindow} left out)`, `p99 ≤ 2000 ms ${drainFigures.p99OutsideWindow <= 2000 ? 'MET' : 'NOT MET'}`);
+    row('drain: mail latency p50 / p99 / max', `${ms(drainFigures.p50)} / ${ms(drainFigures.p99)} / ${drainFigures.max} ms (n=${drainFigures.published})`, `p99 ≤ 2000 ms ${within(drainFigures.p99, 2000) ? 'MET' : 'NOT MET'}`);
+    row('  p99 without the mail in Dovecot’s blind window', `${ms(drainFigures.p99OutsideWindow)} ms (${drainFigures.inWindow} left out)`, `p99 ≤ 2000 ms ${within(drainFigures.p99OutsideWindow, 2000) ? 'MET' : 'NOT MET'}`);
     row('drain: same-id re-publishes / under two ids', `${drain.duplicated} / ${drain.underTwoIds}`, `0 / 0 ${drain.duplicated === 0 && drain.underTwoIds === 0 ? 'MET' : 'NOT MET'}`);
     row('all phases: mail delivered / published later than 30 s', `${pump.delivered.length} / ${lateTotal} (APPEND failures ${pump.failures})`, `0 ${lateTotal === 0 ? 'MET' : 'NOT MET'}`);
     row('  not published at the end: in Dovecot’s hibernation blind window', `${unpublishedInBlindWindow} of ${unpublished.length}`, `(a server race: see blind-window.ts)`);
