@@ -136,6 +136,58 @@ describe('MailboxLeaseRepository', () => {
     expect(await leases.heldBy('keeper')).toEqual([{ mailboxId: id, epoch: held.epoch, handoverTo: null }]);
   });
 
+  it('grants made together share one statement and each gets its own answer (granted, taker gone, stale epoch, not asked, the same lease twice)', async () => {
+    const [a, b, gone, stale, unasked] = await mailboxes(5);
+    await replicas.register('batch-giver');
+    await replicas.register('batch-taker');
+    await replicas.register('batch-gone');
+    const held = new Map((await leases.acquire([a, b, gone, stale, unasked], 'batch-giver', TTL_MS)).map((lease) => [lease.mailboxId, lease.epoch]));
+    await leases.requestHandover([a, b, stale], 'batch-taker');
+    await leases.requestHandover([gone], 'batch-gone');
+    await silence('batch-gone', TTL_MS + 1);
+    // A repository of its own over the same database, counting its grant statements.
+    let grantStatements = 0;
+    const counting = new Proxy(source, {
+      get: (target, property, receiver) =>
+        property === 'query'
+          ? (sql: string, parameters?: unknown[]) => {
+              if (sql.includes('SET owner_id = CASE WHEN v.live')) grantStatements += 1;
+              return target.query(sql, parameters);
+            }
+          : Reflect.get(target, property, receiver),
+    });
+    const batching = new MailboxLeaseRepository(counting);
+    const answers = await Promise.all([
+      batching.grantHandover(a, 'batch-giver', held.get(a)!, TTL_MS),
+      batching.grantHandover(b, 'batch-giver', held.get(b)!, TTL_MS),
+      batching.grantHandover(a, 'batch-giver', held.get(a)!, TTL_MS),
+      batching.grantHandover(gone, 'batch-giver', held.get(gone)!, TTL_MS),
+      batching.grantHandover(stale, 'batch-giver', held.get(stale)! - 1, TTL_MS),
+      batching.grantHandover(unasked, 'batch-giver', held.get(unasked)!, TTL_MS),
+    ]);
+    expect(answers).toEqual([
+      { to: 'batch-taker', epoch: held.get(a)! + 1 },
+      { to: 'batch-taker', epoch: held.get(b)! + 1 },
+      // The same lease again: the first grant moved its epoch, so the second is no longer the owner's to give.
+      null,
+      null,
+      null,
+      null,
+    ]);
+    // Made in one turn, they share a statement, but for the repeated lease: a lease never shares a statement
+    // with itself, so its second grant follows in a statement of its own.
+    expect(grantStatements).toBe(2);
+    expect((await leases.heldBy('batch-taker')).map((lease) => lease.mailboxId).sort()).toEqual([a, b].sort());
+    // The gone taker's ask is dropped, the giver keeps that lease; the stale grant and the unasked one change nothing.
+    expect(new Map((await leases.heldBy('batch-giver')).map((lease) => [lease.mailboxId, lease]))).toEqual(
+      new Map([
+        [gone, { mailboxId: gone, epoch: held.get(gone)!, handoverTo: null }],
+        [stale, { mailboxId: stale, epoch: held.get(stale)!, handoverTo: 'batch-taker' }],
+        [unasked, { mailboxId: unasked, epoch: held.get(unasked)!, handoverTo: null }],
+      ]),
+    );
+  });
+
   it('release frees a lease at once, only for the epoch that holds it', async () => {
     const [id] = await mailboxes(1);
     await replicas.register('r1');

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { answersByKey, flightBatcher } from '@app/batching';
 
 /** A lease this replica holds: every fenced write names the epoch. */
 export interface HeldLease {
@@ -34,6 +35,33 @@ export function leaseHeldSql(mailboxColumn: string, ownerParam: string, epochPar
  */
 @Injectable()
 export class MailboxLeaseRepository {
+  /** Grants made while the previous grant statement ran, as one statement (see grantHandover). */
+  private readonly grantOne = flightBatcher<{ mailboxId: string; me: string; epoch: number; leaseTtlMs: number }, { to: string; epoch: number } | null>({
+    key: (grant) => grant.mailboxId,
+    run: async (grants) => {
+      const [rows] = (await this.dataSource.query(
+        `UPDATE mailbox_leases l
+            SET owner_id = CASE WHEN v.live THEN l.handover_to ELSE l.owner_id END,
+                epoch = CASE WHEN v.live THEN l.epoch + 1 ELSE l.epoch END,
+                acquired_at = CASE WHEN v.live THEN now() ELSE l.acquired_at END,
+                handover_to = NULL
+           FROM (SELECT u.*, EXISTS (SELECT 1 FROM mailbox_leases x JOIN listener_replicas r ON r.id = x.handover_to
+                                      WHERE x.mailbox_id = u.mailbox_id AND r.state = 'live'
+                                        AND r.heartbeat_at >= now() - u.ttl_ms * interval '1 millisecond') AS live
+                   FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::float8[]) AS u(mailbox_id, owner, epoch, ttl_ms)) v
+          WHERE l.mailbox_id = v.mailbox_id AND l.owner_id = v.owner AND l.epoch = v.epoch AND l.handover_to IS NOT NULL
+          RETURNING l.mailbox_id, l.owner_id, l.epoch, v.live`,
+        [grants.map((g) => g.mailboxId), grants.map((g) => g.me), grants.map((g) => g.epoch), grants.map((g) => g.leaseTtlMs)],
+      )) as [Array<{ mailbox_id: string; owner_id: string; epoch: string; live: boolean }>, number];
+      return answersByKey(
+        grants.map((g) => g.mailboxId),
+        rows,
+        (row) => row.mailbox_id,
+        (row) => (row?.live ? { to: row.owner_id, epoch: Number(row.epoch) } : null),
+      );
+    },
+  });
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
@@ -108,22 +136,13 @@ export class MailboxLeaseRepository {
    * The owner passes its lease to the replica that asked, with a new epoch: from this statement on, the
    * owner's own writes are fenced. Null when the lease was no longer the owner's to give, or when the
    * replica that asked is no longer live (then the request is dropped and the owner keeps the mailbox).
+   * Grants made while the previous grant statement ran share the next one: a drain or a join grants
+   * hundreds of mailboxes a round, and a statement each cost a Postgres backend 0.67 ms of CPU per grant
+   * against 0.02 ms in a shared statement (500 grants over 3,000 leases, measured 7 Dec); granted one by
+   * one, they also kept a backend per pooled connection busy while the hand-over's logins needed the cores.
    */
-  async grantHandover(mailboxId: string, me: string, epoch: number, leaseTtlMs: number): Promise<{ to: string; epoch: number } | null> {
-    const [rows] = (await this.dataSource.query(
-      `UPDATE mailbox_leases l
-          SET owner_id = CASE WHEN taker.live THEN l.handover_to ELSE l.owner_id END,
-              epoch = CASE WHEN taker.live THEN l.epoch + 1 ELSE l.epoch END,
-              acquired_at = CASE WHEN taker.live THEN now() ELSE l.acquired_at END,
-              handover_to = NULL
-         FROM (SELECT EXISTS (SELECT 1 FROM mailbox_leases x JOIN listener_replicas r ON r.id = x.handover_to
-                               WHERE x.mailbox_id = $1 AND r.state = 'live'
-                                 AND r.heartbeat_at >= now() - $4 * interval '1 millisecond') AS live) taker
-        WHERE l.mailbox_id = $1 AND l.owner_id = $2 AND l.epoch = $3 AND l.handover_to IS NOT NULL
-        RETURNING l.owner_id, l.epoch, taker.live`,
-      [mailboxId, me, epoch, leaseTtlMs],
-    )) as [Array<{ owner_id: string; epoch: string; live: boolean }>, number];
-    return rows[0]?.live ? { to: rows[0].owner_id, epoch: Number(rows[0].epoch) } : null;
+  grantHandover(mailboxId: string, me: string, epoch: number, leaseTtlMs: number): Promise<{ to: string; epoch: number } | null> {
+    return this.grantOne({ mailboxId, me, epoch, leaseTtlMs });
   }
 
   /** Gives leases back (clean stop, disabled or deleted mailbox): free for anyone at once. */
