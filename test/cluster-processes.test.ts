@@ -78,6 +78,40 @@ describe('GET /v1/cluster with listener processes (real API, Dovecot, Postgres, 
     }
   }, 90_000);
 
+  it('a drain that runs out of time releases what is left, exits 0, and says at warn what to raise', async () => {
+    for (let i = 0; i < 3; i++) await world.mailbox(`drain-timeout${i}@contoso.com`);
+    const ports = [await freePort(), await freePort()];
+    // The drained replica gives itself a second; the other has room for one mailbox only, so most of the
+    // drained replica's mailboxes cannot be handed over in any time: the drain must time out.
+    const draining = startAppProcess(ENTRY_POINTS.listener, { ...appProcessEnv(world.config, ports[0]), LISTENER_ID: 'listener-drains', CLUSTER_DRAIN_TIMEOUT_MS: '1000' });
+    let capped: AppProcess | undefined;
+    try {
+      await waitForHttpOk(`http://127.0.0.1:${ports[0]}/health/ready`, draining);
+      const enabled = Number((await queryDatabase<{ n: number }>(world.db.url, `SELECT count(*)::int AS n FROM mailboxes WHERE enabled`))[0].n);
+      const held = (owner: string) => queryDatabase<{ mailbox_id: string }>(world.db.url, `SELECT mailbox_id FROM mailbox_leases WHERE owner_id = $1`, [owner]);
+      await world.waitFor(() => held('listener-drains'), (rows) => rows.length === enabled, 15_000, 'the first replica to hold every mailbox');
+      capped = startAppProcess(ENTRY_POINTS.listener, { ...appProcessEnv(world.config, ports[1]), LISTENER_ID: 'listener-capped', LISTENER_MAX_MAILBOXES: '1' });
+      await waitForHttpOk(`http://127.0.0.1:${ports[1]}/health/ready`, capped);
+      await world.waitFor(() => held('listener-capped'), (rows) => rows.length === 1, 15_000, 'the capped replica to take its one mailbox');
+
+      expect(await draining.stop('SIGTERM')).toBe(0);
+      const line = draining
+        .output()
+        .split('\n')
+        .find((text) => text.includes('"level":40') && text.includes('drain timeout reached'));
+      expect(line).toBeDefined();
+      const warned = JSON.parse(line!) as { msg: string };
+      expect(warned.msg).toMatch(new RegExp(`^Drained in \\d+ ms \\(drain timeout reached\\); releasing ${enabled - 1} mailbox\\(es\\) still held: each goes without a listening session`));
+      expect(warned.msg).toContain('raise CLUSTER_DRAIN_TIMEOUT_MS');
+      // What was left is free for anyone at once, not held until a lease time passes.
+      expect(await held('listener-drains')).toEqual([]);
+      expect(await capped.stop()).toBe(0);
+    } finally {
+      await draining.stop('SIGKILL');
+      await capped?.stop('SIGKILL');
+    }
+  }, 90_000);
+
   it('a listener reports ready only once its first lease round succeeded', async () => {
     // The leases table held under an exclusive lock: Postgres and Redis answer, but no lease round can finish.
     const locker = new Client({ connectionString: world.db.url });
