@@ -223,7 +223,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
     // Released mailboxes go without a session until another replica logs in to them cold: the drain
     // timeout was shorter than the takers' logins for this replica's share.
     if (outcome === 'timed_out' && left > 0) {
-      this.logger.warn(`${drained}: each goes without a listening session until another replica logs in to it. To hand every mailbox over make-before-break, raise CLUSTER_DRAIN_TIMEOUT_MS to about twice the time the mail server takes to log in this many sessions while mail arrives (hand-overs took 1.5–2 × that in bench:failover), and the orchestrator's grace period above that`);
+      this.logger.warn(`${drained}: each goes without a listening session until another replica logs in to it. To hand every mailbox over make-before-break, raise CLUSTER_DRAIN_TIMEOUT_MS to two to two and a half times the time the mail server takes to log in this many sessions while mail arrives (hand-overs took 1.5–2.4 × that in bench:failover), and the orchestrator's grace period above that`);
     } else this.logger.log(drained);
     await this.releaseAll();
   }
