@@ -142,17 +142,24 @@ const keyOf = (d: Delivered) => `${d.mailbox.id}:${d.uidValidity}:${d.uid}`;
 class HandOverTimes {
   readonly movedAt = new Map<string, { at: number; to: string }>();
   readonly connectedAt = new Map<string, number>();
+  /** The mailboxes whose new holder was not yet seen listening: all a poll still needs to read. */
+  readonly waiting: Set<string>;
 
   constructor(
     private readonly leaving: string,
     private readonly ids: ReadonlySet<string>,
-  ) {}
+  ) {
+    this.waiting = new Set(ids);
+  }
 
   see(rows: { mailbox_id: string; holder: string | null; owner: string | null; state: string | null }[], now: number): void {
     for (const r of rows) {
       if (!this.ids.has(r.mailbox_id) || r.holder === this.leaving || r.holder === null) continue;
       if (!this.movedAt.has(r.mailbox_id)) this.movedAt.set(r.mailbox_id, { at: now, to: r.holder });
-      if (r.owner === r.holder && r.state === 'connected' && !this.connectedAt.has(r.mailbox_id)) this.connectedAt.set(r.mailbox_id, now);
+      if (r.owner === r.holder && r.state === 'connected' && !this.connectedAt.has(r.mailbox_id)) {
+        this.connectedAt.set(r.mailbox_id, now);
+        this.waiting.delete(r.mailbox_id);
+      }
     }
   }
 }
@@ -624,14 +631,12 @@ async function main(): Promise<void> {
     const killTimes = new HandOverTimes(victim, lost);
     // Only the mailboxes not yet listening again are polled: the poll's Postgres work shrinks as the
     // takeover proceeds instead of competing with it for the cores at full size to the end.
-    const notListening = new Set(lost);
     for (;;) {
-      const rows = await holdings(notListening);
+      const rows = await holdings(killTimes.waiting);
       const now = Date.now();
       if (!noticedAt && rows.some((r) => r.holder !== victim && r.holder !== null)) noticedAt = now;
       killTimes.see(rows, now);
-      for (const id of killTimes.connectedAt.keys()) notListening.delete(id);
-      if (notListening.size === 0) {
+      if (killTimes.waiting.size === 0) {
         listeningAt = now;
         break;
       }
@@ -735,11 +740,9 @@ async function main(): Promise<void> {
     })();
     // The hand-over of each drained mailbox, polled every 100 ms until its new holder listens (as the kill's).
     const drainTimes = new HandOverTimes(drainee, drainedIds);
-    const notHandedOver = new Set(drainedIds);
     const leasePoller = (async () => {
-      while (sampling && notHandedOver.size > 0) {
-        drainTimes.see(await holdings(notHandedOver), Date.now());
-        for (const id of drainTimes.connectedAt.keys()) notHandedOver.delete(id);
+      while (sampling && drainTimes.waiting.size > 0) {
+        drainTimes.see(await holdings(drainTimes.waiting), Date.now());
         await sleep(100);
       }
     })();
@@ -865,7 +868,7 @@ async function main(): Promise<void> {
     row(`drain ${drainee} (${drain.mailboxes} mailboxes): exit code, time`, `${drain.exitCode}, ${drain.drainS.toFixed(1)} s`, '0');
     {
       // What the drain had to do in its timeout: the drained share's logins at Dovecot's rate with mail
-      // arriving. Make-before-break drains took 1.5–2.0 × that on a slow machine (the standbys' logins
+      // arriving. Make-before-break drains took 1.5–2.4 × that on a slow machine (the standbys' logins
       // compete with the pump and the pushes, and each grant follows its login): what is left at the
       // timeout is released and waits for a cold login.
       const loginsS = (floorUnderMail.seconds * drain.mailboxes) / floorUnderMail.sessions;
