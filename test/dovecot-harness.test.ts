@@ -4,7 +4,7 @@
  * fake Entra ID's introspection endpoint, real TLS, real hibernation of many idle sessions.
  * Measurements (APPEND → EXISTS delays, processes and memory for 200 idle sessions) are printed at the end.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -286,6 +286,30 @@ describe('DovecotServer: plain IMAP on loopback', () => {
     expect(extra.processes()).toEqual([]);
     expect(() => process.kill(-group, 0)).toThrow();
     expect(existsSync(extra.dir)).toBe(false);
+  });
+
+  it('cpus runs the master and every process it forks on those CPUs only, a session\'s imap process included, across a restart', async () => {
+    const allowedCpus = (pid: number | string): string => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '';
+    const pinned = await DovecotServer.start({ cpus: '0', users: [{ username: ANA, password: 'ana-password' }] });
+    try {
+      const expectPinned = async () => {
+        const imap = await idleClient(pinned, ANA, 'ana-password');
+        try {
+          const processes = pinned.processes();
+          expect(processes.some(isImapSessionProcess)).toBe(true);
+          expect(new Set(processes.map((p) => allowedCpus(p.pid)))).toEqual(new Set(['0']));
+        } finally {
+          await imap.logout();
+        }
+      };
+      await expectPinned();
+      await pinned.restart();
+      await expectPinned();
+      // Without the option Dovecot may run where this test may.
+      expect(allowedCpus(dovecot.processes()[0].pid)).toBe(allowedCpus('self'));
+    } finally {
+      await pinned.destroy();
+    }
   });
 
   it('a configuration Dovecot rejects fails fast, with the reason from its output in the error', async () => {

@@ -5,7 +5,7 @@
  *                              [--reconcile-ms=<SYNC_RECONCILE_INTERVAL_MS default>] [--idle-s=30] [--mail-s=30] [--hibernate=on|off] [--connect-rate=<IMAP_CONNECT_RATE_PER_HOST default>]
  *                              [--handover-rate=<IMAP_HANDOVER_CONNECT_RATE_PER_HOST default>] [--heap-compaction=<LISTENER_HEAP_COMPACTION default>]
  *                              [--connect-concurrency=<SYNC_CONNECT_CONCURRENCY default>] [--heap-growth=<LISTENER_HEAP_GROWTH_PERCENT default>]
- *                              [--drain-timeout-ms=<CLUSTER_DRAIN_TIMEOUT_MS default>]
+ *                              [--drain-timeout-ms=<CLUSTER_DRAIN_TIMEOUT_MS default>] [--dovecot-cpus=<taskset list>] [--listener-cpus=<taskset list>]
  *   LISTENER_NODE_ARGS="--trace-gc" passes Node/V8 flags to every replica; LISTENER_OUTPUT_DIR=<dir> keeps each
  *   replica's whole output in <dir>/<LISTENER_ID>.log.
  *
@@ -32,7 +32,7 @@
  * Needs Postgres (DATABASE_URL), Redis (REDIS_URL), Dovecot, root, and the built dist/ (the npm script
  * builds it).
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -67,9 +67,21 @@ interface Listener {
 /** e.g. LISTENER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the replicas (a profile is written on a clean exit: the drained one). */
 const nodeArgs = (process.env.LISTENER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
+/**
+ * `--dovecot-cpus=0 --listener-cpus=1`: Dovecot on CPU 0 only, the replicas and the bench itself on CPU 1
+ * (Postgres and Redis, shared servers, where the kernel puts them): the mail server has a core of its own,
+ * as in production, where it never shares the listeners' machine. On a 2-core machine the floor (Dovecot
+ * alone) and the listener's figure otherwise differ by the listeners' CPU taken from Dovecot's cores.
+ */
+const dovecotCpus = textArg('dovecot-cpus', '') || undefined;
+const listenerCpus = textArg('listener-cpus', '') || undefined;
+
 /** `drainTimeoutMs`: the replica's CLUSTER_DRAIN_TIMEOUT_MS (a stop waits that long, and 20 s more, before it kills). */
 function startListener(env: NodeJS.ProcessEnv, drainTimeoutMs: number): Listener {
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, ENTRY_POINTS.listener)], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [process.execPath, ...nodeArgs, join(ROOT, ENTRY_POINTS.listener)];
+  // taskset execs node in its own process: the child's pid is the replica's (kill -9 and SIGTERM reach it).
+  const [file, ...args] = listenerCpus ? ['taskset', '-c', listenerCpus, ...command] : command;
+  const child = spawn(file, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   // LISTENER_OUTPUT_DIR: each replica's whole output kept in <dir>/<LISTENER_ID>.log (e.g. with LISTENER_NODE_ARGS=--trace-gc).
   const keep = process.env.LISTENER_OUTPUT_DIR ? join(process.env.LISTENER_OUTPUT_DIR, `${env.LISTENER_ID}.log`) : undefined;
@@ -326,7 +338,8 @@ async function main(): Promise<void> {
   }
 
   try {
-    dovecot = await DovecotServer.start({ hibernate: textArg('hibernate', 'on') !== 'off' });
+    if (listenerCpus) execFileSync('taskset', ['-a', '-p', '-c', listenerCpus, String(process.pid)], { stdio: 'ignore' });
+    dovecot = await DovecotServer.start({ hibernate: textArg('hibernate', 'on') !== 'off', cpus: dovecotCpus });
     db = await createTestDatabase();
     const dbUrl = db.url;
     // One connection for the bench's own queries: each query is one transaction in xact_commit, counted and subtracted.
@@ -841,7 +854,7 @@ async function main(): Promise<void> {
     const ratio = (kill.listeningS - leaseTtlMs / 1000) / floor.seconds;
     const ratioUnderMail = (kill.listeningS - leaseTtlMs / 1000) / floorUnderMail.seconds;
 
-    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'}, connect rate ${connectRate || 'default'}, hand-over rate ${handoverRate || 'default'}, connect concurrency ${connectConcurrency || 'default'}, heap compaction ${heapCompaction || 'default'}, heap growth ${heapGrowth || 'default'}, drain timeout ${drainTimeoutMs} ms, Dovecot hibernation ${textArg('hibernate', 'on')} ===`);
+    console.log(`\n=== bench:failover, ${n} mailboxes, ${replicaCount} replicas, mail ${rate}/s, heartbeat ${heartbeatMs} ms, lease TTL ${leaseTtlMs} ms, reconcile ${reconcileMs || 'default'}, connect rate ${connectRate || 'default'}, hand-over rate ${handoverRate || 'default'}, connect concurrency ${connectConcurrency || 'default'}, heap compaction ${heapCompaction || 'default'}, heap growth ${heapGrowth || 'default'}, drain timeout ${drainTimeoutMs} ms, Dovecot hibernation ${textArg('hibernate', 'on')}, CPUs: Dovecot ${dovecotCpus ?? 'all'}, listeners and bench ${listenerCpus ?? 'all'} ===`);
     const killFigures = mailFigures(kill.gap);
     const joinFigures = mailFigures(join.mail);
     const drainFigures = mailFigures(drain.mail);

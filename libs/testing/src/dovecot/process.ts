@@ -60,6 +60,8 @@ export interface StartProcessInput {
   host: string;
   port: number;
   readyTimeoutMs: number;
+  /** CPUs the master and its children run on (`taskset -c` list); all when absent. */
+  cpus?: string;
 }
 
 /** One running Dovecot master (and its children, which share the wrapper's process group). */
@@ -97,7 +99,10 @@ export class DovecotProcess {
     const out = openSync(input.masterOutputFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', WRAPPER, 'dovecot-harness', input.dovecotBinary, input.configFile], {
+      const command = ['/bin/sh', '-c', WRAPPER, 'dovecot-harness', input.dovecotBinary, input.configFile];
+      // taskset execs the wrapper in its own process: the pid (and process group) stay the wrapper's.
+      const [file, ...args] = input.cpus ? ['taskset', '-c', input.cpus, ...command] : command;
+      child = spawn(file, args, {
         detached: true, // own process group: stop() can sweep every Dovecot child
         stdio: ['pipe', out, out],
       });
