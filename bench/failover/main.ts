@@ -47,7 +47,7 @@ import { KeyRing, SecretBox } from '@app/crypto';
 import { MAIL_EVENTS_QUEUE } from '@app/events';
 import { dataSourceOptions, runMigrations, secretContext } from '@app/persistence';
 import { folderKey } from '@app/sync';
-import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, TestDatabase } from '@app/testing';
+import { buildMessage, createTestDatabase, DovecotServer, ENTRY_POINTS, freePort, onCpus, TestDatabase } from '@app/testing';
 import { cpuSeconds, cpuSince, machineCpu, type MachineCpu, percentile, rssBytes } from '../imap-idle/proc-stats';
 import { rawIdleFloor } from '../imap-idle/raw-idle-floor';
 import { inHibernateBlindWindow } from './blind-window';
@@ -78,9 +78,8 @@ const listenerCpus = textArg('listener-cpus', '') || undefined;
 
 /** `drainTimeoutMs`: the replica's CLUSTER_DRAIN_TIMEOUT_MS (a stop waits that long, and 20 s more, before it kills). */
 function startListener(env: NodeJS.ProcessEnv, drainTimeoutMs: number): Listener {
-  const command = [process.execPath, ...nodeArgs, join(ROOT, ENTRY_POINTS.listener)];
-  // taskset execs node in its own process: the child's pid is the replica's (kill -9 and SIGTERM reach it).
-  const [file, ...args] = listenerCpus ? ['taskset', '-c', listenerCpus, ...command] : command;
+  // The child's pid is the replica's under taskset too (kill -9 and SIGTERM reach it).
+  const [file, ...args] = onCpus([process.execPath, ...nodeArgs, join(ROOT, ENTRY_POINTS.listener)], listenerCpus);
   const child = spawn(file, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   // LISTENER_OUTPUT_DIR: each replica's whole output kept in <dir>/<LISTENER_ID>.log (e.g. with LISTENER_NODE_ARGS=--trace-gc).
@@ -442,10 +441,10 @@ async function main(): Promise<void> {
      * Hibernated sessions Dovecot gave up waking so far (`Failed to unhibernate client`: no imap process
      * within 30 s on a server saturated with logins; the client is disconnected and logs in again).
      */
-    const droppedSessions = async () => (await dovecot!.log()).split('\n').filter((line) => line.includes('Disconnected: Failed to unhibernate client'));
+    const droppedSessions = async (since = 0) => (await dovecot!.log()).split('\n').filter((line) => line.includes('Disconnected: Failed to unhibernate client')).slice(since);
     const unhibernateFailures = async () => (await droppedSessions()).length;
-    /** The users whose hibernated session Dovecot dropped after the first `since` drops (the log prefix names the user: `imap-hibernate(<user>)<…>`). */
-    const droppedUsersSince = async (since: number) => new Set((await droppedSessions()).slice(since).map((line) => /\w\(([^()\s]+@[^()\s]+)\)/.exec(line)?.[1]));
+    /** The users those log lines name (the prefix `imap-hibernate(<user>)<…>`). */
+    const usersOf = (lines: string[]) => new Set(lines.map((line) => /\w\(([^()\s]+@[^()\s]+)\)/.exec(line)?.[1]).filter((user) => user !== undefined));
     /** Whose CPU a hand-over phase went to, and how many sessions Dovecot dropped meanwhile. */
     const handOverCost = (what: string, cpu: MachineCpu, seconds: number, mailboxes: number, dropped: number) =>
       console.log(
@@ -773,8 +772,9 @@ async function main(): Promise<void> {
     const drainSettledAt = Date.now();
     // Whose session Dovecot itself dropped during the drain (the old owner's or the taker's): a server failure,
     // told apart below from a mailbox the hand-over left without a session.
-    const drainDroppedUsers = await droppedUsersSince(drainDropped0);
-    handOverCost('drain', cpuSince(drainCpu0), (drainSettledAt - drainFrom) / 1000, drained.length, drainDroppedUsers.size);
+    const drainDrops = await droppedSessions(drainDropped0);
+    const drainDroppedUsers = usersOf(drainDrops);
+    handOverCost('drain', cpuSince(drainCpu0), (drainSettledAt - drainFrom) / 1000, drained.length, drainDrops.length);
     await sleep(3_000);
     sampling = false;
     await sampler;

@@ -1,6 +1,7 @@
 export * from './api-harness';
 export * from './app-process';
 export * from './free-port';
+export * from './on-cpus';
 export * from './test-config';
 export * from './test-database';
 export * from './api-suite';

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { withTimeout } from '@app/async';
+import { onCpus } from '../on-cpus';
 import { ImapWire } from './imap-wire';
 
 /**
@@ -99,9 +100,7 @@ export class DovecotProcess {
     const out = openSync(input.masterOutputFile, 'a');
     let child: ChildProcess;
     try {
-      const command = ['/bin/sh', '-c', WRAPPER, 'dovecot-harness', input.dovecotBinary, input.configFile];
-      // taskset execs the wrapper in its own process: the pid (and process group) stay the wrapper's.
-      const [file, ...args] = input.cpus ? ['taskset', '-c', input.cpus, ...command] : command;
+      const [file, ...args] = onCpus(['/bin/sh', '-c', WRAPPER, 'dovecot-harness', input.dovecotBinary, input.configFile], input.cpus);
       child = spawn(file, args, {
         detached: true, // own process group: stop() can sweep every Dovecot child
         stdio: ['pipe', out, out],
