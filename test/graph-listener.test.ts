@@ -344,13 +344,21 @@ describe('Graph listener (fake Graph + Entra ID, real API, listener, Postgres, R
     // runner's own next write (a reconnect's status write) is what meets the fence: its lease went with the row.
     const repository = world.listener!.app.get(MailboxSpecRepository);
     const version = jest.spyOn(repository, 'version').mockResolvedValue(await repository.version());
+    const fencedWrites = () => world.metric(world.listener!.url, 'mail_listener_fenced_writes_total');
+    const fencedBefore = await fencedWrites();
     try {
       await world.waitFor(() => Promise.resolve(version.mock.calls.length), (n) => n >= 1, 20_000, 'a pass with the frozen version');
       await queryDatabase(world.db.url, `DELETE FROM mailboxes WHERE id = $1`, [mailbox.id]);
       await supervisor.runner(mailbox.id)!.restart();
       await world.waitFor(async () => world.graphSubscriptions(mailbox.email).length, (n) => n === 0, 5_000, 'subscription deleted');
       expect(world.graph.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path, r.status])).toContainEqual([`/v1.0/subscriptions/${sub.id}`, 204]);
+      // The fence is remembered: the passes after it (the mailbox still listed, its lease remembered until the
+      // minute's full read) start no runner under the refused lease. Each such runner was fenced out in turn
+      // (a CI run once caught one in the map).
+      const passes = version.mock.calls.length;
+      await world.waitFor(() => Promise.resolve(version.mock.calls.length), (n) => n >= passes + 3, 20_000, 'three more passes');
       expect(supervisor.runner(mailbox.id)).toBeUndefined();
+      expect(await fencedWrites()).toBe(fencedBefore + 1);
     } finally {
       version.mockRestore();
     }

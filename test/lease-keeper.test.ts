@@ -333,4 +333,39 @@ describe('LeaseKeeper reads (real Postgres)', () => {
     expect(x.keeper.reads.fullRounds).toBe(fullBefore + 1);
     expect(mine.filter((mailboxId) => held.has(mailboxId))).toEqual([]);
   });
+
+  it('a lease a write was refused under is gone from the next round (and from one already under way), though the heartbeat never lapsed', async () => {
+    await settle([y, z]);
+    const [early, midRound] = [...(await inDatabase([y])).get('read-y')!].slice(0, 2);
+    // Taken away behind y's back (as a lease goes with its mailbox's row): y's memory still says it is its.
+    const takeAway = (mailboxId: string) => queryDatabase(db.url, `UPDATE mailbox_leases SET owner_id = 'read-z', epoch = epoch + 1 WHERE mailbox_id = $1`, [mailboxId]);
+    await takeAway(early[0]);
+    expect((await rounds([y])).get('read-y')!.get(early[0])).toBe(early[1]);
+
+    // A runner's write under `early` is refused before a round: that round reads everything.
+    y.keeper.refused(early[0], early[1]);
+    const fullBefore = y.keeper.reads.fullRounds;
+    expect((await rounds([y])).get('read-y')!.has(early[0])).toBe(false);
+    expect(y.keeper.reads.fullRounds).toBe(fullBefore + 1);
+
+    // `midRound` is taken away, and a write under it refused while a round that trusts y's memory is under way.
+    await takeAway(midRound[0]);
+    // The refusal lands just after the round read its changes (the real rows), before it answers.
+    await y.heartbeat.beat();
+    const read = leases.handoversOf.bind(leases);
+    const changes = jest.spyOn(leases, 'handoversOf').mockImplementationOnce(async (...args) => {
+      const rows = await read(...args);
+      y.keeper.refused(midRound[0], midRound[1]);
+      return rows;
+    });
+    const held = (await y.keeper.round(mailboxIds, false)).held;
+    changes.mockRestore();
+    expect(y.keeper.reads.fullRounds).toBe(fullBefore + 1);
+    expect(held.has(midRound[0])).toBe(false);
+    // That round ends untrusted: the next reads everything and answers exactly what the database says.
+    const next = (await rounds([y])).get('read-y')!;
+    expect(y.keeper.reads.fullRounds).toBe(fullBefore + 2);
+    expect(next).toEqual((await inDatabase([y])).get('read-y'));
+    expect([next.has(early[0]), next.has(midRound[0])]).toEqual([false, false]);
+  });
 });

@@ -382,7 +382,7 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
 
   /** A runner's write was refused by the lease fence: counted, and the runner stops at once without another write. */
   private fencedOut(mailboxId: string, error: FencedOutError): void {
-    this.clusterMetrics.fencedWrite();
+    this.refused(mailboxId, error);
     const running = this.runners.get(mailboxId);
     // Counted either way; a runner already stopped (an older epoch's) has nothing left to stop.
     if (!running || running.epoch !== error.fence.epoch) {
@@ -405,13 +405,20 @@ export class MailboxSupervisor implements OnApplicationBootstrap, BeforeApplicat
       .then((handover) => this.stopRunner(mailboxId, running.runner, null, { handover }));
   }
 
+  /** A write under a mailbox's lease was refused: counted, and neither this supervisor nor its keeper holds that lease any more. */
+  private refused(mailboxId: string, error: FencedOutError): void {
+    this.clusterMetrics.fencedWrite();
+    this.keeper.refused(mailboxId, error.fence.epoch);
+    if (this.held.get(mailboxId) === error.fence.epoch) this.held.delete(mailboxId);
+  }
+
   /** Stops a runner; a status write it makes on the way that the fence refuses is counted, anything else logged. */
   private async stopRunner(mailboxId: string, runner: MailboxRunnerLike, event: RunnerStopEvent, options: RunnerStopOptions = {}): Promise<void> {
     try {
       await runner.stop(event, options);
     } catch (error) {
       if (isFencedOut(error)) {
-        this.clusterMetrics.fencedWrite();
+        this.refused(mailboxId, error);
         this.logger.warn(aboutMailbox(mailboxId), `Mailbox ${mailboxId}: ${error.message} (while its runner stopped)`);
       } else this.logger.warn(aboutMailbox(mailboxId), `Mailbox ${mailboxId}: stopping failed: ${errorMessage(error)}`);
     }

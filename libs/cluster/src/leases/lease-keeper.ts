@@ -75,6 +75,13 @@ export class LeaseKeeper {
   private requested = new Set<string>();
   /** `known` is what the database says: no round, grant or release failed since it was read. */
   private trusted = false;
+  /**
+   * Leases a write was refused under (epoch by mailbox id; see `refused`): no round answers them held
+   * again, even one whose read began before the refusal. Forgotten after a full read that began after it.
+   */
+  private readonly refusedEpochs = new Map<string, number>();
+  /** How many refusals were reported: a round during which one came ends untrusted. */
+  private refusals = 0;
   /** performance.now() when the last full read of the held leases began. */
   private lastFullReadAt: number | null = null;
   /** Lease rows read so far, by kind of round (bench/lease-rounds, tests). */
@@ -97,6 +104,11 @@ export class LeaseKeeper {
   }
 
   async round(enabledMailboxIds: readonly string[], draining: boolean, options: LeaseRoundOptions = {}): Promise<LeaseRound> {
+    const trusted = this.trusted;
+    this.trusted = false;
+    const refusalsAtStart = this.refusals;
+    const refusedAtStart = [...this.refusedEpochs.keys()];
+    const fullReadsAtStart = this.reads.fullRounds;
     const ttl = this.config.cluster.leaseTtlMs;
     const members = await this.replicas.liveMembers(ttl);
     const stateOf = new Map(members.map((member) => [member.id, member.state]));
@@ -104,8 +116,6 @@ export class LeaseKeeper {
     const wanted = draining ? [] : this.mine(enabledMailboxIds, candidates);
 
     const enabled = this.enabledSet(enabledMailboxIds);
-    const trusted = this.trusted;
-    this.trusted = false;
     const before = await this.heldBefore(trusted);
     // A disabled mailbox's lease goes back at once (its runner is stopped by the supervisor); a deleted
     // one's went with its row.
@@ -139,15 +149,18 @@ export class LeaseKeeper {
     const held = new Map<string, number>();
     for (const lease of before.values()) held.set(lease.mailboxId, lease.epoch);
     for (const lease of taken) held.set(lease.mailboxId, lease.epoch);
+    // A full read that began after a refusal already says what the database does: that refusal is done.
+    if (this.reads.fullRounds > fullReadsAtStart) for (const mailboxId of refusedAtStart) this.refusedEpochs.delete(mailboxId);
+    for (const [mailboxId, epoch] of held) if (epoch <= (this.refusedEpochs.get(mailboxId) ?? 0)) held.delete(mailboxId);
     this.countGrantsReceived(held);
     // Requests that no longer matter (the assignment changed again) are forgotten.
     const stillWanted = new Set(stillMissing);
     for (const mailboxId of [...this.asked.keys()]) if (!stillWanted.has(mailboxId)) this.asked.delete(mailboxId);
 
     const handOver = [...before.values()]
-      .filter((lease) => lease.handoverTo !== null && stateOf.get(lease.handoverTo) === 'live')
+      .filter((lease) => lease.handoverTo !== null && stateOf.get(lease.handoverTo) === 'live' && held.has(lease.mailboxId))
       .map((lease) => ({ mailboxId: lease.mailboxId, epoch: lease.epoch, to: lease.handoverTo! }));
-    this.trusted = true;
+    this.trusted = this.refusals === refusalsAtStart;
     const peerDraining = members.some((member) => member.id !== this.me && member.state === 'draining');
     return { held, handOver, waiting: stillMissing.length, wanting: stillMissing, peerDraining };
   }
@@ -248,6 +261,20 @@ export class LeaseKeeper {
       throw error;
     }
     for (const { mailboxId } of leases) this.known.delete(mailboxId);
+  }
+
+  /**
+   * A write about `mailboxId` under `epoch` was refused by the fence: that lease is not this replica's
+   * (taken over while it was silent, or gone with its mailbox's row), whatever it remembers. Epochs only
+   * grow, so no round answers it held again; the next reads every lease held. Without this, a replica that
+   * remembered the lease (its heartbeat never lapsed) started a new runner under it at every pass until
+   * the minute's full read, each one fenced out in turn.
+   */
+  refused(mailboxId: string, epoch: number): void {
+    this.refusals += 1;
+    this.trusted = false;
+    this.refusedEpochs.set(mailboxId, Math.max(epoch, this.refusedEpochs.get(mailboxId) ?? 0));
+    if ((this.known.get(mailboxId) ?? Number.POSITIVE_INFINITY) <= epoch) this.known.delete(mailboxId);
   }
 
   /** Gives back every lease still held (end of a drain, or a clean stop): free for anyone at once. */
