@@ -374,7 +374,7 @@ describe('Graph listener (fake Graph + Entra ID, real API, listener, Postgres, R
 
     await world.api.http.delete(`/v1/mailboxes/${deleted.id}`).set(world.api.auth).expect(204);
     await world.api.http.patch(`/v1/mailboxes/${disabled.id}`).set(world.api.auth).send({ enabled: false }).expect(200);
-    await world.waitFor(async () => world.graphSubscriptions(deleted.email).length + world.graphSubscriptions(disabled.email).length, (n) => n === 0, 5_000, 'subscriptions deleted');
+    await world.waitFor(async () => [...world.graphSubscriptions(deleted.email), ...world.graphSubscriptions(disabled.email)].map((s) => `${s.email} ${s.id}`), (left) => left.length === 0, 5_000, 'subscriptions deleted');
     const deletes = world.graph.requests.filter((r) => r.method === 'DELETE').map((r) => [r.path, r.status]);
     expect(deletes).toEqual(expect.arrayContaining([[`/v1.0/subscriptions/${deletedSub.id}`, 204], [`/v1.0/subscriptions/${disabledSub.id}`, 204]]));
     expect(await world.subscriptionRows(disabled.id)).toHaveLength(0);

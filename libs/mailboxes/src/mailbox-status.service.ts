@@ -116,7 +116,7 @@ export class MailboxStatusService {
         pendingAuthorization: tokenStatus.pendingAuthorization,
         appOnly: provider.oauthAppOnly,
         polling: graph && cursors.some((cursor) => cursor.syncMode === 'polling'),
-        // The listener's rule (MailboxSpecRepository.enabledMailboxes) for which providers' mailboxes it runs.
+        // The listener's rule (MailboxSpecRepository.enabledSpecs) for which providers' mailboxes it runs.
         providerNotLoading: provider.loadEmails && (graph || provider.host) ? null : provider.name,
         sendError,
       }),

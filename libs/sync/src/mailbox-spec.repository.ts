@@ -69,13 +69,22 @@ export class MailboxSpecRepository {
 
   /**
    * Enabled mailboxes on providers that load mail (and have somewhere to connect to), with token and status
-   * columns; `ids`: only those (a control message's mailboxes), else all.
+   * columns, and their folders (each mailbox's in its configured order); `ids`: only those (a control
+   * message's mailboxes), else all. Both read from one snapshot: read apart, a mailbox deleted (its folders
+   * with it) between the two came back with no folders, its runner was replaced by one following nothing,
+   * and the Graph subscription the old one kept for it was never deleted (graph-listener test, ~1 run in 6).
    */
-  enabledMailboxes(ids?: string[]): Promise<MailboxSpecRow[]> {
-    return this.dataSource.query(
-      `${SPEC_SELECT} WHERE m.enabled AND p.load_emails AND (p.type = 'microsoft-graph' OR p.host IS NOT NULL)${ids ? ' AND m.id = ANY($1::uuid[])' : ''}`,
-      ids ? [ids] : [],
-    );
+  enabledSpecs(ids?: string[]): Promise<{ rows: MailboxSpecRow[]; folders: MailboxFolderRow[] }> {
+    const only = ids ? ' AND m.id = ANY($1::uuid[])' : '';
+    const params = ids ? [ids] : [];
+    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
+      const rows = (await manager.query(`${SPEC_SELECT} WHERE m.enabled AND p.load_emails AND (p.type = 'microsoft-graph' OR p.host IS NOT NULL)${only}`, params)) as MailboxSpecRow[];
+      const folders = (await manager.query(
+        `SELECT f.id, f.mailbox_id, f.path FROM mailbox_folders f JOIN mailboxes m ON m.id = f.mailbox_id WHERE m.enabled${only} ORDER BY f.mailbox_id, f.position`,
+        params,
+      )) as MailboxFolderRow[];
+      return { rows, folders };
+    });
   }
 
   /** One mailbox's spec row without its folders (sending: one statement, not two); null when there is no such mailbox. */
@@ -90,15 +99,6 @@ export class MailboxSpecRepository {
     if (!row) return null;
     const folders = (await this.dataSource.query(`SELECT id, mailbox_id, path FROM mailbox_folders WHERE mailbox_id = $1 ORDER BY position`, [mailboxId])) as MailboxFolderRow[];
     return { row, folders };
-  }
-
-  /** The folders of enabled mailboxes (`ids`: of those only), each mailbox's in its configured order. */
-  enabledFolders(ids?: string[]): Promise<MailboxFolderRow[]> {
-    return this.dataSource.query(
-      `SELECT f.id, f.mailbox_id, f.path FROM mailbox_folders f JOIN mailboxes m ON m.id = f.mailbox_id
-        WHERE m.enabled${ids ? ' AND m.id = ANY($1::uuid[])' : ''} ORDER BY f.mailbox_id, f.position`,
-      ids ? [ids] : [],
-    );
   }
 
   /**

@@ -22,8 +22,7 @@ export class MailboxSpecsLoader {
 
   /** `ids`: only those mailboxes (the ones a control message is about), else every one. */
   async desired(ids?: string[]): Promise<Map<string, DesiredMailbox>> {
-    const rows = await this.repository.enabledMailboxes(ids);
-    const folders = await this.repository.enabledFolders(ids);
+    const { rows, folders } = await this.repository.enabledSpecs(ids);
     const foldersOf = new Map<string, { id: string; path: string }[]>();
     for (const folder of folders) {
       const list = foldersOf.get(folder.mailbox_id) ?? [];
