@@ -73,7 +73,7 @@ export class LeaseKeeper {
   private known = new Map<string, number>();
   /** Mailboxes asked for whose answer may still come (a grant makes this replica the owner). */
   private requested = new Set<string>();
-  /** `known` is what the database says: no round, grant or release failed since it was read. */
+  /** `known` is what the database says: no round, grant or release failed and no write was refused (`refused`) since it was read. */
   private trusted = false;
   /**
    * Leases a write was refused under (epoch by mailbox id; see `refused`): no round answers them held
